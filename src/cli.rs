@@ -1,0 +1,158 @@
+//! The command line: `amc serve`, `amc snapshot`, `amc hook`, `amc hooks ...`.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::SystemTime};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    collect::Collector,
+    config::{self, Config, Paths},
+    hook, publisher, server, shutdown,
+};
+
+/// amc — Agent Mission Control: what every Claude Code and Codex agent in your Zellij panes is doing.
+///
+/// Paths come from the environment: AMC_DATA_DIR (else $XDG_DATA_HOME/amc, else ~/.local/share/amc),
+/// CLAUDE_CONFIG_DIR (else ~/.claude), CODEX_HOME (else ~/.codex), AMC_ZELLIJ_BIN (else zellij on PATH).
+/// Logs go to stderr; set the level with RUST_LOG (e.g. RUST_LOG=debug).
+#[derive(Debug, Parser)]
+#[command(name = "amc", version, about, long_about)]
+#[deny(missing_docs)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum Command {
+    /// Serve gRPC, gRPC-Web, reflection, health, /api/state, /api/stream (SSE) and the dashboard on one port.
+    Serve {
+        /// Address to listen on. A non-loopback address needs AMC_TOKEN set.
+        #[arg(long, default_value = config::DEFAULT_LISTEN, env = "AMC_LISTEN")]
+        listen: SocketAddr,
+        /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+    },
+    /// Run one collection pass with exactly the server's rules and print the /api/state JSON on stdout.
+    Snapshot {
+        /// Pretty-print the JSON.
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// The Claude Code hook: read one hook payload on stdin and record it. Always exits 0, prints nothing.
+    Hook,
+    /// Install, remove or inspect amc's entries in Claude Code's settings.json.
+    Hooks {
+        /// What to do with the hooks.
+        #[command(subcommand)]
+        action: HooksAction,
+    },
+}
+
+/// `amc hooks` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum HooksAction {
+    /// Merge amc's hook entries into settings.json (idempotent; writes a backup first).
+    Install {
+        /// Settings file to edit (default: $CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Print the result without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove exactly amc's hook entries from settings.json.
+    Uninstall {
+        /// Settings file to edit (default: $CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Print the result without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show which events have amc's hook and whether its command still exists.
+    Status {
+        /// Settings file to read (default: $CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, cors_origins } => serve(Config::from_env(), listen, cors_origins),
+        Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
+        Command::Hook => {
+            hook::run_from_stdin(&Paths::from_env());
+            Ok(())
+        }
+        Command::Hooks { action } => {
+            let paths = Paths::from_env();
+            let options = |settings: Option<PathBuf>, dry_run| hook::install::HooksOptions {
+                settings: settings.unwrap_or_else(|| paths.claude_config_dir.join("settings.json")),
+                dry_run,
+            };
+            match action {
+                HooksAction::Install { settings, dry_run } => hook::install::install(&options(settings, dry_run)),
+                HooksAction::Uninstall { settings, dry_run } => hook::install::uninstall(&options(settings, dry_run)),
+                HooksAction::Status { settings } => hook::install::status(&options(settings, false)),
+            }
+        }
+    }
+}
+
+fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let pass = Collector::new(config).pass(SystemTime::now());
+    let payload = serde_json::json!({
+        "sessions": pass.sessions,
+        "server_time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
+    });
+    let text = if pretty { serde_json::to_string_pretty(&payload)? } else { serde_json::to_string(&payload)? };
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        // `amc snapshot | head` is fine.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing the snapshot to stdout"),
+    }
+}
+
+fn serve(config: Config, listen: SocketAddr, cors_origins: Vec<String>) -> anyhow::Result<()> {
+    if !config::is_loopback(&listen) && config.token.is_none() {
+        anyhow::bail!(
+            "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
+             or listen on 127.0.0.1"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the tokio runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let state = publisher::start(config.clone(), shutdown.clone()).await;
+        tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard)");
+        let signal_token = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown::signal().await;
+            signal_token.cancel();
+        });
+        let options = server::ServerOptions {
+            paths: Arc::new(config.paths.clone()),
+            heartbeat: config.heartbeat_interval,
+            sse_ping: config.sse_ping_interval,
+            grace: config.shutdown_grace,
+            cors_origins,
+        };
+        server::run(listener, state, options, shutdown).await?;
+        tracing::info!("amc stopped");
+        Ok(())
+    })
+}

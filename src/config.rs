@@ -1,0 +1,222 @@
+//! Reads the environment once into [`Paths`] and [`Config`].
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `AMC_DATA_DIR` | `$XDG_DATA_HOME/amc`, else `~/.local/share/amc` | session files, event logs, trash, hook log |
+//! | `CLAUDE_CONFIG_DIR` | `~/.claude` | Claude Code's config dir; transcripts under `projects/` (a comma list is accepted) |
+//! | `CODEX_HOME` | `~/.codex` | Codex's home; rollouts under `sessions/` |
+//! | `AMC_ZELLIJ_BIN` | `zellij` on `PATH`, else `/opt/homebrew/bin`, `/usr/local/bin`, `/usr/bin` | the zellij binary |
+//! | `AMC_CONTEXT_WINDOW` | unset | forces every Claude context window to this many tokens |
+//! | `AMC_TOKEN` | unset | bearer token; required to listen on a non-loopback address |
+//! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+/// The default address `amc serve` listens on.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7400";
+
+/// Where amc reads and writes, resolved from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// amc's data dir: `sessions/`, `events/`, `trash/`, `locks/`, `hook.log`.
+    pub data_dir: PathBuf,
+    /// Claude Code transcript roots, the preferred first (`$CLAUDE_CONFIG_DIR/projects` entries, then
+    /// `~/.claude/projects` and `~/.config/claude/projects`).
+    pub claude_projects_dirs: Vec<PathBuf>,
+    /// Claude Code's config dir (holds `settings.json` and `sessions/<pid>.json`).
+    pub claude_config_dir: PathBuf,
+    /// Codex rollouts root (`$CODEX_HOME/sessions`).
+    pub codex_sessions_dir: PathBuf,
+    /// The zellij binary to run; `None` when none was found (liveness is then "unknown").
+    pub zellij_bin: Option<PathBuf>,
+    /// The `/proc` root (overridable only for tests).
+    pub proc_root: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the paths from the process environment.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|key| std::env::var_os(key).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// Resolves the paths from `lookup` (an environment); used by tests to avoid touching the real environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let non_empty = |key: &str| lookup(key).filter(|v| !v.is_empty());
+        let home = non_empty("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
+        let data_dir = match (non_empty("AMC_DATA_DIR"), non_empty("XDG_DATA_HOME")) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(xdg)) => Path::new(&xdg).join("amc"),
+            (None, None) => home.join(".local/share/amc"),
+        };
+        let mut claude_projects_dirs = Vec::new();
+        let mut claude_config_dir = home.join(".claude");
+        if let Some(list) = non_empty("CLAUDE_CONFIG_DIR") {
+            let dirs: Vec<PathBuf> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect();
+            if let Some(first) = dirs.first() {
+                claude_config_dir = first.clone();
+            }
+            claude_projects_dirs.extend(dirs.iter().map(|d| d.join("projects")));
+        }
+        for fallback in [home.join(".claude/projects"), home.join(".config/claude/projects")] {
+            if !claude_projects_dirs.contains(&fallback) {
+                claude_projects_dirs.push(fallback);
+            }
+        }
+        let codex_home = non_empty("CODEX_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".codex"));
+        let zellij_bin = match non_empty("AMC_ZELLIJ_BIN") {
+            Some(bin) => Some(PathBuf::from(bin)),
+            None => find_zellij(lookup("PATH").as_deref()),
+        };
+        Paths {
+            data_dir,
+            claude_projects_dirs,
+            claude_config_dir,
+            codex_sessions_dir: codex_home.join("sessions"),
+            zellij_bin,
+            proc_root: PathBuf::from("/proc"),
+        }
+    }
+
+    /// `<data dir>/sessions`: one JSON file per session.
+    pub fn sessions_dir(&self) -> PathBuf {
+        self.data_dir.join("sessions")
+    }
+
+    /// `<data dir>/events`: one JSONL event log per session.
+    pub fn events_dir(&self) -> PathBuf {
+        self.data_dir.join("events")
+    }
+
+    /// `<data dir>/trash`: files amc removed, kept for 7 days.
+    pub fn trash_dir(&self) -> PathBuf {
+        self.data_dir.join("trash")
+    }
+
+    /// `<data dir>/locks`: per-session lock files that serialize writers of one session file.
+    pub fn locks_dir(&self) -> PathBuf {
+        self.data_dir.join("locks")
+    }
+}
+
+/// Finds `zellij` on `PATH`, else in the usual install dirs (launchd and systemd give a minimal `PATH`).
+fn find_zellij(path: Option<&str>) -> Option<PathBuf> {
+    let from_path = path
+        .into_iter()
+        .flat_map(|p| p.split(':'))
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from);
+    let fallbacks = ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"].into_iter().map(PathBuf::from);
+    from_path.chain(fallbacks).map(|dir| dir.join("zellij")).find(|bin| is_executable(bin))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+/// Everything `amc serve` and `amc snapshot` need, read once at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to read and write.
+    pub paths: Paths,
+    /// Forces every Claude context window to this size (`AMC_CONTEXT_WINDOW`).
+    pub context_window_override: Option<u64>,
+    /// Bearer token for anything that changes state, and required for a non-loopback listener (`AMC_TOKEN`).
+    pub token: Option<String>,
+    /// Quiet interval after which WatchState sends a heartbeat (15 s).
+    pub heartbeat_interval: Duration,
+    /// Interval of the SSE `: ping` comment (15 s).
+    pub sse_ping_interval: Duration,
+    /// How often liveness (Zellij list, process scan) is refreshed and a pass runs without a file event.
+    pub liveness_interval: Duration,
+    /// How often a full reconcile pass runs whatever the file events said.
+    pub reconcile_interval: Duration,
+    /// How long file events are gathered before a pass runs.
+    pub debounce: Duration,
+    /// How long shutdown waits for connections to drain before the process exits anyway.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Builds the configuration from the process environment.
+    pub fn from_env() -> Self {
+        Self::from_paths_and_lookup(Paths::from_env(), |key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from explicit paths and an environment lookup.
+    pub fn from_paths_and_lookup(paths: Paths, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let context_window_override = lookup("AMC_CONTEXT_WINDOW").and_then(|v| v.trim().parse::<u64>().ok()).filter(|v| *v > 0);
+        let token = lookup("AMC_TOKEN").filter(|t| !t.is_empty());
+        let millis = |key: &str, default: u64| {
+            Duration::from_millis(lookup(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default))
+        };
+        Config {
+            paths,
+            context_window_override,
+            token,
+            heartbeat_interval: millis("AMC_HEARTBEAT_MS", 15_000),
+            sse_ping_interval: millis("AMC_SSE_PING_MS", 15_000),
+            liveness_interval: millis("AMC_LIVENESS_MS", 2_000),
+            reconcile_interval: millis("AMC_RECONCILE_MS", 30_000),
+            debounce: millis("AMC_DEBOUNCE_MS", 20),
+            shutdown_grace: millis("AMC_SHUTDOWN_GRACE_MS", 3_000),
+        }
+    }
+
+    /// Builds a configuration for `paths` with the default intervals (used by tests and benches).
+    pub fn for_paths(paths: Paths) -> Self {
+        Self::from_paths_and_lookup(paths, |_| None)
+    }
+}
+
+/// Returns whether `addr` only accepts connections from this machine.
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn paths(vars: &[(&str, &str)]) -> Paths {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Paths::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn data_dir_prefers_amc_then_xdg_then_home() {
+        assert_eq!(paths(&[("HOME", "/h")]).data_dir, PathBuf::from("/h/.local/share/amc"));
+        assert_eq!(paths(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x")]).data_dir, PathBuf::from("/x/amc"));
+        assert_eq!(
+            paths(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x"), ("AMC_DATA_DIR", "/d")]).data_dir,
+            PathBuf::from("/d")
+        );
+    }
+
+    #[test]
+    fn claude_and_codex_roots_follow_their_env_vars() {
+        let p = paths(&[("HOME", "/h")]);
+        assert_eq!(p.claude_projects_dirs[0], PathBuf::from("/h/.claude/projects"));
+        assert_eq!(p.claude_projects_dirs[1], PathBuf::from("/h/.config/claude/projects"));
+        assert_eq!(p.codex_sessions_dir, PathBuf::from("/h/.codex/sessions"));
+        let p = paths(&[("HOME", "/h"), ("CLAUDE_CONFIG_DIR", "/c1,/c2"), ("CODEX_HOME", "/cx")]);
+        assert_eq!(&p.claude_projects_dirs[..2], &[PathBuf::from("/c1/projects"), PathBuf::from("/c2/projects")]);
+        assert_eq!(p.claude_config_dir, PathBuf::from("/c1"));
+        assert_eq!(p.codex_sessions_dir, PathBuf::from("/cx/sessions"));
+    }
+
+    #[test]
+    fn zellij_bin_override_wins() {
+        assert_eq!(paths(&[("AMC_ZELLIJ_BIN", "/opt/z")]).zellij_bin, Some(PathBuf::from("/opt/z")));
+    }
+}

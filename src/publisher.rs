@@ -1,0 +1,317 @@
+//! The one task that owns the state.
+//!
+//! It runs collection passes (on file events after a short debounce, on the liveness timer, and on the reconcile
+//! timer), bumps the revision only when the sessions changed, and publishes an `Arc<Snapshot>` on a
+//! `tokio::sync::watch` channel. `GetState`, `WatchState`, `/api/state` and `/api/stream` only read that channel: a
+//! slow subscriber skips stale snapshots instead of growing a queue, and never slows the collector or anyone else.
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    collect::{Collector, Pass, SessionJson},
+    config::Config,
+    proto as pb, wire,
+};
+
+/// One published state.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The revision: grows by one per change. The first revision of a process is its start time in milliseconds
+    /// since the epoch, so revisions also grow across restarts (and an SSE `Last-Event-ID` of a previous process
+    /// never matches by accident).
+    pub revision: u64,
+    /// Random id of this server process.
+    pub instance_id: Arc<str>,
+    /// When this state was built.
+    pub time: SystemTime,
+    /// The sessions in the original's JSON shape.
+    pub sessions: Vec<SessionJson>,
+    /// The same sessions as proto messages.
+    pub proto_sessions: Vec<pb::Session>,
+    /// `sessions` serialized once as a compact JSON array, for `/api/state` and SSE.
+    pub sessions_json: String,
+}
+
+impl Snapshot {
+    fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
+        let proto_sessions = sessions.iter().map(wire::session_to_proto).collect();
+        let sessions_json = serde_json::to_string(&sessions).unwrap_or_else(|_| "[]".into());
+        Snapshot { revision, instance_id, time: SystemTime::now(), sessions, proto_sessions, sessions_json }
+    }
+
+    /// Returns the original's `/api/state` payload: `{"sessions":[...],"server_time":"...","revision":N,"instance_id":"..."}`.
+    pub fn api_json(&self, server_time: SystemTime) -> String {
+        let time = chrono::DateTime::<chrono::Utc>::from(server_time).to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
+        format!(
+            "{{\"sessions\":{},\"server_time\":\"{}\",\"revision\":{},\"instance_id\":\"{}\"}}",
+            self.sessions_json, time, self.revision, self.instance_id
+        )
+    }
+
+    /// Returns the proto state, with `filter` applied.
+    pub fn to_proto(&self, filter: &wire::Filter) -> pb::State {
+        pb::State {
+            revision: self.revision,
+            sessions: filter.apply(&self.proto_sessions),
+            snapshot_time: Some(wire::system_time(self.time)),
+            instance_id: self.instance_id.to_string(),
+        }
+    }
+}
+
+/// A cheap handle to the published state, cloned into every server handler.
+#[derive(Debug, Clone)]
+pub struct StateHandle {
+    rx: watch::Receiver<Arc<Snapshot>>,
+    polling: Arc<AtomicBool>,
+    pass_count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl StateHandle {
+    /// Returns the latest snapshot.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.rx.borrow().clone()
+    }
+
+    /// Returns a receiver that sees every later snapshot (conflated).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.rx.clone()
+    }
+
+    /// Returns whether file watching failed and the publisher only polls on its timers.
+    pub fn is_polling(&self) -> bool {
+        self.polling.load(Ordering::Relaxed)
+    }
+
+    /// Returns how many collection passes have run.
+    pub fn passes(&self) -> u64 {
+        self.pass_count.load(Ordering::Relaxed)
+    }
+
+    /// Builds a handle that publishes `sessions` once and never changes (for tests and benchmarks of the server
+    /// alone); the sender is returned so the caller can publish more.
+    pub fn fixed(sessions: Vec<SessionJson>) -> (Self, FixedPublisher) {
+        let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+        let revision = start_revision();
+        let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance.clone(), sessions)));
+        let handle = StateHandle { rx, polling: Arc::default(), pass_count: Arc::default() };
+        (handle, FixedPublisher { tx, instance, revision })
+    }
+}
+
+/// Publishes hand-made states (tests and benchmarks).
+#[derive(Debug)]
+pub struct FixedPublisher {
+    tx: watch::Sender<Arc<Snapshot>>,
+    instance: Arc<str>,
+    revision: u64,
+}
+
+impl FixedPublisher {
+    /// Publishes `sessions` as the next revision and returns it.
+    pub fn publish(&mut self, sessions: Vec<SessionJson>) -> u64 {
+        self.revision += 1;
+        self.tx.send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
+        self.revision
+    }
+}
+
+fn start_revision() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(1).max(1)
+}
+
+/// Runs the first pass, then spawns the publisher task; returns the handle once a first state exists.
+///
+/// The task stops when `shutdown` is cancelled.
+pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
+    let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+    let mut collector = Collector::new(&config);
+    let (collector_back, first) = tokio::task::spawn_blocking(move || {
+        let pass = collector.pass(SystemTime::now());
+        (collector, pass)
+    })
+    .await
+    .unwrap_or_else(|error| {
+        tracing::error!(%error, "first collection pass panicked");
+        (Collector::new(&config), Pass::default())
+    });
+    let revision = start_revision();
+    let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance.clone(), first.sessions)));
+    let polling = Arc::new(AtomicBool::new(false));
+    let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(1));
+    let handle = StateHandle { rx, polling: polling.clone(), pass_count: pass_count.clone() };
+    let publisher = Publisher { config, instance, revision, tx, collector: Some(collector_back), polling, pass_count };
+    tokio::spawn(publisher.run(first.watch_paths, shutdown));
+    handle
+}
+
+struct Publisher {
+    config: Config,
+    instance: Arc<str>,
+    revision: u64,
+    tx: watch::Sender<Arc<Snapshot>>,
+    collector: Option<Collector>,
+    polling: Arc<AtomicBool>,
+    pass_count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Publisher {
+    async fn run(mut self, first_watch: Vec<PathBuf>, shutdown: CancellationToken) {
+        let (event_tx, mut event_rx) = mpsc::channel::<()>(1);
+        let mut watches = FileWatches::new(event_tx, self.polling.clone());
+        watches.update(&self.desired_watches(&first_watch));
+        let mut liveness = tokio::time::interval(self.config.liveness_interval);
+        liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        liveness.tick().await;
+        let mut reconcile = tokio::time::interval(self.config.reconcile_interval);
+        reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        reconcile.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                Some(()) = event_rx.recv() => {
+                    // Gather the burst: a write is often several events (create, modify, rename).
+                    tokio::time::sleep(self.config.debounce).await;
+                    while event_rx.try_recv().is_ok() {}
+                }
+                _ = liveness.tick() => {}
+                _ = reconcile.tick() => {}
+            }
+            let Some(pass) = self.run_pass().await else { continue };
+            watches.update(&self.desired_watches(&pass.watch_paths));
+            self.publish(pass.sessions);
+        }
+    }
+
+    async fn run_pass(&mut self) -> Option<Pass> {
+        let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
+        let result = tokio::task::spawn_blocking(move || {
+            let pass = collector.pass(SystemTime::now());
+            (collector, pass)
+        })
+        .await;
+        self.pass_count.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok((collector, pass)) => {
+                self.collector = Some(collector);
+                Some(pass)
+            }
+            Err(error) => {
+                // The collector is rebuilt on the next pass; its caches are lost, nothing else.
+                tracing::error!(%error, "collection pass panicked");
+                None
+            }
+        }
+    }
+
+    fn publish(&mut self, sessions: Vec<SessionJson>) {
+        // `borrow()` holds the channel's read lock; release it before sending.
+        let changed = self.tx.borrow().sessions != sessions;
+        if changed {
+            self.revision += 1;
+            tracing::debug!(revision = self.revision, sessions = sessions.len(), "publishing new state");
+            self.tx.send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
+        }
+    }
+
+    /// The directories whose changes trigger a pass: the sessions and events dirs, the Codex sessions root
+    /// (recursively), and the directories of the listed transcripts (directories, not files, so a transcript
+    /// replaced by rename is still seen).
+    fn desired_watches(&self, transcripts: &[PathBuf]) -> Vec<(PathBuf, RecursiveMode)> {
+        let paths = &self.config.paths;
+        let mut dirs = vec![
+            (paths.sessions_dir(), RecursiveMode::NonRecursive),
+            (paths.events_dir(), RecursiveMode::NonRecursive),
+            (paths.codex_sessions_dir.clone(), RecursiveMode::Recursive),
+        ];
+        let mut seen: HashSet<PathBuf> = dirs.iter().map(|(d, _)| d.clone()).collect();
+        for transcript in transcripts {
+            if let Some(parent) = transcript.parent() {
+                if !parent.starts_with(&paths.codex_sessions_dir) && seen.insert(parent.to_path_buf()) {
+                    dirs.push((parent.to_path_buf(), RecursiveMode::NonRecursive));
+                }
+            }
+        }
+        dirs
+    }
+}
+
+/// The set of watched directories; directories that do not exist yet are retried on every update, and a directory
+/// deleted and recreated (new inode) is watched again.
+struct FileWatches {
+    watcher: Option<notify::RecommendedWatcher>,
+    watched: HashMap<PathBuf, u64>,
+    polling: Arc<AtomicBool>,
+}
+
+fn inode(dir: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().filter(|m| m.is_dir()).map(|m| m.ino())
+}
+
+impl FileWatches {
+    fn new(tx: mpsc::Sender<()>, polling: Arc<AtomicBool>) -> Self {
+        let handler = move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
+            // otherwise wake itself up in a loop.
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            let _ = tx.try_send(());
+        };
+        let watcher = match notify::recommended_watcher(handler) {
+            Ok(w) => Some(w),
+            Err(error) => {
+                tracing::warn!(%error, "file watching unavailable; falling back to polling on the liveness timer");
+                polling.store(true, Ordering::Relaxed);
+                None
+            }
+        };
+        FileWatches { watcher, watched: HashMap::new(), polling }
+    }
+
+    fn update(&mut self, desired: &[(PathBuf, RecursiveMode)]) {
+        let Some(watcher) = self.watcher.as_mut() else { return };
+        let wanted: HashSet<&PathBuf> = desired.iter().map(|(d, _)| d).collect();
+        let stale: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|(d, ino)| !wanted.contains(d) || inode(d) != Some(**ino))
+            .map(|(d, _)| d.clone())
+            .collect();
+        for dir in stale {
+            let _ = watcher.unwatch(&dir);
+            self.watched.remove(&dir);
+        }
+        for (dir, mode) in desired {
+            let Some(ino) = inode(dir) else { continue };
+            if self.watched.contains_key(dir) {
+                continue;
+            }
+            match watcher.watch(dir, *mode) {
+                Ok(()) => {
+                    self.watched.insert(dir.clone(), ino);
+                }
+                Err(error) => {
+                    // Typically the inotify watch limit: the timers still converge the state.
+                    tracing::warn!(dir = %dir.display(), %error, "cannot watch directory; polling on the liveness timer");
+                    self.polling.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The HTTP shim that keeps the original's JSON: `/api/state`, `/api/stream` (SSE), `/api/events/{id}`,
+//! `/api/health`, and the JSON 404 for everything else.
+
+use std::{convert::Infallible, sync::Arc, time::SystemTime};
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
+
+use crate::{config::Paths, error::Error, publisher::StateHandle, store};
+
+/// What the HTTP handlers share.
+#[derive(Debug, Clone)]
+pub struct HttpState {
+    /// The published state.
+    pub state: StateHandle,
+    /// Ends every SSE stream on shutdown.
+    pub shutdown: CancellationToken,
+    /// Where event logs live.
+    pub paths: Arc<Paths>,
+    /// Interval of `: ping` comments.
+    pub ping: std::time::Duration,
+}
+
+/// Returns the `/api/*` router.
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/api/state", get(api_state))
+        .route("/api/stream", get(api_stream))
+        .route("/api/health", get(api_health))
+        .route("/api/events/{id}", get(api_events))
+        .with_state(state)
+}
+
+async fn api_state(State(http): State<HttpState>) -> Response {
+    let body = http.state.current().api_json(SystemTime::now());
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
+    let snapshot = http.state.current();
+    let status = if http.shutdown.is_cancelled() { "shutting_down" } else { "ok" };
+    Json(serde_json::json!({
+        "status": status,
+        "revision": snapshot.revision,
+        "instance_id": &*snapshot.instance_id,
+        "sessions": snapshot.sessions.len(),
+        "watch_mode": if http.state.is_polling() { "polling" } else { "events" },
+        "passes": http.state.passes(),
+    }))
+}
+
+/// The event log of one session: `{"session_id": id, "events": [...]}` (invalid lines skipped, as the original).
+async fn api_events(State(http): State<HttpState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Error> {
+    let path = store::event_log(&http.paths, &id).ok_or_else(|| Error::InvalidArgument(format!("unsafe session id {id:?}")))?;
+    let text = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotFound(format!("no event log for {id}"))),
+        Err(e) => return Err(Error::Internal(format!("reading {}: {e}", path.display()))),
+    };
+    let events: Vec<serde_json::Value> = text
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect();
+    Ok(Json(serde_json::json!({ "session_id": id, "events": events })))
+}
+
+/// SSE as the original: `retry: 2000`, then an `event: state` frame with `id: <revision>` per change, and a
+/// `: ping` comment every 15 s. A reconnecting browser's `Last-Event-ID` equal to the current revision skips the
+/// first frame (it has that state already).
+async fn api_stream(State(http): State<HttpState>, headers: HeaderMap) -> Response {
+    let last_event_id: Option<u64> =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let mut rx = http.state.subscribe();
+    let shutdown = http.shutdown.clone();
+    let ping = http.ping;
+    let stream = async_stream::stream! {
+        yield Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n\n"));
+        let first = rx.borrow_and_update().clone();
+        if last_event_id != Some(first.revision) {
+            yield Ok(frame(&first.api_json(SystemTime::now()), first.revision));
+        }
+        let mut next_ping = Box::pin(tokio::time::sleep(ping));
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                changed = rx.changed() => {
+                    if changed.is_err() { break; }
+                    let snapshot = rx.borrow_and_update().clone();
+                    yield Ok(frame(&snapshot.api_json(SystemTime::now()), snapshot.revision));
+                }
+                () = &mut next_ping => {
+                    next_ping.as_mut().reset(tokio::time::Instant::now() + ping);
+                    yield Ok(Bytes::from_static(b": ping\n\n"));
+                }
+            }
+        }
+    };
+    let mut response = Response::new(Body::from_stream(stream));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+fn frame(payload: &str, revision: u64) -> Bytes {
+    // The payload is compact JSON: one line, so one `data:` line.
+    Bytes::from(format!("id: {revision}\nevent: state\ndata: {payload}\n\n"))
+}
+
+/// The fallback for unknown paths: a gRPC UNIMPLEMENTED for gRPC requests, else a JSON 404.
+pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let is_grpc = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"));
+    if is_grpc {
+        let mut response = Response::new(Body::empty());
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        h.insert("grpc-status", HeaderValue::from_static("12"));
+        h.insert("grpc-message", HeaderValue::from_static("unknown%20service"));
+        return response;
+    }
+    let body = serde_json::json!({ "error": format!("no route for {}", uri.path()), "code": "NOT_FOUND" });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}

@@ -1,0 +1,159 @@
+//! One port for everything: gRPC (h2c), gRPC-Web (tonic-web, on the gRPC routes only), reflection v1 and v1alpha,
+//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, and the dashboard.
+//!
+//! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
+//! `127.0.0.1:0`. Nothing here reads the environment.
+
+pub mod dashboard;
+pub mod grpc;
+pub mod http;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::http::{header::HeaderName, HeaderValue, Method};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::{
+    codec::CompressionEncoding,
+    service::Routes,
+    transport::{server::TcpIncoming, Server},
+};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::{config::Paths, proto, publisher::StateHandle};
+
+/// What the server needs besides the listener.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Paths (for event logs).
+    pub paths: Arc<Paths>,
+    /// Quiet interval before a WatchState heartbeat.
+    pub heartbeat: Duration,
+    /// Interval of SSE `: ping` comments.
+    pub sse_ping: Duration,
+    /// How long to wait for connections to drain after shutdown starts.
+    pub grace: Duration,
+    /// Extra browser origins allowed to call gRPC-Web (loopback origins are always allowed).
+    pub cors_origins: Vec<String>,
+}
+
+/// Serves everything on `listener` until `shutdown` is cancelled, then drains for at most `options.grace`.
+pub async fn run(
+    listener: TcpListener,
+    state: StateHandle,
+    options: ServerOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>().await;
+
+    let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat);
+    let state_server = proto::state_service_server::StateServiceServer::new(service)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip);
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let mut grpc_routes = Routes::builder();
+    grpc_routes
+        .add_service(state_server)
+        .add_service(health_service.accept_compressed(CompressionEncoding::Gzip))
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    // gRPC-Web and CORS go on the gRPC routes only: GrpcWebLayer answers 400 to any other HTTP/1.1 request.
+    let grpc = grpc_routes
+        .routes()
+        .into_axum_router()
+        .layer(tonic_web::GrpcWebLayer::new())
+        .layer(cors(&options.cors_origins));
+
+    let api = http::router(http::HttpState {
+        state,
+        shutdown: shutdown.clone(),
+        paths: options.paths.clone(),
+        ping: options.sse_ping,
+    });
+    let app = api.merge(dashboard::router()).merge(grpc).fallback(http::not_found);
+
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let signal = {
+        let shutdown = shutdown.clone();
+        let reporter = health_reporter.clone();
+        async move {
+            shutdown.cancelled().await;
+            reporter.set_not_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>().await;
+            reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        }
+    };
+    let server = Server::builder()
+        .accept_http1(true)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .add_routes(Routes::from(app))
+        .serve_with_incoming_shutdown(incoming, signal);
+    tokio::pin!(server);
+    // tonic's drain waits for every connection to close; bound it so shutdown always finishes.
+    tokio::select! {
+        result = &mut server => result?,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(options.grace).await } => {
+            tracing::warn!(grace = ?options.grace, "connections did not drain in time; exiting anyway");
+        }
+    }
+    Ok(())
+}
+
+/// CORS for gRPC-Web callers: loopback origins and the configured ones, never a blanket `*`.
+fn cors(extra: &[String]) -> CorsLayer {
+    let extra: Vec<String> = extra.to_vec();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            let Ok(origin) = origin.to_str() else { return false };
+            is_loopback_origin(origin) || extra.iter().any(|o| o == origin)
+        }))
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([
+            HeaderName::from_static("x-grpc-web"),
+            HeaderName::from_static("content-type"),
+            HeaderName::from_static("x-user-agent"),
+            HeaderName::from_static("grpc-timeout"),
+            HeaderName::from_static("authorization"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+        ])
+        .max_age(Duration::from_secs(24 * 60 * 60))
+}
+
+/// Returns whether a browser origin is served from this machine (`http://localhost:*`, `http://127.0.0.1:*`,
+/// `http://[::1]:*`).
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else { return false };
+    let host = if let Some(v6) = rest.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        rest.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host == "::1" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_origin;
+
+    #[test]
+    fn only_loopback_origins_pass() {
+        for ok in ["http://localhost:5173", "http://127.0.0.1:7400", "http://[::1]:80", "https://localhost"] {
+            assert!(is_loopback_origin(ok), "{ok}");
+        }
+        for bad in ["http://evil.example", "http://localhost.evil.example", "null", "http://10.0.0.1:7400", "file://"] {
+            assert!(!is_loopback_origin(bad), "{bad}");
+        }
+    }
+}
