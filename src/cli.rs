@@ -38,6 +38,9 @@ pub enum Command {
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
+        /// Write the bound address (e.g. 127.0.0.1:40123) to this file once listening (useful with port 0).
+        #[arg(long, value_name = "FILE")]
+        addr_file: Option<PathBuf>,
     },
     /// Run one collection pass with exactly the server's rules and print the /api/state JSON on stdout.
     Snapshot {
@@ -88,7 +91,7 @@ pub enum HooksAction {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, cors_origins } => serve(Config::from_env(), listen, cors_origins),
+        Command::Serve { listen, cors_origins, addr_file } => serve(Config::from_env(), listen, cors_origins, addr_file),
         Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
         Command::Hook => {
             hook::run_from_stdin(&Paths::from_env());
@@ -125,7 +128,7 @@ fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config, listen: SocketAddr, cors_origins: Vec<String>) -> anyhow::Result<()> {
+fn serve(config: Config, listen: SocketAddr, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
     if !config::is_loopback(&listen) && config.token.is_none() {
         anyhow::bail!(
             "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
@@ -138,6 +141,10 @@ fn serve(config: Config, listen: SocketAddr, cors_origins: Vec<String>) -> anyho
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let state = publisher::start(config.clone(), shutdown.clone()).await;
+        if let Some(file) = &addr_file {
+            crate::store::write_atomic(file, addr.to_string().as_bytes())
+                .with_context(|| format!("writing the address to {}", file.display()))?;
+        }
         tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard)");
         let signal_token = shutdown.clone();
         tokio::spawn(async move {

