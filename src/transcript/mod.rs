@@ -1,6 +1,43 @@
-//! Context usage from Claude Code transcripts and Codex rollouts (placeholder: filled in by the transcript work).
+//! Context usage from Claude Code transcripts and Codex rollouts, read incrementally from files of any size.
+//!
+//! [`TranscriptCache`] keeps one small cursor per transcript (device + inode, the offset after the last complete
+//! line, a 64-byte fingerprint before it, and the parser state), never the file:
+//! - first sight: the file is read **backwards** from its end in growing chunks until the newest usable line and the
+//!   facts around it are known (plus a bounded look-back, [`EXTRA_LOOKBACK_BYTES`]);
+//! - later passes: an unchanged `stat` costs no read; otherwise only the bytes appended since are read;
+//! - a file that shrank, was replaced (new inode) or was rewritten in place (fingerprint mismatch) is read again
+//!   from the end; a partial last line is left for the next pass; lines above 64 MiB are skipped unheld; lines that
+//!   are not UTF-8 JSON are skipped.
+//!
+//! The rules for each format live in `claude.rs` and `codex.rs`; [`discover`] finds the files. The README section
+//! is `docs/context-usage.md`.
 
-use std::path::Path;
+use std::{
+    collections::{HashMap, HashSet},
+    fs::{self, File},
+    io,
+    path::{Path, PathBuf},
+};
+
+mod claude;
+mod codex;
+mod cursor;
+pub mod discover;
+
+pub use claude::{
+    is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS,
+};
+pub use codex::DEFAULT_WINDOW_TOKENS as CODEX_DEFAULT_WINDOW;
+pub use cursor::MAX_LINE_BYTES;
+pub use discover::{
+    claude_project_dir_name, claude_transcript, find_claude_transcript, CodexRolloutIndex,
+};
+
+use cursor::{Position, Stamp, Tally};
+
+/// How far the first (backward) read goes on past the newest usable line, when the facts that can still change the
+/// answer lie further back: Claude's ">200K seen" window rule, a Codex rollout's window and model.
+pub const EXTRA_LOOKBACK_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Which agent wrote a transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,21 +51,24 @@ pub enum TranscriptKind {
 /// How full a context window is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContextUsage {
-    /// Tokens in context now, `None` when unknown (after a compaction).
+    /// Tokens in context now, `None` when unknown (after a compaction, until the next usage line; for Claude a
+    /// compaction's `postTokens` is used when present).
     pub current_tokens: Option<u64>,
     /// Window size in tokens.
     pub window_tokens: u64,
-    /// Whether `window_tokens` was inferred rather than read from the transcript.
+    /// Whether `window_tokens` was inferred rather than read from the transcript (always, for Claude, unless
+    /// `AMC_CONTEXT_WINDOW` is set; for Codex only when the rollout states no window).
     pub window_inferred: bool,
-    /// The model of the usage line.
+    /// The model of the usage line (Codex: the newest `turn_context.model`).
     pub model: Option<String>,
-    /// Uncached input tokens.
+    /// Input tokens as the agent reports them: Claude's uncached `input_tokens`; Codex's `input_tokens`, which
+    /// include `cached_input_tokens`.
     pub input_tokens: u64,
     /// Output tokens.
     pub output_tokens: u64,
-    /// Cache-read input tokens.
+    /// Cache-read input tokens (Codex: `cached_input_tokens`).
     pub cache_read_tokens: u64,
-    /// Cache-creation input tokens.
+    /// Cache-creation input tokens (Codex: `cache_write_input_tokens`, 0 when absent).
     pub cache_creation_tokens: u64,
     /// Whether a compaction follows the usage line.
     pub compacted: bool,
@@ -37,10 +77,12 @@ pub struct ContextUsage {
 }
 
 impl ContextUsage {
-    /// Returns the percentage of the window in use, clamped to 0..=100.
+    /// Returns the percentage of the window in use, clamped to 0..=100 (0 when the current size is unknown).
     pub fn percent(&self) -> f64 {
         match self.current_tokens {
-            Some(t) if self.window_tokens > 0 => ((t as f64) * 100.0 / self.window_tokens as f64).clamp(0.0, 100.0),
+            Some(t) if self.window_tokens > 0 => {
+                ((t as f64) * 100.0 / self.window_tokens as f64).clamp(0.0, 100.0)
+            }
             _ => 0.0,
         }
     }
@@ -62,21 +104,649 @@ impl ContextUsage {
     }
 }
 
+/// The parser state of one transcript.
+#[derive(Debug)]
+enum State {
+    Claude(claude::State),
+    Codex(codex::State),
+}
+
+impl State {
+    fn kind(&self) -> TranscriptKind {
+        match self {
+            State::Claude(_) => TranscriptKind::Claude,
+            State::Codex(_) => TranscriptKind::Codex,
+        }
+    }
+}
+
+/// What is kept per transcript between passes: a position and a parser state, a few hundred bytes.
+#[derive(Debug)]
+struct Cursor {
+    position: Position,
+    state: State,
+    /// Whether a warning about bad lines was already logged for this file.
+    warned: bool,
+}
+
 /// Per-transcript cursors kept between collection passes.
 #[derive(Debug, Default)]
 pub struct TranscriptCache {
     window_override: Option<u64>,
+    cursors: HashMap<PathBuf, Cursor>,
+    bytes_read: u64,
 }
 
 impl TranscriptCache {
-    /// Creates an empty cache; `window_override` is `AMC_CONTEXT_WINDOW`.
+    /// Creates an empty cache; `window_override` is `AMC_CONTEXT_WINDOW` (applies to Claude transcripts only: Codex
+    /// rollouts state their window).
     pub fn new(window_override: Option<u64>) -> Self {
-        TranscriptCache { window_override }
+        TranscriptCache {
+            window_override,
+            cursors: HashMap::new(),
+            bytes_read: 0,
+        }
     }
 
-    /// Returns the context usage of the transcript at `path`, or `None` when it has nothing usable.
-    pub fn context_usage(&mut self, _path: &Path, _kind: TranscriptKind) -> Option<ContextUsage> {
-        let _ = self.window_override;
-        None
+    /// Returns the context usage of the transcript at `path`, or `None` when it has nothing usable (or does not
+    /// exist yet: Claude Code 2.1.331 creates the file only at the first prompt).
+    pub fn context_usage(&mut self, path: &Path, kind: TranscriptKind) -> Option<ContextUsage> {
+        let stamp = match fs::metadata(path) {
+            Ok(meta) if meta.is_file() => Stamp::of(&meta),
+            Ok(_) => {
+                self.cursors.remove(path);
+                tracing::debug!(file = %path.display(), "transcript path is not a file");
+                return None;
+            }
+            Err(error) => {
+                self.cursors.remove(path);
+                tracing::debug!(file = %path.display(), %error, "transcript not readable");
+                return None;
+            }
+        };
+        if let Some(cursor) = self.cursors.get(path) {
+            if cursor.state.kind() == kind && cursor.position.unchanged(&stamp) {
+                return self.usage_of(&cursor.state);
+            }
+        }
+        let previous = self.cursors.remove(path).filter(|c| c.state.kind() == kind);
+        match self.read(path, kind, previous) {
+            Ok(cursor) => {
+                let usage = self.usage_of(&cursor.state);
+                self.cursors.insert(path.to_path_buf(), cursor);
+                usage
+            }
+            Err(error) => {
+                tracing::debug!(file = %path.display(), %error, "cannot read transcript");
+                None
+            }
+        }
+    }
+
+    /// Drops the cursors of transcripts not in `keep`, so memory follows the sessions still listed.
+    pub fn forget_missing(&mut self, keep: &HashSet<PathBuf>) {
+        self.cursors.retain(|path, _| keep.contains(path));
+    }
+
+    /// Returns how many transcripts have a cursor.
+    pub fn len(&self) -> usize {
+        self.cursors.len()
+    }
+
+    /// Returns whether no transcript has a cursor.
+    pub fn is_empty(&self) -> bool {
+        self.cursors.is_empty()
+    }
+
+    /// Returns the total number of transcript bytes read since the cache was created.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    fn usage_of(&self, state: &State) -> Option<ContextUsage> {
+        match state {
+            State::Claude(state) => state.context_usage(self.window_override),
+            State::Codex(state) => state.context_usage(),
+        }
+    }
+
+    /// Continues `previous` when the file is an append of what it read, else reads the file from its end.
+    fn read(
+        &mut self,
+        path: &Path,
+        kind: TranscriptKind,
+        previous: Option<Cursor>,
+    ) -> io::Result<Cursor> {
+        let mut file = File::open(path)?;
+        // Stamp from the open handle: the path may have been replaced since the `stat`.
+        let stamp = Stamp::of(&file.metadata()?);
+        let mut tally = Tally::default();
+        let mut warned = false;
+        let mut cursor = None;
+        if let Some(mut prev) = previous.filter(|c| c.position.can_continue(&stamp)) {
+            warned = prev.warned;
+            let moved = match &mut prev.state {
+                State::Claude(state) => cursor::read_forward(
+                    &mut file,
+                    &prev.position,
+                    stamp.clone(),
+                    state,
+                    &mut tally,
+                    &mut self.bytes_read,
+                )?,
+                State::Codex(state) => cursor::read_forward(
+                    &mut file,
+                    &prev.position,
+                    stamp.clone(),
+                    state,
+                    &mut tally,
+                    &mut self.bytes_read,
+                )?,
+            };
+            match moved {
+                Some(position) => {
+                    cursor = Some(Cursor {
+                        position,
+                        state: prev.state,
+                        warned,
+                    })
+                }
+                None => {
+                    tracing::debug!(file = %path.display(), "transcript rewritten in place; reading it again")
+                }
+            }
+        }
+        let mut cursor = match cursor {
+            Some(cursor) => cursor,
+            None => {
+                let (position, state) = match kind {
+                    TranscriptKind::Claude => {
+                        let mut back = claude::Backward::new(self.window_override);
+                        let position = cursor::read_backward(
+                            &mut file,
+                            stamp,
+                            &mut back,
+                            &mut tally,
+                            &mut self.bytes_read,
+                        )?;
+                        (position, State::Claude(back.into_state()))
+                    }
+                    TranscriptKind::Codex => {
+                        let mut back = codex::Backward::default();
+                        let position = cursor::read_backward(
+                            &mut file,
+                            stamp,
+                            &mut back,
+                            &mut tally,
+                            &mut self.bytes_read,
+                        )?;
+                        (position, State::Codex(back.into_state()))
+                    }
+                };
+                Cursor {
+                    position,
+                    state,
+                    warned,
+                }
+            }
+        };
+        log_tally(path, &tally, &mut cursor.warned);
+        Ok(cursor)
+    }
+}
+
+/// Logs skipped lines: every pass at debug level, the first time per file at warn level.
+fn log_tally(path: &Path, tally: &Tally, warned: &mut bool) {
+    if tally.invalid == 0 && tally.oversized == 0 {
+        return;
+    }
+    let error = tally.first_error.as_deref().unwrap_or("");
+    tracing::debug!(
+        file = %path.display(), invalid = tally.invalid, oversized = tally.oversized, lines = tally.lines, error,
+        "skipped transcript lines"
+    );
+    if !*warned {
+        *warned = true;
+        tracing::warn!(
+            file = %path.display(), invalid = tally.invalid, oversized = tally.oversized, error,
+            "skipped transcript lines that are not valid JSON or are too long (further reports at debug level)"
+        );
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Helpers for the transcript tests: files written and grown in a temp dir.
+
+    use std::{fs::OpenOptions, io::Write, path::PathBuf};
+
+    /// Returns the path of a fixture under `tests/fixtures/transcripts/`.
+    pub(crate) fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/transcripts")
+            .join(name)
+    }
+
+    /// Appends `bytes` to `path`, creating it.
+    pub(crate) fn append(path: &std::path::Path, bytes: &[u8]) {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("open for append");
+        file.write_all(bytes).expect("append");
+    }
+
+    /// Returns the usage of `path` read on first sight (backwards), after checking that reading the same file
+    /// forwards, one line per pass as it was written, gives the same answer.
+    pub(crate) fn both_ways(
+        path: &std::path::Path,
+        kind: super::TranscriptKind,
+        window_override: Option<u64>,
+    ) -> Option<super::ContextUsage> {
+        let text = std::fs::read(path).expect("read fixture");
+        let backward = super::TranscriptCache::new(window_override).context_usage(path, kind);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let grown = tmp.path().join("grown.jsonl");
+        append(&grown, b"");
+        let mut cache = super::TranscriptCache::new(window_override);
+        let mut forward = cache.context_usage(&grown, kind);
+        for line in text.split_inclusive(|&b| b == b'\n') {
+            append(&grown, line);
+            forward = cache.context_usage(&grown, kind);
+        }
+        assert_eq!(
+            forward,
+            backward,
+            "forward and backward reads of {} differ",
+            path.display()
+        );
+        backward
+    }
+
+    /// Builds a Claude assistant line (2.1.x envelope) with the given usage.
+    pub(crate) fn claude_assistant(
+        id: &str,
+        model: &str,
+        usage: [u64; 4],
+        ts: &str,
+        extra: &str,
+    ) -> String {
+        let [input, creation, read, output] = usage;
+        format!(
+            r#"{{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/w","sessionId":"s","version":"2.1.39","gitBranch":"main","message":{{"model":"{model}","id":"{id}","type":"message","role":"assistant","content":[{{"type":"text","text":"ok"}}],"stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":{input},"cache_creation_input_tokens":{creation},"cache_read_input_tokens":{read},"output_tokens":{output},"service_tier":"standard"}}}},"requestId":"req_1","type":"assistant","uuid":"u-{id}","timestamp":"{ts}"{extra}}}"#
+        ) + "\n"
+    }
+
+    /// Builds a Claude user line whose text is `text` (already JSON-safe).
+    pub(crate) fn claude_user(text: &str, ts: &str) -> String {
+        format!(
+            r#"{{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/w","sessionId":"s","version":"2.1.39","gitBranch":"main","type":"user","message":{{"role":"user","content":"{text}"}},"uuid":"u","timestamp":"{ts}"}}"#
+        ) + "\n"
+    }
+
+    /// Builds a Codex `token_count` line.
+    pub(crate) fn codex_token_count(
+        input: u64,
+        cached: u64,
+        output: u64,
+        window: Option<u64>,
+        ts: &str,
+    ) -> String {
+        let window = window.map_or(String::new(), |w| format!(r#","model_context_window":{w}"#));
+        let total = input + output;
+        format!(
+            r#"{{"timestamp":"{ts}","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"cached_input_tokens":{cached},"output_tokens":{output},"reasoning_output_tokens":0,"total_tokens":{total}}},"last_token_usage":{{"input_tokens":{input},"cached_input_tokens":{cached},"output_tokens":{output},"reasoning_output_tokens":0,"total_tokens":{total}}}{window}}},"rate_limits":null}}}}"#
+        ) + "\n"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{test_util::*, *};
+
+    fn usage(cache: &mut TranscriptCache, path: &Path) -> Option<ContextUsage> {
+        cache.context_usage(path, TranscriptKind::Claude)
+    }
+
+    #[test]
+    fn json_has_exactly_the_documented_keys() {
+        let u = ContextUsage {
+            current_tokens: None,
+            window_tokens: 200_000,
+            window_inferred: true,
+            model: None,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_read_tokens: 0,
+            cache_creation_tokens: 0,
+            compacted: true,
+            updated_at: None,
+        };
+        let json = u.to_json();
+        let keys: Vec<&str> = json
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "current_tokens",
+                "window_tokens",
+                "percent",
+                "model",
+                "input_tokens",
+                "output_tokens",
+                "cache_read_tokens",
+                "cache_creation_tokens",
+                "compacted",
+                "updated_at"
+            ]
+        );
+        assert_eq!(json["current_tokens"], serde_json::Value::Null);
+        assert_eq!(json["percent"], 0.0);
+        let over = ContextUsage {
+            current_tokens: Some(940_499),
+            window_tokens: 258_400,
+            ..u
+        };
+        assert_eq!(over.percent(), 100.0);
+    }
+
+    #[test]
+    fn missing_file_is_none_and_leaves_no_cursor() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(usage(&mut cache, &tmp.path().join("nope.jsonl")), None);
+        assert_eq!(usage(&mut cache, tmp.path()), None);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn unchanged_file_reads_nothing_and_appends_read_only_the_new_bytes() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        let mut body = String::new();
+        for i in 0..2000 {
+            body += &claude_user(&"x".repeat(200), "2026-01-01T00:00:00Z");
+            // A native-1M model: nothing older can change the window, so the first read stops at once.
+            body += &claude_assistant(
+                &format!("m{i}"),
+                "claude-opus-4-7",
+                [1, 10, 1000 + i, 5],
+                "2026-01-01T00:00:01Z",
+                "",
+            );
+        }
+        append(&path, body.as_bytes());
+        let mut cache = TranscriptCache::new(None);
+        let first = usage(&mut cache, &path).expect("usage");
+        assert_eq!(first.current_tokens, Some(1 + 10 + 2999));
+        let after_first = cache.bytes_read();
+        assert!(
+            after_first < 200_000,
+            "first read took {after_first} of {} bytes",
+            body.len()
+        );
+
+        assert_eq!(usage(&mut cache, &path), Some(first));
+        assert_eq!(
+            cache.bytes_read(),
+            after_first,
+            "an unchanged file is not read"
+        );
+
+        let line = claude_assistant(
+            "new",
+            "claude-opus-4-7",
+            [2, 20, 5000, 7],
+            "2026-01-01T00:00:02Z",
+            "",
+        );
+        append(&path, line.as_bytes());
+        let next = usage(&mut cache, &path).expect("usage");
+        assert_eq!(next.current_tokens, Some(5022));
+        assert_eq!(next.updated_at.as_deref(), Some("2026-01-01T00:00:02Z"));
+        // The new line plus the 64-byte fingerprint.
+        assert_eq!(cache.bytes_read() - after_first, line.len() as u64 + 64);
+    }
+
+    #[test]
+    fn partial_last_line_waits_for_its_newline() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+        let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
+        append(&path, a.as_bytes());
+        append(&path, &b.as_bytes()[..b.len() / 2]);
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+        append(&path, &b.as_bytes()[b.len() / 2..b.len() - 1]);
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+        append(&path, b"\n");
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(60)
+        );
+
+        // A file with no newline at all has nothing complete yet.
+        let lone = tmp.path().join("lone.jsonl");
+        append(&lone, a.trim_end().as_bytes());
+        assert_eq!(usage(&mut cache, &lone), None);
+        append(&lone, b"\n");
+        assert_eq!(
+            usage(&mut cache, &lone).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+    }
+
+    #[test]
+    fn shrunk_replaced_and_rewritten_files_are_read_again() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+        let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
+        let c = claude_assistant("c", "claude-opus-4-6", [100, 200, 300, 400], "t3", "");
+        append(&path, (a.clone() + &b).as_bytes());
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(60)
+        );
+
+        // Claude Code drops the last line after a streaming error (truncate in place).
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        file.set_len(a.len() as u64).expect("truncate");
+        drop(file);
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+
+        // Dropped and re-grown past the old offset between two passes: the fingerprint notices.
+        append(&path, b.as_bytes());
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(60)
+        );
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        file.set_len(a.len() as u64).expect("truncate");
+        drop(file);
+        append(&path, (c.clone() + &a).as_bytes());
+        let u = usage(&mut cache, &path).expect("usage");
+        assert_eq!(
+            (u.current_tokens, u.updated_at.as_deref()),
+            (Some(6), Some("t1"))
+        );
+
+        // Replaced by another file (new inode) via rename.
+        let other = tmp.path().join("other.jsonl");
+        append(&other, c.as_bytes());
+        fs::rename(&other, &path).expect("rename");
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(600)
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_and_invalid_json_lines_are_skipped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        let good = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+        let mut bad_utf8 =
+            claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "").into_bytes();
+        // Put an invalid byte inside the text content.
+        let at = bad_utf8
+            .windows(4)
+            .position(|w| w == b"\"ok\"")
+            .expect("text")
+            + 1;
+        bad_utf8[at] = 0xff;
+        append(&path, good.as_bytes());
+        append(&path, &bad_utf8);
+        append(
+            &path,
+            b"{\"type\":\"assistant\",\n\n   \nnot json at all\n[1,2]\n\"str\"\n",
+        );
+        let mut cache = TranscriptCache::new(None);
+        let u = usage(&mut cache, &path).expect("usage");
+        assert_eq!(
+            (u.current_tokens, u.updated_at.as_deref()),
+            (Some(6), Some("t1"))
+        );
+        // The same bytes read forwards give the same answer.
+        let mut cache = TranscriptCache::new(None);
+        let grown = tmp.path().join("grown.jsonl");
+        append(&grown, good.as_bytes());
+        assert!(usage(&mut cache, &grown).is_some());
+        append(&grown, &bad_utf8);
+        append(&grown, b"not json\n");
+        assert_eq!(
+            usage(&mut cache, &grown).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+    }
+
+    fn image_line(bytes: usize) -> String {
+        // A user line carrying a base64 image, as Claude Code writes pasted screenshots.
+        format!(
+            r#"{{"parentUuid":"p","isSidechain":false,"type":"user","message":{{"role":"user","content":[{{"type":"image","source":{{"type":"base64","media_type":"image/png","data":"{}"}}}}]}},"uuid":"u","timestamp":"t"}}"#,
+            "A".repeat(bytes)
+        ) + "\n"
+    }
+
+    #[test]
+    fn huge_lines_are_read_both_ways() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+        let image = image_line(12 * 1024 * 1024);
+        // A 12 MB assistant line (a huge Write tool input) is the answer itself.
+        let big_text = "B".repeat(12 * 1024 * 1024);
+        let big = claude_assistant("b", "claude-opus-4-6", [5, 6, 7, 8], "t2", "")
+            .replace("\"ok\"", &format!("\"{big_text}\""));
+        append(&path, (a.clone() + &big + &image).as_bytes());
+        let mut cache = TranscriptCache::new(None);
+        let u = usage(&mut cache, &path).expect("usage");
+        assert_eq!(
+            (u.current_tokens, u.updated_at.as_deref()),
+            (Some(18), Some("t2"))
+        );
+
+        // Forwards: a huge line written in pieces, then completed.
+        append(&path, &image.as_bytes()[..5 * 1024 * 1024]);
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(18)
+        );
+        append(&path, &image.as_bytes()[5 * 1024 * 1024..]);
+        append(&path, big.replace("\"t2\"", "\"t3\"").as_bytes());
+        let u = usage(&mut cache, &path).expect("usage");
+        assert_eq!(u.updated_at.as_deref(), Some("t3"));
+    }
+
+    #[test]
+    fn lines_over_the_cap_are_skipped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+        let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
+        append(
+            &path,
+            (a.clone() + &image_line(MAX_LINE_BYTES + 10) + &a).as_bytes(),
+        );
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+        // Backwards through an oversized line to the answer before it.
+        let back = tmp.path().join("back.jsonl");
+        append(
+            &back,
+            (b.clone() + &image_line(MAX_LINE_BYTES + 10)).as_bytes(),
+        );
+        assert_eq!(
+            usage(&mut cache, &back).and_then(|u| u.current_tokens),
+            Some(60)
+        );
+        // Forwards through an oversized line to the answer after it.
+        append(&back, (image_line(MAX_LINE_BYTES + 10) + &a).as_bytes());
+        assert_eq!(
+            usage(&mut cache, &back).and_then(|u| u.current_tokens),
+            Some(6)
+        );
+    }
+
+    #[test]
+    fn forget_missing_drops_cursors() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (p1, p2) = (tmp.path().join("1.jsonl"), tmp.path().join("2.jsonl"));
+        append(
+            &p1,
+            claude_assistant("a", "m", [1, 1, 1, 1], "t", "").as_bytes(),
+        );
+        append(
+            &p2,
+            claude_assistant("a", "m", [1, 1, 1, 1], "t", "").as_bytes(),
+        );
+        let mut cache = TranscriptCache::new(None);
+        usage(&mut cache, &p1);
+        usage(&mut cache, &p2);
+        assert_eq!(cache.len(), 2);
+        cache.forget_missing(&HashSet::from([p2.clone()]));
+        assert_eq!(cache.len(), 1);
+        assert!(usage(&mut cache, &p2).is_some());
+    }
+
+    #[test]
+    fn kind_change_starts_over() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        append(
+            &path,
+            codex_token_count(100, 50, 10, Some(258_400), "t").as_bytes(),
+        );
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(usage(&mut cache, &path), None);
+        let u = cache
+            .context_usage(&path, TranscriptKind::Codex)
+            .expect("usage");
+        assert_eq!(u.current_tokens, Some(110));
     }
 }

@@ -1,0 +1,652 @@
+//! Claude Code transcripts (`<project>/<session>.jsonl`): the newest usable `message.usage` and the window.
+//!
+//! Rules (formats.md §0.1, §2.3–§2.7, §3.1–§3.2, §8.1):
+//! - usable = a `type:"assistant"` line that is not `isSidechain`, not `isApiErrorMessage`, whose `message.model` is not
+//!   `<synthetic>`, and whose `message.usage` is present and not all zero. No other line type is read for tokens:
+//!   2.1.331's `cost-state` carries cumulative `modelUsage` totals, and `progress` lines embed subagent messages.
+//! - context = `input_tokens + cache_creation_input_tokens + cache_read_input_tokens` (output excluded).
+//! - a main-chain `system`/`compact_boundary` after that line marks it compacted; the context is then
+//!   `compactMetadata.postTokens` when the boundary has it, else unknown.
+
+use serde::Deserialize;
+
+use super::{
+    cursor::{parse_line, BackwardSink, Lenient, LineSink},
+    ContextUsage, EXTRA_LOOKBACK_BYTES,
+};
+
+/// The window Claude Code uses unless the model runs at 1M.
+pub const DEFAULT_WINDOW_TOKENS: u64 = 200_000;
+
+/// The extended window.
+pub const EXTENDED_WINDOW_TOKENS: u64 = 1_000_000;
+
+/// Model families that always run at a 1M window, from the given `(major, minor)` version on. This is the only list
+/// of native-1M models in amc.
+///
+/// Sources (shared/docs/formats.md):
+/// - §3.2, [doc] model-config.md and the changelog: "Opus 4.7+, Sonnet 5 and Fable 5 always run at 1M on the
+///   Anthropic API"; Claude Code 2.1.117 fixed Opus 4.7 `/context` being computed against a 200K window. The id of
+///   Fable 5 is assumed to follow the others (`claude-fable-5…`).
+/// - §8.1: `claude-opus-5-5`, the default model of Claude Code 2.1.331, runs at 1M (covered by `opus` ≥ 4.7).
+///
+/// Not listed: Sonnet 4/4.5/4.6 and Opus 4.6 reach 1M only when the user picks a `[1m]` variant, which the
+/// transcript does not record; for them the ">200K seen" rule below, or `AMC_CONTEXT_WINDOW`, decides.
+const NATIVE_1M_MODELS: &[(&str, u32, u32)] = &[("opus", 4, 7), ("sonnet", 5, 0), ("fable", 5, 0)];
+
+/// Returns whether `model` (a transcript `message.model` such as `claude-opus-4-7`) runs natively at a 1M window.
+pub fn is_native_1m(model: &str) -> bool {
+    let model = model.to_ascii_lowercase();
+    if model.contains("[1m]") {
+        return true;
+    }
+    let Some((family, major, minor)) = model_version(&model) else {
+        return false;
+    };
+    NATIVE_1M_MODELS
+        .iter()
+        .any(|&(f, fmaj, fmin)| f == family && (major, minor) >= (fmaj, fmin))
+}
+
+/// Splits a Claude model id into family and version: `claude-opus-4-7` → `("opus", 4, 7)`,
+/// `claude-sonnet-4-5-20250929` → `("sonnet", 4, 5)`, `claude-3-7-sonnet-20250219` → `("sonnet", 3, 7)`.
+fn model_version(model: &str) -> Option<(&str, u32, u32)> {
+    let rest = &model[model.find("claude-")? + "claude-".len()..];
+    let rest = rest.split(['@', '[', ':']).next().unwrap_or(rest);
+    let mut family = None;
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for token in rest.split('-') {
+        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+            // A date suffix (20250929) ends the version.
+            if token.len() >= 6 {
+                break;
+            }
+            let n: u32 = token.parse().ok()?;
+            if family.is_none() {
+                before.push(n);
+            } else {
+                after.push(n);
+            }
+        } else if family.is_none()
+            && !token.is_empty()
+            && token.bytes().all(|b| b.is_ascii_alphabetic())
+        {
+            family = Some(token);
+        } else {
+            break;
+        }
+    }
+    let version = if after.is_empty() { before } else { after };
+    Some((
+        family?,
+        *version.first()?,
+        version.get(1).copied().unwrap_or(0),
+    ))
+}
+
+/// Returns the window for a usage line of `model`, given the largest usable context seen in the file.
+fn window_tokens(model: Option<&str>, max_context: u64, window_override: Option<u64>) -> u64 {
+    if let Some(window) = window_override {
+        return window;
+    }
+    if model.is_some_and(is_native_1m) || max_context > DEFAULT_WINDOW_TOKENS {
+        EXTENDED_WINDOW_TOKENS
+    } else {
+        DEFAULT_WINDOW_TOKENS
+    }
+}
+
+/// The fields of a transcript line amc reads; everything else is skipped unparsed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawLine {
+    #[serde(rename = "type")]
+    kind: Lenient<String>,
+    subtype: Lenient<String>,
+    #[serde(rename = "isSidechain")]
+    is_sidechain: Lenient<bool>,
+    #[serde(rename = "isApiErrorMessage")]
+    is_api_error: Lenient<bool>,
+    timestamp: Lenient<String>,
+    message: Lenient<RawMessage>,
+    #[serde(rename = "compactMetadata")]
+    compact_metadata: Lenient<RawCompactMetadata>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawMessage {
+    model: Lenient<String>,
+    usage: Lenient<RawUsage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawUsage {
+    input_tokens: Lenient<u64>,
+    cache_creation_input_tokens: Lenient<u64>,
+    cache_read_input_tokens: Lenient<u64>,
+    output_tokens: Lenient<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawCompactMetadata {
+    #[serde(rename = "postTokens")]
+    post_tokens: Lenient<u64>,
+}
+
+/// One usable assistant usage.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Usage {
+    model: Option<String>,
+    input: u64,
+    cache_creation: u64,
+    cache_read: u64,
+    output: u64,
+    timestamp: Option<String>,
+}
+
+impl Usage {
+    /// Returns the context size: input-side tokens only.
+    fn context(&self) -> u64 {
+        self.input
+            .saturating_add(self.cache_creation)
+            .saturating_add(self.cache_read)
+    }
+}
+
+/// What one line means for context usage.
+enum Event {
+    Usage(Usage),
+    Boundary { post_tokens: Option<u64> },
+    Other,
+}
+
+fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
+    let raw: RawLine = parse_line(line)?;
+    let sidechain = raw.is_sidechain.0 == Some(true);
+    match raw.kind.0.as_deref() {
+        Some("assistant") => {
+            if sidechain || raw.is_api_error.0 == Some(true) {
+                return Ok(Event::Other);
+            }
+            let Some(message) = raw.message.0 else {
+                return Ok(Event::Other);
+            };
+            let model = message.model.0;
+            if model.as_deref() == Some("<synthetic>") {
+                return Ok(Event::Other);
+            }
+            let Some(usage) = message.usage.0 else {
+                return Ok(Event::Other);
+            };
+            let usage = Usage {
+                model,
+                input: usage.input_tokens.0.unwrap_or(0),
+                cache_creation: usage.cache_creation_input_tokens.0.unwrap_or(0),
+                cache_read: usage.cache_read_input_tokens.0.unwrap_or(0),
+                output: usage.output_tokens.0.unwrap_or(0),
+                timestamp: raw.timestamp.0,
+            };
+            if usage.context() == 0 && usage.output == 0 {
+                return Ok(Event::Other);
+            }
+            Ok(Event::Usage(usage))
+        }
+        Some("system") if raw.subtype.0.as_deref() == Some("compact_boundary") && !sidechain => {
+            Ok(Event::Boundary {
+                post_tokens: raw.compact_metadata.0.and_then(|m| m.post_tokens.0),
+            })
+        }
+        _ => Ok(Event::Other),
+    }
+}
+
+/// What a Claude cursor remembers between passes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct State {
+    /// The newest usable usage.
+    usage: Option<Usage>,
+    /// `Some(post_tokens)` when a compact boundary follows `usage`.
+    compaction: Option<Option<u64>>,
+    /// The largest usable context seen (over the part of the file read; see [`Backward`]).
+    max_context: u64,
+}
+
+impl State {
+    /// Returns the context usage this state describes, or `None` without a usable line.
+    pub(crate) fn context_usage(&self, window_override: Option<u64>) -> Option<ContextUsage> {
+        let usage = self.usage.as_ref()?;
+        let current_tokens = match self.compaction {
+            Some(post_tokens) => post_tokens,
+            None => Some(usage.context()),
+        };
+        Some(ContextUsage {
+            current_tokens,
+            window_tokens: window_tokens(usage.model.as_deref(), self.max_context, window_override),
+            // The transcript never states the window; only AMC_CONTEXT_WINDOW is not a guess.
+            window_inferred: window_override.is_none(),
+            model: usage.model.clone(),
+            input_tokens: usage.input,
+            output_tokens: usage.output,
+            cache_read_tokens: usage.cache_read,
+            cache_creation_tokens: usage.cache_creation,
+            compacted: self.compaction.is_some(),
+            updated_at: usage.timestamp.clone(),
+        })
+    }
+}
+
+impl LineSink for State {
+    fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
+        match classify(line)? {
+            Event::Usage(usage) => {
+                self.max_context = self.max_context.max(usage.context());
+                self.usage = Some(usage);
+                self.compaction = None;
+            }
+            Event::Boundary { post_tokens } if self.usage.is_some() => {
+                self.compaction = Some(post_tokens)
+            }
+            Event::Boundary { .. } | Event::Other => {}
+        }
+        Ok(())
+    }
+}
+
+/// The first read of a transcript, newest line first.
+///
+/// The answer is determined by the newest usable line and the boundaries after it. The window's ">200K seen" rule
+/// is a whole-file fact, so once the newest usable line is found the read goes on for up to
+/// [`EXTRA_LOOKBACK_BYTES`] more, keeping the running maximum, unless the window is already settled (an override, a
+/// native-1M model, or a context above 200K). A >200K context older than that look-back is not seen on first sight;
+/// later forward reads keep the maximum up to date.
+#[derive(Debug)]
+pub(crate) struct Backward {
+    state: State,
+    /// The newest boundary met before any usable line (its `postTokens`).
+    pending_boundary: Option<Option<u64>>,
+    /// Where the newest usable line starts.
+    found_at: Option<u64>,
+    window_override: Option<u64>,
+}
+
+impl Backward {
+    /// Starts a backward read.
+    pub(crate) fn new(window_override: Option<u64>) -> Self {
+        Backward {
+            state: State::default(),
+            pending_boundary: None,
+            found_at: None,
+            window_override,
+        }
+    }
+
+    /// Returns the state for forward reads from the end of the file.
+    pub(crate) fn into_state(self) -> State {
+        self.state
+    }
+
+    fn window_settled(&self) -> bool {
+        let model = self.state.usage.as_ref().and_then(|u| u.model.as_deref());
+        self.window_override.is_some()
+            || model.is_some_and(is_native_1m)
+            || self.state.max_context > DEFAULT_WINDOW_TOKENS
+    }
+}
+
+impl BackwardSink for Backward {
+    fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
+        match classify(line)? {
+            Event::Usage(usage) => {
+                self.state.max_context = self.state.max_context.max(usage.context());
+                if self.state.usage.is_none() {
+                    self.state.usage = Some(usage);
+                    self.state.compaction = self.pending_boundary.take();
+                    self.found_at = Some(start);
+                }
+            }
+            Event::Boundary { post_tokens } => {
+                if self.state.usage.is_none() && self.pending_boundary.is_none() {
+                    self.pending_boundary = Some(post_tokens);
+                }
+            }
+            Event::Other => {}
+        }
+        Ok(())
+    }
+
+    fn determined(&self, pos: u64) -> bool {
+        match self.found_at {
+            Some(found_at) => {
+                self.window_settled() || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_1m_table() {
+        for model in [
+            "claude-opus-4-7",
+            "claude-opus-4-8",
+            "claude-opus-5-5",
+            "claude-opus-5",
+            "claude-sonnet-5",
+            "claude-sonnet-5-1-20270101",
+            "claude-fable-5",
+            "claude-opus-4-10",
+            "claude-opus-4-6[1m]",
+        ] {
+            assert!(is_native_1m(model), "{model}");
+        }
+        for model in [
+            "claude-opus-4-6",
+            "claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-20250514",
+            "claude-haiku-4-5-20251001",
+            "claude-3-7-sonnet-20250219",
+            "claude-opus-4-1-20250805",
+            "<synthetic>",
+            "",
+            "gpt-5.3-codex",
+            "claude-sonnet-4-6",
+            "claude-haiku-5",
+        ] {
+            assert!(!is_native_1m(model), "{model}");
+        }
+    }
+
+    #[test]
+    fn model_versions() {
+        assert_eq!(model_version("claude-opus-4-7"), Some(("opus", 4, 7)));
+        assert_eq!(
+            model_version("claude-3-5-sonnet-20240620"),
+            Some(("sonnet", 3, 5))
+        );
+        assert_eq!(
+            model_version("us.anthropic.claude-opus-4-7-v1:0"),
+            Some(("opus", 4, 7))
+        );
+        assert_eq!(
+            model_version("claude-opus-4-7@20260101"),
+            Some(("opus", 4, 7))
+        );
+        assert_eq!(
+            model_version("claude-sonnet-4-20250514"),
+            Some(("sonnet", 4, 0))
+        );
+        assert_eq!(model_version("opus"), None);
+    }
+
+    #[test]
+    fn window_rules() {
+        assert_eq!(
+            window_tokens(Some("claude-opus-4-6"), 150_000, None),
+            DEFAULT_WINDOW_TOKENS
+        );
+        assert_eq!(
+            window_tokens(Some("claude-opus-4-6"), 200_000, None),
+            DEFAULT_WINDOW_TOKENS
+        );
+        assert_eq!(
+            window_tokens(Some("claude-opus-4-6"), 200_001, None),
+            EXTENDED_WINDOW_TOKENS
+        );
+        assert_eq!(
+            window_tokens(Some("claude-opus-4-7"), 10, None),
+            EXTENDED_WINDOW_TOKENS
+        );
+        assert_eq!(
+            window_tokens(Some("claude-opus-4-7"), 10, Some(500_000)),
+            500_000
+        );
+        assert_eq!(window_tokens(None, 10, None), DEFAULT_WINDOW_TOKENS);
+    }
+}
+
+#[cfg(test)]
+mod transcript_tests {
+    use super::super::{test_util::*, ContextUsage, TranscriptCache, TranscriptKind};
+
+    fn claude(name: &str) -> Option<ContextUsage> {
+        both_ways(&fixture(name), TranscriptKind::Claude, None)
+    }
+
+    #[test]
+    fn inline_sidechains_are_skipped() {
+        // 1.0.108: the newest four lines are a Task sub-agent inline (isSidechain:true, up to 35 398 tokens).
+        let u = claude("claude-1.0-inline-sidechain.jsonl").expect("usage");
+        assert_eq!(u.current_tokens, Some(6 + 1200 + 13000));
+        assert_eq!(
+            (u.input_tokens, u.cache_creation_tokens, u.cache_read_tokens),
+            (6, 1200, 13000)
+        );
+        // Split message: the newest of the two lines sharing msg_01MainAAAA has the grown output count.
+        assert_eq!(u.output_tokens, 95);
+        assert_eq!(u.updated_at.as_deref(), Some("2025-09-07T09:52:11.000Z"));
+        assert_eq!(u.model.as_deref(), Some("claude-sonnet-4-20250514"));
+        assert_eq!(
+            (u.window_tokens, u.window_inferred, u.compacted),
+            (200_000, true, false)
+        );
+        assert_eq!(u.to_json()["percent"], 7.1);
+    }
+
+    #[test]
+    fn compaction_without_a_later_assistant_line() {
+        let u = claude("claude-2.1-compaction.jsonl").expect("usage");
+        assert!(u.compacted);
+        assert_eq!(u.current_tokens, None);
+        assert_eq!(u.percent(), 0.0);
+        // The other fields still describe the last usage before the boundary.
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.cache_creation_tokens,
+                u.cache_read_tokens,
+                u.output_tokens
+            ),
+            (1, 304, 141482, 230)
+        );
+        assert_eq!(u.updated_at.as_deref(), Some("2026-02-12T14:48:01.000Z"));
+        // The agent_progress line embeds a 240 009-token subagent usage: not main-chain, so the window stays 200K.
+        assert_eq!(u.window_tokens, 200_000);
+    }
+
+    #[test]
+    fn compaction_with_post_tokens() {
+        let u = claude("claude-2.1-compaction-post-tokens.jsonl").expect("usage");
+        assert!(u.compacted);
+        assert_eq!(u.current_tokens, Some(31_250));
+        assert_eq!(u.to_json()["percent"], 15.6);
+    }
+
+    #[test]
+    fn compaction_then_a_new_assistant_line() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        std::fs::copy(fixture("claude-2.1-compaction.jsonl"), &path).expect("copy");
+        let mut cache = TranscriptCache::new(None);
+        assert!(
+            cache
+                .context_usage(&path, TranscriptKind::Claude)
+                .expect("usage")
+                .compacted
+        );
+        let line = claude_assistant(
+            "msg_01After",
+            "claude-opus-4-6",
+            [3, 45000, 260, 18],
+            "2026-02-12T14:50:00.000Z",
+            "",
+        );
+        append(&path, line.as_bytes());
+        let u = cache
+            .context_usage(&path, TranscriptKind::Claude)
+            .expect("usage");
+        assert_eq!((u.compacted, u.current_tokens), (false, Some(45_263)));
+        // A fresh backward read agrees.
+        assert_eq!(both_ways(&path, TranscriptKind::Claude, None), Some(u));
+    }
+
+    #[test]
+    fn claude_2_1_331_lines_and_native_1m_model() {
+        // cost-state's modelUsage (cumulative 3.19M input-side tokens) must not be read.
+        let u = claude("claude-2.1.331.jsonl").expect("usage");
+        assert_eq!(u.current_tokens, Some(21_002));
+        assert_eq!(u.output_tokens, 48);
+        assert_eq!(u.model.as_deref(), Some("claude-opus-5-5"));
+        assert_eq!(u.window_tokens, 1_000_000);
+        assert_eq!(u.updated_at.as_deref(), Some("2026-08-20T10:00:04.000Z"));
+    }
+
+    #[test]
+    fn synthetic_and_api_error_lines_are_skipped() {
+        let u = claude("claude-synthetic-api-error.jsonl").expect("usage");
+        assert_eq!(u.current_tokens, Some(18_118));
+        assert_eq!(u.model.as_deref(), Some("claude-haiku-4-5-20251001"));
+        assert_eq!(u.updated_at.as_deref(), Some("2026-02-02T04:10:38.784Z"));
+    }
+
+    #[test]
+    fn model_switch_uses_the_newest_line_and_the_largest_context_seen() {
+        let u = claude("claude-model-switch.jsonl").expect("usage");
+        assert_eq!(u.model.as_deref(), Some("claude-opus-4-6"));
+        assert_eq!(u.current_tokens, Some(53_002));
+        // sonnet-4-6 reached 250 005 earlier in the file: the session runs with a 1M window.
+        assert_eq!(u.window_tokens, 1_000_000);
+        assert_eq!(u.to_json()["percent"], 5.3);
+        // AMC_CONTEXT_WINDOW wins and is not an inference.
+        let u = both_ways(
+            &fixture("claude-model-switch.jsonl"),
+            TranscriptKind::Claude,
+            Some(200_000),
+        )
+        .expect("usage");
+        assert_eq!((u.window_tokens, u.window_inferred), (200_000, false));
+        assert_eq!(u.to_json()["percent"], 26.5);
+    }
+
+    #[test]
+    fn subagent_files_are_not_the_session() {
+        let main = fixture("claude-2.1-subagent/66666666-6666-4666-8666-666666666666.jsonl");
+        let u = both_ways(&main, TranscriptKind::Claude, None).expect("usage");
+        assert_eq!(u.current_tokens, Some(42_003));
+        let sub = fixture("claude-2.1-subagent/66666666-6666-4666-8666-666666666666/subagents/agent-a1b2c3d.jsonl");
+        assert_eq!(both_ways(&sub, TranscriptKind::Claude, None), None);
+        let root = fixture("").parent().expect("parent").to_path_buf();
+        let found = super::super::find_claude_transcript(
+            &[root.join("transcripts")],
+            "66666666-6666-4666-8666-666666666666",
+            "/nowhere",
+        );
+        assert_eq!(found, Some(main));
+    }
+
+    #[test]
+    fn no_usable_line_is_none() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        append(&path, claude_user("hi", "t").as_bytes());
+        append(
+            &path,
+            claude_assistant("z", "claude-opus-4-6", [0, 0, 0, 0], "t", "").as_bytes(),
+        );
+        append(&path, br#"{"type":"assistant","message":{"model":"claude-opus-4-6","id":"x","content":"no usage"}}"#);
+        append(&path, b"\n");
+        assert_eq!(both_ways(&path, TranscriptKind::Claude, None), None);
+    }
+
+    #[test]
+    fn split_message_lines_report_the_newest() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        for (out, ts) in [(1, "t1"), (1, "t2"), (1, "t3"), (412, "t4")] {
+            append(
+                &path,
+                claude_assistant(
+                    "msg_same",
+                    "claude-opus-4-6",
+                    [3, 13835, 11515, out],
+                    ts,
+                    "",
+                )
+                .as_bytes(),
+            );
+        }
+        let u = both_ways(&path, TranscriptKind::Claude, None).expect("usage");
+        assert_eq!(
+            (u.current_tokens, u.output_tokens, u.updated_at.as_deref()),
+            (Some(25_353), 412, Some("t4"))
+        );
+    }
+
+    #[test]
+    fn first_read_looks_back_a_bounded_distance_for_the_window() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        // A 250K context early on, then ~25 MB of smaller contexts on a model without native 1M.
+        append(
+            &path,
+            claude_assistant(
+                "early",
+                "claude-opus-4-6",
+                [1, 50_000, 200_000, 5],
+                "t0",
+                "",
+            )
+            .as_bytes(),
+        );
+        let filler = claude_user(&"f".repeat(4000), "t");
+        let mut block = String::new();
+        for _ in 0..256 {
+            block += &filler;
+        }
+        for _ in 0..24 {
+            append(&path, block.as_bytes());
+        }
+        append(
+            &path,
+            claude_assistant("late", "claude-opus-4-6", [1, 1000, 50_000, 5], "t1", "").as_bytes(),
+        );
+
+        // First sight: the newest usage plus 16 MiB of look-back; the 250K line is further back.
+        let mut cache = TranscriptCache::new(None);
+        let u = cache
+            .context_usage(&path, TranscriptKind::Claude)
+            .expect("usage");
+        assert_eq!((u.current_tokens, u.window_tokens), (Some(51_001), 200_000));
+        let read = cache.bytes_read();
+        assert!(
+            read > 16 * 1024 * 1024 && read < 21 * 1024 * 1024,
+            "read {read}"
+        );
+
+        // Read forwards from the start (the file grown as it was written), the 250K line is seen: 1M.
+        let grown = tmp.path().join("grown.jsonl");
+        let text = std::fs::read(&path).expect("read");
+        let mut forward = TranscriptCache::new(None);
+        for piece in text
+            .split_inclusive(|&b| b == b'\n')
+            .collect::<Vec<_>>()
+            .chunks(64)
+        {
+            append(&grown, &piece.concat());
+            forward.context_usage(&grown, TranscriptKind::Claude);
+        }
+        let u = forward
+            .context_usage(&grown, TranscriptKind::Claude)
+            .expect("usage");
+        assert_eq!(
+            (u.current_tokens, u.window_tokens),
+            (Some(51_001), 1_000_000)
+        );
+    }
+}
