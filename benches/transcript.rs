@@ -48,8 +48,7 @@ fn block(i: usize) -> String {
         );
         s.push('\n');
     }
-    let output =
-        "test result: ok. 1 passed; 0 failed\\n".repeat(if i % 16 == 0 { 2_000 } else { 200 });
+    let output = "test result: ok. 1 passed; 0 failed\\n".repeat(if i.is_multiple_of(16) { 2_000 } else { 200 });
     s += &format!(
         r#"{{"parentUuid":"a-{i}","isSidechain":false,"userType":"external","cwd":"/home/u/proj","sessionId":"b7d1c1d2-0000-4000-8000-000000000001","version":"2.1.39","gitBranch":"main","type":"user","message":{{"role":"user","content":[{{"tool_use_id":"toolu_{i}","type":"tool_result","content":"{output}","is_error":false}}]}},"uuid":"tr-{i}","timestamp":"2026-02-12T15:04:02.000Z","toolUseResult":{{"stdout":"ok","stderr":"","interrupted":false,"isImage":false}}}}"#
     );
@@ -70,10 +69,7 @@ fn block(i: usize) -> String {
 
 /// Writes a transcript of about `bytes` bytes ending with one distinct usable line; returns the exact size.
 fn generate(path: &Path, bytes: u64) -> u64 {
-    let mut out = BufWriter::with_capacity(
-        8 * MIB as usize,
-        File::create(path).expect("create transcript"),
-    );
+    let mut out = BufWriter::with_capacity(8 * MIB as usize, File::create(path).expect("create transcript"));
     // 64 distinct blocks, repeated: the parser sees realistic lines without the generator dominating the run.
     let blocks: Vec<String> = (0..64).map(block).collect();
     let mut written = 0u64;
@@ -92,11 +88,7 @@ fn generate(path: &Path, bytes: u64) -> u64 {
 
 /// Truncates `path` to the end of the last complete line at or before `bytes`; returns the new size.
 fn truncate_at_line(path: &Path, bytes: u64) -> u64 {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .expect("open");
+    let mut file = OpenOptions::new().read(true).write(true).open(path).expect("open");
     let window = 16 * MIB;
     let start = bytes.saturating_sub(window);
     file.seek(SeekFrom::Start(start)).expect("seek");
@@ -111,11 +103,7 @@ fn truncate_at_line(path: &Path, bytes: u64) -> u64 {
     len
 }
 
-fn first_read(
-    path: &Path,
-    kind: TranscriptKind,
-    window_override: Option<u64>,
-) -> (Duration, u64, bool) {
+fn first_read(path: &Path, kind: TranscriptKind, window_override: Option<u64>) -> (Duration, u64, bool) {
     let mut cache = TranscriptCache::new(window_override);
     let started = Instant::now();
     let usage = cache.context_usage(path, kind);
@@ -138,9 +126,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir
-        .path()
-        .join("b7d1c1d2-0000-4000-8000-000000000001.jsonl");
+    let path = dir.path().join("b7d1c1d2-0000-4000-8000-000000000001.jsonl");
 
     let started = Instant::now();
     let size = generate(&path, size_mb * MIB);
@@ -188,17 +174,11 @@ fn main() {
     );
     let unchanged_before = cache.bytes_read();
     cache.context_usage(&path, TranscriptKind::Claude);
-    println!(
-        "unchanged file: {} bytes read",
-        cache.bytes_read() - unchanged_before
-    );
+    println!("unchanged file: {} bytes read", cache.bytes_read() - unchanged_before);
 
     let updates = 100u64;
     let (mut appended, mut read, mut spent) = (0u64, 0u64, Duration::ZERO);
-    let mut file = OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .expect("open for append");
+    let mut file = OpenOptions::new().append(true).open(&path).expect("open for append");
     for i in 0..updates {
         // About 1 KB: an assistant line with some text.
         let line = assistant(
@@ -212,9 +192,7 @@ fn main() {
         appended += line.len() as u64;
         let before = cache.bytes_read();
         let started = Instant::now();
-        let usage = cache
-            .context_usage(&path, TranscriptKind::Claude)
-            .expect("usage");
+        let usage = cache.context_usage(&path, TranscriptKind::Claude).expect("usage");
         spent += started.elapsed();
         read += cache.bytes_read() - before;
         assert_eq!(usage.cache_read_tokens, 130_000 + i);

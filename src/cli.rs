@@ -91,7 +91,11 @@ pub enum HooksAction {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, cors_origins, addr_file } => serve(Config::from_env(), listen, cors_origins, addr_file),
+        Command::Serve {
+            listen,
+            cors_origins,
+            addr_file,
+        } => serve(Config::from_env(), listen, cors_origins, addr_file),
         Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
         Command::Hook => {
             hook::run_from_stdin(&Paths::from_env());
@@ -119,7 +123,11 @@ fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
         "sessions": pass.sessions,
         "server_time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
     });
-    let text = if pretty { serde_json::to_string_pretty(&payload)? } else { serde_json::to_string(&payload)? };
+    let text = if pretty {
+        serde_json::to_string_pretty(&payload)?
+    } else {
+        serde_json::to_string(&payload)?
+    };
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
         // `amc snapshot | head` is fine.
@@ -128,14 +136,22 @@ fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config, listen: SocketAddr, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
+fn serve(
+    config: Config,
+    listen: SocketAddr,
+    cors_origins: Vec<String>,
+    addr_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     if !config::is_loopback(&listen) && config.token.is_none() {
         anyhow::bail!(
             "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
              or listen on 127.0.0.1"
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the tokio runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
         let addr = listener.local_addr()?;

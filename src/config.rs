@@ -46,7 +46,9 @@ impl Paths {
     /// Resolves the paths from `lookup` (an environment); used by tests to avoid touching the real environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let non_empty = |key: &str| lookup(key).filter(|v| !v.is_empty());
-        let home = non_empty("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
+        let home = non_empty("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/"));
         let data_dir = match (non_empty("AMC_DATA_DIR"), non_empty("XDG_DATA_HOME")) {
             (Some(dir), _) => PathBuf::from(dir),
             (None, Some(xdg)) => Path::new(&xdg).join("amc"),
@@ -71,7 +73,9 @@ impl Paths {
                 claude_projects_dirs.push(fallback);
             }
         }
-        let codex_home = non_empty("CODEX_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".codex"));
+        let codex_home = non_empty("CODEX_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".codex"));
         let zellij_bin = match non_empty("AMC_ZELLIJ_BIN") {
             Some(bin) => Some(PathBuf::from(bin)),
             None => find_zellij(lookup("PATH").as_deref()),
@@ -114,13 +118,20 @@ fn find_zellij(path: Option<&str>) -> Option<PathBuf> {
         .flat_map(|p| p.split(':'))
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from);
-    let fallbacks = ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"].into_iter().map(PathBuf::from);
-    from_path.chain(fallbacks).map(|dir| dir.join("zellij")).find(|bin| is_executable(bin))
+    let fallbacks = ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"]
+        .into_iter()
+        .map(PathBuf::from);
+    from_path
+        .chain(fallbacks)
+        .map(|dir| dir.join("zellij"))
+        .find(|bin| is_executable(bin))
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// Everything `amc serve` and `amc snapshot` need, read once at start-up.
@@ -154,7 +165,9 @@ impl Config {
 
     /// Builds the configuration from explicit paths and an environment lookup.
     pub fn from_paths_and_lookup(paths: Paths, lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let context_window_override = lookup("AMC_CONTEXT_WINDOW").and_then(|v| v.trim().parse::<u64>().ok()).filter(|v| *v > 0);
+        let context_window_override = lookup("AMC_CONTEXT_WINDOW")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|v| *v > 0);
         let token = lookup("AMC_TOKEN").filter(|t| !t.is_empty());
         let millis = |key: &str, default: u64| {
             Duration::from_millis(lookup(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default))
@@ -196,7 +209,10 @@ mod tests {
     #[test]
     fn data_dir_prefers_amc_then_xdg_then_home() {
         assert_eq!(paths(&[("HOME", "/h")]).data_dir, PathBuf::from("/h/.local/share/amc"));
-        assert_eq!(paths(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x")]).data_dir, PathBuf::from("/x/amc"));
+        assert_eq!(
+            paths(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x")]).data_dir,
+            PathBuf::from("/x/amc")
+        );
         assert_eq!(
             paths(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x"), ("AMC_DATA_DIR", "/d")]).data_dir,
             PathBuf::from("/d")
@@ -210,13 +226,19 @@ mod tests {
         assert_eq!(p.claude_projects_dirs[1], PathBuf::from("/h/.config/claude/projects"));
         assert_eq!(p.codex_sessions_dir, PathBuf::from("/h/.codex/sessions"));
         let p = paths(&[("HOME", "/h"), ("CLAUDE_CONFIG_DIR", "/c1,/c2"), ("CODEX_HOME", "/cx")]);
-        assert_eq!(&p.claude_projects_dirs[..2], &[PathBuf::from("/c1/projects"), PathBuf::from("/c2/projects")]);
+        assert_eq!(
+            &p.claude_projects_dirs[..2],
+            &[PathBuf::from("/c1/projects"), PathBuf::from("/c2/projects")]
+        );
         assert_eq!(p.claude_config_dir, PathBuf::from("/c1"));
         assert_eq!(p.codex_sessions_dir, PathBuf::from("/cx/sessions"));
     }
 
     #[test]
     fn zellij_bin_override_wins() {
-        assert_eq!(paths(&[("AMC_ZELLIJ_BIN", "/opt/z")]).zellij_bin, Some(PathBuf::from("/opt/z")));
+        assert_eq!(
+            paths(&[("AMC_ZELLIJ_BIN", "/opt/z")]).zellij_bin,
+            Some(PathBuf::from("/opt/z"))
+        );
     }
 }

@@ -54,11 +54,18 @@ impl SessionLock {
     /// Blocks until the lock of session `id` is held.
     pub fn acquire(paths: &Paths, id: &str) -> io::Result<Self> {
         if !is_safe_session_id(id) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe session id {id:?}")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unsafe session id {id:?}"),
+            ));
         }
         let dir = paths.locks_dir();
         fs::create_dir_all(&dir)?;
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(format!("{id}.lock")))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{id}.lock")))?;
         file.lock()?;
         Ok(SessionLock { _file: file })
     }
@@ -66,10 +73,18 @@ impl SessionLock {
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, flushed, then renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
     fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     // A leading dot and a non-.json suffix keep the temp file out of every `*.json` scan.
     let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
     let result = (|| {
@@ -90,8 +105,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<()> {
     let trash = paths.trash_dir();
     fs::create_dir_all(&trash)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "unnamed".into());
-    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "unnamed".into());
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut target = trash.join(format!("{name}.{stamp}"));
     let mut n = 1;
     while target.exists() {
@@ -107,12 +128,17 @@ pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<()> {
 
 /// Deletes files in `trash/` whose mtime is older than [`TRASH_RETENTION`] at `now`; returns how many went.
 pub fn purge_trash(paths: &Paths, now: SystemTime) -> usize {
-    let Ok(entries) = fs::read_dir(paths.trash_dir()) else { return 0 };
+    let Ok(entries) = fs::read_dir(paths.trash_dir()) else {
+        return 0;
+    };
     let mut removed = 0;
     for entry in entries.flatten() {
         let Ok(meta) = entry.metadata() else { continue };
         let Ok(mtime) = meta.modified() else { continue };
-        if meta.is_file() && now.duration_since(mtime).unwrap_or_default() > TRASH_RETENTION && fs::remove_file(entry.path()).is_ok() {
+        if meta.is_file()
+            && now.duration_since(mtime).unwrap_or_default() > TRASH_RETENTION
+            && fs::remove_file(entry.path()).is_ok()
+        {
             removed += 1;
         }
     }
@@ -136,10 +162,25 @@ mod tests {
 
     #[test]
     fn unsafe_ids_are_rejected() {
-        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "a\0b", ".hidden", &"x".repeat(201)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "a\0b",
+            ".hidden",
+            &"x".repeat(201),
+        ] {
             assert!(!is_safe_session_id(bad), "{bad:?} should be unsafe");
         }
-        for good in ["0c5e1a2b-1111-2222-3333-444455556666", "abc", "a.b", "019c8a4d-8f45-7010-8b5d-7fad920aa6f9"] {
+        for good in [
+            "0c5e1a2b-1111-2222-3333-444455556666",
+            "abc",
+            "a.b",
+            "019c8a4d-8f45-7010-8b5d-7fad920aa6f9",
+        ] {
             assert!(is_safe_session_id(good), "{good:?} should be safe");
         }
     }
@@ -151,7 +192,11 @@ mod tests {
         write_atomic(&file, b"{\"a\":1}").expect("first write");
         write_atomic(&file, b"{\"a\":2}").expect("second write");
         assert_eq!(fs::read_to_string(&file).expect("read"), "{\"a\":2}");
-        let names: Vec<_> = fs::read_dir(paths.sessions_dir()).expect("dir").flatten().map(|e| e.file_name()).collect();
+        let names: Vec<_> = fs::read_dir(paths.sessions_dir())
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("s1.json")]);
     }
 
@@ -167,7 +212,10 @@ mod tests {
         assert_eq!(fs::read_to_string(trashed[0].path()).expect("read"), "{}");
         move_to_trash(&paths, &file).expect("missing file is fine");
         assert_eq!(purge_trash(&paths, SystemTime::now()), 0);
-        assert_eq!(purge_trash(&paths, SystemTime::now() + TRASH_RETENTION + Duration::from_secs(1)), 1);
+        assert_eq!(
+            purge_trash(&paths, SystemTime::now() + TRASH_RETENTION + Duration::from_secs(1)),
+            1
+        );
     }
 
     #[test]

@@ -87,7 +87,11 @@ pub fn session_to_proto(session: &SessionJson) -> pb::Session {
         is_dead: session.get("is_dead").and_then(Value::as_bool).unwrap_or(false),
         model: text(session, "model"),
         permission_mode: text(session, "permission_mode"),
-        extra_json: if extra.is_empty() { String::new() } else { Value::Object(extra).to_string() },
+        extra_json: if extra.is_empty() {
+            String::new()
+        } else {
+            Value::Object(extra).to_string()
+        },
         liveness_reason: text(session, "liveness_reason"),
     }
 }
@@ -104,7 +108,9 @@ fn text(session: &SessionJson, key: &str) -> String {
 
 fn integer(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -115,12 +121,18 @@ fn timestamp(value: &Value) -> Option<prost_types::Timestamp> {
     match value {
         Value::String(s) => {
             let t = chrono::DateTime::parse_from_rfc3339(s.trim()).ok()?;
-            Some(prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 })
+            Some(prost_types::Timestamp {
+                seconds: t.timestamp(),
+                nanos: t.timestamp_subsec_nanos() as i32,
+            })
         }
         Value::Number(n) => {
             let f = n.as_f64().filter(|f| f.is_finite() && *f >= 0.0)?;
             let secs = if f > 1e11 { f / 1000.0 } else { f };
-            Some(prost_types::Timestamp { seconds: secs.trunc() as i64, nanos: (secs.fract() * 1e9) as i32 })
+            Some(prost_types::Timestamp {
+                seconds: secs.trunc() as i64,
+                nanos: (secs.fract() * 1e9) as i32,
+            })
         }
         _ => None,
     }
@@ -132,7 +144,9 @@ pub fn system_time(time: SystemTime) -> prost_types::Timestamp {
 }
 
 fn questions(value: &Value) -> Vec<pb::PendingQuestion> {
-    let Some(items) = value.as_array() else { return Vec::new() };
+    let Some(items) = value.as_array() else {
+        return Vec::new();
+    };
     items
         .iter()
         .filter_map(Value::as_object)
@@ -144,10 +158,21 @@ fn questions(value: &Value) -> Vec<pb::PendingQuestion> {
                 .map(|opts| {
                     opts.iter()
                         .map(|o| match o {
-                            Value::String(label) => pb::QuestionOption { label: label.clone(), description: String::new() },
+                            Value::String(label) => pb::QuestionOption {
+                                label: label.clone(),
+                                description: String::new(),
+                            },
                             other => pb::QuestionOption {
-                                label: other.get("label").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                                description: other.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                                label: other
+                                    .get("label")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_owned(),
+                                description: other
+                                    .get("description")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_owned(),
                             },
                         })
                         .collect()
@@ -157,7 +182,11 @@ fn questions(value: &Value) -> Vec<pb::PendingQuestion> {
                 question: field("question"),
                 header: field("header"),
                 options,
-                multi_select: q.get("multiSelect").or_else(|| q.get("multi_select")).and_then(Value::as_bool).unwrap_or(false),
+                multi_select: q
+                    .get("multiSelect")
+                    .or_else(|| q.get("multi_select"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             }
         })
         .collect()
@@ -170,14 +199,21 @@ fn context_usage(value: &Value, session: &SessionJson) -> Option<pb::ContextUsag
         current_tokens: usage.get("current_tokens").and_then(integer),
         window_tokens: int("window_tokens"),
         percent: usage.get("percent").and_then(Value::as_f64).unwrap_or(0.0),
-        model: usage.get("model").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        model: usage
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         input_tokens: int("input_tokens"),
         output_tokens: int("output_tokens"),
         cache_read_tokens: int("cache_read_tokens"),
         cache_creation_tokens: int("cache_creation_tokens"),
         compacted: usage.get("compacted").and_then(Value::as_bool).unwrap_or(false),
         update_time: usage.get("updated_at").and_then(timestamp),
-        window_inferred: session.get("context_window_inferred").and_then(Value::as_bool).unwrap_or(false),
+        window_inferred: session
+            .get("context_window_inferred")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -192,7 +228,9 @@ pub struct Filter {
 impl Filter {
     /// Validates a request's filter (unknown agent numbers are rejected).
     pub fn from_proto(filter: Option<pb::SessionFilter>) -> Result<Self, Error> {
-        let Some(filter) = filter else { return Ok(Filter::default()) };
+        let Some(filter) = filter else {
+            return Ok(Filter::default());
+        };
         for agent in &filter.agents {
             if pb::Agent::try_from(*agent).is_err() {
                 return Err(Error::InvalidArgument(format!("unknown agent {agent} in filter")));
@@ -253,7 +291,13 @@ mod tests {
         assert_eq!(p.raw_status, "needs_attention");
         assert_eq!(p.agent, pb::Agent::Claude as i32);
         assert_eq!(p.zellij_pane, "3");
-        assert_eq!(p.last_event_time, Some(prost_types::Timestamp { seconds: 1_767_323_045, nanos: 500_000_000 }));
+        assert_eq!(
+            p.last_event_time,
+            Some(prost_types::Timestamp {
+                seconds: 1_767_323_045,
+                nanos: 500_000_000
+            })
+        );
         assert_eq!(p.turn_start_tokens, Some(1200));
         assert!(p.is_dead);
         assert_eq!(p.pending_questions[0].options[0].description, "first");
@@ -267,7 +311,9 @@ mod tests {
 
     #[test]
     fn wrong_types_do_not_panic_and_unknown_status_is_unspecified() {
-        let p = session_to_proto(&session(json!({"status": "paused", "agent": 7, "pending_questions": "nope", "context_usage": 5})));
+        let p = session_to_proto(&session(
+            json!({"status": "paused", "agent": 7, "pending_questions": "nope", "context_usage": 5}),
+        ));
         assert_eq!(p.status, pb::SessionStatus::Unspecified as i32);
         assert_eq!(p.raw_status, "paused");
         assert_eq!(p.agent, pb::Agent::Unspecified as i32);
@@ -281,12 +327,28 @@ mod tests {
         let a = session_to_proto(&session(json!({"session_id": "a", "agent": "claude"})));
         let b = session_to_proto(&session(json!({"session_id": "b", "agent": "codex", "is_dead": true})));
         let all = [a, b];
-        let by_agent = Filter::from_proto(Some(pb::SessionFilter { agents: vec![pb::Agent::Codex as i32], ..Default::default() })).expect("valid");
+        let by_agent = Filter::from_proto(Some(pb::SessionFilter {
+            agents: vec![pb::Agent::Codex as i32],
+            ..Default::default()
+        }))
+        .expect("valid");
         assert_eq!(by_agent.apply(&all).len(), 1);
-        let alive = Filter::from_proto(Some(pb::SessionFilter { exclude_dead: true, ..Default::default() })).expect("valid");
+        let alive = Filter::from_proto(Some(pb::SessionFilter {
+            exclude_dead: true,
+            ..Default::default()
+        }))
+        .expect("valid");
         assert_eq!(alive.apply(&all)[0].session_id, "a");
-        let ids = Filter::from_proto(Some(pb::SessionFilter { session_ids: vec!["b".into()], ..Default::default() })).expect("valid");
+        let ids = Filter::from_proto(Some(pb::SessionFilter {
+            session_ids: vec!["b".into()],
+            ..Default::default()
+        }))
+        .expect("valid");
         assert_eq!(ids.apply(&all)[0].session_id, "b");
-        assert!(Filter::from_proto(Some(pb::SessionFilter { agents: vec![99], ..Default::default() })).is_err());
+        assert!(Filter::from_proto(Some(pb::SessionFilter {
+            agents: vec![99],
+            ..Default::default()
+        }))
+        .is_err());
     }
 }

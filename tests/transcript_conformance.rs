@@ -340,30 +340,15 @@ fn every_shared_fixture_transcript() {
                 got.cache_read_tokens,
                 got.cache_creation_tokens
             ),
-            (
-                want.input,
-                want.output,
-                want.cache_read,
-                want.cache_creation
-            ),
+            (want.input, want.output, want.cache_read, want.cache_creation),
             "{}",
             expected.path
         );
-        assert_eq!(
-            got.updated_at.as_deref(),
-            Some(want.updated_at),
-            "{}",
-            expected.path
-        );
+        assert_eq!(got.updated_at.as_deref(), Some(want.updated_at), "{}", expected.path);
         assert!(!got.compacted, "{}", expected.path);
         assert_eq!(json["percent"], want.percent, "{}", expected.path);
         // Claude never states its window; Codex rollouts do.
-        assert_eq!(
-            got.window_inferred,
-            expected.kind == CLAUDE,
-            "{}",
-            expected.path
-        );
+        assert_eq!(got.window_inferred, expected.kind == CLAUDE, "{}", expected.path);
         // No byte is read twice on first sight. (These files are all below the 16 MiB look-back, so a model without
         // native 1M has them read whole, for the ">200K seen" window rule.)
         assert!(

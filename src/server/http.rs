@@ -46,7 +46,11 @@ async fn api_state(State(http): State<HttpState>) -> Response {
 
 async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
     let snapshot = http.state.current();
-    let status = if http.shutdown.is_cancelled() { "shutting_down" } else { "ok" };
+    let status = if http.shutdown.is_cancelled() {
+        "shutting_down"
+    } else {
+        "ok"
+    };
     Json(serde_json::json!({
         "status": status,
         "revision": snapshot.revision,
@@ -59,10 +63,13 @@ async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
 
 /// The event log of one session: `{"session_id": id, "events": [...]}` (invalid lines skipped, as the original).
 async fn api_events(State(http): State<HttpState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Error> {
-    let path = store::event_log(&http.paths, &id).ok_or_else(|| Error::InvalidArgument(format!("unsafe session id {id:?}")))?;
+    let path = store::event_log(&http.paths, &id)
+        .ok_or_else(|| Error::InvalidArgument(format!("unsafe session id {id:?}")))?;
     let text = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotFound(format!("no event log for {id}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NotFound(format!("no event log for {id}")))
+        }
         Err(e) => return Err(Error::Internal(format!("reading {}: {e}", path.display()))),
     };
     let events: Vec<serde_json::Value> = text
@@ -77,8 +84,10 @@ async fn api_events(State(http): State<HttpState>, Path(id): Path<String>) -> Re
 /// `: ping` comment every 15 s. A reconnecting browser's `Last-Event-ID` equal to the current revision skips the
 /// first frame (it has that state already).
 async fn api_stream(State(http): State<HttpState>, headers: HeaderMap) -> Response {
-    let last_event_id: Option<u64> =
-        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let last_event_id: Option<u64> = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     let mut rx = http.state.subscribe();
     let shutdown = http.shutdown.clone();
     let ping = http.ping;

@@ -45,7 +45,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>().await;
+    health_reporter
+        .set_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>()
+        .await;
 
     let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat);
     let state_server = proto::state_service_server::StateServiceServer::new(service)
@@ -87,8 +89,12 @@ pub async fn run(
         let reporter = health_reporter.clone();
         async move {
             shutdown.cancelled().await;
-            reporter.set_not_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>().await;
-            reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+            reporter
+                .set_not_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>()
+                .await;
+            reporter
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
         }
     };
     let server = Server::builder()
@@ -134,7 +140,12 @@ fn cors(extra: &[String]) -> CorsLayer {
 /// Returns whether a browser origin is served from this machine (`http://localhost:*`, `http://127.0.0.1:*`,
 /// `http://[::1]:*`).
 fn is_loopback_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else { return false };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
     let host = if let Some(v6) = rest.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
     } else {
@@ -149,10 +160,21 @@ mod tests {
 
     #[test]
     fn only_loopback_origins_pass() {
-        for ok in ["http://localhost:5173", "http://127.0.0.1:7400", "http://[::1]:80", "https://localhost"] {
+        for ok in [
+            "http://localhost:5173",
+            "http://127.0.0.1:7400",
+            "http://[::1]:80",
+            "https://localhost",
+        ] {
             assert!(is_loopback_origin(ok), "{ok}");
         }
-        for bad in ["http://evil.example", "http://localhost.evil.example", "null", "http://10.0.0.1:7400", "file://"] {
+        for bad in [
+            "http://evil.example",
+            "http://localhost.evil.example",
+            "null",
+            "http://10.0.0.1:7400",
+            "file://",
+        ] {
             assert!(!is_loopback_origin(bad), "{bad}");
         }
     }

@@ -67,21 +67,14 @@ fn model_version(model: &str) -> Option<(&str, u32, u32)> {
             } else {
                 after.push(n);
             }
-        } else if family.is_none()
-            && !token.is_empty()
-            && token.bytes().all(|b| b.is_ascii_alphabetic())
-        {
+        } else if family.is_none() && !token.is_empty() && token.bytes().all(|b| b.is_ascii_alphabetic()) {
             family = Some(token);
         } else {
             break;
         }
     }
     let version = if after.is_empty() { before } else { after };
-    Some((
-        family?,
-        *version.first()?,
-        version.get(1).copied().unwrap_or(0),
-    ))
+    Some((family?, *version.first()?, version.get(1).copied().unwrap_or(0)))
 }
 
 /// Returns the window for a usage line of `model`, given the largest usable context seen in the file.
@@ -194,11 +187,9 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
             }
             Ok(Event::Usage(usage))
         }
-        Some("system") if raw.subtype.0.as_deref() == Some("compact_boundary") && !sidechain => {
-            Ok(Event::Boundary {
-                post_tokens: raw.compact_metadata.0.and_then(|m| m.post_tokens.0),
-            })
-        }
+        Some("system") if raw.subtype.0.as_deref() == Some("compact_boundary") && !sidechain => Ok(Event::Boundary {
+            post_tokens: raw.compact_metadata.0.and_then(|m| m.post_tokens.0),
+        }),
         _ => Ok(Event::Other),
     }
 }
@@ -246,9 +237,7 @@ impl LineSink for State {
                 self.usage = Some(usage);
                 self.compaction = None;
             }
-            Event::Boundary { post_tokens } if self.usage.is_some() => {
-                self.compaction = Some(post_tokens)
-            }
+            Event::Boundary { post_tokens } if self.usage.is_some() => self.compaction = Some(post_tokens),
             Event::Boundary { .. } | Event::Other => {}
         }
         Ok(())
@@ -319,9 +308,7 @@ impl BackwardSink for Backward {
 
     fn determined(&self, pos: u64) -> bool {
         match self.found_at {
-            Some(found_at) => {
-                self.window_settled() || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES
-            }
+            Some(found_at) => self.window_settled() || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES,
             None => false,
         }
     }
@@ -366,22 +353,10 @@ mod tests {
     #[test]
     fn model_versions() {
         assert_eq!(model_version("claude-opus-4-7"), Some(("opus", 4, 7)));
-        assert_eq!(
-            model_version("claude-3-5-sonnet-20240620"),
-            Some(("sonnet", 3, 5))
-        );
-        assert_eq!(
-            model_version("us.anthropic.claude-opus-4-7-v1:0"),
-            Some(("opus", 4, 7))
-        );
-        assert_eq!(
-            model_version("claude-opus-4-7@20260101"),
-            Some(("opus", 4, 7))
-        );
-        assert_eq!(
-            model_version("claude-sonnet-4-20250514"),
-            Some(("sonnet", 4, 0))
-        );
+        assert_eq!(model_version("claude-3-5-sonnet-20240620"), Some(("sonnet", 3, 5)));
+        assert_eq!(model_version("us.anthropic.claude-opus-4-7-v1:0"), Some(("opus", 4, 7)));
+        assert_eq!(model_version("claude-opus-4-7@20260101"), Some(("opus", 4, 7)));
+        assert_eq!(model_version("claude-sonnet-4-20250514"), Some(("sonnet", 4, 0)));
         assert_eq!(model_version("opus"), None);
     }
 
@@ -399,14 +374,8 @@ mod tests {
             window_tokens(Some("claude-opus-4-6"), 200_001, None),
             EXTENDED_WINDOW_TOKENS
         );
-        assert_eq!(
-            window_tokens(Some("claude-opus-4-7"), 10, None),
-            EXTENDED_WINDOW_TOKENS
-        );
-        assert_eq!(
-            window_tokens(Some("claude-opus-4-7"), 10, Some(500_000)),
-            500_000
-        );
+        assert_eq!(window_tokens(Some("claude-opus-4-7"), 10, None), EXTENDED_WINDOW_TOKENS);
+        assert_eq!(window_tokens(Some("claude-opus-4-7"), 10, Some(500_000)), 500_000);
         assert_eq!(window_tokens(None, 10, None), DEFAULT_WINDOW_TOKENS);
     }
 }
@@ -488,9 +457,7 @@ mod transcript_tests {
             "",
         );
         append(&path, line.as_bytes());
-        let u = cache
-            .context_usage(&path, TranscriptKind::Claude)
-            .expect("usage");
+        let u = cache.context_usage(&path, TranscriptKind::Claude).expect("usage");
         assert_eq!((u.compacted, u.current_tokens), (false, Some(45_263)));
         // A fresh backward read agrees.
         assert_eq!(both_ways(&path, TranscriptKind::Claude, None), Some(u));
@@ -559,7 +526,10 @@ mod transcript_tests {
             &path,
             claude_assistant("z", "claude-opus-4-6", [0, 0, 0, 0], "t", "").as_bytes(),
         );
-        append(&path, br#"{"type":"assistant","message":{"model":"claude-opus-4-6","id":"x","content":"no usage"}}"#);
+        append(
+            &path,
+            br#"{"type":"assistant","message":{"model":"claude-opus-4-6","id":"x","content":"no usage"}}"#,
+        );
         append(&path, b"\n");
         assert_eq!(both_ways(&path, TranscriptKind::Claude, None), None);
     }
@@ -571,14 +541,7 @@ mod transcript_tests {
         for (out, ts) in [(1, "t1"), (1, "t2"), (1, "t3"), (412, "t4")] {
             append(
                 &path,
-                claude_assistant(
-                    "msg_same",
-                    "claude-opus-4-6",
-                    [3, 13835, 11515, out],
-                    ts,
-                    "",
-                )
-                .as_bytes(),
+                claude_assistant("msg_same", "claude-opus-4-6", [3, 13835, 11515, out], ts, "").as_bytes(),
             );
         }
         let u = both_ways(&path, TranscriptKind::Claude, None).expect("usage");
@@ -595,14 +558,7 @@ mod transcript_tests {
         // A 250K context early on, then ~25 MB of smaller contexts on a model without native 1M.
         append(
             &path,
-            claude_assistant(
-                "early",
-                "claude-opus-4-6",
-                [1, 50_000, 200_000, 5],
-                "t0",
-                "",
-            )
-            .as_bytes(),
+            claude_assistant("early", "claude-opus-4-6", [1, 50_000, 200_000, 5], "t0", "").as_bytes(),
         );
         let filler = claude_user(&"f".repeat(4000), "t");
         let mut block = String::new();
@@ -619,34 +575,20 @@ mod transcript_tests {
 
         // First sight: the newest usage plus 16 MiB of look-back; the 250K line is further back.
         let mut cache = TranscriptCache::new(None);
-        let u = cache
-            .context_usage(&path, TranscriptKind::Claude)
-            .expect("usage");
+        let u = cache.context_usage(&path, TranscriptKind::Claude).expect("usage");
         assert_eq!((u.current_tokens, u.window_tokens), (Some(51_001), 200_000));
         let read = cache.bytes_read();
-        assert!(
-            read > 16 * 1024 * 1024 && read < 21 * 1024 * 1024,
-            "read {read}"
-        );
+        assert!(read > 16 * 1024 * 1024 && read < 21 * 1024 * 1024, "read {read}");
 
         // Read forwards from the start (the file grown as it was written), the 250K line is seen: 1M.
         let grown = tmp.path().join("grown.jsonl");
         let text = std::fs::read(&path).expect("read");
         let mut forward = TranscriptCache::new(None);
-        for piece in text
-            .split_inclusive(|&b| b == b'\n')
-            .collect::<Vec<_>>()
-            .chunks(64)
-        {
+        for piece in text.split_inclusive(|&b| b == b'\n').collect::<Vec<_>>().chunks(64) {
             append(&grown, &piece.concat());
             forward.context_usage(&grown, TranscriptKind::Claude);
         }
-        let u = forward
-            .context_usage(&grown, TranscriptKind::Claude)
-            .expect("usage");
-        assert_eq!(
-            (u.current_tokens, u.window_tokens),
-            (Some(51_001), 1_000_000)
-        );
+        let u = forward.context_usage(&grown, TranscriptKind::Claude).expect("usage");
+        assert_eq!((u.current_tokens, u.window_tokens), (Some(51_001), 1_000_000));
     }
 }

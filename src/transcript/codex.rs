@@ -106,10 +106,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
                 cached: last.cached_input_tokens.0.unwrap_or(0),
                 cache_write: last.cache_write_input_tokens.0.unwrap_or(0),
                 output,
-                total: last
-                    .total_tokens
-                    .0
-                    .unwrap_or_else(|| input.saturating_add(output)),
+                total: last.total_tokens.0.unwrap_or_else(|| input.saturating_add(output)),
                 window: info.model_context_window.0.filter(|&w| w > 0),
                 model: info.model.0,
                 timestamp: raw.timestamp.0,
@@ -147,11 +144,7 @@ impl State {
             None => (DEFAULT_WINDOW_TOKENS, true),
         };
         Some(ContextUsage {
-            current_tokens: if self.compacted {
-                None
-            } else {
-                Some(usage.total)
-            },
+            current_tokens: if self.compacted { None } else { Some(usage.total) },
             window_tokens,
             window_inferred,
             model: self.model.clone().or_else(|| usage.model.clone()),
@@ -228,10 +221,8 @@ impl BackwardSink for Backward {
             return false;
         };
         let state = &self.state;
-        let window_known =
-            state.usage.as_ref().is_some_and(|u| u.window.is_some()) || state.task_window.is_some();
-        (window_known && state.model.is_some())
-            || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES
+        let window_known = state.usage.as_ref().is_some_and(|u| u.window.is_some()) || state.task_window.is_some();
+        (window_known && state.model.is_some()) || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES
     }
 }
 
@@ -290,9 +281,7 @@ mod transcript_tests {
         let before: String = text.split_inclusive('\n').take(5).collect();
         append(&path, before.as_bytes());
         let mut cache = TranscriptCache::new(None);
-        let u = cache
-            .context_usage(&path, TranscriptKind::Codex)
-            .expect("usage");
+        let u = cache.context_usage(&path, TranscriptKind::Codex).expect("usage");
         assert_eq!((u.current_tokens, u.percent()), (Some(940_499), 100.0));
         let rest: String = text.split_inclusive('\n').skip(5).collect();
         append(&path, rest.as_bytes());
@@ -304,18 +293,9 @@ mod transcript_tests {
         );
         append(
             &path,
-            codex_token_count(
-                48_000,
-                20_000,
-                687,
-                Some(258_400),
-                "2026-02-23T20:07:00.000Z",
-            )
-            .as_bytes(),
+            codex_token_count(48_000, 20_000, 687, Some(258_400), "2026-02-23T20:07:00.000Z").as_bytes(),
         );
-        let u = cache
-            .context_usage(&path, TranscriptKind::Codex)
-            .expect("usage");
+        let u = cache.context_usage(&path, TranscriptKind::Codex).expect("usage");
         assert_eq!((u.compacted, u.current_tokens), (false, Some(48_687)));
         assert_eq!(both_ways(&path, TranscriptKind::Codex, None), Some(u));
     }
@@ -362,12 +342,7 @@ mod transcript_tests {
 
     #[test]
     fn window_override_does_not_apply_to_codex() {
-        let u = both_ways(
-            &fixture("codex-0.104.jsonl"),
-            TranscriptKind::Codex,
-            Some(1_000_000),
-        )
-        .expect("usage");
+        let u = both_ways(&fixture("codex-0.104.jsonl"), TranscriptKind::Codex, Some(1_000_000)).expect("usage");
         assert_eq!(u.window_tokens, 258_400);
     }
 }

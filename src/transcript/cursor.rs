@@ -286,32 +286,29 @@ pub(crate) fn read_backward(
     let mut chunk = Vec::new();
 
     // Hands one assembled line to the sink; returns whether the read may stop.
-    let mut emit = |head: &[u8],
-                    pieces: &mut Vec<Vec<u8>>,
-                    pieces_len: &mut usize,
-                    oversized: &mut bool,
-                    start: u64| {
-        if *oversized {
-            *oversized = false;
-            tally.oversized += 1;
-        } else if pieces.is_empty() {
-            if !is_blank(head) {
-                tally.record(sink.line(head, start));
+    let mut emit =
+        |head: &[u8], pieces: &mut Vec<Vec<u8>>, pieces_len: &mut usize, oversized: &mut bool, start: u64| {
+            if *oversized {
+                *oversized = false;
+                tally.oversized += 1;
+            } else if pieces.is_empty() {
+                if !is_blank(head) {
+                    tally.record(sink.line(head, start));
+                }
+            } else {
+                let mut line = Vec::with_capacity(head.len() + *pieces_len);
+                line.extend_from_slice(head);
+                for piece in pieces.iter().rev() {
+                    line.extend_from_slice(piece);
+                }
+                if !is_blank(&line) {
+                    tally.record(sink.line(&line, start));
+                }
             }
-        } else {
-            let mut line = Vec::with_capacity(head.len() + *pieces_len);
-            line.extend_from_slice(head);
-            for piece in pieces.iter().rev() {
-                line.extend_from_slice(piece);
-            }
-            if !is_blank(&line) {
-                tally.record(sink.line(&line, start));
-            }
-        }
-        pieces.clear();
-        *pieces_len = 0;
-        sink.determined(start)
-    };
+            pieces.clear();
+            *pieces_len = 0;
+            sink.determined(start)
+        };
 
     while pos > 0 {
         let start = pos.saturating_sub(chunk_len);
@@ -332,9 +329,7 @@ pub(crate) fn read_backward(
             if end.is_none() {
                 // The file's last newline: whatever follows it is a partial line, left for the next pass.
                 end = Some(line_start);
-                fingerprint.extend_from_slice(
-                    &chunk[(newline + 1).saturating_sub(FINGERPRINT_BYTES)..=newline],
-                );
+                fingerprint.extend_from_slice(&chunk[(newline + 1).saturating_sub(FINGERPRINT_BYTES)..=newline]);
                 pieces.clear();
                 pieces_len = 0;
                 oversized = false;
@@ -407,9 +402,7 @@ struct LenientVisitor<T>(PhantomData<T>);
 
 impl<T> LenientVisitor<T> {
     /// Decodes a scalar, turning a type mismatch into `None`.
-    fn scalar<'de, E: de::Error, D: Deserializer<'de, Error = de::value::Error>>(
-        value: D,
-    ) -> Result<Lenient<T>, E>
+    fn scalar<'de, E: de::Error, D: Deserializer<'de, Error = de::value::Error>>(value: D) -> Result<Lenient<T>, E>
     where
         T: Deserialize<'de>,
     {
@@ -485,16 +478,11 @@ mod tests {
     #[test]
     fn lenient_fields_ignore_wrong_types() {
         let p: Probe =
-            serde_json::from_str(r#"{"n":"12","s":5,"b":null,"inner":"x","other":[1,{"a":2}]}"#)
-                .expect("valid JSON");
+            serde_json::from_str(r#"{"n":"12","s":5,"b":null,"inner":"x","other":[1,{"a":2}]}"#).expect("valid JSON");
         assert_eq!((p.n.0, p.s.0, p.b.0), (None, None, None));
         assert!(p.inner.0.is_none());
-        let p: Probe = serde_json::from_str(r#"{"n":12,"s":"x","b":true,"inner":{"n":-3}}"#)
-            .expect("valid JSON");
-        assert_eq!(
-            (p.n.0, p.s.0.as_deref(), p.b.0),
-            (Some(12), Some("x"), Some(true))
-        );
+        let p: Probe = serde_json::from_str(r#"{"n":12,"s":"x","b":true,"inner":{"n":-3}}"#).expect("valid JSON");
+        assert_eq!((p.n.0, p.s.0.as_deref(), p.b.0), (Some(12), Some("x"), Some(true)));
         assert_eq!(p.inner.0.map(|i| i.n.0), Some(None));
     }
 

@@ -42,9 +42,7 @@ pub fn claude_project_dir_name(cwd: &str) -> String {
 /// JavaScript's `h = (h << 5) - h + s.charCodeAt(i); h |= 0` over the UTF-16 code units of `s`.
 fn simple_hash(s: &str) -> i32 {
     s.encode_utf16().fold(0i32, |h, unit| {
-        h.wrapping_shl(5)
-            .wrapping_sub(h)
-            .wrapping_add(i32::from(unit))
+        h.wrapping_shl(5).wrapping_sub(h).wrapping_add(i32::from(unit))
     })
 }
 
@@ -82,11 +80,7 @@ pub fn claude_transcript(
 /// tried, because the hash suffix differs between Claude Code builds. As a last resort every project directory is
 /// tried: the directory is named after the cwd the session *started* in, which can differ from `project_dir`.
 /// Never returns a subagent transcript (those live one level deeper, under `<session>/subagents/`).
-pub fn find_claude_transcript(
-    projects_roots: &[PathBuf],
-    session_id: &str,
-    project_dir: &str,
-) -> Option<PathBuf> {
+pub fn find_claude_transcript(projects_roots: &[PathBuf], session_id: &str, project_dir: &str) -> Option<PathBuf> {
     if !is_plain_file_name(session_id) {
         return None;
     }
@@ -169,10 +163,7 @@ impl CodexRolloutIndex {
                 return Some(path);
             }
         }
-        if self
-            .last_scan
-            .is_some_and(|at| at.elapsed() < self.rescan_interval)
-        {
+        if self.last_scan.is_some_and(|at| at.elapsed() < self.rescan_interval) {
             return None;
         }
         self.scan(sessions_root);
@@ -187,10 +178,7 @@ impl CodexRolloutIndex {
         let suffix = format!("{session_id}.jsonl");
         self.by_id
             .values()
-            .filter(|path| {
-                path.file_name()
-                    .is_some_and(|n| n.to_string_lossy().ends_with(&suffix))
-            })
+            .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(&suffix)))
             .max()
             .cloned()
     }
@@ -217,19 +205,12 @@ impl CodexRolloutIndex {
                 }
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
-                let Some(stem) = name
-                    .strip_prefix("rollout-")
-                    .and_then(|n| n.strip_suffix(".jsonl"))
-                else {
+                let Some(stem) = name.strip_prefix("rollout-").and_then(|n| n.strip_suffix(".jsonl")) else {
                     continue;
                 };
                 // `YYYY-MM-DDThh-mm-ss-` is 20 characters; the id follows. The same id twice (a copy) keeps the
                 // greater path, which sorts by date.
-                let id = stem
-                    .get(20..)
-                    .filter(|id| !id.is_empty())
-                    .unwrap_or(stem)
-                    .to_string();
+                let id = stem.get(20..).filter(|id| !id.is_empty()).unwrap_or(stem).to_string();
                 match self.by_id.get(&id) {
                     Some(existing) if *existing >= path => {}
                     _ => {
@@ -257,18 +238,9 @@ mod tests {
             claude_project_dir_name("/Users/ryoppippi/ghq/github.com/ryoppippi/ccusage"),
             "-Users-ryoppippi-ghq-github-com-ryoppippi-ccusage"
         );
-        assert_eq!(
-            claude_project_dir_name("/Users/me/.agents"),
-            "-Users-me--agents"
-        );
-        assert_eq!(
-            claude_project_dir_name("C:\\git\\cc-plus"),
-            "C--git-cc-plus"
-        );
-        assert_eq!(
-            claude_project_dir_name("/tmp/my_project x"),
-            "-tmp-my-project-x"
-        );
+        assert_eq!(claude_project_dir_name("/Users/me/.agents"), "-Users-me--agents");
+        assert_eq!(claude_project_dir_name("C:\\git\\cc-plus"), "C--git-cc-plus");
+        assert_eq!(claude_project_dir_name("/tmp/my_project x"), "-tmp-my-project-x");
         // Cyrillic: one UTF-16 unit each; an emoji: two.
         assert_eq!(claude_project_dir_name("/Проект"), "-------");
         assert_eq!(claude_project_dir_name("/a😀b"), "-a--b");
@@ -280,10 +252,7 @@ mod tests {
         let name = claude_project_dir_name(&cwd);
         let prefix = format!("-{}", "d".repeat(199));
         assert!(name.starts_with(&format!("{prefix}-")), "{name}");
-        assert_eq!(
-            &name[201..],
-            to_base36(simple_hash(&cwd).unsigned_abs().into())
-        );
+        assert_eq!(&name[201..], to_base36(simple_hash(&cwd).unsigned_abs().into()));
         // 200 characters exactly stay as they are.
         let cwd = format!("/{}", "e".repeat(199));
         assert_eq!(claude_project_dir_name(&cwd).len(), 200);
@@ -345,32 +314,20 @@ mod tests {
                 .join("subagents")
                 .join(format!("{sid}.jsonl")),
         );
-        assert_eq!(
-            find_claude_transcript(&roots, sid, "/work/x"),
-            Some(expected.clone())
-        );
-        assert_eq!(
-            claude_transcript(None, &roots, sid, "/work/x"),
-            Some(expected.clone())
-        );
+        assert_eq!(find_claude_transcript(&roots, sid, "/work/x"), Some(expected.clone()));
+        assert_eq!(claude_transcript(None, &roots, sid, "/work/x"), Some(expected.clone()));
         assert_eq!(
             claude_transcript(Some(&tmp.path().join("gone.jsonl")), &roots, sid, "/work/x"),
             Some(expected)
         );
         let given = tmp.path().join("given.jsonl");
         touch(&given);
-        assert_eq!(
-            claude_transcript(Some(&given), &roots, sid, "/work/x"),
-            Some(given)
-        );
+        assert_eq!(claude_transcript(Some(&given), &roots, sid, "/work/x"), Some(given));
 
         // Started in another cwd: found by scanning.
         let moved = first.join("-elsewhere").join("other-session.jsonl");
         touch(&moved);
-        assert_eq!(
-            find_claude_transcript(&roots, "other-session", "/work/x"),
-            Some(moved)
-        );
+        assert_eq!(find_claude_transcript(&roots, "other-session", "/work/x"), Some(moved));
         assert_eq!(find_claude_transcript(&roots, "../x", "/work/x"), None);
     }
 
@@ -397,9 +354,7 @@ mod tests {
             .join("2026/02/23")
             .join(format!("rollout-2026-02-23T12-41-04-{id}.jsonl"));
         touch(&path);
-        touch(&root.join(
-            "2026/02/24/rollout-2026-02-24T01-00-00-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl",
-        ));
+        touch(&root.join("2026/02/24/rollout-2026-02-24T01-00-00-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl"));
         touch(&root.join("2026/02/24/notes.txt"));
         let mut index = CodexRolloutIndex::new(Duration::ZERO);
         assert_eq!(index.find(&root, id), Some(path.clone()));

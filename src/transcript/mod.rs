@@ -24,14 +24,10 @@ mod codex;
 mod cursor;
 pub mod discover;
 
-pub use claude::{
-    is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS,
-};
+pub use claude::{is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS};
 pub use codex::DEFAULT_WINDOW_TOKENS as CODEX_DEFAULT_WINDOW;
 pub use cursor::MAX_LINE_BYTES;
-pub use discover::{
-    claude_project_dir_name, claude_transcript, find_claude_transcript, CodexRolloutIndex,
-};
+pub use discover::{claude_project_dir_name, claude_transcript, find_claude_transcript, CodexRolloutIndex};
 
 use cursor::{Position, Stamp, Tally};
 
@@ -80,9 +76,7 @@ impl ContextUsage {
     /// Returns the percentage of the window in use, clamped to 0..=100 (0 when the current size is unknown).
     pub fn percent(&self) -> f64 {
         match self.current_tokens {
-            Some(t) if self.window_tokens > 0 => {
-                ((t as f64) * 100.0 / self.window_tokens as f64).clamp(0.0, 100.0)
-            }
+            Some(t) if self.window_tokens > 0 => ((t as f64) * 100.0 / self.window_tokens as f64).clamp(0.0, 100.0),
             _ => 0.0,
         }
     }
@@ -211,12 +205,7 @@ impl TranscriptCache {
     }
 
     /// Continues `previous` when the file is an append of what it read, else reads the file from its end.
-    fn read(
-        &mut self,
-        path: &Path,
-        kind: TranscriptKind,
-        previous: Option<Cursor>,
-    ) -> io::Result<Cursor> {
+    fn read(&mut self, path: &Path, kind: TranscriptKind, previous: Option<Cursor>) -> io::Result<Cursor> {
         let mut file = File::open(path)?;
         // Stamp from the open handle: the path may have been replaced since the `stat`.
         let stamp = Stamp::of(&file.metadata()?);
@@ -262,24 +251,14 @@ impl TranscriptCache {
                 let (position, state) = match kind {
                     TranscriptKind::Claude => {
                         let mut back = claude::Backward::new(self.window_override);
-                        let position = cursor::read_backward(
-                            &mut file,
-                            stamp,
-                            &mut back,
-                            &mut tally,
-                            &mut self.bytes_read,
-                        )?;
+                        let position =
+                            cursor::read_backward(&mut file, stamp, &mut back, &mut tally, &mut self.bytes_read)?;
                         (position, State::Claude(back.into_state()))
                     }
                     TranscriptKind::Codex => {
                         let mut back = codex::Backward::default();
-                        let position = cursor::read_backward(
-                            &mut file,
-                            stamp,
-                            &mut back,
-                            &mut tally,
-                            &mut self.bytes_read,
-                        )?;
+                        let position =
+                            cursor::read_backward(&mut file, stamp, &mut back, &mut tally, &mut self.bytes_read)?;
                         (position, State::Codex(back.into_state()))
                     }
                 };
@@ -365,13 +344,7 @@ pub(crate) mod test_util {
     }
 
     /// Builds a Claude assistant line (2.1.x envelope) with the given usage.
-    pub(crate) fn claude_assistant(
-        id: &str,
-        model: &str,
-        usage: [u64; 4],
-        ts: &str,
-        extra: &str,
-    ) -> String {
+    pub(crate) fn claude_assistant(id: &str, model: &str, usage: [u64; 4], ts: &str, extra: &str) -> String {
         let [input, creation, read, output] = usage;
         format!(
             r#"{{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/w","sessionId":"s","version":"2.1.39","gitBranch":"main","message":{{"model":"{model}","id":"{id}","type":"message","role":"assistant","content":[{{"type":"text","text":"ok"}}],"stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":{input},"cache_creation_input_tokens":{creation},"cache_read_input_tokens":{read},"output_tokens":{output},"service_tier":"standard"}}}},"requestId":"req_1","type":"assistant","uuid":"u-{id}","timestamp":"{ts}"{extra}}}"#
@@ -386,13 +359,7 @@ pub(crate) mod test_util {
     }
 
     /// Builds a Codex `token_count` line.
-    pub(crate) fn codex_token_count(
-        input: u64,
-        cached: u64,
-        output: u64,
-        window: Option<u64>,
-        ts: &str,
-    ) -> String {
+    pub(crate) fn codex_token_count(input: u64, cached: u64, output: u64, window: Option<u64>, ts: &str) -> String {
         let window = window.map_or(String::new(), |w| format!(r#","model_context_window":{w}"#));
         let total = input + output;
         format!(
@@ -424,12 +391,7 @@ mod tests {
             updated_at: None,
         };
         let json = u.to_json();
-        let keys: Vec<&str> = json
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = json.as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(
             keys,
             [
@@ -492,19 +454,9 @@ mod tests {
         );
 
         assert_eq!(usage(&mut cache, &path), Some(first));
-        assert_eq!(
-            cache.bytes_read(),
-            after_first,
-            "an unchanged file is not read"
-        );
+        assert_eq!(cache.bytes_read(), after_first, "an unchanged file is not read");
 
-        let line = claude_assistant(
-            "new",
-            "claude-opus-4-7",
-            [2, 20, 5000, 7],
-            "2026-01-01T00:00:02Z",
-            "",
-        );
+        let line = claude_assistant("new", "claude-opus-4-7", [2, 20, 5000, 7], "2026-01-01T00:00:02Z", "");
         append(&path, line.as_bytes());
         let next = usage(&mut cache, &path).expect("usage");
         assert_eq!(next.current_tokens, Some(5022));
@@ -522,30 +474,18 @@ mod tests {
         append(&path, a.as_bytes());
         append(&path, &b.as_bytes()[..b.len() / 2]);
         let mut cache = TranscriptCache::new(None);
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
         append(&path, &b.as_bytes()[b.len() / 2..b.len() - 1]);
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
         append(&path, b"\n");
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(60)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(60));
 
         // A file with no newline at all has nothing complete yet.
         let lone = tmp.path().join("lone.jsonl");
         append(&lone, a.trim_end().as_bytes());
         assert_eq!(usage(&mut cache, &lone), None);
         append(&lone, b"\n");
-        assert_eq!(
-            usage(&mut cache, &lone).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &lone).and_then(|u| u.current_tokens), Some(6));
     }
 
     #[test]
@@ -557,50 +497,29 @@ mod tests {
         let c = claude_assistant("c", "claude-opus-4-6", [100, 200, 300, 400], "t3", "");
         append(&path, (a.clone() + &b).as_bytes());
         let mut cache = TranscriptCache::new(None);
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(60)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(60));
 
         // Claude Code drops the last line after a streaming error (truncate in place).
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .expect("open");
+        let file = fs::OpenOptions::new().write(true).open(&path).expect("open");
         file.set_len(a.len() as u64).expect("truncate");
         drop(file);
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
 
         // Dropped and re-grown past the old offset between two passes: the fingerprint notices.
         append(&path, b.as_bytes());
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(60)
-        );
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .expect("open");
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(60));
+        let file = fs::OpenOptions::new().write(true).open(&path).expect("open");
         file.set_len(a.len() as u64).expect("truncate");
         drop(file);
         append(&path, (c.clone() + &a).as_bytes());
         let u = usage(&mut cache, &path).expect("usage");
-        assert_eq!(
-            (u.current_tokens, u.updated_at.as_deref()),
-            (Some(6), Some("t1"))
-        );
+        assert_eq!((u.current_tokens, u.updated_at.as_deref()), (Some(6), Some("t1")));
 
         // Replaced by another file (new inode) via rename.
         let other = tmp.path().join("other.jsonl");
         append(&other, c.as_bytes());
         fs::rename(&other, &path).expect("rename");
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(600)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(600));
     }
 
     #[test]
@@ -608,14 +527,9 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let path = tmp.path().join("s.jsonl");
         let good = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
-        let mut bad_utf8 =
-            claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "").into_bytes();
+        let mut bad_utf8 = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "").into_bytes();
         // Put an invalid byte inside the text content.
-        let at = bad_utf8
-            .windows(4)
-            .position(|w| w == b"\"ok\"")
-            .expect("text")
-            + 1;
+        let at = bad_utf8.windows(4).position(|w| w == b"\"ok\"").expect("text") + 1;
         bad_utf8[at] = 0xff;
         append(&path, good.as_bytes());
         append(&path, &bad_utf8);
@@ -625,10 +539,7 @@ mod tests {
         );
         let mut cache = TranscriptCache::new(None);
         let u = usage(&mut cache, &path).expect("usage");
-        assert_eq!(
-            (u.current_tokens, u.updated_at.as_deref()),
-            (Some(6), Some("t1"))
-        );
+        assert_eq!((u.current_tokens, u.updated_at.as_deref()), (Some(6), Some("t1")));
         // The same bytes read forwards give the same answer.
         let mut cache = TranscriptCache::new(None);
         let grown = tmp.path().join("grown.jsonl");
@@ -636,10 +547,7 @@ mod tests {
         assert!(usage(&mut cache, &grown).is_some());
         append(&grown, &bad_utf8);
         append(&grown, b"not json\n");
-        assert_eq!(
-            usage(&mut cache, &grown).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &grown).and_then(|u| u.current_tokens), Some(6));
     }
 
     fn image_line(bytes: usize) -> String {
@@ -663,17 +571,11 @@ mod tests {
         append(&path, (a.clone() + &big + &image).as_bytes());
         let mut cache = TranscriptCache::new(None);
         let u = usage(&mut cache, &path).expect("usage");
-        assert_eq!(
-            (u.current_tokens, u.updated_at.as_deref()),
-            (Some(18), Some("t2"))
-        );
+        assert_eq!((u.current_tokens, u.updated_at.as_deref()), (Some(18), Some("t2")));
 
         // Forwards: a huge line written in pieces, then completed.
         append(&path, &image.as_bytes()[..5 * 1024 * 1024]);
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(18)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(18));
         append(&path, &image.as_bytes()[5 * 1024 * 1024..]);
         append(&path, big.replace("\"t2\"", "\"t3\"").as_bytes());
         let u = usage(&mut cache, &path).expect("usage");
@@ -686,45 +588,24 @@ mod tests {
         let path = tmp.path().join("s.jsonl");
         let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
         let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
-        append(
-            &path,
-            (a.clone() + &image_line(MAX_LINE_BYTES + 10) + &a).as_bytes(),
-        );
+        append(&path, (a.clone() + &image_line(MAX_LINE_BYTES + 10) + &a).as_bytes());
         let mut cache = TranscriptCache::new(None);
-        assert_eq!(
-            usage(&mut cache, &path).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
         // Backwards through an oversized line to the answer before it.
         let back = tmp.path().join("back.jsonl");
-        append(
-            &back,
-            (b.clone() + &image_line(MAX_LINE_BYTES + 10)).as_bytes(),
-        );
-        assert_eq!(
-            usage(&mut cache, &back).and_then(|u| u.current_tokens),
-            Some(60)
-        );
+        append(&back, (b.clone() + &image_line(MAX_LINE_BYTES + 10)).as_bytes());
+        assert_eq!(usage(&mut cache, &back).and_then(|u| u.current_tokens), Some(60));
         // Forwards through an oversized line to the answer after it.
         append(&back, (image_line(MAX_LINE_BYTES + 10) + &a).as_bytes());
-        assert_eq!(
-            usage(&mut cache, &back).and_then(|u| u.current_tokens),
-            Some(6)
-        );
+        assert_eq!(usage(&mut cache, &back).and_then(|u| u.current_tokens), Some(6));
     }
 
     #[test]
     fn forget_missing_drops_cursors() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (p1, p2) = (tmp.path().join("1.jsonl"), tmp.path().join("2.jsonl"));
-        append(
-            &p1,
-            claude_assistant("a", "m", [1, 1, 1, 1], "t", "").as_bytes(),
-        );
-        append(
-            &p2,
-            claude_assistant("a", "m", [1, 1, 1, 1], "t", "").as_bytes(),
-        );
+        append(&p1, claude_assistant("a", "m", [1, 1, 1, 1], "t", "").as_bytes());
+        append(&p2, claude_assistant("a", "m", [1, 1, 1, 1], "t", "").as_bytes());
         let mut cache = TranscriptCache::new(None);
         usage(&mut cache, &p1);
         usage(&mut cache, &p2);
@@ -738,15 +619,10 @@ mod tests {
     fn kind_change_starts_over() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let path = tmp.path().join("s.jsonl");
-        append(
-            &path,
-            codex_token_count(100, 50, 10, Some(258_400), "t").as_bytes(),
-        );
+        append(&path, codex_token_count(100, 50, 10, Some(258_400), "t").as_bytes());
         let mut cache = TranscriptCache::new(None);
         assert_eq!(usage(&mut cache, &path), None);
-        let u = cache
-            .context_usage(&path, TranscriptKind::Codex)
-            .expect("usage");
+        let u = cache.context_usage(&path, TranscriptKind::Codex).expect("usage");
         assert_eq!(u.current_tokens, Some(110));
     }
 }

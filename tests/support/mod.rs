@@ -72,7 +72,9 @@ impl Running {
     }
 
     pub async fn grpc(&self) -> amc::proto::state_service_client::StateServiceClient<tonic::transport::Channel> {
-        amc::proto::state_service_client::StateServiceClient::connect(self.url()).await.expect("connect gRPC")
+        amc::proto::state_service_client::StateServiceClient::connect(self.url())
+            .await
+            .expect("connect gRPC")
     }
 
     pub async fn stop(self) {
@@ -99,7 +101,12 @@ pub async fn spawn_server(config: Config) -> Running {
         cors_origins: vec![],
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
-    Running { addr, shutdown, state, task }
+    Running {
+        addr,
+        shutdown,
+        state,
+        task,
+    }
 }
 
 /// Retries `check` every 10 ms until it returns `Some`, for at most `limit`.
@@ -128,7 +135,10 @@ pub struct SseReader {
 
 impl SseReader {
     pub fn new(response: reqwest::Response) -> Self {
-        SseReader { response, buffer: String::new() }
+        SseReader {
+            response,
+            buffer: String::new(),
+        }
     }
 
     /// Returns the next frame, or `None` at the end of the stream; panics after `limit`.

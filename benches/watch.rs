@@ -1,0 +1,811 @@
+//! Live-watch figures at scale (a plain program printing a table, not a timed test): `cargo bench --bench watch`.
+//!
+//! Every figure is measured against the real release binary (`amc serve`, built by `cargo bench` itself as
+//! `target/release/amc`; `AMC_BENCH_BIN` overrides the path) running as a separate process on `127.0.0.1:0` with a
+//! temp data dir, a temp `HOME` and a nonexistent `AMC_ZELLIJ_BIN`, loaded from this process with tonic clients over
+//! loopback only. Every phase is bounded in count and time.
+//!
+//! - **P1** write → WatchState latency: 200 sessions, 100 watchers (one connection each); ≥ 100 session-file writes
+//!   (atomic temp + fsync + rename, exactly as the hook writes them, `amc::store::write_atomic`) spaced 50 ms apart;
+//!   per write the arrival time at every watcher. Goal: p99 ≤ 25 ms.
+//! - **P2** idle CPU: 200 sessions and 100 watchers, nothing written for 60 s; utime + stime from `/proc/<pid>/stat`,
+//!   and the number of collection passes from `/api/health`. Goal: ≤ 1 % of one core. Also measured without watchers.
+//! - **P4** GetState requests/s at 100 sessions next to `grpc.health.v1.Health/Check` on the same server with the
+//!   same concurrency (8 connections × 32 in flight, 10 s each, two rounds in opposite order). Goal: ≥ 50 % of Check.
+//!   Then 1 000 watchers (one connection each) and the time from a write until all 1 000 got it.
+//! - **P5** peak RSS (`VmHWM`) with 500 sessions and 1 000 watchers receiving 20 changes. Goal: ≤ 64 MB.
+//!
+//! Environment: `AMC_BENCH_QUICK=1` scales every phase down (fewer writes, 10 s idle, 2 s throughput runs) for a quick
+//! check; `AMC_BENCH_ONLY=p1,p2,p4,fanout,p5` runs a subset; `AMC_BENCH_BIN=/path/to/amc` uses another binary.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant, SystemTime},
+};
+
+use amc::proto::{self as pb, state_service_client::StateServiceClient, watch_state_response::Kind};
+use tokio::task::JoinSet;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Result<T, E = BoxError> = std::result::Result<T, E>;
+
+/// Upper bound on any single phase, whatever happens.
+const PHASE_LIMIT: Duration = Duration::from_secs(180);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server process
+// ---------------------------------------------------------------------------------------------------------------
+
+/// `amc serve` as a child process with its own temp HOME and data dir; killed (by its pid) and reaped on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    sessions_dir: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(bin: &Path, sessions: usize) -> Result<Server> {
+        let dir = tempfile::tempdir()?;
+        let home = dir.path().join("home");
+        let data = dir.path().join("data");
+        let sessions_dir = data.join("sessions");
+        std::fs::create_dir_all(&sessions_dir)?;
+        std::fs::create_dir_all(&home)?;
+        for i in 0..sessions {
+            amc::store::write_atomic(&sessions_dir.join(session_file(i)), session_json(i, 0).as_bytes())?;
+        }
+        let addr_file = dir.path().join("addr");
+        let log = std::fs::File::create(dir.path().join("server.log"))?;
+        let mut command = Command::new(bin);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--addr-file"])
+            .arg(&addr_file)
+            .env("HOME", &home)
+            .env("AMC_DATA_DIR", &data)
+            .env("CLAUDE_CONFIG_DIR", home.join(".claude"))
+            .env("CODEX_HOME", home.join(".codex"))
+            .env("AMC_ZELLIJ_BIN", dir.path().join("no-zellij"))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        // The server's own defaults (2 s liveness, 30 s reconcile, 20 ms debounce, 15 s heartbeat), whatever the
+        // caller's environment says.
+        for key in [
+            "AMC_TOKEN",
+            "AMC_LISTEN",
+            "XDG_DATA_HOME",
+            "AMC_CONTEXT_WINDOW",
+            "AMC_HEARTBEAT_MS",
+            "AMC_SSE_PING_MS",
+            "AMC_LIVENESS_MS",
+            "AMC_RECONCILE_MS",
+            "AMC_DEBOUNCE_MS",
+            "AMC_SHUTDOWN_GRACE_MS",
+        ] {
+            command.env_remove(key);
+        }
+        let child = command.spawn().map_err(|e| format!("starting {}: {e}", bin.display()))?;
+        println!("  (server pid {}, {sessions} sessions)", child.id());
+        let mut server = Server { child, addr: "127.0.0.1:0".parse()?, sessions_dir, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&addr_file) {
+                if let Ok(addr) = text.trim().parse() {
+                    server.addr = addr;
+                    return Ok(server);
+                }
+            }
+            if let Some(status) = server.child.try_wait()? {
+                return Err(format!("amc serve exited with {status}: {}", server.log()).into());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("amc serve did not write its address in 20 s: {}", server.log()).into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// utime + stime of the server in clock ticks.
+    fn cpu_ticks(&self) -> Result<u64> {
+        proc_cpu_ticks(&format!("/proc/{}/stat", self.pid()))
+    }
+
+    /// A `Vm*` line of `/proc/<pid>/status`, in KiB.
+    fn vm_kib(&self, key: &str) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+            .ok_or_else(|| format!("no {key} in /proc/{}/status", self.pid()).into())
+    }
+
+    /// `/api/health`'s `passes`: how many collection passes the server ran.
+    async fn passes(&self) -> Result<u64> {
+        let health: serde_json::Value = reqwest::get(format!("{}/api/health", self.url())).await?.json().await?;
+        health["passes"].as_u64().ok_or_else(|| "no passes in /api/health".into())
+    }
+
+    /// Waits until GetState lists `sessions` sessions.
+    async fn ready(&self, sessions: usize) -> Result<()> {
+        let mut client = StateServiceClient::new(connect(&self.url()).await?);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let state = client.get_state(pb::GetStateRequest::default()).await?.into_inner().state.unwrap_or_default();
+            if state.sessions.len() == sessions {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("server lists {} sessions, not {sessions}", state.sessions.len()).into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn proc_cpu_ticks(stat_path: &str) -> Result<u64> {
+    let stat = std::fs::read_to_string(stat_path)?;
+    // Fields after the `(comm)`: state is field 3, utime 14, stime 15 (man 5 proc).
+    let rest = stat.rsplit_once(')').ok_or("malformed stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11).ok_or("no utime")?.parse()?;
+    let stime: u64 = fields.get(12).ok_or("no stime")?.parse()?;
+    Ok(utime + stime)
+}
+
+fn clock_ticks_per_second() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
+fn session_file(i: usize) -> String {
+    format!("bench-{i:04}.json")
+}
+
+/// A session file like the hook writes (~600 bytes); `last_message_preview` starts with `w<seq>` so a watcher can
+/// tell which write a snapshot includes.
+fn session_json(i: usize, seq: u64) -> String {
+    let preview = format!(
+        "w{seq:08} I updated the collector so that a pass only reads the session files that changed, and the tests pass."
+    );
+    serde_json::json!({
+        "session_id": format!("bench-{i:04}-7c1e2b9a-5d2f-4e0b-9a43-{i:012}"),
+        "agent": if i % 3 == 0 { "codex" } else { "claude" },
+        "status": if seq % 2 == 0 { "active" } else { "done" },
+        "project_dir": format!("/home/user/src/project-{i}"),
+        "cwd": format!("/home/user/src/project-{i}"),
+        "zellij_session": "bench",
+        "zellij_pane": format!("{i}"),
+        "started_at": "2026-02-12T15:04:00.000000+00:00",
+        "last_event": "PostToolUse",
+        "last_event_at": "2026-02-12T15:05:00.586000+00:00",
+        "last_message_preview": preview,
+        "model": "claude-opus-4-6",
+        "permission_mode": "default",
+    })
+    .to_string()
+}
+
+/// The newest write a state includes: the largest `w<seq>` of its previews.
+fn max_seq(state: &pb::State) -> u64 {
+    state
+        .sessions
+        .iter()
+        .filter_map(|s| s.last_message_preview.get(1..9).and_then(|digits| digits.parse::<u64>().ok()))
+        .max()
+        .unwrap_or(0)
+}
+
+async fn connect(url: &str) -> Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_string())?.connect_timeout(Duration::from_secs(10)).connect().await?)
+}
+
+/// Opens `n` connections, at most 64 handshakes at a time (the listen backlog is finite).
+async fn connect_many(url: &str, n: usize) -> Result<Vec<Channel>> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut set = JoinSet::new();
+    for i in 0..n {
+        let url = url.to_string();
+        let permits = permits.clone();
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            connect(&url).await.map(|c| (i, c))
+        });
+    }
+    let mut channels: Vec<Option<Channel>> = vec![None; n];
+    while let Some(joined) = set.join_next().await {
+        let (i, channel) = joined??;
+        channels[i] = Some(channel);
+    }
+    Ok(channels.into_iter().flatten().collect())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statistics and the report
+// ---------------------------------------------------------------------------------------------------------------
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn summary(samples: &[Duration]) -> String {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    format!(
+        "p50 {} · p99 {} · max {} (n={})",
+        ms(percentile(&sorted, 50.0)),
+        ms(percentile(&sorted, 99.0)),
+        ms(sorted.last().copied().unwrap_or_default()),
+        sorted.len()
+    )
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+struct Row {
+    id: &'static str,
+    what: String,
+    figure: String,
+    goal: &'static str,
+    met: Option<bool>,
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<Row>,
+}
+
+impl Report {
+    fn add(&mut self, id: &'static str, what: impl Into<String>, figure: impl Into<String>, goal: &'static str, met: Option<bool>) {
+        let row = Row { id, what: what.into(), figure: figure.into(), goal, met };
+        let verdict = match row.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "",
+        };
+        println!("  {} | {} | {} | {} | {}", row.id, row.what, row.figure, row.goal, verdict);
+        self.rows.push(row);
+    }
+
+    fn print(&self) {
+        println!();
+        println!("| | measurement | figure | goal | |");
+        println!("|---|---|---|---|---|");
+        for row in &self.rows {
+            let verdict = match row.met {
+                Some(true) => "met",
+                Some(false) => "**missed**",
+                None => "",
+            };
+            println!("| {} | {} | {} | {} | {} |", row.id, row.what, row.figure, row.goal, verdict);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Watch runs (P1, the 1 000-watcher fan-out, P5)
+// ---------------------------------------------------------------------------------------------------------------
+
+struct WatchPlan {
+    sessions: usize,
+    watchers: usize,
+    writes: u64,
+    spacing: Duration,
+}
+
+struct WatchResult {
+    /// Write (rename returned) → arrival, for every watcher and every write.
+    deliveries: Vec<Duration>,
+    /// Write (rename returned) → arrival at the slowest watcher, per write.
+    slowest: Vec<Duration>,
+    /// How long `write_atomic` itself took (temp file, fsync, rename), per write.
+    write_times: Vec<Duration>,
+    /// (watcher, write) pairs that never arrived.
+    missing: usize,
+    /// VmHWM / VmRSS of the server before the watchers connected, and after the run.
+    hwm_idle_kib: u64,
+    hwm_kib: u64,
+    rss_kib: u64,
+    /// Collection passes during the writes.
+    passes: u64,
+}
+
+/// One watcher: returns (newest write included, arrival time) for every snapshot that brought a newer write.
+async fn watcher(
+    channel: Channel,
+    ready: Arc<AtomicUsize>,
+    last_seq: u64,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<(u64, Instant)>> {
+    let mut client = StateServiceClient::new(channel).max_decoding_message_size(64 << 20);
+    let mut stream = client.watch_state(pb::WatchStateRequest::default()).await?.into_inner();
+    let mut seen = 0;
+    let mut arrivals = Vec::new();
+    let mut counted = false;
+    while seen < last_seq {
+        let message = match tokio::time::timeout_at(deadline, stream.message()).await {
+            Ok(message) => message?.ok_or("stream ended")?,
+            Err(_) => break,
+        };
+        let now = Instant::now();
+        if let Some(Kind::Snapshot(state)) = &message.kind {
+            let seq = max_seq(state);
+            if !counted {
+                counted = true;
+                seen = seq;
+                ready.fetch_add(1, Ordering::SeqCst);
+            } else if seq > seen {
+                seen = seq;
+                arrivals.push((seq, now));
+            }
+        }
+    }
+    Ok(arrivals)
+}
+
+async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
+    let server = Server::start(bin, plan.sessions)?;
+    server.ready(plan.sessions).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hwm_idle_kib = server.vm_kib("VmHWM")?;
+
+    let channels = connect_many(&server.url(), plan.watchers).await?;
+    let ready = Arc::new(AtomicUsize::new(0));
+    let run_limit = plan.spacing * (plan.writes as u32 + 10) + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + run_limit.min(PHASE_LIMIT);
+    let mut set = JoinSet::new();
+    for channel in channels {
+        set.spawn(watcher(channel, ready.clone(), plan.writes, deadline));
+    }
+    let wait_until = Instant::now() + Duration::from_secs(60);
+    while ready.load(Ordering::SeqCst) < plan.watchers {
+        if Instant::now() > wait_until {
+            return Err(format!("only {} of {} watchers got a first snapshot", ready.load(Ordering::SeqCst), plan.watchers).into());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Let the connection burst settle (first snapshots encoded and sent) before timing anything.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let passes_before = server.passes().await?;
+
+    // The writes run on their own thread, on a fixed schedule, so a slow watcher cannot delay them.
+    let writer = {
+        let sessions_dir = server.sessions_dir.clone();
+        let (sessions, writes, spacing) = (plan.sessions, plan.writes, plan.spacing);
+        std::thread::spawn(move || -> Result<Vec<(Instant, Instant)>> {
+            let start = Instant::now();
+            let mut times = Vec::new();
+            for seq in 1..=writes {
+                let at = start + spacing * seq as u32;
+                if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let i = (seq as usize * 7) % sessions;
+                let before = Instant::now();
+                amc::store::write_atomic(&sessions_dir.join(session_file(i)), session_json(i, seq).as_bytes())?;
+                times.push((before, Instant::now()));
+            }
+            Ok(times)
+        })
+    };
+    let write_times = tokio::task::spawn_blocking(move || writer.join().map_err(|_| "writer panicked"))
+        .await?
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+
+    let mut per_watcher = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        per_watcher.push(joined??);
+    }
+    let passes = server.passes().await?.saturating_sub(passes_before);
+    let hwm_kib = server.vm_kib("VmHWM")?;
+    let rss_kib = server.vm_kib("VmRSS")?;
+
+    let mut deliveries = Vec::new();
+    let mut slowest = vec![Duration::ZERO; write_times.len()];
+    let mut missing = 0;
+    for arrivals in &per_watcher {
+        let mut next = 0;
+        for (k, (_, written)) in write_times.iter().enumerate() {
+            let seq = k as u64 + 1;
+            while next < arrivals.len() && arrivals[next].0 < seq {
+                next += 1;
+            }
+            match arrivals.get(next) {
+                Some((_, at)) => {
+                    let latency = at.saturating_duration_since(*written);
+                    deliveries.push(latency);
+                    slowest[k] = slowest[k].max(latency);
+                }
+                None => missing += 1,
+            }
+        }
+    }
+    Ok(WatchResult {
+        deliveries,
+        slowest,
+        write_times: write_times.iter().map(|(b, a)| a.saturating_duration_since(*b)).collect(),
+        missing,
+        hwm_idle_kib,
+        hwm_kib,
+        rss_kib,
+        passes,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The phases
+// ---------------------------------------------------------------------------------------------------------------
+
+struct Options {
+    quick: bool,
+    only: Option<Vec<String>>,
+    bin: PathBuf,
+}
+
+impl Options {
+    fn runs(&self, phase: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.iter().any(|p| p == phase))
+    }
+}
+
+async fn p1(options: &Options, report: &mut Report) -> Result<()> {
+    let plan = WatchPlan {
+        sessions: 200,
+        watchers: 100,
+        writes: if options.quick { 40 } else { 200 },
+        spacing: Duration::from_millis(50),
+    };
+    println!("P1: {} sessions, {} watchers, {} writes every {:?} (load {})", plan.sessions, plan.watchers, plan.writes, plan.spacing, load());
+    let result = watch_run(&options.bin, &plan).await?;
+    let mut slowest = result.slowest.clone();
+    slowest.sort();
+    let p99 = percentile(&slowest, 99.0);
+    report.add(
+        "P1",
+        "write → slowest of 100 watchers (200 sessions)",
+        summary(&result.slowest),
+        "p99 ≤ 25 ms",
+        Some(p99 <= Duration::from_millis(25) && result.missing == 0),
+    );
+    report.add("P1", "write → each watcher (all deliveries)", summary(&result.deliveries), "", None);
+    report.add("P1", "the write itself (temp, fsync, rename)", summary(&result.write_times), "", None);
+    report.add(
+        "P1",
+        "passes / writes; missed deliveries",
+        format!("{} / {}; {} missed", result.passes, plan.writes, result.missing),
+        "",
+        None,
+    );
+    println!("  (load after P1: {})", load());
+    Ok(())
+}
+
+async fn idle_cpu(bin: &Path, sessions: usize, watchers: usize, window: Duration) -> Result<(f64, u64, u64)> {
+    let server = Server::start(bin, sessions)?;
+    server.ready(sessions).await?;
+    let channels = connect_many(&server.url(), watchers).await?;
+    let ready = Arc::new(AtomicUsize::new(0));
+    let deadline = tokio::time::Instant::now() + window + Duration::from_secs(30);
+    let mut set = JoinSet::new();
+    for channel in channels {
+        // u64::MAX: keep reading (heartbeats) until the deadline or until the set is dropped.
+        set.spawn(watcher(channel, ready.clone(), u64::MAX, deadline));
+    }
+    let wait_until = Instant::now() + Duration::from_secs(60);
+    while ready.load(Ordering::SeqCst) < watchers {
+        if Instant::now() > wait_until {
+            return Err(format!("only {} of {watchers} watchers got a first snapshot", ready.load(Ordering::SeqCst)).into());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Past the start-up work (first passes, first snapshots to every watcher).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (ticks0, passes0, t0) = (server.cpu_ticks()?, server.passes().await?, Instant::now());
+    tokio::time::sleep(window).await;
+    let (ticks1, passes1, elapsed) = (server.cpu_ticks()?, server.passes().await?, t0.elapsed());
+    set.abort_all();
+    let ticks = ticks1 - ticks0;
+    let percent = ticks as f64 / clock_ticks_per_second() as f64 / elapsed.as_secs_f64() * 100.0;
+    Ok((percent, ticks, passes1 - passes0))
+}
+
+async fn p2(options: &Options, report: &mut Report) -> Result<()> {
+    let window = if options.quick { Duration::from_secs(10) } else { Duration::from_secs(60) };
+    let hz = clock_ticks_per_second();
+    for (watchers, goal) in [(100, true), (0, false)] {
+        println!("P2: idle, 200 sessions, {watchers} watchers, {window:?} (load {}, CLK_TCK {hz})", load());
+        let (percent, ticks, passes) = idle_cpu(&options.bin, 200, watchers, window).await?;
+        let per_pass = if passes > 0 { ticks as f64 / hz as f64 * 1000.0 / passes as f64 } else { 0.0 };
+        report.add(
+            "P2",
+            format!("idle CPU, 200 sessions, {watchers} watchers, {} s", window.as_secs()),
+            format!("{percent:.2} % of one core ({ticks} ticks, {passes} passes, ≈ {per_pass:.1} ms CPU per pass)"),
+            if goal { "≤ 1 %" } else { "" },
+            goal.then_some(percent <= 1.0),
+        );
+    }
+    println!("  (load after P2: {})", load());
+    Ok(())
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    ok: u64,
+    failed: u64,
+}
+
+/// Runs `call` from `per_connection` tasks on each channel until `duration` is over; returns the counts.
+async fn hammer<F, Fut>(channels: &[Channel], per_connection: usize, duration: Duration, call: F) -> Counts
+where
+    F: Fn(Channel) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), tonic::Status>> + Send,
+{
+    let deadline = Instant::now() + duration;
+    let mut set = JoinSet::new();
+    for channel in channels {
+        for _ in 0..per_connection {
+            let (channel, call) = (channel.clone(), call.clone());
+            set.spawn(async move {
+                let mut counts = Counts::default();
+                while Instant::now() < deadline {
+                    match call(channel.clone()).await {
+                        Ok(()) => counts.ok += 1,
+                        Err(_) => counts.failed += 1,
+                    }
+                }
+                counts
+            });
+        }
+    }
+    let mut total = Counts::default();
+    while let Some(Ok(counts)) = set.join_next().await {
+        total.ok += counts.ok;
+        total.failed += counts.failed;
+    }
+    total
+}
+
+async fn get_state(channel: Channel) -> Result<(), tonic::Status> {
+    let response = StateServiceClient::new(channel).get_state(pb::GetStateRequest::default()).await?;
+    match response.into_inner().state {
+        Some(state) if state.sessions.len() == 100 => Ok(()),
+        _ => Err(tonic::Status::internal("GetState did not list 100 sessions")),
+    }
+}
+
+async fn health_check(channel: Channel) -> Result<(), tonic::Status> {
+    HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await.map(|_| ())
+}
+
+async fn p4(options: &Options, report: &mut Report) -> Result<()> {
+    const CONNECTIONS: usize = 8;
+    const IN_FLIGHT: usize = 32;
+    let duration = if options.quick { Duration::from_secs(2) } else { Duration::from_secs(10) };
+    let server = Server::start(&options.bin, 100)?;
+    server.ready(100).await?;
+    let channels = connect_many(&server.url(), CONNECTIONS).await?;
+    let hz = clock_ticks_per_second() as f64;
+    // Warm-up: connections, allocator, first encodes.
+    hammer(&channels, IN_FLIGHT, Duration::from_millis(500), health_check).await;
+    hammer(&channels, IN_FLIGHT, Duration::from_millis(500), get_state).await;
+    let rounds: &[&[&str]] = if options.quick { &[&["health", "get"]] } else { &[&["health", "get"], &["get", "health"]] };
+    for (round, order) in rounds.iter().enumerate() {
+        let mut rates = HashMap::new();
+        for name in order.iter() {
+            println!("P4: {name}, {CONNECTIONS} connections × {IN_FLIGHT} in flight, {duration:?} (load {})", load());
+            let (ticks0, self0, t0) = (server.cpu_ticks()?, proc_cpu_ticks("/proc/self/stat")?, Instant::now());
+            let counts = match *name {
+                "health" => hammer(&channels, IN_FLIGHT, duration, health_check).await,
+                _ => hammer(&channels, IN_FLIGHT, duration, get_state).await,
+            };
+            let elapsed = t0.elapsed().as_secs_f64();
+            let server_cpu = (server.cpu_ticks()? - ticks0) as f64 / hz;
+            let client_cpu = (proc_cpu_ticks("/proc/self/stat")? - self0) as f64 / hz;
+            let rate = counts.ok as f64 / elapsed;
+            rates.insert(*name, rate);
+            let label = if *name == "health" { "grpc.health.v1.Health/Check" } else { "GetState (100 sessions)" };
+            report.add(
+                "P4",
+                format!("{label}, round {}", round + 1),
+                format!(
+                    "{rate:.0} req/s ({} failed); server {:.0} µs CPU/req, {:.2} cores; client {:.2} cores",
+                    counts.failed,
+                    server_cpu / counts.ok.max(1) as f64 * 1e6,
+                    server_cpu / elapsed,
+                    client_cpu / elapsed
+                ),
+                "",
+                None,
+            );
+        }
+        let ratio = rates["get"] / rates["health"] * 100.0;
+        report.add("P4", format!("GetState / Health Check, round {}", round + 1), format!("{ratio:.0} %"), "≥ 50 %", Some(ratio >= 50.0));
+    }
+    Ok(())
+}
+
+async fn fanout(options: &Options, report: &mut Report) -> Result<()> {
+    let plan = WatchPlan {
+        sessions: 100,
+        watchers: 1000,
+        writes: if options.quick { 5 } else { 20 },
+        spacing: Duration::from_millis(500),
+    };
+    println!("P4: {} watchers, {} sessions, {} writes every {:?} (load {})", plan.watchers, plan.sessions, plan.writes, plan.spacing, load());
+    let result = watch_run(&options.bin, &plan).await?;
+    report.add(
+        "P4",
+        "write → all 1 000 watchers got it (100 sessions)",
+        format!("{}; {} missed", summary(&result.slowest), result.missing),
+        "",
+        None,
+    );
+    report.add("P4", "write → each of the 1 000 watchers", summary(&result.deliveries), "", None);
+    Ok(())
+}
+
+async fn p5(options: &Options, report: &mut Report) -> Result<()> {
+    let plan = WatchPlan {
+        sessions: 500,
+        watchers: 1000,
+        writes: if options.quick { 5 } else { 20 },
+        spacing: Duration::from_millis(500),
+    };
+    println!("P5: {} watchers, {} sessions, {} writes every {:?} (load {})", plan.watchers, plan.sessions, plan.writes, plan.spacing, load());
+    let result = watch_run(&options.bin, &plan).await?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    report.add(
+        "P5",
+        "peak RSS (VmHWM), 500 sessions, 1 000 watchers",
+        format!(
+            "{:.1} MiB (VmRSS at the end {:.1} MiB; before the watchers {:.1} MiB)",
+            mib(result.hwm_kib),
+            mib(result.rss_kib),
+            mib(result.hwm_idle_kib)
+        ),
+        "≤ 64 MB",
+        Some(result.hwm_kib * 1024 <= 64_000_000),
+    );
+    report.add(
+        "P5",
+        "write → all 1 000 watchers got it (500 sessions)",
+        format!("{}; {} missed", summary(&result.slowest), result.missing),
+        "",
+        None,
+    );
+    Ok(())
+}
+
+fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("AMC_BENCH_BIN") {
+        return PathBuf::from(bin);
+    }
+    // Cargo builds the binary for benches (bench profile = release) and says where.
+    if let Some(bin) = option_env!("CARGO_BIN_EXE_amc") {
+        return PathBuf::from(bin);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/amc")
+}
+
+/// Warns when a source file is newer than the binary (the figures would be for old code).
+fn warn_if_stale(bin: &Path) {
+    fn newest(dir: &Path) -> Option<SystemTime> {
+        let mut best = None;
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            let time = if path.is_dir() { newest(&path) } else { entry.metadata().ok()?.modified().ok() };
+            best = best.max(time);
+        }
+        best
+    }
+    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok();
+    let source = newest(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    if let (Some(built), Some(source)) = (built, source) {
+        if source > built {
+            println!("WARNING: a file in src/ is newer than {}; run `cargo build --release` first", bin.display());
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let options = Options {
+        quick: std::env::var("AMC_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0"),
+        only: std::env::var("AMC_BENCH_ONLY")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.split(',').map(|p| p.trim().to_lowercase()).collect()),
+        bin: binary(),
+    };
+    if !options.bin.exists() {
+        return Err(format!("{} not found: run `cargo build --release` (or set AMC_BENCH_BIN)", options.bin.display()).into());
+    }
+    warn_if_stale(&options.bin);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!(
+        "amc watch benchmarks: {} · {cores} cores · load {} · {}",
+        options.bin.display(),
+        load(),
+        if options.quick { "QUICK (AMC_BENCH_QUICK)" } else { "full" }
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut report = Report::default();
+    runtime.block_on(async {
+        let phases: [(&str, bool); 5] = [
+            ("p1", options.runs("p1")),
+            ("p2", options.runs("p2")),
+            ("p4", options.runs("p4")),
+            ("fanout", options.runs("fanout")),
+            ("p5", options.runs("p5")),
+        ];
+        for (phase, run) in phases {
+            if !run {
+                continue;
+            }
+            let result = tokio::time::timeout(PHASE_LIMIT + Duration::from_secs(60), async {
+                match phase {
+                    "p1" => p1(&options, &mut report).await,
+                    "p2" => p2(&options, &mut report).await,
+                    "p4" => p4(&options, &mut report).await,
+                    "fanout" => fanout(&options, &mut report).await,
+                    _ => p5(&options, &mut report).await,
+                }
+            })
+            .await;
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => println!("{phase} failed: {error}"),
+                Err(_) => println!("{phase} timed out"),
+            }
+        }
+    });
+    report.print();
+    println!("\nload at the end: {}", load());
+    Ok(())
+}
