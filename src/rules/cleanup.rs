@@ -1,0 +1,170 @@
+//! Cleanup: orphan event logs and stale `starting` session files.
+//!
+//! The ages are wall-clock ages of file mtimes at the pass's `now`; an mtime in the future is never stale.
+
+use std::{
+    collections::HashSet,
+    path::PathBuf,
+    time::{Duration, SystemTime},
+};
+
+use serde_json::Value;
+
+use super::Decision;
+use crate::collect::SessionJson;
+
+/// An event log with no listed session is removed once it is older than this (the original's 24 h).
+pub const STALE_EVENT_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A session file still `starting` after this long never became active and is removed (the original's 1 h).
+pub const STALE_STARTING_AGE: Duration = Duration::from_secs(60 * 60);
+
+/// Returns whether `mtime` is strictly older than `age` at `now` (the original's `now - mtime > AGE`).
+pub fn older_than(mtime: Option<SystemTime>, now: SystemTime, age: Duration) -> bool {
+    mtime
+        .and_then(|m| now.duration_since(m).ok())
+        .is_some_and(|elapsed| elapsed > age)
+}
+
+/// Returns the ids of the listed sessions, the ones whose event logs stay (string ids only: a file stem is a string).
+pub fn active_ids(sessions: &[SessionJson]) -> HashSet<String> {
+    sessions
+        .iter()
+        .filter_map(|s| s.get("session_id").and_then(Value::as_str))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One `events/*.jsonl` file as found on disk.
+#[derive(Debug, Clone)]
+pub struct EventLogFacts {
+    /// The file.
+    pub path: PathBuf,
+    /// Its file stem, the session id it belongs to.
+    pub id: String,
+    /// Its mtime, `None` when unreadable.
+    pub mtime: Option<SystemTime>,
+}
+
+/// Returns the event logs to remove: no listed session has their id and they are older than [`STALE_EVENT_AGE`].
+pub fn stale_event_logs(logs: &[EventLogFacts], active: &HashSet<String>, now: SystemTime) -> Vec<Decision> {
+    logs.iter()
+        .filter(|log| !active.contains(&log.id) && older_than(log.mtime, now, STALE_EVENT_AGE))
+        .map(|log| Decision::Remove {
+            path: log.path.clone(),
+            reason: format!(
+                "event log of no listed session, untouched for over {} h",
+                STALE_EVENT_AGE.as_secs() / 3600
+            ),
+        })
+        .collect()
+}
+
+/// One `sessions/*.json` file as found on disk during cleanup.
+#[derive(Debug, Clone)]
+pub struct SessionFileFacts {
+    /// The file.
+    pub path: PathBuf,
+    /// Its mtime, `None` when unreadable.
+    pub mtime: Option<SystemTime>,
+    /// Its `status` when the file is a JSON object with a string status.
+    pub status: Option<String>,
+}
+
+/// Returns whether a session file is a stale `starting` session: status `starting` and older than
+/// [`STALE_STARTING_AGE`].
+pub fn is_stale_starting(file: &SessionFileFacts, now: SystemTime) -> bool {
+    file.status.as_deref() == Some("starting") && older_than(file.mtime, now, STALE_STARTING_AGE)
+}
+
+/// Returns the session files to remove: `starting` for longer than [`STALE_STARTING_AGE`].
+///
+/// As in the original, this runs after the list is built, so such a session is still listed by the pass that
+/// removes its file, and gone from the next.
+pub fn stale_starting_sessions(files: &[SessionFileFacts], now: SystemTime) -> Vec<Decision> {
+    files
+        .iter()
+        .filter(|f| is_stale_starting(f, now))
+        .map(|f| Decision::Remove {
+            path: f.path.clone(),
+            reason: format!("still starting after {} min", STALE_STARTING_AGE.as_secs() / 60),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW_SECS: u64 = 1_800_000_000;
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(NOW_SECS)
+    }
+
+    fn ago(secs: u64) -> Option<SystemTime> {
+        Some(now() - Duration::from_secs(secs))
+    }
+
+    fn log(id: &str, mtime: Option<SystemTime>) -> EventLogFacts {
+        EventLogFacts {
+            path: PathBuf::from(format!("/e/{id}.jsonl")),
+            id: id.into(),
+            mtime,
+        }
+    }
+
+    fn removed(decisions: &[Decision]) -> Vec<String> {
+        decisions
+            .iter()
+            .map(|Decision::Remove { path, .. }| path.display().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn orphan_event_logs_older_than_a_day_go() {
+        let active: HashSet<String> = ["live".to_string()].into();
+        let logs = [
+            log("live", ago(10 * 86_400)),
+            log("old", ago(86_401)),
+            log("young", ago(86_399)),
+            log("exact", ago(86_400)),
+            log("future", Some(now() + Duration::from_secs(10))),
+            log("unknown", None),
+        ];
+        assert_eq!(removed(&stale_event_logs(&logs, &active, now())), ["/e/old.jsonl"]);
+    }
+
+    #[test]
+    fn stale_starting_sessions_older_than_an_hour_go() {
+        let file = |name: &str, mtime, status: Option<&str>| SessionFileFacts {
+            path: PathBuf::from(format!("/s/{name}.json")),
+            mtime,
+            status: status.map(str::to_owned),
+        };
+        let files = [
+            file("old", ago(3_601), Some("starting")),
+            file("young", ago(3_599), Some("starting")),
+            file("done", ago(99_999), Some("done")),
+            file("nostatus", ago(99_999), None),
+            file("nomtime", None, Some("starting")),
+        ];
+        assert_eq!(removed(&stale_starting_sessions(&files, now())), ["/s/old.json"]);
+    }
+
+    #[test]
+    fn active_ids_are_the_non_empty_string_ids() {
+        let sessions: Vec<SessionJson> = [
+            json!({"session_id": "a"}),
+            json!({"session_id": ""}),
+            json!({"session_id": 5}),
+            json!({}),
+        ]
+        .into_iter()
+        .filter_map(|v| v.as_object().cloned())
+        .collect();
+        assert_eq!(active_ids(&sessions), HashSet::from(["a".to_string()]));
+    }
+}

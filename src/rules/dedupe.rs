@@ -1,0 +1,258 @@
+//! Same-pane dedupe: Claude's `--resume` (in versions that gave the resumed session a new id) left an orphan session
+//! file on the pane of the real one; two sessions claiming one Zellij pane are resolved to one.
+
+use std::{cmp::Ordering, collections::HashMap};
+
+use serde_json::Value;
+
+use super::{string_form, truthy};
+use crate::collect::SessionJson;
+
+/// Returns the pane a session claims, `(zellij_session, zellij_pane)`, when both are set.
+///
+/// "Set" is Python truthiness, as in the original (`""`, `null`, `0` are unset). Both parts are compared by their
+/// string form, so a pane written as `3` and one written as `"3"` are the same pane (the original kept them apart).
+pub fn pane_key(session: &SessionJson) -> Option<(String, String)> {
+    let zellij_session = session.get("zellij_session").filter(|v| truthy(Some(v)))?;
+    let zellij_pane = session.get("zellij_pane").filter(|v| truthy(Some(v)))?;
+    Some((string_form(zellij_session), string_form(zellij_pane)))
+}
+
+/// A `conversation_mtime_ns` as the original ranks it: integers exactly, floats as floats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mtime {
+    Int(i128),
+    Float(f64),
+}
+
+impl PartialOrd for Mtime {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        match (self, other) {
+            (Mtime::Int(a), Mtime::Int(b)) => a.partial_cmp(b),
+            (a, b) => a.as_f64().partial_cmp(&b.as_f64()),
+        }
+    }
+}
+
+impl Mtime {
+    fn as_f64(self) -> f64 {
+        match self {
+            Mtime::Int(i) => i as f64,
+            Mtime::Float(f) => f,
+        }
+    }
+
+    /// `s.get("conversation_mtime_ns") or 0`, then 0 unless it is an int or a float (a Python bool is an int).
+    fn of(value: Option<&Value>) -> Mtime {
+        match value {
+            Some(Value::Bool(true)) => Mtime::Int(1),
+            Some(Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Mtime::Int(i128::from(i)),
+                (None, Some(u), _) => Mtime::Int(i128::from(u)),
+                (None, None, Some(f)) => Mtime::Float(f),
+                _ => Mtime::Int(0),
+            },
+            _ => Mtime::Int(0),
+        }
+    }
+}
+
+/// Returns whether `a` ranks strictly above `b`: context usage first, then the newer transcript.
+fn outranks(a: &SessionJson, b: &SessionJson) -> bool {
+    let key = |s: &SessionJson| {
+        (
+            truthy(s.get("context_usage")),
+            Mtime::of(s.get("conversation_mtime_ns")),
+        )
+    };
+    let (a_context, a_mtime) = key(a);
+    let (b_context, b_mtime) = key(b);
+    match a_context.cmp(&b_context) {
+        Ordering::Greater => true,
+        Ordering::Less => false,
+        Ordering::Equal => a_mtime.partial_cmp(&b_mtime) == Some(Ordering::Greater),
+    }
+}
+
+/// Returns the indices (ascending) of the sessions to drop because another session on the same pane wins.
+///
+/// `sessions` must already be sorted by `session_id`. Per pane with more than one session, the winner is the one with
+/// `context_usage` (a real conversation happened), then the higher `conversation_mtime_ns` (a non-numeric value counts
+/// as 0); on a tie the first in `session_id` order wins (the original's stable `sorted(..., reverse=True)`). A loser
+/// without a `session_id` is kept, as in the original. Sessions without pane info, or alone on their pane, are never
+/// dropped.
+///
+/// Difference: the original dropped every session whose `session_id` equalled a loser's; this drops exactly the
+/// losers, so a winner that shares a loser's id (two files, one id) stays.
+pub fn losers(sessions: &[SessionJson]) -> Vec<usize> {
+    let mut groups: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, session) in sessions.iter().enumerate() {
+        if let Some(key) = pane_key(session) {
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let mut best = group[0];
+        for &i in &group[1..] {
+            if outranks(&sessions[i], &sessions[best]) {
+                best = i;
+            }
+        }
+        out.extend(
+            group
+                .iter()
+                .copied()
+                .filter(|&i| i != best && truthy(sessions[i].get("session_id"))),
+        );
+    }
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn s(v: Value) -> SessionJson {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn kept(sessions: &[SessionJson]) -> Vec<String> {
+        let drop = losers(sessions);
+        sessions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !drop.contains(i))
+            .map(|(_, s)| super::super::sort_key(s))
+            .collect()
+    }
+
+    fn pane(id: &str, extra: Value) -> SessionJson {
+        let mut m = s(json!({"session_id": id, "zellij_session": "main", "zellij_pane": "3"}));
+        m.extend(s(extra));
+        m
+    }
+
+    #[test]
+    fn keeps_session_with_context_usage_over_one_without() {
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": 999})),
+            pane(
+                "b",
+                json!({"context_usage": {"current_tokens": 1}, "conversation_mtime_ns": 1}),
+            ),
+        ];
+        assert_eq!(kept(&sessions), ["b"]);
+    }
+
+    #[test]
+    fn keeps_higher_mtime_when_both_have_context_usage() {
+        let sessions = [
+            pane("a", json!({"context_usage": {"x": 1}, "conversation_mtime_ns": 200})),
+            pane("b", json!({"context_usage": {"x": 1}, "conversation_mtime_ns": 100})),
+        ];
+        assert_eq!(kept(&sessions), ["a"]);
+    }
+
+    #[test]
+    fn keeps_higher_mtime_when_neither_has_context_usage() {
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": 100})),
+            pane("b", json!({"conversation_mtime_ns": 200})),
+        ];
+        assert_eq!(kept(&sessions), ["b"]);
+    }
+
+    #[test]
+    fn sessions_on_different_panes_are_untouched() {
+        let sessions = [
+            pane("a", json!({})),
+            pane("b", json!({"zellij_pane": "4"})),
+            pane("c", json!({"zellij_session": "other"})),
+        ];
+        assert_eq!(kept(&sessions), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_single_session_per_pane_is_untouched() {
+        assert_eq!(kept(&[pane("a", json!({}))]), ["a"]);
+    }
+
+    #[test]
+    fn sessions_without_pane_info_are_untouched() {
+        let sessions = [
+            s(json!({"session_id": "a"})),
+            s(json!({"session_id": "b"})),
+            s(json!({"session_id": "c", "zellij_session": "main", "zellij_pane": ""})),
+            s(json!({"session_id": "d", "zellij_session": "main", "zellij_pane": ""})),
+            s(json!({"session_id": "e", "zellij_session": "", "zellij_pane": "3"})),
+            s(json!({"session_id": "f", "zellij_session": "", "zellij_pane": "3"})),
+            s(json!({"session_id": "g", "zellij_session": "main", "zellij_pane": null})),
+            s(json!({"session_id": "h", "zellij_session": "main", "zellij_pane": null})),
+        ];
+        assert_eq!(kept(&sessions), ["a", "b", "c", "d", "e", "f", "g", "h"]);
+    }
+
+    #[test]
+    fn non_numeric_mtime_counts_as_zero() {
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": "999999"})),
+            pane("b", json!({"conversation_mtime_ns": 1})),
+        ];
+        assert_eq!(kept(&sessions), ["b"]);
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": [5]})),
+            pane("b", json!({"conversation_mtime_ns": null})),
+        ];
+        assert_eq!(
+            kept(&sessions),
+            ["a"],
+            "both count as 0: the first in session_id order stays"
+        );
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": 0.5})),
+            pane("b", json!({"conversation_mtime_ns": true})),
+        ];
+        assert_eq!(kept(&sessions), ["b"], "a Python bool is an int: True = 1 > 0.5");
+    }
+
+    #[test]
+    fn ties_keep_the_first_in_session_id_order() {
+        let sessions = [pane("a", json!({})), pane("b", json!({})), pane("c", json!({}))];
+        assert_eq!(kept(&sessions), ["a"]);
+    }
+
+    #[test]
+    fn large_integer_mtimes_compare_exactly() {
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": 1_700_000_000_000_000_001_u64})),
+            pane("b", json!({"conversation_mtime_ns": 1_700_000_000_000_000_002_u64})),
+        ];
+        assert_eq!(kept(&sessions), ["b"]);
+    }
+
+    #[test]
+    fn a_loser_without_session_id_is_kept() {
+        let sessions = [
+            pane("a", json!({"session_id": ""})),
+            pane("b", json!({"context_usage": {"x": 1}})),
+        ];
+        assert_eq!(losers(&sessions), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn pane_ids_compare_by_string_form() {
+        let sessions = [
+            pane("a", json!({"zellij_pane": 3})),
+            pane("b", json!({"conversation_mtime_ns": 5})),
+        ];
+        assert_eq!(kept(&sessions), ["b"]);
+        assert_eq!(
+            pane_key(&pane("x", json!({"zellij_pane": 0}))),
+            None,
+            "0 is falsy in the original"
+        );
+    }
+}

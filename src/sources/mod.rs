@@ -1,0 +1,125 @@
+//! All disk and process I/O of the collector. Each source returns plain facts and decides nothing; the decisions
+//! are in [`crate::rules`].
+//!
+//! - [`session_file`]: `sessions/*.json` and `events/*.jsonl` as found on disk, and the few writes the collector makes.
+//! - [`zellij`]: `zellij list-sessions`, run with a timeout, parsed and cached.
+//! - [`process`]: one scan of `/proc` per pass (open files, `codex` processes, their panes), or a batched `lsof`.
+//! - [`codex`]: the head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally.
+
+pub mod codex;
+pub mod process;
+pub mod session_file;
+pub mod zellij;
+
+use std::{
+    io::{self, Read},
+    process::{Command, ExitStatus, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+/// What a finished subprocess printed.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// How it exited.
+    pub status: ExitStatus,
+    /// Its stdout, lossily decoded.
+    pub stdout: String,
+    /// Its stderr, lossily decoded.
+    pub stderr: String,
+}
+
+/// Runs `cmd` (stdin closed, stdout and stderr captured) and waits at most `timeout` for it to exit and close its
+/// output.
+///
+/// On timeout the child is killed and reaped and `ErrorKind::TimedOut` is returned; the pass never waits longer. The
+/// reader threads are detached, not joined: a grandchild that inherited the pipes (a shell's `sleep`) may hold them
+/// open after the child dies, and those threads end when it does.
+pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> io::Result<Output> {
+    let deadline = Instant::now() + timeout;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
+    for (is_stdout, pipe) in [
+        (true, child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+        (false, child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+    ] {
+        let Some(mut pipe) = pipe else { continue };
+        let tx = tx.clone();
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            let _ = tx.send((is_stdout, buf));
+        });
+    }
+    drop(tx);
+    let mut pause = Duration::from_millis(1);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no exit within {timeout:?}"),
+            ));
+        }
+        thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(remaining) {
+            Ok((true, buf)) => stdout = buf,
+            Ok((false, buf)) => stderr = buf,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "output still open after exit"));
+            }
+        }
+    }
+    Ok(Output {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_output_and_status() {
+        let out = run_with_timeout(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            Duration::from_secs(5),
+        )
+        .expect("sh runs");
+        assert_eq!(out.stdout, "out\n");
+        assert_eq!(out.stderr, "err\n");
+        assert_eq!(out.status.code(), Some(3));
+    }
+
+    #[test]
+    fn a_hanging_child_is_killed_at_the_deadline() {
+        let start = Instant::now();
+        let err = run_with_timeout(Command::new("sh").args(["-c", "sleep 10"]), Duration::from_millis(200))
+            .expect_err("times out");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    }
+
+    #[test]
+    fn a_missing_binary_is_an_error() {
+        assert!(run_with_timeout(&mut Command::new("/nonexistent/zellij"), Duration::from_secs(1)).is_err());
+    }
+}
