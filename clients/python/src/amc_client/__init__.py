@@ -1,0 +1,83 @@
+"""amc_client: a typed Python client for amc's gRPC API (amc.v1.StateService).
+
+    import amc_client
+
+    state = amc_client.get_state("127.0.0.1:7400")
+    for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
+                                         instance_id=state.instance_id):
+        ...
+
+The messages are the generated protobuf classes (amc_client.v1.*_pb2), re-exported here.
+"""
+
+from .client import (
+    DEFAULT_TARGET,
+    AmcError,
+    AmcTimeoutError,
+    AmcUnavailableError,
+    Reconnect,
+    StateWatch,
+    get_state,
+    watch_state,
+)
+from .v1.session_pb2 import (
+    AGENT_CLAUDE,
+    AGENT_CODEX,
+    AGENT_UNSPECIFIED,
+    SESSION_STATUS_ACTIVE,
+    SESSION_STATUS_DONE,
+    SESSION_STATUS_NEEDS_ATTENTION,
+    SESSION_STATUS_STARTING,
+    SESSION_STATUS_UNSPECIFIED,
+    Agent,
+    ContextUsage,
+    PendingQuestion,
+    QuestionOption,
+    Session,
+    SessionStatus,
+)
+from .v1.state_service_pb2 import (
+    GetStateRequest,
+    GetStateResponse,
+    Heartbeat,
+    SessionFilter,
+    State,
+    WatchStateRequest,
+    WatchStateResponse,
+)
+from .v1.state_service_pb2_grpc import StateServiceStub
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "AmcError",
+    "AmcTimeoutError",
+    "AmcUnavailableError",
+    "Reconnect",
+    "StateWatch",
+    "get_state",
+    "watch_state",
+    "AGENT_CLAUDE",
+    "AGENT_CODEX",
+    "AGENT_UNSPECIFIED",
+    "SESSION_STATUS_ACTIVE",
+    "SESSION_STATUS_DONE",
+    "SESSION_STATUS_NEEDS_ATTENTION",
+    "SESSION_STATUS_STARTING",
+    "SESSION_STATUS_UNSPECIFIED",
+    "Agent",
+    "ContextUsage",
+    "PendingQuestion",
+    "QuestionOption",
+    "Session",
+    "SessionStatus",
+    "GetStateRequest",
+    "GetStateResponse",
+    "Heartbeat",
+    "SessionFilter",
+    "State",
+    "WatchStateRequest",
+    "WatchStateResponse",
+    "StateServiceStub",
+]

@@ -1,0 +1,324 @@
+"""get_state() and watch_state(): amc's StateService over gRPC, with clear errors and resumable watches."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+import grpc
+
+from .v1 import state_service_pb2 as _pb
+from .v1 import state_service_pb2_grpc as _pb_grpc
+
+#: Where ``amc serve`` listens by default.
+DEFAULT_TARGET = "127.0.0.1:7400"
+
+FilterLike = Union[_pb.SessionFilter, Mapping[str, Any], None]
+Metadata = Optional[Sequence[tuple[str, str]]]
+
+
+class AmcError(Exception):
+    """Any failure of an amc call. ``code`` is the gRPC status code (or None), ``details`` the server's message."""
+
+    def __init__(self, message: str, *, target: str, code: Optional[grpc.StatusCode] = None, details: str = ""):
+        super().__init__(message)
+        self.target = target
+        self.code = code
+        self.details = details
+
+
+class AmcUnavailableError(AmcError):
+    """amc is not running, not reachable, or went away (gRPC UNAVAILABLE), and the retries (if any) are used up."""
+
+
+class AmcTimeoutError(AmcError):
+    """amc did not answer in time: a call's deadline passed, or a watch received nothing for too long."""
+
+
+def _error_from_rpc(err: grpc.RpcError, target: str, rpc: str) -> AmcError:
+    code = err.code() if isinstance(err, grpc.Call) else None
+    details = (err.details() if isinstance(err, grpc.Call) else None) or str(err)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return AmcUnavailableError(
+            f"{rpc}: amc at {target} is unavailable (is `amc serve` running?): {details}",
+            target=target,
+            code=code,
+            details=details,
+        )
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return AmcTimeoutError(
+            f"{rpc}: amc at {target} did not answer in time: {details}", target=target, code=code, details=details
+        )
+    name = code.name if code is not None else "UNKNOWN"
+    return AmcError(f"{rpc}: amc at {target} failed with {name}: {details}", target=target, code=code, details=details)
+
+
+def _filter(value: FilterLike) -> Optional[_pb.SessionFilter]:
+    if value is None or isinstance(value, _pb.SessionFilter):
+        return value
+    return _pb.SessionFilter(**dict(value))
+
+
+def get_state(
+    target: str = DEFAULT_TARGET,
+    *,
+    filter: FilterLike = None,
+    timeout: float = 5.0,
+    metadata: Metadata = None,
+    channel: Optional[grpc.Channel] = None,
+) -> _pb.State:
+    """Returns the latest published State.
+
+    ``filter`` is a SessionFilter or a dict of its fields (``{"exclude_dead": True}``). Fails fast with
+    AmcUnavailableError when nothing listens at ``target`` (the call does not wait for the server), and with
+    AmcTimeoutError after ``timeout`` seconds when something listens but does not answer. ``channel`` reuses a
+    channel of yours (it is not closed).
+    """
+    own = channel is None
+    ch = grpc.insecure_channel(target) if channel is None else channel
+    try:
+        stub = _pb_grpc.StateServiceStub(ch)
+        request = _pb.GetStateRequest(filter=_filter(filter))
+        response = stub.GetState(request, timeout=timeout, metadata=metadata, wait_for_ready=False)
+        return response.state
+    except grpc.RpcError as err:
+        raise _error_from_rpc(err, target, "GetState") from None
+    finally:
+        if own:
+            ch.close()
+
+
+@dataclass(frozen=True)
+class Reconnect:
+    """Passed to ``on_reconnect`` before each reconnect attempt."""
+
+    #: 1 for the first retry after a failure, 2 for the next, ... (back to 1 after a message arrives).
+    attempt: int
+    #: Seconds slept before this attempt.
+    delay: float
+    #: Why the previous stream ended.
+    error: AmcError
+    #: Where the new stream resumes.
+    since_revision: int
+    instance_id: str
+
+
+class _Watchdog:
+    """Cancels a call when no message arrived before a deadline (one thread per watch attempt)."""
+
+    def __init__(self, call: grpc.Call, timeout: float):
+        self._call = call
+        self._cond = threading.Condition()
+        self._deadline: Optional[float] = time.monotonic() + timeout
+        self._stopped = False
+        self.fired = False
+        self._thread = threading.Thread(target=self._run, name="amc-watch-watchdog", daemon=True)
+        self._thread.start()
+
+    def reset(self, timeout: Optional[float]) -> None:
+        """Next deadline: ``timeout`` seconds from now (None: no deadline until the next reset)."""
+        with self._cond:
+            self._deadline = None if timeout is None else time.monotonic() + timeout
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    self.fired = True
+                    break
+                self._cond.wait(left)
+        if self.fired:
+            self._call.cancel()
+
+
+class StateWatch(Iterator[_pb.State]):
+    """An iterator of State snapshots from WatchState, made by :func:`watch_state`.
+
+    Use it in a ``for`` loop or with ``next()``. ``close()`` (or leaving a ``with`` block) ends it; ``cancel()`` ends
+    it from another thread (the iteration then stops without an error). ``last_revision`` and ``instance_id`` are
+    where a new watch would resume; ``reconnects`` counts the reconnect attempts so far.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        since_revision: int,
+        instance_id: str,
+        filter: Optional[_pb.SessionFilter],
+        max_retries: Optional[int],
+        backoff_initial: float,
+        backoff_max: float,
+        connect_timeout: float,
+        idle_timeout: float,
+        metadata: Metadata,
+        on_reconnect: Optional[Callable[[Reconnect], None]],
+    ):
+        self.target = target
+        self.last_revision = since_revision
+        self.instance_id = instance_id
+        self.reconnects = 0
+        self._filter = filter
+        self._max_retries = max_retries
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._connect_timeout = connect_timeout
+        self._idle_timeout = idle_timeout
+        self._metadata = metadata
+        self._on_reconnect = on_reconnect
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._call: Optional[grpc.Call] = None
+        self._gen = self._run()
+
+    def __iter__(self) -> StateWatch:
+        return self
+
+    def __next__(self) -> _pb.State:
+        return next(self._gen)
+
+    def __enter__(self) -> StateWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cancel(self) -> None:
+        """Ends the watch; safe to call from any thread. A blocked ``next()`` returns with StopIteration."""
+        self._cancelled.set()
+        with self._lock:
+            call = self._call
+        if call is not None:
+            call.cancel()
+
+    def close(self) -> None:
+        """Ends the watch and releases its connection (call from the iterating thread, or use cancel())."""
+        self.cancel()
+        try:
+            self._gen.close()
+        except ValueError:  # "generator already executing": another thread iterates; cancel() ends it there
+            pass
+
+    def _request(self) -> _pb.WatchStateRequest:
+        return _pb.WatchStateRequest(
+            since_revision=self.last_revision, instance_id=self.instance_id, filter=self._filter
+        )
+
+    def _run(self) -> Iterator[_pb.State]:
+        failures = 0
+        while not self._cancelled.is_set():
+            error: AmcError
+            channel = grpc.insecure_channel(self.target)
+            watchdog: Optional[_Watchdog] = None
+            try:
+                call = _pb_grpc.StateServiceStub(channel).WatchState(
+                    self._request(), metadata=self._metadata, wait_for_ready=False
+                )
+                with self._lock:
+                    self._call = call
+                if self._cancelled.is_set():
+                    call.cancel()
+                # The server answers a watch at once (a snapshot or a heartbeat): the first message must come within
+                # connect_timeout, the next ones within idle_timeout (it sends a heartbeat every 15 s when idle).
+                watchdog = _Watchdog(call, self._connect_timeout)
+                for message in call:
+                    failures = 0
+                    self.last_revision = message.revision
+                    self.instance_id = message.instance_id
+                    if message.WhichOneof("kind") == "snapshot":
+                        watchdog.reset(None)  # the consumer's time is not the server's silence
+                        yield message.snapshot
+                    watchdog.reset(self._idle_timeout)
+                error = AmcUnavailableError(
+                    f"WatchState: amc at {self.target} ended the stream without a status",
+                    target=self.target,
+                    code=grpc.StatusCode.UNAVAILABLE,
+                )
+            except grpc.RpcError as err:
+                if self._cancelled.is_set():
+                    return
+                if watchdog is not None and watchdog.fired:
+                    error = AmcTimeoutError(
+                        f"WatchState: no message from amc at {self.target} in time "
+                        f"({self._connect_timeout:g} s for the first, {self._idle_timeout:g} s for the next)",
+                        target=self.target,
+                        code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                    )
+                else:
+                    error = _error_from_rpc(err, self.target, "WatchState")
+                if not isinstance(error, (AmcUnavailableError, AmcTimeoutError)):
+                    raise error from None
+            finally:
+                if watchdog is not None:
+                    watchdog.stop()
+                with self._lock:
+                    call_to_end, self._call = self._call, None
+                if call_to_end is not None:
+                    call_to_end.cancel()
+                channel.close()
+
+            failures += 1
+            if self._max_retries is not None and failures > self._max_retries:
+                n = self._max_retries
+                error.args = (f"{error.args[0]} (gave up after {n} reconnect attempt{'' if n == 1 else 's'})",)
+                raise error
+            delay = min(self._backoff_max, self._backoff_initial * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+            self.reconnects += 1
+            if self._on_reconnect is not None:
+                self._on_reconnect(Reconnect(failures, delay, error, self.last_revision, self.instance_id))
+            if self._cancelled.wait(delay):
+                return
+
+
+def watch_state(
+    target: str = DEFAULT_TARGET,
+    since_revision: int = 0,
+    *,
+    instance_id: str = "",
+    filter: FilterLike = None,
+    max_retries: Optional[int] = 5,
+    backoff_initial: float = 0.25,
+    backoff_max: float = 5.0,
+    connect_timeout: float = 5.0,
+    idle_timeout: float = 60.0,
+    metadata: Metadata = None,
+    on_reconnect: Optional[Callable[[Reconnect], None]] = None,
+) -> StateWatch:
+    """Watches amc's state: yields the first snapshot (a State), then one State per change.
+
+    Heartbeats are consumed silently but advance ``last_revision``. When the stream ends with UNAVAILABLE (server
+    shutdown or restart, network error) or stays silent too long, the watch reconnects with the last revision and
+    instance_id it saw, after an exponential backoff (``backoff_initial`` doubling up to ``backoff_max`` seconds,
+    +-20 % jitter). After ``max_retries`` failed reconnects in a row (the count restarts when a message arrives; None
+    retries forever) it raises AmcUnavailableError or AmcTimeoutError. Other errors are raised at once as AmcError.
+
+    Pass ``since_revision`` and ``instance_id`` from an earlier State (e.g. ``get_state()``) to skip the first
+    snapshot when nothing changed since. After a server restart (new instance_id) the next State is a full snapshot
+    of the new instance.
+    """
+    return StateWatch(
+        target,
+        since_revision,
+        instance_id,
+        _filter(filter),
+        max_retries,
+        backoff_initial,
+        backoff_max,
+        connect_timeout,
+        idle_timeout,
+        metadata,
+        on_reconnect,
+    )

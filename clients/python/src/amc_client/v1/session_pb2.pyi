@@ -1,0 +1,131 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SessionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SESSION_STATUS_UNSPECIFIED: _ClassVar[SessionStatus]
+    SESSION_STATUS_STARTING: _ClassVar[SessionStatus]
+    SESSION_STATUS_ACTIVE: _ClassVar[SessionStatus]
+    SESSION_STATUS_NEEDS_ATTENTION: _ClassVar[SessionStatus]
+    SESSION_STATUS_DONE: _ClassVar[SessionStatus]
+
+class Agent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AGENT_UNSPECIFIED: _ClassVar[Agent]
+    AGENT_CLAUDE: _ClassVar[Agent]
+    AGENT_CODEX: _ClassVar[Agent]
+SESSION_STATUS_UNSPECIFIED: SessionStatus
+SESSION_STATUS_STARTING: SessionStatus
+SESSION_STATUS_ACTIVE: SessionStatus
+SESSION_STATUS_NEEDS_ATTENTION: SessionStatus
+SESSION_STATUS_DONE: SessionStatus
+AGENT_UNSPECIFIED: Agent
+AGENT_CLAUDE: Agent
+AGENT_CODEX: Agent
+
+class QuestionOption(_message.Message):
+    __slots__ = ("label", "description")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    description: str
+    def __init__(self, label: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class PendingQuestion(_message.Message):
+    __slots__ = ("question", "header", "options", "multi_select")
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MULTI_SELECT_FIELD_NUMBER: _ClassVar[int]
+    question: str
+    header: str
+    options: _containers.RepeatedCompositeFieldContainer[QuestionOption]
+    multi_select: bool
+    def __init__(self, question: _Optional[str] = ..., header: _Optional[str] = ..., options: _Optional[_Iterable[_Union[QuestionOption, _Mapping]]] = ..., multi_select: _Optional[bool] = ...) -> None: ...
+
+class ContextUsage(_message.Message):
+    __slots__ = ("current_tokens", "window_tokens", "percent", "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "compacted", "update_time", "window_inferred")
+    CURRENT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_READ_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CREATION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPACTED_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_INFERRED_FIELD_NUMBER: _ClassVar[int]
+    current_tokens: int
+    window_tokens: int
+    percent: float
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    compacted: bool
+    update_time: _timestamp_pb2.Timestamp
+    window_inferred: bool
+    def __init__(self, current_tokens: _Optional[int] = ..., window_tokens: _Optional[int] = ..., percent: _Optional[float] = ..., model: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ..., compacted: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_inferred: _Optional[bool] = ...) -> None: ...
+
+class Session(_message.Message):
+    __slots__ = ("session_id", "status", "raw_status", "agent", "raw_agent", "project_dir", "cwd", "transcript_path", "zellij_session", "zellij_pane", "last_event", "last_event_time", "start_time", "pending_questions", "last_message_preview", "spawn_id", "context_usage", "conversation_mtime_ns", "turn_start_tokens", "is_dead", "model", "permission_mode", "extra_json", "liveness_reason")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RAW_STATUS_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    RAW_AGENT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_DIR_FIELD_NUMBER: _ClassVar[int]
+    CWD_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_PATH_FIELD_NUMBER: _ClassVar[int]
+    ZELLIJ_SESSION_FIELD_NUMBER: _ClassVar[int]
+    ZELLIJ_PANE_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVENT_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    PENDING_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_PREVIEW_FIELD_NUMBER: _ClassVar[int]
+    SPAWN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_USAGE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_MTIME_NS_FIELD_NUMBER: _ClassVar[int]
+    TURN_START_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    IS_DEAD_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PERMISSION_MODE_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
+    LIVENESS_REASON_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    status: SessionStatus
+    raw_status: str
+    agent: Agent
+    raw_agent: str
+    project_dir: str
+    cwd: str
+    transcript_path: str
+    zellij_session: str
+    zellij_pane: str
+    last_event: str
+    last_event_time: _timestamp_pb2.Timestamp
+    start_time: _timestamp_pb2.Timestamp
+    pending_questions: _containers.RepeatedCompositeFieldContainer[PendingQuestion]
+    last_message_preview: str
+    spawn_id: str
+    context_usage: ContextUsage
+    conversation_mtime_ns: int
+    turn_start_tokens: int
+    is_dead: bool
+    model: str
+    permission_mode: str
+    extra_json: str
+    liveness_reason: str
+    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., raw_status: _Optional[str] = ..., agent: _Optional[_Union[Agent, str]] = ..., raw_agent: _Optional[str] = ..., project_dir: _Optional[str] = ..., cwd: _Optional[str] = ..., transcript_path: _Optional[str] = ..., zellij_session: _Optional[str] = ..., zellij_pane: _Optional[str] = ..., last_event: _Optional[str] = ..., last_event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_questions: _Optional[_Iterable[_Union[PendingQuestion, _Mapping]]] = ..., last_message_preview: _Optional[str] = ..., spawn_id: _Optional[str] = ..., context_usage: _Optional[_Union[ContextUsage, _Mapping]] = ..., conversation_mtime_ns: _Optional[int] = ..., turn_start_tokens: _Optional[int] = ..., is_dead: _Optional[bool] = ..., model: _Optional[str] = ..., permission_mode: _Optional[str] = ..., extra_json: _Optional[str] = ..., liveness_reason: _Optional[str] = ...) -> None: ...

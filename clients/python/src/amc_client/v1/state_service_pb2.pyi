@@ -1,0 +1,73 @@
+import datetime
+
+from . import session_pb2 as _session_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class State(_message.Message):
+    __slots__ = ("revision", "sessions", "snapshot_time", "instance_id")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_TIME_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    sessions: _containers.RepeatedCompositeFieldContainer[_session_pb2.Session]
+    snapshot_time: _timestamp_pb2.Timestamp
+    instance_id: str
+    def __init__(self, revision: _Optional[int] = ..., sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., instance_id: _Optional[str] = ...) -> None: ...
+
+class SessionFilter(_message.Message):
+    __slots__ = ("session_ids", "agents", "exclude_dead")
+    SESSION_IDS_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_DEAD_FIELD_NUMBER: _ClassVar[int]
+    session_ids: _containers.RepeatedScalarFieldContainer[str]
+    agents: _containers.RepeatedScalarFieldContainer[_session_pb2.Agent]
+    exclude_dead: bool
+    def __init__(self, session_ids: _Optional[_Iterable[str]] = ..., agents: _Optional[_Iterable[_Union[_session_pb2.Agent, str]]] = ..., exclude_dead: _Optional[bool] = ...) -> None: ...
+
+class GetStateRequest(_message.Message):
+    __slots__ = ("filter",)
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    filter: SessionFilter
+    def __init__(self, filter: _Optional[_Union[SessionFilter, _Mapping]] = ...) -> None: ...
+
+class GetStateResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: State
+    def __init__(self, state: _Optional[_Union[State, _Mapping]] = ...) -> None: ...
+
+class WatchStateRequest(_message.Message):
+    __slots__ = ("since_revision", "instance_id", "filter")
+    SINCE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    since_revision: int
+    instance_id: str
+    filter: SessionFilter
+    def __init__(self, since_revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., filter: _Optional[_Union[SessionFilter, _Mapping]] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("server_time",)
+    SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    server_time: _timestamp_pb2.Timestamp
+    def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class WatchStateResponse(_message.Message):
+    __slots__ = ("revision", "instance_id", "snapshot", "heartbeat")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    instance_id: str
+    snapshot: State
+    heartbeat: Heartbeat
+    def __init__(self, revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., snapshot: _Optional[_Union[State, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,378 @@
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Message } from "@bufbuild/protobuf";
+/**
+ * Describes the file amc/v1/session.proto.
+ */
+export declare const file_amc_v1_session: GenFile;
+/**
+ * QuestionOption is one answer offered by an AskUserQuestion dialog.
+ *
+ * @generated from message amc.v1.QuestionOption
+ */
+export type QuestionOption = Message<"amc.v1.QuestionOption"> & {
+    /**
+     * The option's label, as shown in the dialog.
+     *
+     * @generated from field: string label = 1;
+     */
+    label: string;
+    /**
+     * The option's longer description, if any.
+     *
+     * @generated from field: string description = 2;
+     */
+    description: string;
+};
+/**
+ * Describes the message amc.v1.QuestionOption.
+ * Use `create(QuestionOptionSchema)` to create a new message.
+ */
+export declare const QuestionOptionSchema: GenMessage<QuestionOption>;
+/**
+ * PendingQuestion is one question the agent asked the user and that is not answered yet.
+ *
+ * @generated from message amc.v1.PendingQuestion
+ */
+export type PendingQuestion = Message<"amc.v1.PendingQuestion"> & {
+    /**
+     * The question text.
+     *
+     * @generated from field: string question = 1;
+     */
+    question: string;
+    /**
+     * The short header Claude Code shows above the question (may be empty).
+     *
+     * @generated from field: string header = 2;
+     */
+    header: string;
+    /**
+     * The offered answers (empty for a free-form question, e.g. a prose question from a Stop hook).
+     *
+     * @generated from field: repeated amc.v1.QuestionOption options = 3;
+     */
+    options: QuestionOption[];
+    /**
+     * Whether several options may be chosen.
+     *
+     * @generated from field: bool multi_select = 4;
+     */
+    multiSelect: boolean;
+};
+/**
+ * Describes the message amc.v1.PendingQuestion.
+ * Use `create(PendingQuestionSchema)` to create a new message.
+ */
+export declare const PendingQuestionSchema: GenMessage<PendingQuestion>;
+/**
+ * ContextUsage is how full the agent's context window is, computed from its newest usable transcript line.
+ *
+ * @generated from message amc.v1.ContextUsage
+ */
+export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
+    /**
+     * Tokens in the context now: Claude input + cache_creation_input + cache_read_input tokens of the newest usable
+     * main-chain assistant line; Codex `last_token_usage.total_tokens`. Unset when unknown (e.g. right after a
+     * compaction, before the next reply).
+     *
+     * @generated from field: optional int64 current_tokens = 1;
+     */
+    currentTokens?: bigint | undefined;
+    /**
+     * The size of the context window in tokens (200 000 or 1 000 000 for Claude; the rollout's `model_context_window`
+     * for Codex).
+     *
+     * @generated from field: int64 window_tokens = 2;
+     */
+    windowTokens: bigint;
+    /**
+     * current_tokens / window_tokens * 100, clamped to 0..100 (0 when current_tokens is unknown).
+     *
+     * @generated from field: double percent = 3;
+     */
+    percent: number;
+    /**
+     * The model that produced the usage line (e.g. "claude-opus-4-6", "gpt-5.5").
+     *
+     * @generated from field: string model = 4;
+     */
+    model: string;
+    /**
+     * Uncached input tokens of that line.
+     *
+     * @generated from field: int64 input_tokens = 5;
+     */
+    inputTokens: bigint;
+    /**
+     * Output tokens of that line (not part of current_tokens).
+     *
+     * @generated from field: int64 output_tokens = 6;
+     */
+    outputTokens: bigint;
+    /**
+     * Input tokens read from the prompt cache.
+     *
+     * @generated from field: int64 cache_read_tokens = 7;
+     */
+    cacheReadTokens: bigint;
+    /**
+     * Input tokens written to the prompt cache.
+     *
+     * @generated from field: int64 cache_creation_tokens = 8;
+     */
+    cacheCreationTokens: bigint;
+    /**
+     * True when a compaction happened after the usage line: the numbers above predate it.
+     *
+     * @generated from field: bool compacted = 9;
+     */
+    compacted: boolean;
+    /**
+     * The timestamp of the usage line.
+     *
+     * @generated from field: google.protobuf.Timestamp update_time = 10;
+     */
+    updateTime?: Timestamp | undefined;
+    /**
+     * True when window_tokens was inferred (no authoritative window in the transcript), so percent is an estimate.
+     *
+     * @generated from field: bool window_inferred = 11;
+     */
+    windowInferred: boolean;
+};
+/**
+ * Describes the message amc.v1.ContextUsage.
+ * Use `create(ContextUsageSchema)` to create a new message.
+ */
+export declare const ContextUsageSchema: GenMessage<ContextUsage>;
+/**
+ * Session is one agent session as amc shows it.
+ *
+ * Every key of the session file is carried: the keys below are typed, every other key is kept verbatim in
+ * extra_json, so a newer hook's fields are never lost.
+ *
+ * @generated from message amc.v1.Session
+ */
+export type Session = Message<"amc.v1.Session"> & {
+    /**
+     * The agent's session id (Claude's session UUID, Codex's thread id). Sessions are sorted by it.
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+    /**
+     * The session's status.
+     *
+     * @generated from field: amc.v1.SessionStatus status = 2;
+     */
+    status: SessionStatus;
+    /**
+     * The status string exactly as written in the session file ("starting", "active", "needs_attention", "done", or
+     * anything else a future hook writes).
+     *
+     * @generated from field: string raw_status = 3;
+     */
+    rawStatus: string;
+    /**
+     * The agent running the session.
+     *
+     * @generated from field: amc.v1.Agent agent = 4;
+     */
+    agent: Agent;
+    /**
+     * The agent string exactly as written in the session file.
+     *
+     * @generated from field: string raw_agent = 5;
+     */
+    rawAgent: string;
+    /**
+     * The project directory (the cwd where the agent started).
+     *
+     * @generated from field: string project_dir = 6;
+     */
+    projectDir: string;
+    /**
+     * The agent's current working directory as the last hook saw it.
+     *
+     * @generated from field: string cwd = 7;
+     */
+    cwd: string;
+    /**
+     * Absolute path of the agent's transcript (Claude JSONL or Codex rollout).
+     *
+     * @generated from field: string transcript_path = 8;
+     */
+    transcriptPath: string;
+    /**
+     * The Zellij session the agent runs in (ZELLIJ_SESSION_NAME), empty outside Zellij.
+     *
+     * @generated from field: string zellij_session = 9;
+     */
+    zellijSession: string;
+    /**
+     * The Zellij pane id the agent runs in (ZELLIJ_PANE_ID), empty outside Zellij.
+     *
+     * @generated from field: string zellij_pane = 10;
+     */
+    zellijPane: string;
+    /**
+     * The name of the last hook event (e.g. "UserPromptSubmit", "Stop").
+     *
+     * @generated from field: string last_event = 11;
+     */
+    lastEvent: string;
+    /**
+     * When the last hook event was recorded (session file key `last_event_at`).
+     *
+     * @generated from field: google.protobuf.Timestamp last_event_time = 12;
+     */
+    lastEventTime?: Timestamp | undefined;
+    /**
+     * When the session started (session file key `started_at`).
+     *
+     * @generated from field: google.protobuf.Timestamp start_time = 13;
+     */
+    startTime?: Timestamp | undefined;
+    /**
+     * Questions waiting for an answer.
+     *
+     * @generated from field: repeated amc.v1.PendingQuestion pending_questions = 14;
+     */
+    pendingQuestions: PendingQuestion[];
+    /**
+     * The start of the agent's last message (at most 200 characters).
+     *
+     * @generated from field: string last_message_preview = 15;
+     */
+    lastMessagePreview: string;
+    /**
+     * The id amc gave the agent when it spawned it (AMC_SPAWN_ID), if any.
+     *
+     * @generated from field: string spawn_id = 16;
+     */
+    spawnId: string;
+    /**
+     * Context window usage, unset when the transcript has nothing usable yet.
+     *
+     * @generated from field: amc.v1.ContextUsage context_usage = 17;
+     */
+    contextUsage?: ContextUsage | undefined;
+    /**
+     * The transcript file's mtime in nanoseconds since the Unix epoch, unset when there is no transcript.
+     *
+     * @generated from field: optional int64 conversation_mtime_ns = 18;
+     */
+    conversationMtimeNs?: bigint | undefined;
+    /**
+     * current_tokens at the start of the current turn (recorded once per UserPromptSubmit), for per-turn token counts.
+     *
+     * @generated from field: optional int64 turn_start_tokens = 19;
+     */
+    turnStartTokens?: bigint | undefined;
+    /**
+     * True when the agent can no longer be interacted with (its process or Zellij session is gone).
+     *
+     * @generated from field: bool is_dead = 20;
+     */
+    isDead: boolean;
+    /**
+     * The model named at SessionStart (session file key `model`).
+     *
+     * @generated from field: string model = 21;
+     */
+    model: string;
+    /**
+     * Claude Code's permission mode (e.g. "default", "plan", "auto").
+     *
+     * @generated from field: string permission_mode = 22;
+     */
+    permissionMode: string;
+    /**
+     * Every other key of the session file, as one JSON object (e.g. `{"custom":1}`); "{}" or empty when there is none.
+     *
+     * @generated from field: string extra_json = 23;
+     */
+    extraJson: string;
+    /**
+     * Why amc decided is_dead, in words (e.g. "zellij session 'x' is not running"); empty when alive.
+     *
+     * @generated from field: string liveness_reason = 24;
+     */
+    livenessReason: string;
+};
+/**
+ * Describes the message amc.v1.Session.
+ * Use `create(SessionSchema)` to create a new message.
+ */
+export declare const SessionSchema: GenMessage<Session>;
+/**
+ * SessionStatus is where the agent is in its turn, as the hook last recorded it.
+ *
+ * @generated from enum amc.v1.SessionStatus
+ */
+export declare enum SessionStatus {
+    /**
+     * The session file had no status, or one this version of amc does not know (see Session.raw_status).
+     *
+     * @generated from enum value: SESSION_STATUS_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * The agent process started (SessionStart) and no prompt has been submitted yet.
+     *
+     * @generated from enum value: SESSION_STATUS_STARTING = 1;
+     */
+    STARTING = 1,
+    /**
+     * The agent is working on a prompt.
+     *
+     * @generated from enum value: SESSION_STATUS_ACTIVE = 2;
+     */
+    ACTIVE = 2,
+    /**
+     * The agent waits for the user: a question (AskUserQuestion or a reply ending in "?") or a permission prompt.
+     *
+     * @generated from enum value: SESSION_STATUS_NEEDS_ATTENTION = 3;
+     */
+    NEEDS_ATTENTION = 3,
+    /**
+     * The agent finished its turn.
+     *
+     * @generated from enum value: SESSION_STATUS_DONE = 4;
+     */
+    DONE = 4
+}
+/**
+ * Describes the enum amc.v1.SessionStatus.
+ */
+export declare const SessionStatusSchema: GenEnum<SessionStatus>;
+/**
+ * Agent is which coding agent runs the session.
+ *
+ * @generated from enum amc.v1.Agent
+ */
+export declare enum Agent {
+    /**
+     * The session file names no agent, or one amc does not know (see Session.raw_agent).
+     *
+     * @generated from enum value: AGENT_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * Anthropic's Claude Code.
+     *
+     * @generated from enum value: AGENT_CLAUDE = 1;
+     */
+    CLAUDE = 1,
+    /**
+     * OpenAI's Codex CLI.
+     *
+     * @generated from enum value: AGENT_CODEX = 2;
+     */
+    CODEX = 2
+}
+/**
+ * Describes the enum amc.v1.Agent.
+ */
+export declare const AgentSchema: GenEnum<Agent>;

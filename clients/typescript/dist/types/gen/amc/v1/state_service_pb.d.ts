@@ -1,0 +1,249 @@
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { Agent, Session } from "./session_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Message } from "@bufbuild/protobuf";
+/**
+ * Describes the file amc/v1/state_service.proto.
+ */
+export declare const file_amc_v1_state_service: GenFile;
+/**
+ * State is the complete list of sessions at one revision.
+ *
+ * @generated from message amc.v1.State
+ */
+export type State = Message<"amc.v1.State"> & {
+    /**
+     * Revision of this state: the first revision of a server process is its start time in milliseconds since the
+     * Unix epoch, then it grows by one per change, so revisions also grow across restarts. Compare it together with
+     * instance_id.
+     *
+     * @generated from field: uint64 revision = 1;
+     */
+    revision: bigint;
+    /**
+     * The sessions, sorted by session_id, after the server-side filter of the request if any.
+     *
+     * @generated from field: repeated amc.v1.Session sessions = 2;
+     */
+    sessions: Session[];
+    /**
+     * When this state was built.
+     *
+     * @generated from field: google.protobuf.Timestamp snapshot_time = 3;
+     */
+    snapshotTime?: Timestamp | undefined;
+    /**
+     * A random id chosen when the server process starts. A different instance_id means the server restarted and
+     * revisions start over.
+     *
+     * @generated from field: string instance_id = 4;
+     */
+    instanceId: string;
+};
+/**
+ * Describes the message amc.v1.State.
+ * Use `create(StateSchema)` to create a new message.
+ */
+export declare const StateSchema: GenMessage<State>;
+/**
+ * SessionFilter narrows the sessions returned. An empty filter matches every session.
+ *
+ * @generated from message amc.v1.SessionFilter
+ */
+export type SessionFilter = Message<"amc.v1.SessionFilter"> & {
+    /**
+     * Only these session ids (empty: all).
+     *
+     * @generated from field: repeated string session_ids = 1;
+     */
+    sessionIds: string[];
+    /**
+     * Only these agents (empty: all).
+     *
+     * @generated from field: repeated amc.v1.Agent agents = 2;
+     */
+    agents: Agent[];
+    /**
+     * Drop sessions whose is_dead is true.
+     *
+     * @generated from field: bool exclude_dead = 3;
+     */
+    excludeDead: boolean;
+};
+/**
+ * Describes the message amc.v1.SessionFilter.
+ * Use `create(SessionFilterSchema)` to create a new message.
+ */
+export declare const SessionFilterSchema: GenMessage<SessionFilter>;
+/**
+ * GetStateRequest asks for the latest state.
+ *
+ * @generated from message amc.v1.GetStateRequest
+ */
+export type GetStateRequest = Message<"amc.v1.GetStateRequest"> & {
+    /**
+     * Optional server-side filter; revision and instance_id stay those of the whole state.
+     *
+     * @generated from field: amc.v1.SessionFilter filter = 1;
+     */
+    filter?: SessionFilter | undefined;
+};
+/**
+ * Describes the message amc.v1.GetStateRequest.
+ * Use `create(GetStateRequestSchema)` to create a new message.
+ */
+export declare const GetStateRequestSchema: GenMessage<GetStateRequest>;
+/**
+ * GetStateResponse carries the latest state.
+ *
+ * @generated from message amc.v1.GetStateResponse
+ */
+export type GetStateResponse = Message<"amc.v1.GetStateResponse"> & {
+    /**
+     * The latest published state.
+     *
+     * @generated from field: amc.v1.State state = 1;
+     */
+    state?: State | undefined;
+};
+/**
+ * Describes the message amc.v1.GetStateResponse.
+ * Use `create(GetStateResponseSchema)` to create a new message.
+ */
+export declare const GetStateResponseSchema: GenMessage<GetStateResponse>;
+/**
+ * WatchStateRequest opens a watch.
+ *
+ * @generated from message amc.v1.WatchStateRequest
+ */
+export type WatchStateRequest = Message<"amc.v1.WatchStateRequest"> & {
+    /**
+     * The last revision the client has (0: none). When it equals the current revision and instance_id matches, the
+     * stream starts with a heartbeat instead of a snapshot; otherwise it starts with a full snapshot.
+     *
+     * @generated from field: uint64 since_revision = 1;
+     */
+    sinceRevision: bigint;
+    /**
+     * The instance_id the client's since_revision belongs to (empty: unknown, which forces a snapshot unless
+     * since_revision is 0).
+     *
+     * @generated from field: string instance_id = 2;
+     */
+    instanceId: string;
+    /**
+     * Optional server-side filter. A change to a session outside the filter still advances the revision but produces
+     * no message (the next heartbeat carries the new revision).
+     *
+     * @generated from field: amc.v1.SessionFilter filter = 3;
+     */
+    filter?: SessionFilter | undefined;
+};
+/**
+ * Describes the message amc.v1.WatchStateRequest.
+ * Use `create(WatchStateRequestSchema)` to create a new message.
+ */
+export declare const WatchStateRequestSchema: GenMessage<WatchStateRequest>;
+/**
+ * Heartbeat says "nothing you asked for changed up to this revision".
+ *
+ * @generated from message amc.v1.Heartbeat
+ */
+export type Heartbeat = Message<"amc.v1.Heartbeat"> & {
+    /**
+     * The server's time when the heartbeat was sent.
+     *
+     * @generated from field: google.protobuf.Timestamp server_time = 1;
+     */
+    serverTime?: Timestamp | undefined;
+};
+/**
+ * Describes the message amc.v1.Heartbeat.
+ * Use `create(HeartbeatSchema)` to create a new message.
+ */
+export declare const HeartbeatSchema: GenMessage<Heartbeat>;
+/**
+ * WatchStateResponse is one message of a watch.
+ *
+ * @generated from message amc.v1.WatchStateResponse
+ */
+export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
+    /**
+     * The revision this message brings the client up to.
+     *
+     * @generated from field: uint64 revision = 1;
+     */
+    revision: bigint;
+    /**
+     * The server's instance id (see State.instance_id).
+     *
+     * @generated from field: string instance_id = 2;
+     */
+    instanceId: string;
+    /**
+     * What this message carries.
+     *
+     * @generated from oneof amc.v1.WatchStateResponse.kind
+     */
+    kind: {
+        /**
+         * A full (filtered) state: the first message, and one per change.
+         *
+         * @generated from field: amc.v1.State snapshot = 3;
+         */
+        value: State;
+        case: "snapshot";
+    } | {
+        /**
+         * No change since the last message; the client is current up to revision.
+         *
+         * @generated from field: amc.v1.Heartbeat heartbeat = 4;
+         */
+        value: Heartbeat;
+        case: "heartbeat";
+    } | {
+        case: undefined;
+        value?: undefined;
+    };
+};
+/**
+ * Describes the message amc.v1.WatchStateResponse.
+ * Use `create(WatchStateResponseSchema)` to create a new message.
+ */
+export declare const WatchStateResponseSchema: GenMessage<WatchStateResponse>;
+/**
+ * StateService serves the collector's state: one revisioned list of sessions.
+ *
+ * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
+ * revision + 1; nothing else changes the revision (snapshot_time does not count as a change). GetState and
+ * WatchState read the same published State, so a client can list with GetState and then watch with
+ * `since_revision = state.revision` without missing anything.
+ *
+ * @generated from service amc.v1.StateService
+ */
+export declare const StateService: GenService<{
+    /**
+     * GetState returns the latest published state.
+     *
+     * @generated from rpc amc.v1.StateService.GetState
+     */
+    getState: {
+        methodKind: "unary";
+        input: typeof GetStateRequestSchema;
+        output: typeof GetStateResponseSchema;
+    };
+    /**
+     * WatchState streams the state: first a full snapshot (unless the client is already current), then one snapshot
+     * per published change, and a heartbeat after a quiet interval (15 s by default). Changes are sent as full
+     * snapshots, not deltas: a slow client skips intermediate revisions and receives the newest state, so it can never
+     * fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts down; reconnect with the
+     * last revision and instance_id you saw.
+     *
+     * @generated from rpc amc.v1.StateService.WatchState
+     */
+    watchState: {
+        methodKind: "server_streaming";
+        input: typeof WatchStateRequestSchema;
+        output: typeof WatchStateResponseSchema;
+    };
+}>;

@@ -1,0 +1,88 @@
+import { type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, type Client, type Transport } from "@connectrpc/connect";
+import { SessionFilterSchema, StateService, type State } from "./gen/amc/v1/state_service_pb.js";
+export * from "./gen/amc/v1/session_pb.js";
+export * from "./gen/amc/v1/state_service_pb.js";
+export { Code, ConnectError } from "@connectrpc/connect";
+/** Where `amc serve` listens by default. */
+export declare const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
+/** A session filter as a plain object, e.g. `{ agents: [Agent.CLAUDE], excludeDead: true }`. */
+export type SessionFilterInit = MessageInitShape<typeof SessionFilterSchema>;
+/** The generated Connect client for amc.v1.StateService. */
+export type StateServiceClient = Client<typeof StateService>;
+/**
+ * Every error of this client. `code` is the gRPC status (Connect's Code enum): `Code.Unavailable` when the server is
+ * down or unreachable (after the retries, for watchState), `Code.DeadlineExceeded` on a timeout. `cause` is the
+ * underlying ConnectError or network error.
+ */
+export declare class AmcError extends Error {
+    readonly code: Code;
+    readonly baseUrl: string;
+    constructor(message: string, code: Code, baseUrl: string, options?: {
+        cause?: unknown;
+    });
+}
+export interface AmcClientOptions {
+    /** amc's address, e.g. "http://127.0.0.1:7400" or, from the dashboard page itself, window.location.origin. */
+    baseUrl?: string;
+    /** A transport of your own (e.g. with interceptors). It must speak gRPC-Web or gRPC, never Connect. */
+    transport?: Transport;
+}
+export interface GetStateOptions extends AmcClientOptions {
+    /** Server-side filter; revision and instance_id stay those of the whole state. */
+    filter?: SessionFilterInit;
+    /** Deadline of the call in milliseconds (default 5000). */
+    timeoutMs?: number;
+    /** Cancels the call. */
+    signal?: AbortSignal;
+}
+export interface WatchStateOptions extends AmcClientOptions {
+    /** The last revision you already have (0n: none); a stream that is already current starts with a heartbeat. */
+    sinceRevision?: bigint;
+    /** The instance_id sinceRevision belongs to. */
+    instanceId?: string;
+    /** Server-side filter. */
+    filter?: SessionFilterInit;
+    /**
+     * How many reconnects in a row may fail before watchState throws an AmcError (default 5). The count restarts after
+     * every message received. `Infinity` retries forever; 0 never reconnects.
+     */
+    maxRetries?: number;
+    /** First reconnect delay in ms (default 250), doubled per failed attempt up to backoffMaxMs (default 5000). */
+    backoffInitialMs?: number;
+    backoffMaxMs?: number;
+    /**
+     * A stream that delivers no message (snapshot or heartbeat) for this long is considered dead and reconnected
+     * (default 60000; the server sends a heartbeat every 15 s when idle).
+     */
+    idleTimeoutMs?: number;
+    /** Ends the watch: the iterator returns (no error). Breaking out of `for await` does the same. */
+    signal?: AbortSignal;
+    /** Called before each reconnect attempt. */
+    onReconnect?: (info: ReconnectInfo) => void;
+}
+export interface ReconnectInfo {
+    /** 1 for the first retry after a failure, 2 for the next, ... (restarts after a message is received). */
+    attempt: number;
+    /** The delay before this attempt, in ms. */
+    delayMs: number;
+    /** Why the previous stream ended. */
+    error: AmcError;
+    /** The revision and instance_id the new stream resumes from. */
+    sinceRevision: bigint;
+    instanceId: string;
+}
+/** A gRPC-Web transport (binary format, fetch) for amc. */
+export declare function createAmcTransport(baseUrl?: string): Transport;
+/** The raw generated client, for anything the helpers below do not cover. */
+export declare function createStateServiceClient(options?: AmcClientOptions): StateServiceClient;
+/** Returns the latest published state. Rejects with an AmcError (never hangs past timeoutMs). */
+export declare function getState(options?: GetStateOptions): Promise<State>;
+/**
+ * Watches the state: yields the first snapshot, then one State per change. Heartbeats are consumed silently but
+ * advance the last revision. When the stream breaks (server restart, network error, idle timeout) it reconnects with
+ * the last revision and instance_id, backing off exponentially, and throws an AmcError once `maxRetries` reconnects
+ * in a row have failed. After a server restart (new instance_id) the next State is a full snapshot of the new
+ * instance; compare `state.instanceId` if you care.
+ */
+export declare function watchState(options?: WatchStateOptions): AsyncGenerator<State, void, undefined>;

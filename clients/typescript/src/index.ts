@@ -1,0 +1,250 @@
+// amc TypeScript client: a small wrapper over the generated amc.v1 code (src/gen, protoc-gen-es) and
+// @connectrpc/connect-web's gRPC-Web transport. Works in browsers and in Node 20+ (both have fetch).
+//
+// amc (tonic + tonic-web) speaks gRPC and gRPC-Web, NOT the Connect protocol: always use createGrpcWebTransport
+// (createAmcTransport below does).
+//
+// The same file is bundled, with its dependencies, into dist/amc-client.js (self-contained ESM for the browser).
+
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import {
+  GetStateRequestSchema,
+  SessionFilterSchema,
+  StateService,
+  WatchStateRequestSchema,
+  type State,
+} from "./gen/amc/v1/state_service_pb.js";
+
+export * from "./gen/amc/v1/session_pb.js";
+export * from "./gen/amc/v1/state_service_pb.js";
+export { Code, ConnectError } from "@connectrpc/connect";
+
+/** Where `amc serve` listens by default. */
+export const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
+
+/** A session filter as a plain object, e.g. `{ agents: [Agent.CLAUDE], excludeDead: true }`. */
+export type SessionFilterInit = MessageInitShape<typeof SessionFilterSchema>;
+
+/** The generated Connect client for amc.v1.StateService. */
+export type StateServiceClient = Client<typeof StateService>;
+
+/**
+ * Every error of this client. `code` is the gRPC status (Connect's Code enum): `Code.Unavailable` when the server is
+ * down or unreachable (after the retries, for watchState), `Code.DeadlineExceeded` on a timeout. `cause` is the
+ * underlying ConnectError or network error.
+ */
+export class AmcError extends Error {
+  readonly code: Code;
+  readonly baseUrl: string;
+  constructor(message: string, code: Code, baseUrl: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AmcError";
+    this.code = code;
+    this.baseUrl = baseUrl;
+  }
+}
+
+export interface AmcClientOptions {
+  /** amc's address, e.g. "http://127.0.0.1:7400" or, from the dashboard page itself, window.location.origin. */
+  baseUrl?: string;
+  /** A transport of your own (e.g. with interceptors). It must speak gRPC-Web or gRPC, never Connect. */
+  transport?: Transport;
+}
+
+export interface GetStateOptions extends AmcClientOptions {
+  /** Server-side filter; revision and instance_id stay those of the whole state. */
+  filter?: SessionFilterInit;
+  /** Deadline of the call in milliseconds (default 5000). */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+export interface WatchStateOptions extends AmcClientOptions {
+  /** The last revision you already have (0n: none); a stream that is already current starts with a heartbeat. */
+  sinceRevision?: bigint;
+  /** The instance_id sinceRevision belongs to. */
+  instanceId?: string;
+  /** Server-side filter. */
+  filter?: SessionFilterInit;
+  /**
+   * How many reconnects in a row may fail before watchState throws an AmcError (default 5). The count restarts after
+   * every message received. `Infinity` retries forever; 0 never reconnects.
+   */
+  maxRetries?: number;
+  /** First reconnect delay in ms (default 250), doubled per failed attempt up to backoffMaxMs (default 5000). */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /**
+   * A stream that delivers no message (snapshot or heartbeat) for this long is considered dead and reconnected
+   * (default 60000; the server sends a heartbeat every 15 s when idle).
+   */
+  idleTimeoutMs?: number;
+  /** Ends the watch: the iterator returns (no error). Breaking out of `for await` does the same. */
+  signal?: AbortSignal;
+  /** Called before each reconnect attempt. */
+  onReconnect?: (info: ReconnectInfo) => void;
+}
+
+export interface ReconnectInfo {
+  /** 1 for the first retry after a failure, 2 for the next, ... (restarts after a message is received). */
+  attempt: number;
+  /** The delay before this attempt, in ms. */
+  delayMs: number;
+  /** Why the previous stream ended. */
+  error: AmcError;
+  /** The revision and instance_id the new stream resumes from. */
+  sinceRevision: bigint;
+  instanceId: string;
+}
+
+/** A gRPC-Web transport (binary format, fetch) for amc. */
+export function createAmcTransport(baseUrl: string = DEFAULT_BASE_URL): Transport {
+  return createGrpcWebTransport({ baseUrl, useBinaryFormat: true });
+}
+
+/** The raw generated client, for anything the helpers below do not cover. */
+export function createStateServiceClient(options: AmcClientOptions = {}): StateServiceClient {
+  return createClient(StateService, options.transport ?? createAmcTransport(options.baseUrl));
+}
+
+/** Returns the latest published state. Rejects with an AmcError (never hangs past timeoutMs). */
+export async function getState(options: GetStateOptions = {}): Promise<State> {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  const client = createStateServiceClient(options);
+  const request = create(GetStateRequestSchema, options.filter ? { filter: options.filter } : {});
+  try {
+    const response = await client.getState(request, {
+      timeoutMs: options.timeoutMs ?? 5000,
+      signal: options.signal,
+    });
+    if (!response.state) {
+      throw new AmcError("amc returned a GetStateResponse without a state", Code.Internal, baseUrl);
+    }
+    return response.state;
+  } catch (err) {
+    throw toAmcError(err, baseUrl, "GetState");
+  }
+}
+
+/**
+ * Watches the state: yields the first snapshot, then one State per change. Heartbeats are consumed silently but
+ * advance the last revision. When the stream breaks (server restart, network error, idle timeout) it reconnects with
+ * the last revision and instance_id, backing off exponentially, and throws an AmcError once `maxRetries` reconnects
+ * in a row have failed. After a server restart (new instance_id) the next State is a full snapshot of the new
+ * instance; compare `state.instanceId` if you care.
+ */
+export async function* watchState(options: WatchStateOptions = {}): AsyncGenerator<State, void, undefined> {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  const client = createStateServiceClient(options);
+  const maxRetries = options.maxRetries ?? 5;
+  const backoffInitialMs = options.backoffInitialMs ?? 250;
+  const backoffMaxMs = options.backoffMaxMs ?? 5000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const filter = options.filter ? create(SessionFilterSchema, options.filter) : undefined;
+  const outer = options.signal;
+  let revision = options.sinceRevision ?? 0n;
+  let instanceId = options.instanceId ?? "";
+  let failures = 0;
+
+  while (!outer?.aborted) {
+    const attempt = new AbortController();
+    const onOuterAbort = () => attempt.abort();
+    outer?.addEventListener("abort", onOuterAbort);
+    let idleFired = false;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const armIdle = () => {
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleFired = true;
+        attempt.abort();
+      }, idleTimeoutMs);
+    };
+    let failure: AmcError;
+    try {
+      armIdle();
+      const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter });
+      for await (const message of client.watchState(request, { signal: attempt.signal })) {
+        armIdle();
+        failures = 0;
+        revision = message.revision;
+        instanceId = message.instanceId;
+        if (message.kind.case === "snapshot") {
+          // The consumer may take its time with a snapshot: that is not the server being idle.
+          if (idleTimer !== undefined) clearTimeout(idleTimer);
+          yield message.kind.value;
+          armIdle();
+        }
+      }
+      // The server never ends a watch with OK; treat it like a dropped stream.
+      failure = new AmcError("WatchState ended without a status", Code.Unavailable, baseUrl);
+    } catch (err) {
+      if (outer?.aborted) return;
+      failure = idleFired
+        ? new AmcError(`no message from amc at ${baseUrl} for ${idleTimeoutMs} ms`, Code.DeadlineExceeded, baseUrl, {
+            cause: err,
+          })
+        : toAmcError(err, baseUrl, "WatchState");
+      if (!isRetryable(failure)) throw failure;
+    } finally {
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
+      outer?.removeEventListener("abort", onOuterAbort);
+      attempt.abort();
+    }
+    failures += 1;
+    if (failures > maxRetries) {
+      throw new AmcError(
+        `${failure.message} (gave up after ${maxRetries} reconnect attempt${maxRetries === 1 ? "" : "s"})`,
+        failure.code,
+        baseUrl,
+        { cause: failure },
+      );
+    }
+    const delayMs = Math.min(backoffMaxMs, backoffInitialMs * 2 ** (failures - 1));
+    options.onReconnect?.({ attempt: failures, delayMs, error: failure, sinceRevision: revision, instanceId });
+    if (!(await sleep(delayMs, outer))) return;
+  }
+}
+
+function isRetryable(err: AmcError): boolean {
+  return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
+}
+
+/** Maps a ConnectError or a fetch failure to an AmcError with a message that names the server. */
+function toAmcError(err: unknown, baseUrl: string, rpc: string): AmcError {
+  if (err instanceof AmcError) return err;
+  const ce = ConnectError.from(err);
+  let code = ce.code;
+  // fetch() rejects with a TypeError ("fetch failed", "Failed to fetch", "terminated") when the server is absent or
+  // the connection drops; Connect reports that as Unknown. It is an unavailable server.
+  if (code === Code.Unknown && isNetworkError(ce.cause ?? err)) code = Code.Unavailable;
+  const what =
+    code === Code.Unavailable
+      ? `amc at ${baseUrl} is unavailable`
+      : code === Code.DeadlineExceeded
+        ? `amc at ${baseUrl} did not answer in time`
+        : `amc at ${baseUrl} failed`;
+  return new AmcError(`${rpc}: ${what}: ${ce.rawMessage || ce.message}`, code, baseUrl, { cause: err });
+}
+
+function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError;
+}
+
+/** Resolves true after ms, or false as soon as signal aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

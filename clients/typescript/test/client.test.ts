@@ -1,0 +1,289 @@
+// The TypeScript client against a real amc over gRPC-Web on HTTP/1.1 (fetch), run by scripts/test-clients:
+//   AMC_TEST_BASE_URL=http://127.0.0.1:PORT AMC_TEST_DATA_DIR=... node --import tsx --test test/*.test.ts
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import {
+  AmcError,
+  Agent,
+  Code,
+  SessionStatus,
+  getState,
+  watchState,
+  type ReconnectInfo,
+  type State,
+} from "../src/index.js";
+
+const baseUrl = process.env.AMC_TEST_BASE_URL ?? "";
+const dataDir = process.env.AMC_TEST_DATA_DIR ?? "";
+const PREPARED = "prepared-attention";
+
+function writeSession(id: string, fields: Record<string, unknown> = {}): void {
+  const dir = join(dataDir, "sessions");
+  mkdirSync(dir, { recursive: true });
+  const body = {
+    session_id: id,
+    status: "active",
+    agent: "claude",
+    project_dir: "/tmp/project",
+    zellij_session: "z",
+    zellij_pane: `ts-${id}`, // one session per pane, or amc trashes the extra ones
+    ...fields,
+  };
+  const tmp = join(dir, `.${id}.json.tmp`);
+  writeFileSync(tmp, JSON.stringify(body));
+  renameSync(tmp, join(dir, `${id}.json`));
+}
+
+const ids = (s: State) => new Set(s.sessions.map((x) => x.sessionId));
+
+/** Pulls from the iterator until pred matches, failing after timeoutMs. */
+async function waitFor(
+  it: AsyncIterator<State>,
+  pred: (s: State) => boolean,
+  timeoutMs = 5000,
+): Promise<State> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`no matching snapshot within ${timeoutMs} ms`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no snapshot within ${timeoutMs} ms`)), left);
+    });
+    try {
+      const r = await Promise.race([it.next(), timeout]);
+      if (r.done) throw new Error("watch ended");
+      if (pred(r.value)) return r.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A loopback port with nothing listening. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe("amc TypeScript client (gRPC-Web over HTTP/1.1)", { skip: !baseUrl && "AMC_TEST_BASE_URL not set" }, () => {
+  test("getState returns the prepared session", async () => {
+    const state = await getState({ baseUrl });
+    assert.ok(state.revision > 0n);
+    assert.ok(state.instanceId.length > 0);
+    const s = state.sessions.find((x) => x.sessionId === PREPARED);
+    assert.ok(s, "prepared session missing");
+    assert.equal(s.status, SessionStatus.NEEDS_ATTENTION);
+    assert.equal(s.agent, Agent.CLAUDE);
+    assert.deepEqual(
+      s.pendingQuestions.map((q) => q.question),
+      ["Proceed?"],
+    );
+  });
+
+  test("getState with a filter", async () => {
+    const only = await getState({ baseUrl, filter: { sessionIds: [PREPARED] } });
+    assert.deepEqual([...ids(only)], [PREPARED]);
+    const codex = await getState({ baseUrl, filter: { agents: [Agent.CODEX] } });
+    assert.ok(!ids(codex).has(PREPARED));
+  });
+
+  test("watchState: first snapshot, then a change made on disk", async () => {
+    const current = await getState({ baseUrl });
+    const ac = new AbortController();
+    const it = watchState({ baseUrl, signal: ac.signal })[Symbol.asyncIterator]();
+    try {
+      const first = await waitFor(it, () => true);
+      assert.equal(first.instanceId, current.instanceId);
+      assert.ok(first.revision >= current.revision);
+      assert.ok(ids(first).has(PREPARED));
+
+      const id = `ts-change-${randomUUID().slice(0, 8)}`;
+      writeSession(id);
+      const added = await waitFor(it, (s) => ids(s).has(id));
+      assert.ok(added.revision > first.revision);
+    } finally {
+      ac.abort();
+    }
+    const end = await it.next();
+    assert.equal(end.done, true, "an aborted watch ends without an error");
+  });
+
+  test("watchState resumes silently when already current", async () => {
+    const current = await getState({ baseUrl });
+    const it = watchState({ baseUrl, sinceRevision: current.revision, instanceId: current.instanceId });
+    const first = it.next();
+    let settled = false;
+    void first.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 1200)); // heartbeats only (AMC_HEARTBEAT_MS=500)
+    assert.equal(settled, false, "no snapshot while nothing changed");
+    const id = `ts-resume-${randomUUID().slice(0, 8)}`;
+    writeSession(id);
+    const r = await first;
+    assert.ok(!r.done && r.value.revision > current.revision && ids(r.value).has(id));
+    await it.return(undefined); // break out: aborts the stream
+  });
+
+  test("breaking out of for-await ends the stream", async () => {
+    let n = 0;
+    for await (const state of watchState({ baseUrl })) {
+      assert.ok(state.sessions.length > 0);
+      n++;
+      break;
+    }
+    assert.equal(n, 1);
+  });
+
+  test("absent server: getState rejects with AmcError(Unavailable) quickly", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const started = Date.now();
+    await assert.rejects(getState({ baseUrl: url }), (err: unknown) => {
+      assert.ok(err instanceof AmcError, String(err));
+      assert.equal(err.code, Code.Unavailable);
+      assert.match(err.message, /unavailable/);
+      assert.ok(err.message.includes(url));
+      return true;
+    });
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  test("absent server: watchState gives up after maxRetries", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const reconnects: ReconnectInfo[] = [];
+    const started = Date.now();
+    await assert.rejects(
+      (async () => {
+        for await (const _ of watchState({ baseUrl: url, maxRetries: 2, backoffInitialMs: 50, onReconnect: (r) => reconnects.push(r) })) {
+          assert.fail("no snapshot expected");
+        }
+      })(),
+      (err: unknown) => {
+        assert.ok(err instanceof AmcError, String(err));
+        assert.equal(err.code, Code.Unavailable);
+        assert.match(err.message, /gave up after 2 reconnect attempts/);
+        return true;
+      },
+    );
+    assert.equal(reconnects.length, 2);
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  test("hung server: getState times out", async () => {
+    const sockets: import("node:net").Socket[] = [];
+    const srv = createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      await assert.rejects(getState({ baseUrl: url, timeoutMs: 500 }), (err: unknown) => {
+        assert.ok(err instanceof AmcError, String(err));
+        assert.equal(err.code, Code.DeadlineExceeded);
+        return true;
+      });
+      assert.ok(Date.now() - started < 3000);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
+describe("dist/amc-client.js (the browser bundle)", { skip: !baseUrl && "AMC_TEST_BASE_URL not set" }, () => {
+  let bundle: typeof import("../dist/amc-client.js");
+  before(async () => {
+    bundle = await import("../dist/amc-client.js");
+  });
+  after(() => undefined);
+
+  test("is self-contained ESM (no bare or remote imports)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const src = readFileSync(new URL("../dist/amc-client.js", import.meta.url), "utf8");
+    assert.doesNotMatch(src, /^\s*import\s/m);
+    assert.doesNotMatch(src, /\brequire\(/);
+    assert.doesNotMatch(src, /https?:\/\/(cdn|unpkg|esm\.sh|jsdelivr)/);
+  });
+
+  test("unary and streaming calls work through the bundle", async () => {
+    const state = await bundle.getState({ baseUrl });
+    assert.ok(ids(state).has(PREPARED));
+    for await (const s of bundle.watchState({ baseUrl })) {
+      assert.equal(s.instanceId, state.instanceId);
+      break;
+    }
+  });
+});
+
+// A server of the test's own, restarted on the same port while a watch is open.
+describe("watchState reconnects across a server restart", { skip: !process.env.AMC_BIN && "AMC_BIN not set" }, () => {
+  test("resumes on the same port with the new instance's snapshot", async () => {
+    const { spawn } = await import("node:child_process");
+    const { mkdtempSync, readFileSync, existsSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const root = mkdtempSync(join(tmpdir(), "amc-ts-"));
+    const ownData = join(root, "data");
+    const addrFile = join(root, "addr");
+    mkdirSync(join(ownData, "sessions"), { recursive: true });
+    const start = async (listen: string) => {
+      rmSync(addrFile, { force: true });
+      const child = spawn(process.env.AMC_BIN!, ["serve", "--listen", listen, "--addr-file", addrFile], {
+        env: { ...process.env, HOME: root, AMC_DATA_DIR: ownData, AMC_ZELLIJ_BIN: "/nonexistent", AMC_HEARTBEAT_MS: "500" },
+        stdio: "ignore",
+      });
+      for (let i = 0; i < 150; i++) {
+        if (existsSync(addrFile) && readFileSync(addrFile, "utf8").trim()) {
+          return { child, addr: readFileSync(addrFile, "utf8").trim() };
+        }
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill("SIGKILL");
+      throw new Error(`amc did not start on ${listen}`);
+    };
+    const stop = (child: import("node:child_process").ChildProcess) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+
+    let server = await start("127.0.0.1:0");
+    const url = `http://${server.addr}`;
+    const ac = new AbortController();
+    const reconnects: ReconnectInfo[] = [];
+    const it = watchState({
+      baseUrl: url,
+      signal: ac.signal,
+      backoffInitialMs: 100,
+      backoffMaxMs: 500,
+      maxRetries: 40,
+      onReconnect: (r) => reconnects.push(r),
+    })[Symbol.asyncIterator]();
+    try {
+      const first = await waitFor(it, () => true);
+      await stop(server.child); // open watches end with UNAVAILABLE
+      server = await start(server.addr);
+      const sessionsDir = join(ownData, "sessions");
+      const tmp = join(sessionsDir, ".after.json.tmp");
+      writeFileSync(tmp, JSON.stringify({ session_id: "after", status: "needs_attention", agent: "codex", zellij_pane: "9" }));
+      renameSync(tmp, join(sessionsDir, "after.json"));
+      const next = await waitFor(it, (s) => s.instanceId !== first.instanceId && ids(s).has("after"), 15000);
+      assert.notEqual(next.instanceId, first.instanceId);
+      assert.ok(reconnects.length >= 1);
+      assert.equal(reconnects[0].sinceRevision, first.revision);
+      assert.equal(reconnects[0].instanceId, first.instanceId);
+      assert.equal(reconnects[0].error.code, Code.Unavailable);
+    } finally {
+      ac.abort();
+      await stop(server.child);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
