@@ -1,0 +1,260 @@
+// Pure functions from the server's JSON to what the dashboard shows. No DOM here, so node can test it.
+//
+// The input is untrusted in shape: any key may be missing or of the wrong type, and a frame may not even hold an
+// array. Everything below degrades to "unknown" rather than throwing.
+
+/** The status groups, in the order they are shown. `dead` (is_dead true) comes last, collapsed. */
+export const GROUPS = [
+  { key: 'needs_attention', title: 'Needs attention' },
+  { key: 'active', title: 'Active' },
+  { key: 'starting', title: 'Starting' },
+  { key: 'done', title: 'Done' },
+  { key: 'other', title: 'Other' },
+  { key: 'dead', title: 'Dead' },
+];
+
+const KNOWN_STATUSES = new Set(['needs_attention', 'active', 'starting', 'done']);
+
+const STATUS_LABELS = {
+  needs_attention: 'Needs attention',
+  active: 'Working',
+  starting: 'Starting',
+  done: 'Done',
+};
+
+const AGENT_LABELS = { claude: 'Claude', codex: 'Codex' };
+
+/** A string, or '' for anything else (numbers are turned into their decimal form: `zellij_pane` may be 5). */
+export function str(v) {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return '';
+}
+
+/** A finite number, or null. */
+export function num(v) {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Milliseconds since the epoch of an RFC 3339 string, or null. */
+export function parseTime(v) {
+  if (typeof v !== 'string' || v === '') return null;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** The last component of a path (POSIX or Windows), ignoring trailing separators. */
+export function basename(path) {
+  const trimmed = str(path).replace(/[/\\]+$/, '');
+  if (trimmed === '') return str(path) ? '/' : '';
+  const parts = trimmed.split(/[/\\]/);
+  return parts[parts.length - 1] || trimmed;
+}
+
+/** `124388` → `124k`, `18420` → `18.4k`, `1000000` → `1M`. */
+export function formatTokens(n) {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '?';
+  const abs = Math.abs(n);
+  const trim = (s) => s.replace(/\.0$/, '');
+  if (abs < 1000) return String(Math.round(n));
+  if (abs < 10_000) return `${trim((n / 1000).toFixed(1))}k`;
+  if (abs < 1_000_000) return `${Math.round(n / 1000)}k`;
+  return `${trim((n / 1_000_000).toFixed(1))}M`;
+}
+
+/** A duration in ms as `45s`, `3m 07s`, `2h 05m`, `4d 3h`. Negative durations (clock skew) read as `0s`. */
+export function formatDuration(ms) {
+  if (ms === null || !Number.isFinite(ms)) return '';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  const d = Math.floor(h / 24);
+  return `${d}d ${h % 24}h`;
+}
+
+/** `3s ago`, `2m ago`, … for the "last update" line. */
+export function formatAgo(ms) {
+  if (ms === null || !Number.isFinite(ms)) return '';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s}s ago`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ago`;
+  const h = Math.floor(m / 60);
+  return h < 24 ? `${h}h ago` : `${Math.floor(h / 24)}d ago`;
+}
+
+/** A human label for a status value: known ones are named, others are shown as they are (underscores → spaces). */
+export function statusLabel(status) {
+  if (STATUS_LABELS[status]) return STATUS_LABELS[status];
+  if (!status) return 'Unknown';
+  const s = status.replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** `Claude`, `Codex`, or the raw value (`?` when there is none). */
+export function agentLabel(agent) {
+  return AGENT_LABELS[agent] ?? (agent || '?');
+}
+
+/** The context usage, made safe; null when the session has none (or it is not an object). */
+export function normalizeContext(cu, inferred) {
+  if (!cu || typeof cu !== 'object' || Array.isArray(cu)) return null;
+  const windowTokens = num(cu.window_tokens);
+  const window = windowTokens !== null && windowTokens > 0 ? windowTokens : null;
+  const current = num(cu.current_tokens);
+  let percent = num(cu.percent);
+  if (percent === null && current !== null && window !== null) percent = (current / window) * 100;
+  if (current === null && cu.compacted === true) percent = null; // unknown until the next reply: no bar
+  if (percent !== null) percent = Math.min(100, Math.max(0, percent));
+  return {
+    current,
+    window,
+    percent,
+    model: str(cu.model),
+    compacted: cu.compacted === true,
+    estimated: inferred === true,
+    updatedAt: parseTime(cu.updated_at),
+  };
+}
+
+/** The pending questions, made safe: only the parts that can be shown. */
+export function normalizeQuestions(qs) {
+  if (!Array.isArray(qs)) return [];
+  const out = [];
+  for (const q of qs) {
+    if (!q || typeof q !== 'object') continue;
+    const options = Array.isArray(q.options)
+      ? q.options
+          .map((o) => (o && typeof o === 'object' ? { label: str(o.label), description: str(o.description) } : { label: str(o), description: '' }))
+          .filter((o) => o.label || o.description)
+      : [];
+    const question = str(q.question);
+    if (!question && options.length === 0) continue;
+    out.push({ header: str(q.header), question, multiSelect: q.multiSelect === true, options });
+  }
+  return out;
+}
+
+/**
+ * One session object → the view model, or null when it is not an object. `index` keys sessions without an id (so
+ * they still render, though their card may be rebuilt when the list shifts).
+ */
+export function normalizeSession(raw, index = 0) {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const id = str(raw.session_id);
+  const status = str(raw.status);
+  const dead = raw.is_dead === true;
+  const group = dead ? 'dead' : KNOWN_STATUSES.has(status) ? status : 'other';
+  const projectPath = str(raw.project_dir) || str(raw.cwd);
+  const agent = str(raw.agent);
+  const context = normalizeContext(raw.context_usage, raw.context_window_inferred);
+  return {
+    key: id || `(no session id #${index})`,
+    id,
+    status,
+    statusLabel: statusLabel(status),
+    group,
+    dead,
+    deadReason: str(raw.liveness_reason),
+    agent,
+    agentLabel: agentLabel(agent),
+    projectPath,
+    project: basename(projectPath) || '(no project)',
+    cwd: str(raw.cwd),
+    since: parseTime(raw.last_event_at) ?? parseTime(raw.started_at),
+    startedAt: parseTime(raw.started_at),
+    lastEvent: str(raw.last_event),
+    zellijSession: str(raw.zellij_session),
+    zellijPane: str(raw.zellij_pane),
+    model: str(raw.model) || (context ? context.model : ''),
+    preview: str(raw.last_message_preview),
+    questions: normalizeQuestions(raw.pending_questions),
+    context,
+  };
+}
+
+/** Compares session keys the way the groups are ordered: by session id, plain code-unit order (stable, no locale). */
+export function byKey(a, b) {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/**
+ * A state frame → `{sessions, serverTime, revision, instanceId}`. Throws only on JSON syntax errors; every other
+ * oddity (no `sessions`, non-objects in it, duplicate ids) is absorbed.
+ */
+export function parseState(text) {
+  const data = JSON.parse(text);
+  const obj = data && typeof data === 'object' && !Array.isArray(data) ? data : {};
+  const list = Array.isArray(obj.sessions) ? obj.sessions : [];
+  const seen = new Set();
+  const sessions = [];
+  list.forEach((raw, i) => {
+    const s = normalizeSession(raw, i);
+    if (!s || seen.has(s.key)) return;
+    seen.add(s.key);
+    sessions.push(s);
+  });
+  sessions.sort(byKey);
+  return {
+    sessions,
+    serverTime: parseTime(obj.server_time),
+    revision: num(obj.revision),
+    instanceId: str(obj.instance_id),
+  };
+}
+
+/** The filters: `project` is a full path ('' = all), `agent` a raw agent value ('' = all), `query` free text. */
+export function matches(s, { project = '', agent = '', query = '' } = {}) {
+  if (project && s.projectPath !== project) return false;
+  if (agent && s.agent !== agent) return false;
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return (
+    s.project.toLowerCase().includes(q) ||
+    s.projectPath.toLowerCase().includes(q) ||
+    s.id.toLowerCase().includes(q)
+  );
+}
+
+/** The sessions split into the groups, in display order: `Map(groupKey → sessions[])`. */
+export function groupSessions(sessions) {
+  const groups = new Map(GROUPS.map((g) => [g.key, []]));
+  for (const s of sessions) groups.get(s.group).push(s);
+  return groups;
+}
+
+/**
+ * The project choices for the filter: `[{value: path, label}]` sorted by label; two projects with the same basename
+ * are told apart by their parent directory.
+ */
+export function projectOptions(sessions) {
+  const paths = [...new Set(sessions.map((s) => s.projectPath).filter(Boolean))];
+  const counts = new Map();
+  for (const p of paths) counts.set(basename(p), (counts.get(basename(p)) ?? 0) + 1);
+  return paths
+    .map((p) => {
+      const name = basename(p);
+      const parent = basename(p.replace(/[/\\]+$/, '').replace(/[/\\][^/\\]*$/, ''));
+      return { value: p, label: counts.get(name) > 1 && parent ? `${name} (${parent})` : name };
+    })
+    .sort((a, b) => a.label.localeCompare(b.label) || (a.value < b.value ? -1 : 1));
+}
+
+/** The agent choices for the filter: `[{value, label}]`, Claude and Codex first. */
+export function agentOptions(sessions) {
+  const agents = [...new Set(sessions.map((s) => s.agent).filter(Boolean))];
+  const rank = (a) => (a === 'claude' ? 0 : a === 'codex' ? 1 : 2);
+  return agents.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((a) => ({ value: a, label: agentLabel(a) }));
+}
+
+/** The severity of a context fill, for the bar's colour. */
+export function contextLevel(percent) {
+  if (percent === null) return 'unknown';
+  if (percent >= 80) return 'high';
+  if (percent >= 60) return 'mid';
+  return 'low';
+}

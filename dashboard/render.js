@@ -1,0 +1,358 @@
+// The DOM side: one card element per session id, built once with createElement and then patched field by field.
+//
+// Nothing from a session file ever goes through an HTML parser: every value is set with textContent or as an
+// attribute, so a preview holding `<script>` shows those characters.
+//
+// Why keyed, patched cards: a state frame arrives on every change (often several a second with many agents busy).
+// Re-rendering everything would reset focus, text selection, open/closed state and scroll position, and flicker;
+// patching only what changed keeps the page still, and with hundreds of sessions costs a string comparison per card
+// when nothing changed.
+
+import { GROUPS, contextLevel, formatDuration, formatTokens, groupSessions, matches } from './model.js';
+
+/** createElement with a class and text. */
+function h(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function setAttr(el, name, value) {
+  if (value === null || value === undefined || value === '') {
+    if (el.hasAttribute(name)) el.removeAttribute(name);
+  } else if (el.getAttribute(name) !== value) {
+    el.setAttribute(name, value);
+  }
+}
+
+function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
+function setData(el, name, value) {
+  if (el.dataset[name] !== value) el.dataset[name] = value;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** A local date-time for tooltips, or ''. */
+export function formatTimestamp(ms) {
+  return ms === null || ms === undefined ? '' : timeFormat.format(new Date(ms));
+}
+
+/** One session's card. */
+class Card {
+  constructor(key) {
+    this.key = key;
+    this.signature = '';
+    this.since = null;
+    const el = (this.el = h('article', 'card'));
+    el.tabIndex = 0;
+    el.dataset.id = key;
+    el.setAttribute('aria-expanded', 'false');
+    el.addEventListener('animationend', () => el.classList.remove('moved'));
+
+    const head = h('header', 'card-head');
+    const titleRow = h('div', 'card-title');
+    this.project = h('h3', 'project');
+    this.agent = h('span', 'agent');
+    titleRow.append(this.project, this.agent);
+    const statusRow = h('div', 'card-status');
+    this.status = h('span', 'status');
+    this.statusText = h('span', 'status-text');
+    this.status.append(h('span', 'status-dot'), this.statusText);
+    this.sinceEl = h('span', 'since');
+    this.zellij = h('span', 'zellij');
+    statusRow.append(this.status, this.sinceEl, this.zellij);
+    head.append(titleRow, statusRow);
+
+    this.ctx = h('div', 'ctx');
+    const ctxTop = h('div', 'ctx-top');
+    this.ctxLabel = h('span', 'ctx-label', 'Context');
+    this.ctxPct = h('span', 'ctx-pct');
+    this.ctxTokens = h('span', 'ctx-tokens');
+    this.ctxTags = h('span', 'ctx-tags');
+    this.ctxBar = h('div', 'ctx-bar');
+    this.ctxBar.setAttribute('role', 'meter');
+    this.ctxBar.setAttribute('aria-valuemin', '0');
+    this.ctxBar.setAttribute('aria-valuemax', '100');
+    this.ctxFill = h('div', 'ctx-fill');
+    this.ctxBar.append(this.ctxFill);
+    this.ctxEstimated = h('span', 'tag tag-estimated', 'estimated');
+    this.ctxEstimated.title = 'The context window size was inferred from the model, not reported by the agent';
+    this.ctxCompacted = h('span', 'tag tag-compacted', 'compacted');
+    this.ctxCompacted.title = 'The conversation was compacted since the last usage report';
+    this.ctxTags.append(this.ctxEstimated, this.ctxCompacted);
+    this.ctxModel = h('span', 'ctx-model');
+    const ctxBottom = h('div', 'ctx-bottom');
+    ctxBottom.append(this.ctxTokens, this.ctxModel);
+    ctxTop.append(this.ctxLabel, this.ctxTags, this.ctxPct);
+    this.ctx.append(ctxTop, this.ctxBar, ctxBottom);
+
+    this.preview = h('p', 'preview');
+    this.previewText = h('span', 'preview-text');
+    this.preview.append(this.previewText);
+    this.previewValue = '';
+    this.questions = h('div', 'questions');
+    this.questionsKey = '';
+    this.deadReason = h('p', 'dead-reason');
+
+    const foot = h('footer', 'card-foot');
+    this.sid = h('span', 'sid');
+    this.event = h('span', 'event');
+    foot.append(this.sid, this.event);
+
+    el.append(head, this.deadReason, this.ctx, this.preview, this.questions, foot);
+  }
+
+  /** Brings the card up to date with `s` (a normalized session); cheap when nothing changed. */
+  update(s, now) {
+    const signature = JSON.stringify(s);
+    if (signature === this.signature) return;
+    this.signature = signature;
+    const el = this.el;
+    const moved = el.dataset.group !== undefined && el.dataset.group !== s.group;
+    setData(el, 'status', s.status || 'unknown');
+    setData(el, 'group', s.group);
+    if (moved) {
+      // A short glow on the card that changed group, so the eye finds it (no animation on first render).
+      el.classList.remove('moved');
+      void el.offsetWidth;
+      el.classList.add('moved');
+    }
+    setData(el, 'agent', s.agent || 'unknown');
+    setAttr(el, 'aria-label', `${s.project}, ${s.agentLabel}, ${s.dead ? 'dead' : s.statusLabel}`);
+
+    setText(this.project, s.project);
+    setAttr(this.project, 'title', s.projectPath || 'No project_dir or cwd recorded');
+    setText(this.agent, s.agentLabel);
+    setData(this.agent, 'agent', s.agent || 'unknown');
+
+    setText(this.statusText, s.dead ? `Dead · was ${s.statusLabel.toLowerCase()}` : s.statusLabel);
+    setData(this.status, 'status', s.dead ? 'dead' : s.group);
+    this.since = s.since;
+    const sinceTitle = s.since === null ? '' : `In this state since ${formatTimestamp(s.since)}${s.lastEvent ? ` (last event: ${s.lastEvent})` : ''}`;
+    setAttr(this.sinceEl, 'title', sinceTitle);
+    this.tick(now);
+
+    const pane = s.zellijPane ? `pane ${s.zellijPane}` : '';
+    setText(this.zellij, [s.zellijSession, pane].filter(Boolean).join(' · '));
+    setHidden(this.zellij, !s.zellijSession && !pane);
+    setAttr(this.zellij, 'title', s.zellijSession || pane ? `Zellij session ${s.zellijSession || '?'}${pane ? `, ${pane}` : ''}` : '');
+
+    this.updateContext(s);
+
+    if (s.preview !== this.previewValue) {
+      this.previewValue = s.preview;
+      this.previewText.replaceChildren(...withCode(s.preview));
+    }
+    setHidden(this.preview, !s.preview);
+
+    const questionsKey = JSON.stringify(s.questions);
+    if (questionsKey !== this.questionsKey) {
+      this.questionsKey = questionsKey;
+      this.questions.replaceChildren(...s.questions.map(renderQuestion));
+    }
+    setHidden(this.questions, s.questions.length === 0);
+
+    setText(this.deadReason, s.deadReason || 'The agent is no longer running');
+    setHidden(this.deadReason, !s.dead);
+
+    // UUIDs are told apart by their first 8 hex digits (as git short hashes); other ids are shown whole.
+    setText(this.sid, !s.id ? 'no session id' : UUID.test(s.id) ? s.id.slice(0, 8) : s.id);
+    setAttr(this.sid, 'title', s.id ? `Session ${s.id}` : '');
+    setText(this.event, s.lastEvent);
+    setAttr(this.event, 'title', s.lastEvent ? 'Last hook event' : '');
+  }
+
+  updateContext(s) {
+    const c = s.context;
+    const model = s.model || (c && c.model) || '';
+    if (!c) {
+      setData(this.ctx, 'level', 'none');
+      setText(this.ctxPct, '—');
+      this.ctxFill.style.width = '0%';
+      setAttr(this.ctxBar, 'aria-valuenow', null);
+      setAttr(this.ctxBar, 'aria-label', 'Context usage not known yet');
+      setText(this.ctxTokens, 'no usage reported yet');
+      setText(this.ctxModel, model);
+      setHidden(this.ctxEstimated, true);
+      setHidden(this.ctxCompacted, true);
+      return;
+    }
+    const level = contextLevel(c.percent);
+    setData(this.ctx, 'level', level);
+    const pct = c.percent === null ? '—' : `${c.percent < 10 && c.percent > 0 ? c.percent.toFixed(1) : Math.round(c.percent)}%`;
+    setText(this.ctxPct, c.estimated && c.percent !== null ? `≈${pct}` : pct);
+    this.ctxFill.style.width = `${c.percent ?? 0}%`;
+    setAttr(this.ctxBar, 'aria-valuenow', c.percent === null ? null : String(Math.round(c.percent)));
+    setAttr(this.ctxBar, 'aria-label', `Context ${pct} used${c.estimated ? ' (estimated window)' : ''}`);
+    const tokens = c.current === null ? (c.compacted ? 'size unknown until the next reply' : '?') : formatTokens(c.current);
+    setText(this.ctxTokens, c.window === null ? `${tokens} tokens` : `${tokens} / ${formatTokens(c.window)} tokens`);
+    setText(this.ctxModel, c.model || model);
+    setAttr(
+      this.ctxTokens,
+      'title',
+      [
+        c.current !== null ? `${c.current.toLocaleString()} tokens in context` : '',
+        c.window !== null ? `window ${c.window.toLocaleString()}${c.estimated ? ' (estimated)' : ''}` : '',
+        c.updatedAt !== null ? `as of ${formatTimestamp(c.updatedAt)}` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
+    );
+    setHidden(this.ctxEstimated, !c.estimated);
+    setHidden(this.ctxCompacted, !c.compacted);
+  }
+
+  /** Updates the ticking "how long in this state". */
+  tick(now) {
+    setText(this.sinceEl, this.since === null ? '' : formatDuration(now - this.since));
+  }
+
+  setExpanded(expanded) {
+    this.el.setAttribute('aria-expanded', String(expanded));
+  }
+}
+
+/** Text with `backtick` spans as <code> elements (built node by node: the text is never parsed as HTML). */
+export function withCode(text) {
+  const parts = text.split(/`([^`\n]{1,200})`/);
+  return parts.map((part, i) => (i % 2 ? h('code', '', part) : document.createTextNode(part))).filter((n) => n.textContent !== '');
+}
+
+/** One pending question with its options (display only: amc does not answer for you). */
+function renderQuestion(q) {
+  const box = h('section', 'question');
+  const top = h('div', 'question-top');
+  top.append(h('span', 'question-icon', '?'));
+  if (q.header) top.append(h('span', 'question-header', q.header));
+  top.append(h('span', 'question-mode', q.multiSelect ? 'choose any' : 'choose one'));
+  box.append(top);
+  if (q.question) {
+    const text = h('p', 'question-text');
+    text.append(...withCode(q.question));
+    box.append(text);
+  }
+  if (q.options.length) {
+    const list = h('ol', `options${q.multiSelect ? ' options-multi' : ''}`);
+    for (const o of q.options) {
+      const li = h('li', 'option');
+      const text = h('span', 'option-text');
+      text.append(h('span', 'option-label', o.label));
+      if (o.description) {
+        const desc = h('span', 'option-desc');
+        desc.append(...withCode(o.description));
+        text.append(desc);
+      }
+      li.append(text);
+      list.append(li);
+    }
+    box.append(list);
+  }
+  return box;
+}
+
+/** Puts exactly `nodes`, in order, into `parent`, moving only what is out of place. */
+function reconcile(parent, nodes) {
+  let cursor = parent.firstChild;
+  for (const node of nodes) {
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+    } else {
+      parent.insertBefore(node, cursor);
+    }
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    parent.removeChild(cursor);
+    cursor = next;
+  }
+}
+
+/** The groups and their cards. */
+export class Board {
+  constructor(root) {
+    this.cards = new Map();
+    this.sections = new Map();
+    for (const g of GROUPS) {
+      const id = `group-${g.key}`;
+      let section;
+      let heading;
+      if (g.key === 'dead') {
+        section = h('details', 'group group-dead');
+        const summary = h('summary', 'group-summary');
+        heading = h('h2', 'group-title');
+        summary.append(heading, h('span', 'group-hint', 'Pane or process gone'));
+        section.append(summary);
+      } else {
+        section = h('section', 'group');
+        heading = h('h2', 'group-title');
+        section.append(heading);
+      }
+      section.id = id;
+      section.dataset.group = g.key;
+      heading.id = `${id}-title`;
+      const dot = h('span', 'group-dot');
+      dot.setAttribute('aria-hidden', 'true');
+      const count = h('span', 'count', '0');
+      heading.append(dot, h('span', 'group-name', g.title), count);
+      section.setAttribute('aria-labelledby', heading.id);
+      const grid = h('div', 'grid');
+      section.append(grid);
+      section.hidden = true;
+      root.append(section);
+      this.sections.set(g.key, { section, grid, count });
+    }
+  }
+
+  /** Shows `sessions` (normalized, sorted) through `filters`; returns the per-group counts of what is shown. */
+  render(sessions, filters, now) {
+    const present = new Set(sessions.map((s) => s.key));
+    for (const [key, card] of this.cards) {
+      if (!present.has(key)) {
+        card.el.remove();
+        this.cards.delete(key);
+      }
+    }
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.closest('.card') : null;
+    const groups = groupSessions(sessions.filter((s) => matches(s, filters)));
+    const counts = {};
+    for (const [key, list] of groups) {
+      const { section, grid, count } = this.sections.get(key);
+      const nodes = list.map((s) => {
+        let card = this.cards.get(s.key);
+        if (!card) {
+          card = new Card(s.key);
+          this.cards.set(s.key, card);
+        }
+        card.update(s, now);
+        return card.el;
+      });
+      reconcile(grid, nodes);
+      counts[key] = list.length;
+      setText(count, String(list.length));
+      setHidden(section, list.length === 0);
+    }
+    // Moving a card between groups detaches it for a moment, which drops keyboard focus: give it back.
+    if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+    return counts;
+  }
+
+  /** Re-ticks the durations of the cards on the page. */
+  tick(now) {
+    for (const card of this.cards.values()) if (card.el.isConnected) card.tick(now);
+  }
+
+  /** The card object for a card element. */
+  cardFor(el) {
+    return el && el.dataset ? this.cards.get(el.dataset.id) : undefined;
+  }
+}

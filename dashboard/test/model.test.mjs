@@ -1,0 +1,159 @@
+// Unit tests of dashboard/model.js (no browser): bad input never throws, and the view model is what the cards show.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  agentOptions,
+  basename,
+  contextLevel,
+  formatDuration,
+  formatTokens,
+  groupSessions,
+  matches,
+  normalizeSession,
+  parseState,
+  projectOptions,
+} from '../model.js';
+
+test('basename of POSIX and Windows paths, with trailing separators', () => {
+  assert.equal(basename('/home/dana/src/payments-api'), 'payments-api');
+  assert.equal(basename('/home/dana/src/payments-api/'), 'payments-api');
+  assert.equal(basename('C:\\git\\cc-plus'), 'cc-plus');
+  assert.equal(basename('/'), '/');
+  assert.equal(basename(''), '');
+  assert.equal(basename(null), '');
+  assert.equal(basename(42), '42');
+});
+
+test('token and duration formats', () => {
+  assert.equal(formatTokens(0), '0');
+  assert.equal(formatTokens(999), '999');
+  assert.equal(formatTokens(1_216), '1.2k');
+  assert.equal(formatTokens(18_420), '18k');
+  assert.equal(formatTokens(124_388), '124k');
+  assert.equal(formatTokens(200_000), '200k');
+  assert.equal(formatTokens(1_000_000), '1M');
+  assert.equal(formatTokens(258_400), '258k');
+  assert.equal(formatTokens(null), '?');
+  assert.equal(formatDuration(-5_000), '0s');
+  assert.equal(formatDuration(45_900), '45s');
+  assert.equal(formatDuration(74_000), '1m 14s');
+  assert.equal(formatDuration(2 * 3600_000 + 3 * 60_000), '2h 03m');
+  assert.equal(formatDuration(3 * 86_400_000 + 4 * 3600_000), '3d 4h');
+  assert.equal(formatDuration(NaN), '');
+});
+
+test('a well-formed session becomes the card view model', () => {
+  const s = normalizeSession({
+    session_id: 'a41d0c77-93e2-4f1b-8d0a-6c5b2e9f7a10',
+    status: 'active',
+    agent: 'claude',
+    project_dir: '/home/dana/src/web-frontend',
+    cwd: '/home/dana/src/web-frontend/packages/ui',
+    zellij_session: 'work',
+    zellij_pane: 5,
+    last_event_at: '2026-03-02T09:14:07Z',
+    context_usage: { current_tokens: 90_112, window_tokens: 200_000, percent: 45.1, model: 'claude-sonnet-4-5', compacted: false },
+    context_window_inferred: true,
+  });
+  assert.equal(s.group, 'active');
+  assert.equal(s.project, 'web-frontend');
+  assert.equal(s.zellijPane, '5');
+  assert.equal(s.agentLabel, 'Claude');
+  assert.equal(s.since, Date.parse('2026-03-02T09:14:07Z'));
+  assert.deepEqual(
+    { current: s.context.current, window: s.context.window, percent: s.context.percent, estimated: s.context.estimated },
+    { current: 90_112, window: 200_000, percent: 45.1, estimated: true },
+  );
+});
+
+test('missing and wrongly typed fields never throw and read as unknown', () => {
+  const weird = [
+    {},
+    { session_id: 7, status: 42, agent: ['x'], project_dir: { a: 1 }, cwd: null, context_usage: 'lots' },
+    { session_id: 'x', pending_questions: { q: 1 }, last_event_at: 'yesterday', is_dead: 'yes', zellij_pane: NaN },
+    { session_id: 'y', context_usage: { current_tokens: '5', window_tokens: 0, percent: 'high' } },
+    { session_id: 'z', context_usage: { current_tokens: null, window_tokens: 200_000, compacted: true, percent: 0 } },
+    { session_id: 'q', pending_questions: [null, 'text', { question: 'Go?', options: [null, 'A', { label: 5 }] }] },
+  ];
+  for (const raw of weird) {
+    const s = normalizeSession(raw, 3);
+    assert.ok(s, JSON.stringify(raw));
+    assert.equal(typeof s.key, 'string');
+    assert.equal(typeof s.project, 'string');
+    assert.ok(Array.isArray(s.questions));
+  }
+  assert.equal(normalizeSession({}, 3).key, '(no session id #3)');
+  assert.equal(normalizeSession({ status: 42 }).group, 'other');
+  assert.equal(normalizeSession({ is_dead: 'yes', status: 'active' }).group, 'active', 'only is_dead === true is dead');
+  assert.equal(normalizeSession({ session_id: 'y', context_usage: { window_tokens: 0, percent: 'high' } }).context.percent, null);
+  const compacted = normalizeSession(weird[4]).context;
+  assert.equal(compacted.percent, null, 'compacted with unknown size: no bar');
+  assert.equal(compacted.compacted, true);
+  const q = normalizeSession(weird[5]).questions;
+  assert.deepEqual(q, [{ header: '', question: 'Go?', multiSelect: false, options: [{ label: 'A', description: '' }, { label: '5', description: '' }] }]);
+  for (const bad of [null, 'x', 3, [], [1, 2]]) assert.equal(normalizeSession(bad), null);
+  assert.equal(normalizeSession({ context_usage: { percent: 140 } }).context.percent, 100);
+});
+
+test('a frame is parsed leniently: no sessions array, non-objects, duplicate ids', () => {
+  assert.deepEqual(parseState('{}').sessions, []);
+  assert.deepEqual(parseState('[]').sessions, []);
+  assert.deepEqual(parseState('{"sessions": "nope"}').sessions, []);
+  const st = parseState(
+    JSON.stringify({
+      sessions: [{ session_id: 'b' }, null, 5, { session_id: 'a' }, { session_id: 'b', status: 'done' }],
+      revision: 12,
+      instance_id: 'i-1',
+      server_time: '2026-03-02T09:14:07Z',
+    }),
+  );
+  assert.deepEqual(st.sessions.map((s) => s.key), ['a', 'b'], 'sorted by id, first of a duplicate kept');
+  assert.equal(st.revision, 12);
+  assert.equal(st.instanceId, 'i-1');
+  assert.throws(() => parseState('not json'));
+});
+
+test('groups come in display order, dead apart, unknown statuses in other', () => {
+  const sessions = [
+    { session_id: 'd', status: 'done' },
+    { session_id: 'n', status: 'needs_attention' },
+    { session_id: 'x', status: 'active', is_dead: true },
+    { session_id: 'w', status: 'waiting_for_godot' },
+    { session_id: 's', status: 'starting' },
+    { session_id: 'a', status: 'active' },
+  ].map((r) => normalizeSession(r));
+  const groups = groupSessions(sessions);
+  assert.deepEqual([...groups.keys()], ['needs_attention', 'active', 'starting', 'done', 'other', 'dead']);
+  assert.deepEqual(
+    [...groups].map(([k, v]) => [k, v.map((s) => s.key)]),
+    [['needs_attention', ['n']], ['active', ['a']], ['starting', ['s']], ['done', ['d']], ['other', ['w']], ['dead', ['x']]],
+  );
+});
+
+test('filters: project path, agent, and search over project and session id', () => {
+  const s = normalizeSession({ session_id: '7f3c9a1e-5b2d', agent: 'codex', project_dir: '/src/Payments-API' });
+  assert.ok(matches(s, {}));
+  assert.ok(matches(s, { query: 'payments' }));
+  assert.ok(matches(s, { query: '  7F3C ' }));
+  assert.ok(!matches(s, { query: 'frontend' }));
+  assert.ok(matches(s, { agent: 'codex', project: '/src/Payments-API' }));
+  assert.ok(!matches(s, { agent: 'claude' }));
+  assert.ok(!matches(s, { project: '/src/other' }));
+});
+
+test('filter choices: same-named projects are told apart, Claude and Codex first', () => {
+  const sessions = [
+    { session_id: '1', agent: 'gemini', project_dir: '/a/app' },
+    { session_id: '2', agent: 'codex', project_dir: '/b/app' },
+    { session_id: '3', agent: 'claude', cwd: '/c/zeta' },
+    { session_id: '4', agent: 'claude', project_dir: '/c/zeta' },
+  ].map((r) => normalizeSession(r));
+  assert.deepEqual(projectOptions(sessions).map((o) => o.label), ['app (a)', 'app (b)', 'zeta']);
+  assert.deepEqual(agentOptions(sessions).map((o) => o.value), ['claude', 'codex', 'gemini']);
+  assert.equal(contextLevel(45), 'low');
+  assert.equal(contextLevel(62), 'mid');
+  assert.equal(contextLevel(85.5), 'high');
+  assert.equal(contextLevel(null), 'unknown');
+});
