@@ -117,6 +117,21 @@ test('loads from the live server: groups in order with their counts, live indica
   assert.deepEqual(pageErrors, []);
 });
 
+test('the typed gRPC-Web client served by amc at /amc-client.js works from the page (unary and streaming)', async () => {
+  const result = await page.evaluate(async () => {
+    const client = await import('/amc-client.js');
+    const state = await client.getState({ baseUrl: location.origin });
+    const stream = client.watchState({ baseUrl: location.origin });
+    const first = (await stream.next()).value;
+    await stream.return(undefined);
+    return { ids: state.sessions.map((s) => s.sessionId).sort(), revision: String(state.revision), firstRevision: String(first.revision), firstCount: first.sessions.length };
+  });
+  assert.equal(result.ids.length, 8);
+  assert.equal(result.firstCount, 8);
+  assert.equal(result.firstRevision, result.revision);
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a card shows project, agent, status with a ticking duration, context, Zellij, preview and questions', async () => {
   const id = S.attention.session_id;
   assert.equal(await text(id, '.project'), 'payments-api');
