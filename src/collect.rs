@@ -122,6 +122,13 @@ impl Collector {
             .map(|scan| self.discover_codex(&paths, scan))
             .unwrap_or_default();
         let live = self.zellij.live_sessions(paths.zellij_bin.as_deref());
+        // Process evidence: /proc and Claude Code's own sessions/<pid>.json (rules::process_liveness).
+        let agents = crate::sources::agent_procs::scan(&paths.proc_root, &claude_config_dirs(&paths));
+        let evidence = rules::process_liveness::Evidence {
+            procs: &agents,
+            zellij_live: live.as_ref(),
+            now,
+        };
         let open_files = scan.as_ref().map(|s| &s.open_files);
 
         let mut listed = Vec::new();
@@ -150,7 +157,10 @@ impl Collector {
                     continue;
                 }
             };
-            if rules::liveness::is_orphan_starting(&session, live.as_ref()) {
+            if rules::liveness::is_orphan_starting(&session, live.as_ref())
+                && rules::process_liveness::claude_verdict(&session, &evidence).liveness
+                    != rules::process_liveness::Liveness::Alive
+            {
                 self.remove_session(
                     &paths,
                     &raw,
@@ -163,6 +173,7 @@ impl Collector {
         }
         self.warned = warned;
 
+        apply_process_evidence(&mut listed, &evidence);
         listed.sort_by_cached_key(|l| rules::sort_key(&l.session));
         let sessions: Vec<SessionJson> = listed.iter().map(|l| l.session.clone()).collect();
         let losers = rules::dedupe::losers(&sessions);
@@ -506,6 +517,56 @@ fn recent_rollouts(root: &Path, now: SystemTime) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes: `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and
+/// the parents of the projects roots.
+fn claude_config_dirs(paths: &Paths) -> Vec<PathBuf> {
+    let mut dirs = vec![paths.claude_config_dir.clone()];
+    for projects in &paths.claude_projects_dirs {
+        if let Some(parent) = projects.parent() {
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+    }
+    dirs
+}
+
+/// Applies the process evidence after `complete` (which applied the original's rules): Claude's own status record,
+/// then the liveness verdict (unknown keeps the original's), and for Codex the pane of the TUI the verdict rests on.
+fn apply_process_evidence(listed: &mut [Listed], evidence: &rules::process_liveness::Evidence<'_>) {
+    use rules::process_liveness::{self as pl, Liveness};
+    let all: Vec<SessionJson> = listed.iter().map(|l| l.session.clone()).collect();
+    let tuis = pl::assign_codex_tuis(&all, evidence);
+    for l in listed.iter_mut() {
+        if let Some(hint) = pl::claude_status_hint(&l.session, evidence) {
+            l.session.insert("status".into(), hint.status.into());
+            if hint.clear_questions {
+                l.session.insert("pending_questions".into(), Value::Array(Vec::new()));
+            }
+            l.session.insert("status_reason".into(), hint.reason.into());
+        }
+        let verdict = pl::decide(&l.session, evidence, &tuis);
+        match verdict.liveness {
+            Liveness::Dead => {
+                l.session.insert("is_dead".into(), true.into());
+                l.session
+                    .insert("liveness_reason".into(), verdict.reason.clone().into());
+            }
+            Liveness::Alive => {
+                l.session.insert("is_dead".into(), false.into());
+                l.session.remove("liveness_reason");
+            }
+            Liveness::Unknown => {}
+        }
+        if rules::str_field(&l.session, "agent") == Some("codex") && verdict.liveness == Liveness::Alive {
+            if let (Some(zs), Some(zp)) = (verdict.zellij_session, verdict.zellij_pane) {
+                l.session.insert("zellij_session".into(), zs.into());
+                l.session.insert("zellij_pane".into(), zp.into());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

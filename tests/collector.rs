@@ -562,7 +562,7 @@ fn codex_sessions_are_discovered_from_the_process_holding_the_rollout() {
     assert!(s["conversation_mtime_ns"].is_u64());
     let closed = by_id(&sessions, "019c0000-0000-7000-8000-000000000002");
     assert_eq!(closed["is_dead"], true);
-    assert_eq!(closed["liveness_reason"], "no process has the rollout open");
+    assert_eq!(closed["liveness_reason"], "no codex process has the rollout open");
     assert_eq!(
         by_id(&sessions, "nopath")["liveness_reason"],
         "no transcript_path recorded"

@@ -368,7 +368,7 @@ mod tests {
         let (_dir, paths) = temp_paths();
         let start = json!({"session_id": "s1", "hook_event_name": "SessionStart", "source": "startup"});
         handle_payload(&paths, start.to_string().as_bytes(), &HookEnv::default()).expect("start");
-        let end = json!({"session_id": "s1", "hook_event_name": "SessionEnd", "reason": "other"});
+        let end = json!({"session_id": "s1", "hook_event_name": "SessionEnd", "reason": "prompt_input_exit"});
         handle_payload(&paths, end.to_string().as_bytes(), &HookEnv::default()).expect("end");
         assert!(!paths.sessions_dir().join("s1.json").exists());
         let trashed: Vec<_> = fs::read_dir(paths.trash_dir()).expect("trash").flatten().collect();
@@ -377,7 +377,23 @@ mod tests {
         let log = fs::read_to_string(paths.events_dir().join("s1.jsonl")).expect("log");
         let last: Value = serde_json::from_str(log.lines().last().expect("line")).expect("json");
         assert_eq!(last["status"], "ended");
-        assert_eq!(last["reason"], "other");
+        assert_eq!(last["reason"], "prompt_input_exit");
+    }
+
+    #[test]
+    fn session_end_by_a_signal_keeps_the_file_so_the_session_shows_dead() {
+        // Killing the Zellij session sends SIGHUP; Claude Code then fires SessionEnd with reason "other". The user did
+        // not ask to leave, so the session stays listed and the collector's liveness rules mark it dead.
+        let (_dir, paths) = temp_paths();
+        let start = json!({"session_id": "s1", "hook_event_name": "SessionStart", "source": "startup"});
+        handle_payload(&paths, start.to_string().as_bytes(), &HookEnv::default()).expect("start");
+        let end = json!({"session_id": "s1", "hook_event_name": "SessionEnd", "reason": "other"});
+        handle_payload(&paths, end.to_string().as_bytes(), &HookEnv::default()).expect("end");
+        assert_eq!(
+            read_json(&paths.sessions_dir().join("s1.json"))["last_event"],
+            "SessionEnd"
+        );
+        assert!(!paths.trash_dir().exists() || fs::read_dir(paths.trash_dir()).expect("trash").count() == 0);
     }
 
     #[test]

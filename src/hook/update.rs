@@ -170,6 +170,11 @@ pub fn apply(
         session.insert("pending_questions".into(), Value::Array(Vec::new()));
     }
     if event == "SessionEnd" {
+        // e2e experiment: a session ended by a signal (reason "other": SIGHUP from a killed Zellij session) stays
+        // listed, so liveness can show it dead; an exit the user asked for leaves the list.
+        if str_field(payload, "reason") == Some("other") {
+            return Effect::Write;
+        }
         return Effect::Trash;
     }
     Effect::Write

@@ -12,6 +12,7 @@ pub mod codex;
 pub mod context;
 pub mod dedupe;
 pub mod liveness;
+pub mod process_liveness;
 
 use std::path::PathBuf;
 

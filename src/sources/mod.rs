@@ -6,6 +6,7 @@
 //! - [`process`]: one scan of `/proc` per pass (open files, `codex` processes, their panes), or a batched `lsof`.
 //! - [`codex`]: the head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally.
 
+pub mod agent_procs;
 pub mod codex;
 pub mod process;
 pub mod session_file;

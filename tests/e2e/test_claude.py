@@ -1,0 +1,253 @@
+"""Claude Code 2.1.331 in real Zellij 0.45.1 panes, against the Anthropic mock, with `amc serve` and `amc hook`
+installed; every expectation is read from amc's SSE stream (`/api/stream`) as a watcher sees it.
+
+Latency budget: a change must reach a watcher within HOOK_TO_WATCHER s of the hook's event-log line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from harness import mock_anthropic as ma
+from harness import procs
+from harness.amc import parse_time, read_events, session
+
+HOOK_TO_WATCHER = 1.0
+# amc's reconcile period (AMC_RECONCILE_MS, 30 s) plus a margin: faults must be settled by then.
+RECONCILE = 35.0
+
+QUESTION_REPLY = "I looked at the code.\n\nShall I refactor the parser as well?"
+ASK = ma.ask_user_question([{
+    "question": "Which database should the service use?",
+    "header": "Database",
+    "multiSelect": False,
+    "options": [{"label": "Postgres", "description": "the usual"}, {"label": "SQLite", "description": "embedded"}],
+}], id="toolu_e2e_ask_1")
+
+
+def answer_dialog(z, pane: str, marker: str = "Enter to select", tries: int = 4) -> None:
+    """Presses Enter (the first option) until the dialog leaves the screen. Claude Code ignores keys for a moment
+    after a dialog opens (so a typed-ahead Enter cannot pick an answer), hence the pause and the retries."""
+    for _ in range(tries):
+        time.sleep(1.0)
+        z.key(pane, 13)
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            if marker not in z.screen(pane):
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"the dialog did not take the answer; screen:\n{z.screen(pane)}")
+
+
+def status_is(sid: str, status: str):
+    return lambda st: (s := session(st, sid)) is not None and s.get("status") == status and s
+
+
+def start_one(rig, zname: str):
+    z = rig.zellij(zname)
+    pane = rig.start_claude(z)
+    sid = rig.claude_session_file(zname, pane)["session_id"]
+    return z, pane, sid
+
+
+def test_claude_start_shows_starting_with_its_pane(rig, timing):
+    z, pane, sid = start_one(rig, "c-start")
+    t_hook, _ = rig.hook_event(sid, "SessionStart")
+    t_seen, s = rig.amc.wait(status_is(sid, "starting"), timeout=10, what="the new session as starting")
+    assert s["agent"] == "claude"
+    assert s["zellij_session"] == "c-start"
+    assert str(s["zellij_pane"]) == pane
+    assert s["cwd"] == str(rig.project)
+    assert s["is_dead"] is False, s
+    timing("SessionStart hook → watcher sees starting", t_seen - t_hook, HOOK_TO_WATCHER)
+
+
+def test_claude_reply_ending_in_a_question_needs_attention(rig, timing):
+    z, pane, sid = start_one(rig, "c-q")
+    rule = rig.anthropic.script("question", ma.user_says("QPROMPT"), {"content": [ma.text(QUESTION_REPLY)]})
+    t0 = time.time()
+    z.type(pane, "Please look at the code QPROMPT")
+    t_seen, s = rig.amc.wait(status_is(sid, "needs_attention"), timeout=30, what="needs_attention after a question", since=t0)
+    t_hook, _ = rig.hook_event(sid, "Stop", after=t0)
+    assert rig.anthropic.served("question"), rig.anthropic.summary()
+    assert s["last_message_preview"] == QUESTION_REPLY
+    assert [q["question"] for q in s["pending_questions"]] == ["Shall I refactor the parser as well?"]
+    assert s["is_dead"] is False
+    timing("Stop hook → watcher sees needs_attention (prose question)", t_seen - t_hook, HOOK_TO_WATCHER)
+    # The transcript can lag the Stop hook by a few ms: the usage may come in the next frame.
+    want = ma.MockAnthropic.context_tokens(rule.reply["usage"])
+    t_usage, _ = rig.amc.wait(lambda st: ((session(st, sid) or {}).get("context_usage") or {}).get("current_tokens") == want,
+                              timeout=5, what=f"context usage {want}", since=t0)
+    timing("Stop hook → watcher sees the reply's context usage", t_usage - t_hook, HOOK_TO_WATCHER)
+
+
+def test_claude_ask_user_question_dialog_then_answer(rig, timing):
+    z, pane, sid = start_one(rig, "c-ask")
+    rig.anthropic.script("ask", ma.user_says("ASKPROMPT"), {"content": [ma.text("One choice first."), ASK]})
+    rig.anthropic.script("answered", ma.tool_result_for("toolu_e2e_ask_1"), {"content": [ma.text("Postgres it is.")]})
+    t0 = time.time()
+    z.type(pane, "Set up storage ASKPROMPT")
+    t_seen, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("pending_questions") and x,
+        timeout=30, what="needs_attention with the dialog's questions", since=t0)
+    t_hook, _ = rig.hook_event(sid, "PreToolUse", after=t0)
+    q = s["pending_questions"][0]
+    assert q["question"] == "Which database should the service use?"
+    assert q.get("header") == "Database"
+    assert [o["label"] for o in q.get("options", [])] == ["Postgres", "SQLite"]
+    timing("PreToolUse(AskUserQuestion) hook → watcher sees the questions", t_seen - t_hook, HOOK_TO_WATCHER)
+
+    z.wait_screen(pane, "Which database should the service use?", timeout=15)
+    t1 = time.time()
+    answer_dialog(z, pane)
+    t_clear, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") != "needs_attention" and not x.get("pending_questions") and x,
+        timeout=30, what="the questions cleared after the answer", since=t1)
+    t_post, _ = rig.hook_event(sid, "PostToolUse", after=t1)
+    timing("PostToolUse(AskUserQuestion) hook → watcher sees the questions cleared", t_clear - t_post, HOOK_TO_WATCHER)
+    answered = rig.anthropic.wait_for(lambda e: e.rule == "answered", timeout=30)
+    results = ma.last_tool_results(answered.body)
+    assert "Postgres" in str(results), results
+    t_done, s = rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the answered turn", since=t1)
+    assert s["pending_questions"] == []
+
+
+def test_claude_plain_reply_is_done_with_the_mock_usage(rig, timing):
+    z, pane, sid = start_one(rig, "c-done")
+    usage = {"input_tokens": 1234, "cache_creation_input_tokens": 5678, "cache_read_input_tokens": 91011, "output_tokens": 77}
+    rig.anthropic.script("plain", ma.user_says("PLAINPROMPT"), {"content": [ma.text("All done, nothing else to do.")], "usage": usage})
+    t0 = time.time()
+    z.type(pane, "Tidy up PLAINPROMPT")
+    t_seen, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") == "done" and (x.get("context_usage") or {}).get("current_tokens") and x,
+        timeout=30, what="done with context usage", since=t0)
+    t_hook, _ = rig.hook_event(sid, "Stop", after=t0)
+    served = rig.anthropic.served("plain")
+    assert served
+    assert s["context_usage"]["current_tokens"] == 1234 + 5678 + 91011, s["context_usage"]
+    assert s["context_usage"].get("model") == "claude-opus-5-5"
+    assert s["last_message_preview"] == "All done, nothing else to do."
+    assert s["pending_questions"] == []
+    timing("Stop hook → watcher sees done", t_seen - t_hook, HOOK_TO_WATCHER)
+    timing("mock response sent → watcher sees done + usage", t_seen - served[-1].t_sent)
+
+
+def test_claude_zellij_session_killed_is_dead(rig, timing):
+    z, pane, sid = start_one(rig, "c-kill")
+    rig.anthropic.script("plain", ma.user_says("KILLPROMPT"), {"content": [ma.text("Ready.")]})
+    t0 = time.time()
+    z.type(pane, "Warm up KILLPROMPT")
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done before the kill", since=t0)
+    t_kill = time.time()
+    z.kill()
+    assert "c-kill" not in z.live_sessions()
+    t_dead, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) is None and "gone" or (x and x.get("is_dead") is True and x),
+        timeout=15, what="the session dead after its Zellij session was killed", since=t_kill)
+    events = [e.get("event") + ":" + str(e.get("reason", "")) for e in read_events(rig.world, sid)]
+    assert s != "gone", (
+        "amc removed the session instead of showing it dead: Claude Code exits on SIGHUP with a SessionEnd hook "
+        f"(reason 'other') and `amc hook` moves the session file to the trash; hook events: {events}")
+    assert s["zellij_session"] == "c-kill"
+    timing("zellij kill-session → watcher sees is_dead", t_dead - t_kill)
+
+
+def test_claude_exit_is_gone(rig, timing):
+    z, pane, sid = start_one(rig, "c-exit")
+    rig.amc.wait(lambda st: session(st, sid), timeout=10, what="the session listed")
+    t0 = time.time()
+    z.type(pane, "/exit")
+    t_gone, _ = rig.amc.wait(lambda st: session(st, sid) is None, timeout=30, what="the session gone after /exit", since=t0)
+    t_hook, line = rig.hook_event(sid, "SessionEnd", after=t0)
+    assert line.get("reason") == "prompt_input_exit", line
+    timing("SessionEnd hook → watcher sees the session gone", t_gone - t_hook, HOOK_TO_WATCHER)
+
+
+def test_claude_in_a_brand_new_zellij_session(rig, timing):
+    """The natural order: amc already runs, the user opens a new Zellij session and starts Claude in it at once."""
+    rig.start_amc()
+    z = rig.zellij("c-new", settle=False)
+    pane = rig.start_claude(z)
+    t_start = time.time()
+    sid = rig.claude_pid_files(timeout=10)[0]["sessionId"]  # Claude's own record, whatever amc does
+    rig.hook_event(sid, "SessionStart")
+    time.sleep(7)  # past amc's 5 s Zellij cache
+    s = session(rig.amc.latest(), sid)
+    trash = sorted(p.name for p in (rig.world.data_dir / "trash").glob("*")) if (rig.world.data_dir / "trash").exists() else []
+    removal = [line for line in rig.amc.log_tail(200).splitlines() if "moved to trash" in line]
+    assert s is not None, (f"amc does not list the session {time.time() - t_start:.1f} s after Claude started in a "
+                           f"new Zellij session (trash: {trash}; amc log: {removal})")
+    assert s["status"] == "starting" and s["is_dead"] is False, s
+    assert s["zellij_session"] == "c-new" and str(s["zellij_pane"]) == pane
+
+
+# -- faults -------------------------------------------------------------------------------------------------------
+
+def test_claude_api_error_ends_done(rig, timing):
+    """The mock answers 400: Claude writes a `<synthetic>` isApiErrorMessage line, fires no Stop; amc must not stay
+    `active`, and the all-zero usage of the synthetic line must not replace the real one."""
+    z, pane, sid = start_one(rig, "c-apierr")
+    usage = {"input_tokens": 300, "cache_creation_input_tokens": 4000, "cache_read_input_tokens": 50000, "output_tokens": 9}
+    rig.anthropic.script("plain", ma.user_says("FIRSTPROMPT"), {"content": [ma.text("Fine.")], "usage": usage})
+    rig.anthropic.script("apierr", ma.user_says("ERRPROMPT"), {"error": {"status": 400, "type": "invalid_request_error", "message": "mock: refused"}})
+    t0 = time.time()
+    z.type(pane, "First FIRSTPROMPT")
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the first reply", since=t0)
+    t1 = time.time()
+    z.type(pane, "Second ERRPROMPT")
+    t_active, _ = rig.amc.wait(status_is(sid, "active"), timeout=30, what="active after the second prompt", since=t1)
+    z.wait_screen(pane, "API Error", timeout=30)
+    assert rig.anthropic.served("apierr")
+    t_err = time.time()
+    t_seen, s = rig.amc.wait(status_is(sid, "done"), timeout=RECONCILE, what="done after the API error (no Stop hook)",
+                             since=t_active)
+    assert "Stop" not in [e["event"] for e in read_events(rig.world, sid) if parse_time(e["at"]) >= t1]
+    assert s["context_usage"]["current_tokens"] == 54300, s["context_usage"]
+    assert rig.amc.alive()
+    timing("API error on screen → watcher sees done", t_seen - t_err, RECONCILE)
+
+
+def test_claude_sigkill_mid_turn_is_dead(rig, timing):
+    """SIGKILL while the model is answering: no SessionEnd, the pid file stays, the Zellij session lives on."""
+    z, pane, sid = start_one(rig, "c-sigkill")
+    gate = threading.Event()
+    rig.anthropic.script("stall", ma.user_says("STALLPROMPT"), {"content": [ma.text("never finished")]}, gate=gate)
+    try:
+        t0 = time.time()
+        z.type(pane, "Long job STALLPROMPT")
+        rig.amc.wait(status_is(sid, "active"), timeout=30, what="active mid-turn", since=t0)
+        pid = int(rig.claude_pid_file(sid)["pid"])
+        assert procs.comm(pid) == "claude"
+        t_kill = time.time()
+        os.kill(pid, signal.SIGKILL)
+        t_dead, s = rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("is_dead") is True and x,
+                                 timeout=RECONCILE, what="dead after SIGKILL", since=t_kill)
+        assert "c-sigkill" in z.live_sessions(), "the Zellij session must still live (the pane is held open)"
+        assert "SessionEnd" not in [e["event"] for e in read_events(rig.world, sid)]
+        timing("SIGKILL → watcher sees is_dead (Zellij session alive)", t_dead - t_kill, RECONCILE)
+    finally:
+        gate.set()
+
+
+def test_claude_esc_interrupt_ends_done(rig, timing):
+    """Esc while the model is answering: no Stop hook fires; the true state is idle, waiting for the user."""
+    z, pane, sid = start_one(rig, "c-esc")
+    gate = threading.Event()
+    rig.anthropic.script("stall", ma.user_says("ESCPROMPT"), {"content": [ma.text("never finished")]}, gate=gate)
+    try:
+        t0 = time.time()
+        z.type(pane, "Long job ESCPROMPT")
+        rig.amc.wait(status_is(sid, "active"), timeout=30, what="active mid-turn", since=t0)
+        z.wait_screen(pane, "esc to interrupt", timeout=15)
+        t_esc = time.time()
+        z.escape(pane)
+        # Interrupted before any output, Claude Code puts the prompt back into the input box.
+        z.wait_screen_gone(pane, "esc to interrupt", timeout=15)
+        t_seen, s = rig.amc.wait(status_is(sid, "done"), timeout=RECONCILE, what="done after Esc (no Stop hook)", since=t_esc)
+        assert s["is_dead"] is False
+        timing("Esc → watcher sees done", t_seen - t_esc, RECONCILE)
+    finally:
+        gate.set()
