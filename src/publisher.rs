@@ -1,16 +1,17 @@
 //! The one task that owns the state.
 //!
-//! It runs collection passes (on file events after a short debounce, on the liveness timer, and on the reconcile
-//! timer), bumps the revision only when the sessions changed, and publishes an `Arc<Snapshot>` on a
-//! `tokio::sync::watch` channel. `GetState`, `WatchState`, `/api/state` and `/api/stream` only read that channel: a
-//! slow subscriber skips stale snapshots instead of growing a queue, and never slows the collector or anyone else.
+//! It runs collection passes (on file events, at most one per debounce interval with the first at once, on the
+//! liveness timer, and on the reconcile timer), bumps the revision only when the sessions changed, and publishes an
+//! `Arc<Snapshot>` on a `tokio::sync::watch` channel. `GetState`, `WatchState`, `/api/state` and `/api/stream` only
+//! read that channel: a slow subscriber skips stale snapshots instead of growing a queue, and never slows the
+//! collector or anyone else.
 
 use std::{
     collections::{HashMap, HashSet},
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -42,18 +43,37 @@ pub struct Snapshot {
     pub proto_sessions: Vec<pb::Session>,
     /// `sessions` serialized once as a compact JSON array, for `/api/state` and SSE.
     pub sessions_json: String,
+    /// The whole (unfiltered) `amc.v1.State` encoded once as protobuf, shared by every GetState and WatchState
+    /// response without a filter (the server only frames it; nothing is copied into a message or encoded per client).
+    pub encoded_state: bytes::Bytes,
 }
 
 impl Snapshot {
     fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
-        let proto_sessions = sessions.iter().map(wire::session_to_proto).collect();
+        let time = SystemTime::now();
+        let state = pb::State {
+            revision,
+            sessions: sessions.iter().map(wire::session_to_proto).collect(),
+            snapshot_time: Some(wire::system_time(time)),
+            instance_id: instance_id.to_string(),
+        };
+        let encoded_state = prost::Message::encode_to_vec(&state).into();
         let sessions_json = serde_json::to_string(&sessions).unwrap_or_else(|_| "[]".into());
-        Snapshot { revision, instance_id, time: SystemTime::now(), sessions, proto_sessions, sessions_json }
+        Snapshot {
+            revision,
+            instance_id,
+            time,
+            sessions,
+            proto_sessions: state.sessions,
+            sessions_json,
+            encoded_state,
+        }
     }
 
     /// Returns the original's `/api/state` payload: `{"sessions":[...],"server_time":"...","revision":N,"instance_id":"..."}`.
     pub fn api_json(&self, server_time: SystemTime) -> String {
-        let time = chrono::DateTime::<chrono::Utc>::from(server_time).to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
+        let time =
+            chrono::DateTime::<chrono::Utc>::from(server_time).to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
         format!(
             "{{\"sessions\":{},\"server_time\":\"{}\",\"revision\":{},\"instance_id\":\"{}\"}}",
             self.sessions_json, time, self.revision, self.instance_id
@@ -106,7 +126,11 @@ impl StateHandle {
         let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
         let revision = start_revision();
         let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance.clone(), sessions)));
-        let handle = StateHandle { rx, polling: Arc::default(), pass_count: Arc::default() };
+        let handle = StateHandle {
+            rx,
+            polling: Arc::default(),
+            pass_count: Arc::default(),
+        };
         (handle, FixedPublisher { tx, instance, revision })
     }
 }
@@ -120,16 +144,27 @@ pub struct FixedPublisher {
 }
 
 impl FixedPublisher {
+    /// Returns how many receivers of the channel exist (every `StateHandle` clone, every open WatchState and SSE
+    /// stream): tests use it to check that streams of departed clients are gone.
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// Publishes `sessions` as the next revision and returns it.
     pub fn publish(&mut self, sessions: Vec<SessionJson>) -> u64 {
         self.revision += 1;
-        self.tx.send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
+        self.tx
+            .send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
         self.revision
     }
 }
 
 fn start_revision() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(1).max(1)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// Runs the first pass, then spawns the publisher task; returns the handle once a first state exists.
@@ -151,8 +186,20 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance.clone(), first.sessions)));
     let polling = Arc::new(AtomicBool::new(false));
     let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(1));
-    let handle = StateHandle { rx, polling: polling.clone(), pass_count: pass_count.clone() };
-    let publisher = Publisher { config, instance, revision, tx, collector: Some(collector_back), polling, pass_count };
+    let handle = StateHandle {
+        rx,
+        polling: polling.clone(),
+        pass_count: pass_count.clone(),
+    };
+    let publisher = Publisher {
+        config,
+        instance,
+        revision,
+        tx,
+        collector: Some(collector_back),
+        polling,
+        pass_count,
+    };
     tokio::spawn(publisher.run(first.watch_paths, shutdown));
     handle
 }
@@ -170,8 +217,13 @@ struct Publisher {
 impl Publisher {
     async fn run(mut self, first_watch: Vec<PathBuf>, shutdown: CancellationToken) {
         let (event_tx, mut event_rx) = mpsc::channel::<()>(1);
+        let catch_up = event_tx.clone();
         let mut watches = FileWatches::new(event_tx, self.polling.clone());
-        watches.update(&self.desired_watches(&first_watch));
+        // The first pass ran before these watches existed: anything written in between needs a pass.
+        if watches.update(&self.desired_watches(&first_watch)) {
+            let _ = catch_up.try_send(());
+        }
+        let mut last_event_pass = tokio::time::Instant::now();
         let mut liveness = tokio::time::interval(self.config.liveness_interval);
         liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         liveness.tick().await;
@@ -179,19 +231,31 @@ impl Publisher {
         reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         reconcile.tick().await;
         loop {
-            tokio::select! {
+            let from_event = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
                 Some(()) = event_rx.recv() => {
-                    // Gather the burst: a write is often several events (create, modify, rename).
-                    tokio::time::sleep(self.config.debounce).await;
+                    // At most one event-driven pass per `debounce`, and the first change after a quiet period is
+                    // collected at once: a burst is gathered until `debounce` after the previous event-driven pass,
+                    // but a single write does not wait (the temp-file events of an atomic write are ignored, so its
+                    // one relevant event is the final rename). Timer passes do not delay event-driven ones.
+                    tokio::time::sleep_until(last_event_pass + self.config.debounce).await;
                     while event_rx.try_recv().is_ok() {}
+                    true
                 }
-                _ = liveness.tick() => {}
-                _ = reconcile.tick() => {}
+                _ = liveness.tick() => false,
+                _ = reconcile.tick() => false,
+            };
+            let pass = self.run_pass().await;
+            if from_event {
+                last_event_pass = tokio::time::Instant::now();
             }
-            let Some(pass) = self.run_pass().await else { continue };
-            watches.update(&self.desired_watches(&pass.watch_paths));
+            let Some(pass) = pass else { continue };
+            // A directory watched for the first time (created, or deleted and recreated, since the last pass) may
+            // have been written between this pass's read and its watch: one more pass sees those writes.
+            if watches.update(&self.desired_watches(&pass.watch_paths)) {
+                let _ = catch_up.try_send(());
+            }
             self.publish(pass.sessions);
         }
     }
@@ -222,8 +286,13 @@ impl Publisher {
         let changed = self.tx.borrow().sessions != sessions;
         if changed {
             self.revision += 1;
-            tracing::debug!(revision = self.revision, sessions = sessions.len(), "publishing new state");
-            self.tx.send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
+            tracing::debug!(
+                revision = self.revision,
+                sessions = sessions.len(),
+                "publishing new state"
+            );
+            self.tx
+                .send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
         }
     }
 
@@ -253,7 +322,13 @@ impl Publisher {
 /// deleted and recreated (new inode) is watched again.
 struct FileWatches {
     watcher: Option<notify::RecommendedWatcher>,
+    /// The watched directories and their inodes.
     watched: HashMap<PathBuf, u64>,
+    /// The directories to watch, for the event handler (which reports when one of them is deleted or moved away).
+    roots: Arc<Mutex<HashSet<PathBuf>>>,
+    /// Set by the event handler when a watched directory itself was deleted or moved away.
+    lost: Arc<AtomicBool>,
+    tx: mpsc::Sender<()>,
     polling: Arc<AtomicBool>,
 }
 
@@ -264,39 +339,87 @@ fn inode(dir: &Path) -> Option<u64> {
 
 impl FileWatches {
     fn new(tx: mpsc::Sender<()>, polling: Arc<AtomicBool>) -> Self {
+        let mut watches = FileWatches {
+            watcher: None,
+            watched: HashMap::new(),
+            roots: Arc::default(),
+            lost: Arc::default(),
+            tx,
+            polling,
+        };
+        watches.watcher = watches.start_watcher();
+        watches
+    }
+
+    /// Starts a watcher whose events trigger passes; `None` (and polling) when the platform has none.
+    fn start_watcher(&self) -> Option<notify::RecommendedWatcher> {
+        let (tx, roots, lost) = (self.tx.clone(), self.roots.clone(), self.lost.clone());
         let handler = move |event: notify::Result<notify::Event>| {
-            let Ok(event) = event else { return };
-            // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
-            // otherwise wake itself up in a loop.
-            if matches!(event.kind, notify::EventKind::Access(_)) {
-                return;
+            // An error (e.g. a failed read of the event queue) may hide a change: it triggers a pass too.
+            if let Ok(event) = event {
+                use notify::event::{EventKind, ModifyKind};
+                // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
+                // otherwise wake itself up in a loop. So are the temp files of atomic writes: only their final
+                // rename changes what a pass sees. (An event without paths, such as a queue overflow, counts.)
+                if matches!(event.kind, EventKind::Access(_))
+                    || (!event.paths.is_empty() && event.paths.iter().all(|p| is_temp_file(p)))
+                {
+                    return;
+                }
+                if matches!(
+                    event.kind,
+                    EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+                ) {
+                    let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if event.paths.iter().any(|p| roots.contains(p)) {
+                        lost.store(true, Ordering::Relaxed);
+                    }
+                }
             }
             let _ = tx.try_send(());
         };
-        let watcher = match notify::recommended_watcher(handler) {
-            Ok(w) => Some(w),
+        match notify::recommended_watcher(handler) {
+            Ok(watcher) => Some(watcher),
             Err(error) => {
                 tracing::warn!(%error, "file watching unavailable; falling back to polling on the liveness timer");
-                polling.store(true, Ordering::Relaxed);
+                self.polling.store(true, Ordering::Relaxed);
                 None
             }
-        };
-        FileWatches { watcher, watched: HashMap::new(), polling }
+        }
     }
 
-    fn update(&mut self, desired: &[(PathBuf, RecursiveMode)]) {
-        let Some(watcher) = self.watcher.as_mut() else { return };
+    /// Watches the `desired` directories that exist and are not watched yet (or were recreated); returns whether a
+    /// new watch was added.
+    fn update(&mut self, desired: &[(PathBuf, RecursiveMode)]) -> bool {
+        if self.watcher.is_none() {
+            return false;
+        }
+        // A watched directory that was deleted or moved away (and maybe recreated: its inode number can be reused)
+        // gets a new watcher with every watch set up again. notify keys its watches by path, so the old directory's
+        // late "deleted" event removed the new watch of a recreated directory with the same path, and nothing was
+        // seen in it until a timer pass. A new watcher (a new inotify instance) never receives the old directory's
+        // events.
+        let lost = self.lost.swap(false, Ordering::Relaxed);
+        if lost || self.watched.iter().any(|(dir, ino)| inode(dir) != Some(*ino)) {
+            tracing::debug!("a watched directory was deleted or replaced; restarting file watching");
+            self.watcher = None;
+            self.watched.clear();
+            self.watcher = self.start_watcher();
+        }
+        let Some(watcher) = self.watcher.as_mut() else {
+            return false;
+        };
+        // Known to the handler before any watch is added: a directory deleted right after its watch was added is
+        // reported too.
+        *self.roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            desired.iter().map(|(d, _)| d.clone()).collect();
         let wanted: HashSet<&PathBuf> = desired.iter().map(|(d, _)| d).collect();
-        let stale: Vec<PathBuf> = self
-            .watched
-            .iter()
-            .filter(|(d, ino)| !wanted.contains(d) || inode(d) != Some(**ino))
-            .map(|(d, _)| d.clone())
-            .collect();
-        for dir in stale {
+        let unwanted: Vec<PathBuf> = self.watched.keys().filter(|d| !wanted.contains(d)).cloned().collect();
+        for dir in unwanted {
             let _ = watcher.unwatch(&dir);
             self.watched.remove(&dir);
         }
+        let mut added = false;
         for (dir, mode) in desired {
             let Some(ino) = inode(dir) else { continue };
             if self.watched.contains_key(dir) {
@@ -305,6 +428,7 @@ impl FileWatches {
             match watcher.watch(dir, *mode) {
                 Ok(()) => {
                     self.watched.insert(dir.clone(), ino);
+                    added = true;
                 }
                 Err(error) => {
                     // Typically the inotify watch limit: the timers still converge the state.
@@ -313,5 +437,14 @@ impl FileWatches {
                 }
             }
         }
+        added
     }
+}
+
+/// Returns whether `path` is the temp file of an atomic write ([`crate::store::write_atomic`] writes
+/// `.<name>.<pid>.<nanos>.tmp` and renames it over `<name>`).
+fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
 }

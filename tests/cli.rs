@@ -48,7 +48,10 @@ fn serve(env: &TestEnv) -> Served {
         .spawn()
         .expect("spawn amc serve");
     // Owned by `Served` from here on, so its Drop kills and reaps it even when an assertion fails.
-    let mut served = Served { child, addr: String::new() };
+    let mut served = Served {
+        child,
+        addr: String::new(),
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(addr) = std::fs::read_to_string(&addr_file) {

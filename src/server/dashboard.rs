@@ -36,7 +36,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("/style.css", CSS, "style.css"),
     asset!("/favicon.svg", SVG, "favicon.svg"),
     // The typed gRPC-Web client (clients/typescript, bundled), so a page can `import` it from amc itself.
-    ("/amc-client.js", JS, include_bytes!("../../clients/typescript/dist/amc-client.js") as &[u8]),
+    (
+        "/amc-client.js",
+        JS,
+        include_bytes!("../../clients/typescript/dist/amc-client.js") as &[u8],
+    ),
 ];
 
 /// Only our own files may run or load, so even a rendering bug could not turn a session file's text into script.

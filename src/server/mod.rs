@@ -8,10 +8,10 @@ pub mod dashboard;
 pub mod grpc;
 pub mod http;
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::http::{header::HeaderName, HeaderValue, Method};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 use tonic::{
     codec::CompressionEncoding,
@@ -37,6 +37,24 @@ pub struct ServerOptions {
     pub cors_origins: Vec<String>,
 }
 
+/// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
+/// thousand watchers reconnecting after a restart) overflowed that queue, and some got connection resets. The kernel
+/// caps it at `net.core.somaxconn` (4096 by default).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds a listener on `addr` with [`LISTEN_BACKLOG`] (and `SO_REUSEADDR`, like `TcpListener::bind`). Call it inside
+/// the tokio runtime.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves everything on `listener` until `shutdown` is cancelled, then drains for at most `options.grace`.
 pub async fn run(
     listener: TcpListener,
@@ -45,12 +63,10 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>()
-        .await;
+    health_reporter.set_serving::<grpc::StateServer>().await;
 
     let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat);
-    let state_server = proto::state_service_server::StateServiceServer::new(service)
+    let state_server = grpc::StateServer::new(service)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip);
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -89,9 +105,7 @@ pub async fn run(
         let reporter = health_reporter.clone();
         async move {
             shutdown.cancelled().await;
-            reporter
-                .set_not_serving::<proto::state_service_server::StateServiceServer<grpc::StateServiceImpl>>()
-                .await;
+            reporter.set_not_serving::<grpc::StateServer>().await;
             reporter
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
