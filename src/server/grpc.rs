@@ -67,9 +67,9 @@ impl Outgoing {
                 }
                 length_delimited(3, &snapshot.encoded_state, buf);
             }
-            // `encode` only fails when the buffer is too small, and these buffers grow.
-            Outgoing::Get(message) => message.encode(buf).expect("growable buffer"),
-            Outgoing::Watch(message) => message.encode(buf).expect("growable buffer"),
+            // `encode_raw` is what `encode` runs after its capacity check; tonic's buffers grow, so nothing can fail.
+            Outgoing::Get(message) => message.encode_raw(buf),
+            Outgoing::Watch(message) => message.encode_raw(buf),
         }
     }
 }
