@@ -9,6 +9,15 @@ const OFFLINE_AFTER_MS = 10_000;
 const REOPEN_MIN_MS = 1_000;
 const REOPEN_MAX_MS = 30_000;
 
+/**
+ * A server started with AMC_TOKEN wants the token on every data request. EventSource cannot set headers, so the page
+ * passes it as `access_token` (open the dashboard as `/#access_token=...`; the fragment never reaches a server log).
+ */
+const accessToken =
+  new URLSearchParams(location.hash.slice(1)).get('access_token') ??
+  new URLSearchParams(location.search).get('access_token');
+const withToken = (path) => (accessToken ? `${path}?access_token=${encodeURIComponent(accessToken)}` : path);
+
 const $ = (id) => document.getElementById(id);
 const ui = {
   groups: $('groups'),
@@ -234,7 +243,7 @@ function connect() {
     return;
   }
   if (source) source.close();
-  const es = (source = new EventSource('/api/stream'));
+  const es = (source = new EventSource(withToken('/api/stream')));
   es.addEventListener('state', (e) => {
     if (es === source) applyFrame(e.data);
   });
@@ -259,7 +268,7 @@ function connect() {
 /** The fallback for a browser without EventSource: `/api/state` every 2 s. */
 async function poll() {
   try {
-    const r = await fetch('/api/state', { cache: 'no-store' });
+    const r = await fetch(withToken('/api/state'), { cache: 'no-store' });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     applyFrame(await r.text());
     downSince = null;

@@ -173,6 +173,7 @@ fn serve(
             sse_ping: config.sse_ping_interval,
             grace: config.shutdown_grace,
             cors_origins,
+            token: config.token.as_deref().map(Arc::from),
         };
         server::run(listener, state, options, shutdown).await?;
         tracing::info!("amc stopped");

@@ -468,3 +468,91 @@ async fn health_check_serves_then_shutdown_ends_open_streams_with_unavailable() 
         .expect("clean exit");
     assert!(started.elapsed() < 5 * SECOND);
 }
+
+#[tokio::test]
+async fn with_a_token_every_data_request_needs_it_but_health_and_the_page_do_not() {
+    let env = TestEnv::new();
+    env.write_session("a.json", &session("a", "active", "claude"));
+    let mut config = env.config();
+    config.token = Some("s3cret-token".into());
+    let server = spawn_server(config).await;
+    let http = reqwest::Client::new();
+    let url = server.url();
+
+    let refused = http
+        .get(format!("{url}/api/state"))
+        .send()
+        .await
+        .expect("GET /api/state");
+    assert_eq!(refused.status(), 401);
+    let error: serde_json::Value = refused.json().await.expect("JSON error body");
+    assert_eq!(error["code"], "UNAUTHENTICATED");
+    let wrong = http
+        .get(format!("{url}/api/state"))
+        .bearer_auth("s3cret-tokeN")
+        .send()
+        .await
+        .expect("GET with a wrong token");
+    assert_eq!(wrong.status(), 401);
+    for path in ["/api/stream", "/api/events/a"] {
+        let response = http.get(format!("{url}{path}")).send().await.expect("GET");
+        assert_eq!(response.status(), 401, "{path}");
+    }
+
+    let body: serde_json::Value = http
+        .get(format!("{url}/api/state"))
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .expect("GET with the token")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(body["sessions"][0]["session_id"], "a");
+    // EventSource cannot set headers: the query parameter works for the stream.
+    let stream = http
+        .get(format!("{url}/api/stream?access_token=s3cret-token"))
+        .send()
+        .await
+        .expect("GET /api/stream");
+    assert_eq!(stream.status(), 200);
+    let mut sse = SseReader::new(stream);
+    assert!(
+        sse.next_frame(5 * SECOND).await.is_some(),
+        "the stream sends with the token"
+    );
+
+    for open in ["/api/health", "/", "/app.js"] {
+        let response = http.get(format!("{url}{open}")).send().await.expect("GET");
+        assert_eq!(response.status(), 200, "{open} is public");
+    }
+
+    let mut client = server.grpc().await;
+    let status = client
+        .get_state(pb::GetStateRequest::default())
+        .await
+        .expect_err("GetState without the token is refused");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    let mut request = tonic::Request::new(pb::GetStateRequest::default());
+    request
+        .metadata_mut()
+        .insert("authorization", "Bearer s3cret-token".parse().expect("metadata value"));
+    let state = client
+        .get_state(request)
+        .await
+        .expect("GetState with the token")
+        .into_inner();
+    assert_eq!(state.state.expect("state").sessions.len(), 1);
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health is open without the token");
+    drop(sse);
+    server.stop().await;
+}

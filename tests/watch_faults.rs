@@ -56,6 +56,7 @@ impl FixedServer {
             sse_ping: SECOND,
             grace: 2 * SECOND,
             cors_origins: vec![],
+            token: None,
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

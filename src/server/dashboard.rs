@@ -48,6 +48,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// Returns whether `path` is one of the dashboard's files (public even with a token: they hold no session data).
+pub fn is_asset(path: &str) -> bool {
+    ASSETS.iter().any(|(p, _, _)| *p == path)
+}
+
 /// Returns the router serving the dashboard's files.
 pub fn router() -> Router {
     let mut router = Router::new();

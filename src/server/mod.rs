@@ -4,6 +4,7 @@
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
 //! `127.0.0.1:0`. Nothing here reads the environment.
 
+pub mod auth;
 pub mod dashboard;
 pub mod grpc;
 pub mod http;
@@ -35,6 +36,8 @@ pub struct ServerOptions {
     pub grace: Duration,
     /// Extra browser origins allowed to call gRPC-Web (loopback origins are always allowed).
     pub cors_origins: Vec<String>,
+    /// The bearer token every data request must carry (`AMC_TOKEN`); `None` checks nothing (see [`auth`]).
+    pub token: Option<Arc<str>>,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -97,7 +100,14 @@ pub async fn run(
         paths: options.paths.clone(),
         ping: options.sse_ping,
     });
-    let app = api.merge(dashboard::router()).merge(grpc).fallback(http::not_found);
+    let app = api
+        .merge(dashboard::router())
+        .merge(grpc)
+        .fallback(http::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            options.token.clone(),
+            auth::require_token,
+        ));
 
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let signal = {

@@ -99,6 +99,7 @@ pub async fn spawn_server(config: Config) -> Running {
         sse_ping: config.sse_ping_interval,
         grace: Duration::from_secs(2),
         cors_origins: vec![],
+        token: config.token.as_deref().map(std::sync::Arc::from),
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {
