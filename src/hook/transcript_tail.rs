@@ -19,8 +19,12 @@ pub const TAIL_BYTES: u64 = 256 * 1024;
 /// One API response is written as several `type: "assistant"` lines that share `message.id` (one per content block
 /// in recent versions), so the text blocks of every line of the newest message are joined, oldest first, with a
 /// blank line. Sidechain (sub-agent) lines are skipped. Returns `Ok(None)` when the tail holds no assistant message
-/// or that message has no text (it ended with a tool call).
+/// or that message has no text (it ended with a tool call), and when `path` is not a regular file: opening a FIFO
+/// would block until some writer appears, and a device has no transcript to read.
 pub fn last_assistant_message(path: &Path) -> io::Result<Option<String>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(None);
+    }
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     let start = len.saturating_sub(TAIL_BYTES);
@@ -191,5 +195,19 @@ mod tests {
         assert!(std::fs::metadata(&path).expect("meta").len() > TAIL_BYTES);
         assert_eq!(last_assistant_message(&path).expect("read").as_deref(), Some("Last?"));
         assert!(last_assistant_message(&dir.path().join("missing.jsonl")).is_err());
+    }
+
+    #[test]
+    fn a_fifo_or_a_directory_is_not_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("t.jsonl");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+        // Opening the FIFO for reading would block until a writer appears.
+        assert_eq!(last_assistant_message(&fifo).expect("fifo"), None);
+        assert_eq!(last_assistant_message(dir.path()).expect("dir"), None);
     }
 }
