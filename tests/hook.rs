@@ -397,7 +397,7 @@ fn check_real_payload(env: &TestEnv, payload: &Value, file: &Path) {
 #[test]
 fn bad_payloads_exit_zero_silently_and_write_no_session() {
     let env = TestEnv::new();
-    let long_id = "x".repeat(300);
+    let long_id = "x".repeat(1000);
     let cases: Vec<Vec<u8>> = vec![
         b"not json".to_vec(),
         b"".to_vec(),
@@ -536,17 +536,80 @@ fn oversized_payload_is_rejected() {
 }
 
 #[test]
-fn stdin_left_open_does_not_hang_the_hook() {
+fn stdin_left_open_after_a_whole_payload_still_records_it_at_once() {
+    // A writer that never closes stdin: the hook stops reading at the end of the JSON object, records the event and
+    // exits, instead of waiting for EOF until its deadline and losing the event.
     let env = TestEnv::new();
     let mut child = spawn_hook(&env.vars());
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(&fixture("user_prompt_submit.json")).expect("write");
+    stdin.flush().expect("flush");
     let start = Instant::now();
     let output = child.wait_with_output().expect("wait");
+    let took = start.elapsed();
     drop(stdin);
-    assert!(output.status.success());
-    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert!(output.status.success() && output.stdout.is_empty());
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(env.session(SID)["status"], "active");
+    assert_eq!(env.events(SID).len(), 1);
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
+}
+
+#[test]
+fn stdin_left_open_mid_payload_gives_up_within_the_deadline() {
+    let env = TestEnv::new();
+    let mut child = spawn_hook(&env.vars());
+    let mut stdin = child.stdin.take().expect("stdin");
+    let payload = fixture("user_prompt_submit.json");
+    stdin.write_all(&payload[..payload.len() / 2]).expect("write");
+    stdin.flush().expect("flush");
+    let start = Instant::now();
+    let output = child.wait_with_output().expect("wait");
+    let took = start.elapsed();
+    drop(stdin);
+    assert!(output.status.success() && output.stdout.is_empty());
+    // The hook's own deadline is 4 s, below the 5 s timeout `amc hooks install` gives Claude Code.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(took >= Duration::from_secs(3), "gave up too early: {took:?}");
     assert!(env.hook_log().contains("gave up"), "{}", env.hook_log());
+    assert!(!env.session_path(SID).exists());
+}
+
+#[test]
+fn ten_megabyte_payload_is_recorded_with_short_copies() {
+    let env = TestEnv::new();
+    let message = format!("{}\n\nShall I go on?", "word ".repeat(2 * 1024 * 1024));
+    let payload = json!({"session_id": "big", "hook_event_name": "Stop", "cwd": "/p", "transcript_path": "/t.jsonl",
+                         "last_assistant_message": message, "prompt": "p".repeat(100_000)})
+    .to_string();
+    assert!(payload.len() > 10 * 1024 * 1024);
+    let start = Instant::now();
+    env.hook(payload.as_bytes());
+    assert!(start.elapsed() < Duration::from_secs(4), "took {:?}", start.elapsed());
+    let s = env.session("big");
+    assert_eq!(s["status"], "needs_attention");
+    assert_eq!(s["pending_questions"][0]["question"], "Shall I go on?");
+    assert_eq!(s["last_message_preview"].as_str().map(|p| p.chars().count()), Some(200));
+    assert!(fs::metadata(env.session_path("big")).expect("meta").len() < 4096);
+    let events = env.events("big");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["prompt"].as_str().map(str::len), Some(200));
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
+}
+
+#[test]
+fn stop_whose_transcript_path_is_a_fifo_does_not_block() {
+    // A pre-2.1.47 Stop (no last_assistant_message) makes the hook read transcript_path; opening a FIFO for reading
+    // would block until a writer appears.
+    let env = TestEnv::new();
+    let fifo = env.dir.path().join("transcript.jsonl");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let payload = json!({"session_id": "f1", "hook_event_name": "Stop", "cwd": "/p", "transcript_path": fifo});
+    let start = Instant::now();
+    env.hook(payload.to_string().as_bytes());
+    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert_eq!(env.session("f1")["status"], "done");
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
 }
 
 // === amc hook: concurrency ===

@@ -17,7 +17,7 @@ pub mod update;
 use std::{
     fs::{self, OpenOptions},
     io::{self, Read, Write},
-    path::Path,
+    path::{Path, PathBuf},
     sync::mpsc,
     thread,
     time::{Duration, SystemTime},
@@ -89,11 +89,17 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> HookError {
 
 /// Reads one hook payload from stdin and records it; never fails (fail-open).
 ///
-/// Errors go to `<data dir>/hook.log`. The work runs on a helper thread so that a stdin that is never closed or a
-/// session lock that is never released cannot hold the agent past [`HOOK_DEADLINE`]: when the deadline passes this
+/// Errors go to `<data dir>/hook.log`. The work runs on a helper thread so that a payload cut off on a stdin that is
+/// never closed, or a session lock that is never released, cannot hold the agent past [`HOOK_DEADLINE`]: when the deadline passes this
 /// returns anyway, and the process exit ends the helper (an interrupted write leaves at worst a hidden temp file,
 /// never a half-written session file).
 pub fn run_from_stdin(paths: &Paths) {
+    let mut paths = paths.clone();
+    let env_var = |key: &str| std::env::var_os(key).map(|v| v.to_string_lossy().into_owned());
+    if let Some(data_dir) = data_dir_without_home(env_var, passwd_home) {
+        paths.data_dir = data_dir;
+    }
+    let paths = &paths;
     let env = HookEnv::from_env();
     let (tx, rx) = mpsc::channel();
     let worker_paths = paths.clone();
@@ -127,20 +133,144 @@ pub fn run_from_stdin(paths: &Paths) {
     }
 }
 
-/// Reads stdin to EOF, refusing more than [`MAX_PAYLOAD_BYTES`].
+/// The data dir to use when `HOME` is missing (or empty) and neither `AMC_DATA_DIR` nor `XDG_DATA_HOME` names one:
+/// `<home from /etc/passwd>/.local/share/amc`. `None` when `lookup` (the environment) settles it, or no home is known.
+///
+/// Without `HOME`, [`Paths`] falls back to `/`, i.e. `/.local/share/amc`: a directory nobody's `amc serve` reads (and
+/// one root could actually create). The account's home is where the same user's server looks.
+fn data_dir_without_home(
+    lookup: impl Fn(&str) -> Option<String>,
+    home: impl FnOnce() -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    let set = |key: &str| lookup(key).is_some_and(|v| !v.is_empty());
+    if set("HOME") || set("AMC_DATA_DIR") || set("XDG_DATA_HOME") {
+        return None;
+    }
+    home().map(|home| home.join(".local/share/amc"))
+}
+
+/// The home directory of the process's (effective) user, from `/etc/passwd`; `None` when unknown or `/`.
+fn passwd_home() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    // /proc/self belongs to the process's effective uid (std offers no geteuid without `unsafe`).
+    let uid = fs::metadata("/proc/self").ok()?.uid();
+    home_in_passwd(&fs::read_to_string("/etc/passwd").ok()?, uid)
+}
+
+/// Returns the home field of `uid`'s line in a passwd file (`name:pw:uid:gid:gecos:home:shell`); `None` for `/`.
+fn home_in_passwd(passwd: &str, uid: u32) -> Option<PathBuf> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        let home = *fields.get(5)?;
+        (fields.get(2)?.parse::<u32>().ok()? == uid && home.starts_with('/') && home != "/")
+            .then(|| PathBuf::from(home))
+    })
+}
+
+/// Reads one payload from stdin: up to the end of its JSON object, or to EOF, refusing more than
+/// [`MAX_PAYLOAD_BYTES`].
+///
+/// Reading stops as soon as the top-level object is closed, without waiting for EOF, so a writer that keeps stdin
+/// open after a complete payload does not make the hook wait out [`HOOK_DEADLINE`] and lose the event. Input that
+/// does not start with `{` (after whitespace) cannot be a payload and is rejected at once.
 fn read_stdin() -> Result<Vec<u8>, HookError> {
+    read_payload(&mut io::stdin().lock())
+}
+
+fn read_payload(input: &mut impl Read) -> Result<Vec<u8>, HookError> {
     let mut payload = Vec::with_capacity(8 * 1024);
-    io::stdin()
-        .lock()
-        .take(MAX_PAYLOAD_BYTES + 1)
-        .read_to_end(&mut payload)
-        .map_err(io_error("reading stdin"))?;
+    let mut chunk = vec![0; 64 * 1024];
+    let mut scanner = ObjectScanner::default();
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error("reading stdin")(e)),
+        };
+        let start = payload.len();
+        payload.extend_from_slice(&chunk[..n]);
+        match scanner.feed(&payload[start..]) {
+            Scan::More => {}
+            Scan::Complete(end) => {
+                payload.truncate(start + end);
+                break;
+            }
+            Scan::NotAnObject => return Err(HookError::Rejected("payload is not a JSON object".into())),
+        }
+        if payload.len() as u64 > MAX_PAYLOAD_BYTES {
+            break;
+        }
+    }
     if payload.len() as u64 > MAX_PAYLOAD_BYTES {
         return Err(HookError::Rejected(format!(
             "payload larger than {MAX_PAYLOAD_BYTES} bytes"
         )));
     }
+    if payload.iter().all(u8::is_ascii_whitespace) {
+        return Err(HookError::Rejected("empty payload".into()));
+    }
     Ok(payload)
+}
+
+/// What [`ObjectScanner::feed`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// The object is not closed yet.
+    More,
+    /// The object ends right before this index of the bytes just fed.
+    Complete(usize),
+    /// The first non-whitespace byte is not `{`.
+    NotAnObject,
+}
+
+/// Finds where a top-level JSON object ends, fed in pieces: tracks brace/bracket depth outside strings. It does not
+/// validate; the parser does that on the bytes up to the end it finds.
+#[derive(Debug, Default)]
+struct ObjectScanner {
+    started: bool,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl ObjectScanner {
+    fn feed(&mut self, bytes: &[u8]) -> Scan {
+        for (i, &b) in bytes.iter().enumerate() {
+            if !self.started {
+                match b {
+                    b'{' => {
+                        self.started = true;
+                        self.depth = 1;
+                    }
+                    b if b.is_ascii_whitespace() => {}
+                    _ => return Scan::NotAnObject,
+                }
+                continue;
+            }
+            if self.in_string {
+                match b {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return Scan::Complete(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Scan::More
+    }
 }
 
 /// Records one hook payload: updates `sessions/<session_id>.json` and appends to `events/<session_id>.jsonl`.
@@ -394,6 +524,81 @@ mod tests {
             "SessionEnd"
         );
         assert!(!paths.trash_dir().exists() || fs::read_dir(paths.trash_dir()).expect("trash").count() == 0);
+    }
+
+    /// Yields its chunks one `read` at a time, then panics: reading past the payload would block on a real stdin.
+    struct Chunks(Vec<Vec<u8>>);
+
+    impl Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            assert!(!self.0.is_empty(), "read past the end of the payload");
+            let chunk = self.0.remove(0);
+            buf[..chunk.len()].copy_from_slice(&chunk);
+            Ok(chunk.len())
+        }
+    }
+
+    #[test]
+    fn payload_read_stops_at_the_end_of_the_object() {
+        let text = r#" {"a": "}{\"]", "b": [1, {"c": "\\"}], "d": "é"}"#;
+        // One chunk holding the object and more: the rest is not read and not kept.
+        let mut whole = Chunks(vec![format!("{text}\n{{\"x\":1}}").into_bytes()]);
+        assert_eq!(read_payload(&mut whole).expect("read"), text.as_bytes());
+        // One byte per read (every split point: inside strings, escapes, UTF-8): stops right at the closing brace.
+        let mut bytes = Chunks(text.bytes().map(|b| vec![b]).collect());
+        let payload = read_payload(&mut bytes).expect("read");
+        assert_eq!(payload, text.as_bytes());
+        let value: Value = serde_json::from_slice(&payload).expect("json");
+        assert_eq!(value["a"], "}{\"]");
+    }
+
+    #[test]
+    fn payload_that_is_not_an_object_is_refused_at_once() {
+        for bad in [&b"[1]"[..], b"  \"s\"", b"not json", b"\xff\xfe"] {
+            let mut input = Chunks(vec![bad.to_vec()]);
+            assert!(
+                matches!(read_payload(&mut input), Err(HookError::Rejected(_))),
+                "{bad:?}"
+            );
+        }
+        for empty in [&b""[..], b" \n"] {
+            let mut input = io::Cursor::new(empty.to_vec());
+            let result = read_payload(&mut input);
+            assert!(
+                matches!(&result, Err(HookError::Rejected(m)) if m == "empty payload"),
+                "{result:?}"
+            );
+        }
+        // Unclosed: read to EOF, then the parser says why.
+        let mut input = io::Cursor::new(br#"{"session_id": "s1""#.to_vec());
+        assert_eq!(read_payload(&mut input).expect("read"), br#"{"session_id": "s1""#);
+    }
+
+    #[test]
+    fn data_dir_without_home_comes_from_passwd() {
+        let home = || Some(PathBuf::from("/home/dev"));
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())
+        };
+        assert_eq!(
+            data_dir_without_home(env(&[]), home),
+            Some(PathBuf::from("/home/dev/.local/share/amc"))
+        );
+        assert_eq!(
+            data_dir_without_home(env(&[("HOME", "")]), home),
+            Some(PathBuf::from("/home/dev/.local/share/amc"))
+        );
+        assert_eq!(data_dir_without_home(env(&[("HOME", "/h")]), home), None);
+        assert_eq!(data_dir_without_home(env(&[("AMC_DATA_DIR", "/d")]), home), None);
+        assert_eq!(data_dir_without_home(env(&[("XDG_DATA_HOME", "/x")]), home), None);
+        assert_eq!(data_dir_without_home(env(&[]), || None), None);
+
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nbroken\ndev:x:1000:1000:Dev,,,:/home/dev:/bin/sh\n\
+                      svc:x:998:998::/:/usr/sbin/nologin\n";
+        assert_eq!(home_in_passwd(passwd, 0), Some(PathBuf::from("/root")));
+        assert_eq!(home_in_passwd(passwd, 1000), Some(PathBuf::from("/home/dev")));
+        assert_eq!(home_in_passwd(passwd, 998), None, "a home of / is no home");
+        assert_eq!(home_in_passwd(passwd, 4242), None);
     }
 
     #[test]
