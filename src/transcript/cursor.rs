@@ -145,6 +145,10 @@ pub(crate) trait BackwardSink {
 
     /// Returns whether lines before byte `pos` can no longer change the answer, so the backward read may stop.
     fn determined(&self, pos: u64) -> bool;
+
+    /// Called once when the backward read ends: `at_start` is true when every line back to the file's first was
+    /// handed over, false when [`BackwardSink::determined`] stopped the read earlier.
+    fn finished(&mut self, _at_start: bool) {}
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -340,6 +344,7 @@ pub(crate) fn read_backward(
                 &mut oversized,
                 line_start,
             ) {
+                sink.finished(false);
                 return Ok(finish(end, fingerprint, stamp));
             }
             seg_end = newline;
@@ -360,6 +365,8 @@ pub(crate) fn read_backward(
     if end.is_some() {
         emit(&[], &mut pieces, &mut pieces_len, &mut oversized, 0);
     }
+    // Every line back to the file's first was handed over.
+    sink.finished(true);
     Ok(finish(end, fingerprint, stamp))
 }
 
@@ -373,8 +380,10 @@ fn finish(end: Option<u64>, fingerprint: Vec<u8>, stamp: Stamp) -> Position {
 }
 
 /// Decodes one line; a line that is not valid UTF-8 is rejected even where the bad bytes sit in a value the decoder
-/// would skip (serde_json does not validate skipped strings).
+/// would skip (serde_json does not validate skipped strings). A leading UTF-8 byte-order mark (a file saved by an
+/// editor, or lines concatenated from such files) is ignored, as is a `\r` before the `\n` (JSON whitespace).
 pub(crate) fn parse_line<'a, T: Deserialize<'a>>(line: &'a [u8]) -> Result<T, serde_json::Error> {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     let text = std::str::from_utf8(line).map_err(<serde_json::Error as de::Error>::custom)?;
     serde_json::from_str(text)
 }

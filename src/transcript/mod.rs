@@ -601,6 +601,79 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_and_crlf_line_endings_are_read() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        // An editor-saved file: a UTF-8 BOM before the first line, CRLF line endings, a blank CRLF line.
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+        append(&path, b"\xEF\xBB\xBF");
+        append(&path, a.replace('\n', "\r\n").as_bytes());
+        append(&path, b"\r\n");
+        let u = test_util::both_ways(&path, TranscriptKind::Claude, None).expect("usage");
+        assert_eq!((u.current_tokens, u.updated_at.as_deref()), (Some(6), Some("t1")));
+
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
+        let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
+        append(&path, b.replace('\n', "\r\n").as_bytes());
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(60));
+
+        let rollout = tmp.path().join("rollout.jsonl");
+        append(&rollout, b"\xEF\xBB\xBF");
+        append(
+            &rollout,
+            codex_token_count(100, 50, 10, Some(258_400), "t")
+                .replace('\n', "\r\n")
+                .as_bytes(),
+        );
+        let u = test_util::both_ways(&rollout, TranscriptKind::Codex, None).expect("usage");
+        assert_eq!(u.current_tokens, Some(110));
+    }
+
+    /// Returns a Claude user line of exactly `len` bytes (newline included).
+    fn user_line_of(len: usize) -> String {
+        let overhead = claude_user("", "t").len();
+        claude_user(&"x".repeat(len - overhead), "t")
+    }
+
+    #[test]
+    fn backward_chunk_edges_on_line_edges() {
+        // The first backward read takes the last 64 KiB, the second the 128 KiB before it. Put a line edge on, just
+        // before and just after each of those chunk edges: the answer (line A, after the first edge) and the >200K
+        // context that sets the window (line B, before the second edge) must both be read whole.
+        const FIRST: usize = 64 * 1024;
+        const SECOND: usize = FIRST + 128 * 1024;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let b = claude_assistant("b", "claude-opus-4-6", [1, 50_000, 160_000, 5], "tb", "");
+        let a = claude_assistant("a", "claude-opus-4-6", [7, 700, 7000, 70], "ta", "");
+        for d1 in [-2i64, -1, 0, 1, 2] {
+            for d2 in [-2i64, -1, 0, 1, 2] {
+                // File = B + F2 + A + F1. A ends `FIRST + d1` bytes before the end; B ends `SECOND - d2` before it.
+                let f1 = user_line_of((FIRST as i64 + d1) as usize);
+                let f2 = user_line_of((SECOND as i64 - d2) as usize - a.len() - f1.len());
+                let path = tmp.path().join(format!("edge{d1}{d2}.jsonl"));
+                append(&path, [b.as_str(), &f2, &a, &f1].concat().as_bytes());
+                let u = test_util::both_ways(&path, TranscriptKind::Claude, None).expect("usage");
+                assert_eq!(
+                    (u.current_tokens, u.updated_at.as_deref(), u.window_tokens),
+                    (Some(7707), Some("ta"), 1_000_000),
+                    "d1 {d1}, d2 {d2}"
+                );
+            }
+        }
+        // The newest line itself exactly fills the first chunk, with and without a partial line after it.
+        let path = tmp.path().join("exact.jsonl");
+        let big_a = a.replace("\"ok\"", &format!("\"{}\"", "o".repeat(FIRST - a.len() + 2)));
+        assert_eq!(big_a.len(), FIRST);
+        append(&path, [b.as_str(), &big_a].concat().as_bytes());
+        let u = test_util::both_ways(&path, TranscriptKind::Claude, None).expect("usage");
+        assert_eq!((u.current_tokens, u.window_tokens), (Some(7707), 1_000_000));
+        append(&path, b"{\"type\":\"assistant\"");
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(7707));
+    }
+
+    #[test]
     fn forget_missing_drops_cursors() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (p1, p2) = (tmp.path().join("1.jsonl"), tmp.path().join("2.jsonl"));
