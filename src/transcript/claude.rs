@@ -6,7 +6,9 @@
 //!   2.1.331's `cost-state` carries cumulative `modelUsage` totals, and `progress` lines embed subagent messages.
 //! - context = `input_tokens + cache_creation_input_tokens + cache_read_input_tokens` (output excluded).
 //! - a main-chain `system`/`compact_boundary` after that line marks it compacted; the context is then
-//!   `compactMetadata.postTokens` when the boundary has it, else unknown.
+//!   `compactMetadata.postTokens` when the boundary has it, else unknown. A main-chain `isCompactSummary` user line
+//!   after the usage with no boundary after the usage (files without boundaries, §2.5) marks it compacted too, with
+//!   the context unknown; it never overrides a boundary's `postTokens`.
 
 use serde::Deserialize;
 
@@ -49,13 +51,14 @@ pub fn is_native_1m(model: &str) -> bool {
 }
 
 /// Splits a Claude model id into family and version: `claude-opus-4-7` → `("opus", 4, 7)`,
-/// `claude-sonnet-4-5-20250929` → `("sonnet", 4, 5)`, `claude-3-7-sonnet-20250219` → `("sonnet", 3, 7)`.
+/// `claude-sonnet-4-5-20250929` → `("sonnet", 4, 5)`, `claude-3-7-sonnet-20250219` → `("sonnet", 3, 7)`, and the
+/// dotted spelling of gateways (`anthropic/claude-opus-4.7`) → `("opus", 4, 7)`.
 fn model_version(model: &str) -> Option<(&str, u32, u32)> {
     let rest = &model[model.find("claude-")? + "claude-".len()..];
     let rest = rest.split(['@', '[', ':']).next().unwrap_or(rest);
     let mut family = None;
     let (mut before, mut after) = (Vec::new(), Vec::new());
-    for token in rest.split('-') {
+    for token in rest.split(['-', '.', '_']) {
         if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
             // A date suffix (20250929) ends the version.
             if token.len() >= 6 {
@@ -104,6 +107,8 @@ struct RawLine {
     message: Lenient<RawMessage>,
     #[serde(rename = "compactMetadata")]
     compact_metadata: Lenient<RawCompactMetadata>,
+    #[serde(rename = "isCompactSummary")]
+    is_compact_summary: Lenient<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -152,7 +157,11 @@ impl Usage {
 /// What one line means for context usage.
 enum Event {
     Usage(Usage),
-    Boundary { post_tokens: Option<u64> },
+    Boundary {
+        post_tokens: Option<u64>,
+    },
+    /// A user line with `isCompactSummary: true`: the fallback compaction marker.
+    Summary,
     Other,
 }
 
@@ -190,6 +199,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
         Some("system") if raw.subtype.0.as_deref() == Some("compact_boundary") && !sidechain => Ok(Event::Boundary {
             post_tokens: raw.compact_metadata.0.and_then(|m| m.post_tokens.0),
         }),
+        Some("user") if raw.is_compact_summary.0 == Some(true) && !sidechain => Ok(Event::Summary),
         _ => Ok(Event::Other),
     }
 }
@@ -203,6 +213,8 @@ pub(crate) struct State {
     compaction: Option<Option<u64>>,
     /// The largest usable context seen (over the part of the file read; see [`Backward`]).
     max_context: u64,
+    /// Whether `compaction` comes from a `compact_boundary` (an `isCompactSummary` line then changes nothing).
+    boundary_after_usage: bool,
 }
 
 impl State {
@@ -236,9 +248,14 @@ impl LineSink for State {
                 self.max_context = self.max_context.max(usage.context());
                 self.usage = Some(usage);
                 self.compaction = None;
+                self.boundary_after_usage = false;
             }
-            Event::Boundary { post_tokens } if self.usage.is_some() => self.compaction = Some(post_tokens),
-            Event::Boundary { .. } | Event::Other => {}
+            Event::Boundary { post_tokens } if self.usage.is_some() => {
+                self.compaction = Some(post_tokens);
+                self.boundary_after_usage = true;
+            }
+            Event::Summary if self.usage.is_some() && !self.boundary_after_usage => self.compaction = Some(None),
+            Event::Boundary { .. } | Event::Summary | Event::Other => {}
         }
         Ok(())
     }
@@ -254,8 +271,12 @@ impl LineSink for State {
 #[derive(Debug)]
 pub(crate) struct Backward {
     state: State,
-    /// The newest boundary met before any usable line (its `postTokens`).
+    /// The newest compaction met before any usable line (the newest boundary's `postTokens`, or `None` from an
+    /// `isCompactSummary` line).
     pending_boundary: Option<Option<u64>>,
+    /// Whether `pending_boundary` comes from a `compact_boundary` (else from an `isCompactSummary` line, which an
+    /// older boundary of the same compaction replaces).
+    pending_is_boundary: bool,
     /// Where the newest usable line starts.
     found_at: Option<u64>,
     window_override: Option<u64>,
@@ -267,6 +288,7 @@ impl Backward {
         Backward {
             state: State::default(),
             pending_boundary: None,
+            pending_is_boundary: false,
             found_at: None,
             window_override,
         }
@@ -293,12 +315,19 @@ impl BackwardSink for Backward {
                 if self.state.usage.is_none() {
                     self.state.usage = Some(usage);
                     self.state.compaction = self.pending_boundary.take();
+                    self.state.boundary_after_usage = self.pending_is_boundary;
                     self.found_at = Some(start);
                 }
             }
             Event::Boundary { post_tokens } => {
-                if self.state.usage.is_none() && self.pending_boundary.is_none() {
+                if self.state.usage.is_none() && !self.pending_is_boundary {
                     self.pending_boundary = Some(post_tokens);
+                    self.pending_is_boundary = true;
+                }
+            }
+            Event::Summary => {
+                if self.state.usage.is_none() && self.pending_boundary.is_none() {
+                    self.pending_boundary = Some(None);
                 }
             }
             Event::Other => {}
@@ -330,6 +359,11 @@ mod tests {
             "claude-fable-5",
             "claude-opus-4-10",
             "claude-opus-4-6[1m]",
+            "claude-opus-4-7[1m]",
+            "claude-opus-4-7-20260416",
+            "anthropic/claude-opus-4.7",
+            "us.anthropic.claude-sonnet-5-v1:0",
+            "CLAUDE-OPUS-4-8",
         ] {
             assert!(is_native_1m(model), "{model}");
         }
@@ -345,6 +379,9 @@ mod tests {
             "gpt-5.3-codex",
             "claude-sonnet-4-6",
             "claude-haiku-5",
+            "anthropic/claude-sonnet-4.5",
+            "claude-opus-4.6",
+            "claude-opus-4-6-20260205",
         ] {
             assert!(!is_native_1m(model), "{model}");
         }
@@ -357,6 +394,8 @@ mod tests {
         assert_eq!(model_version("us.anthropic.claude-opus-4-7-v1:0"), Some(("opus", 4, 7)));
         assert_eq!(model_version("claude-opus-4-7@20260101"), Some(("opus", 4, 7)));
         assert_eq!(model_version("claude-sonnet-4-20250514"), Some(("sonnet", 4, 0)));
+        assert_eq!(model_version("anthropic/claude-opus-4.7"), Some(("opus", 4, 7)));
+        assert_eq!(model_version("claude-3.5-sonnet"), Some(("sonnet", 3, 5)));
         assert_eq!(model_version("opus"), None);
     }
 
@@ -515,6 +554,130 @@ mod transcript_tests {
             "/nowhere",
         );
         assert_eq!(found, Some(main));
+    }
+
+    /// Writes `lines` to a fresh transcript and returns its usage, read both ways.
+    fn usage_of(lines: &[String]) -> Option<ContextUsage> {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.jsonl");
+        append(&path, lines.concat().as_bytes());
+        both_ways(&path, TranscriptKind::Claude, None)
+    }
+
+    fn boundary(post_tokens: Option<u64>, ts: &str) -> String {
+        let post = post_tokens.map_or(String::new(), |p| format!(r#","postTokens":{p}"#));
+        format!(
+            r#"{{"parentUuid":null,"logicalParentUuid":"x","isSidechain":false,"userType":"external","cwd":"/w","sessionId":"s","version":"2.1.39","type":"system","subtype":"compact_boundary","content":"Conversation compacted","isMeta":false,"timestamp":"{ts}","uuid":"b","level":"info","compactMetadata":{{"trigger":"auto","preTokens":167000{post}}}}}"#
+        ) + "\n"
+    }
+
+    fn compact_summary(ts: &str) -> String {
+        format!(
+            r#"{{"parentUuid":"b","isSidechain":false,"userType":"external","cwd":"/w","sessionId":"s","version":"2.1.29","type":"user","message":{{"role":"user","content":"This session is being continued from a previous conversation that ran out of context."}},"isVisibleInTranscriptOnly":true,"isCompactSummary":true,"uuid":"c","timestamp":"{ts}"}}"#
+        ) + "\n"
+    }
+
+    #[test]
+    fn usage_with_nested_objects_and_newer_keys() {
+        // A 2.1.331 assistant line: usage with cache_creation{…}, server_tool_use{…}, output_tokens_details,
+        // iterations[], speed, inference_geo; the envelope with apiBlockIndex, requestRef, requestedModel, effort.
+        let line = r#"{"parentUuid":"p","isSidechain":false,"userType":"external","entrypoint":"cli","cwd":"/w","sessionId":"s","version":"2.1.331","message":{"model":"claude-sonnet-4-5-20250929","id":"msg_1","type":"message","role":"assistant","content":[{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"x"}},{"type":"text","text":"ok"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"cache_creation_input_tokens":3400,"cache_read_input_tokens":56000,"cache_creation":{"ephemeral_5m_input_tokens":400,"ephemeral_1h_input_tokens":3000},"output_tokens":789,"output_tokens_details":{"thinking_tokens":100},"server_tool_use":{"web_search_requests":2,"web_fetch_requests":0},"service_tier":"standard","inference_geo":"us","iterations":[{"input_tokens":12}],"speed":"standard"}},"requestId":"req_1","apiBlockIndex":1,"requestRef":"r","requestedModel":"claude-sonnet-4-5","effort":"high","type":"assistant","uuid":"u","timestamp":"2026-08-20T10:00:00.000Z"}"#;
+        let u = usage_of(&[line.to_string() + "\n"]).expect("usage");
+        assert_eq!(u.current_tokens, Some(12 + 3400 + 56_000));
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.cache_creation_tokens,
+                u.cache_read_tokens,
+                u.output_tokens
+            ),
+            (12, 3400, 56_000, 789)
+        );
+        // Sonnet 4.5 (dated id) is not native 1M.
+        assert_eq!(
+            (u.model.as_deref(), u.window_tokens),
+            (Some("claude-sonnet-4-5-20250929"), 200_000)
+        );
+    }
+
+    #[test]
+    fn model_ids_set_the_window() {
+        for (model, window) in [
+            ("claude-opus-4-7[1m]", 1_000_000),
+            ("claude-opus-4-7", 1_000_000),
+            ("claude-sonnet-4-5-20250929", 200_000),
+            ("claude-opus-4-6", 200_000),
+            ("claude-sonnet-4-20250514[1m]", 1_000_000),
+        ] {
+            let u = usage_of(&[claude_assistant("m", model, [1, 2, 3, 4], "t", "")]).expect("usage");
+            assert_eq!((u.window_tokens, u.model.as_deref()), (window, Some(model)), "{model}");
+        }
+    }
+
+    #[test]
+    fn boundaries_before_and_after_the_usage() {
+        let old = claude_assistant("m0", "claude-opus-4-6", [1, 1000, 160_000, 9], "t0", "");
+        let new = claude_assistant("m1", "claude-opus-4-6", [2, 30_000, 0, 9], "t2", "");
+        // A boundary before the usage changes nothing.
+        let u = usage_of(&[old.clone(), boundary(Some(30_000), "t1"), new.clone()]).expect("usage");
+        assert_eq!((u.compacted, u.current_tokens), (false, Some(30_002)));
+        // Before and after: the one after counts (no postTokens: unknown).
+        let u = usage_of(&[
+            old.clone(),
+            boundary(Some(30_000), "t1"),
+            new.clone(),
+            boundary(None, "t3"),
+        ])
+        .expect("usage");
+        assert_eq!(
+            (u.compacted, u.current_tokens, u.updated_at.as_deref()),
+            (true, None, Some("t2"))
+        );
+        // Two after: the newest decides.
+        let u = usage_of(&[
+            new.clone(),
+            boundary(None, "t3"),
+            compact_summary("t3"),
+            boundary(Some(12_345), "t4"),
+            compact_summary("t4"),
+        ])
+        .expect("usage");
+        assert_eq!((u.compacted, u.current_tokens), (true, Some(12_345)));
+        // A boundary with no usage before it at all: nothing usable.
+        assert_eq!(usage_of(&[boundary(Some(1), "t"), compact_summary("t")]), None);
+    }
+
+    #[test]
+    fn compact_summary_without_a_boundary_marks_compaction() {
+        let a = claude_assistant("m0", "claude-opus-4-6", [1, 1000, 150_000, 9], "t0", "");
+        let u = usage_of(&[a.clone(), compact_summary("t1")]).expect("usage");
+        assert_eq!((u.compacted, u.current_tokens), (true, None));
+        // The summary after a boundary does not hide the boundary's postTokens.
+        let u = usage_of(&[a.clone(), boundary(Some(40_000), "t1"), compact_summary("t1")]).expect("usage");
+        assert_eq!((u.compacted, u.current_tokens), (true, Some(40_000)));
+        // A new assistant line clears it.
+        let b = claude_assistant("m1", "claude-opus-4-6", [3, 40_000, 0, 9], "t2", "");
+        let u = usage_of(&[a, compact_summary("t1"), b]).expect("usage");
+        assert_eq!((u.compacted, u.current_tokens), (false, Some(40_003)));
+    }
+
+    #[test]
+    fn only_non_assistant_lines_is_none() {
+        // Lines of every kind that carries no usable usage: a 1.0.x summary title, 2.1.x bookkeeping, a progress line
+        // embedding a subagent's usage, 2.1.331's cost-state with cumulative totals, and user prompts.
+        let lines = [
+            r#"{"type":"summary","summary":"Fix the build","leafUuid":"l"}"#,
+            r#"{"type":"file-history-snapshot","messageId":"m","snapshot":{"messageId":"m","trackedFileBackups":{},"timestamp":"t"},"isSnapshotUpdate":false}"#,
+            r#"{"type":"queue-operation","operation":"enqueue","timestamp":"t","sessionId":"s","content":"next"}"#,
+            r#"{"parentUuid":"p","isSidechain":false,"type":"progress","data":{"type":"agent_progress","agentId":"a1","message":{"type":"assistant","message":{"model":"claude-opus-4-6","usage":{"input_tokens":5,"cache_creation_input_tokens":5,"cache_read_input_tokens":90000,"output_tokens":5}}}},"toolUseID":"t","timestamp":"t"}"#,
+            r#"{"type":"cost-state","modelUsage":{"claude-opus-5-5":{"inputTokens":900000,"outputTokens":1000,"cacheReadInputTokens":2000000,"cacheCreationInputTokens":100000}},"timestamp":"t"}"#,
+            r#"{"type":"last-prompt","lastPrompt":"hi","leafUuid":"l","sessionId":"s"}"#,
+            r#"{"type":"attachment","attachment":{"type":"model","model":"claude-opus-5-5"},"timestamp":"t"}"#,
+        ];
+        let mut all: Vec<String> = lines.iter().map(|l| l.to_string() + "\n").collect();
+        all.push(claude_user("hello", "t"));
+        all.push(claude_user("again", "t"));
+        assert_eq!(usage_of(&all), None);
     }
 
     #[test]
