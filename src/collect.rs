@@ -711,9 +711,14 @@ mod tests {
             .expect("spawn");
         let pid = child.id();
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0) <= 3
-            && std::time::Instant::now() < deadline
-        {
+        // Until the stand-in holds the rollout (counting its fds raced with the shell's own script fd under load).
+        let holds = || {
+            fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == rollout))
+            })
+        };
+        while !holds() && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
 
