@@ -125,9 +125,13 @@ impl Env {
         // Wait until it holds the file (or at least runs as `codex`).
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            let fds = fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
+            let holds = |file: &Path| {
+                fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                    fds.flatten().any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == file))
+                })
+            };
             let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if comm.trim() == "codex" && (hold.is_none() || fds > 3) {
+            if comm.trim() == "codex" && hold.is_none_or(holds) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
