@@ -320,6 +320,13 @@ mod tests {
             claude_transcript(Some(&tmp.path().join("gone.jsonl")), &roots, sid, "/work/x"),
             Some(expected)
         );
+        // A transcript_path that is a directory (or a dangling name) is not the transcript: search instead.
+        let dir_path = tmp.path().join("dir.jsonl");
+        fs::create_dir_all(&dir_path).expect("mkdir");
+        assert_eq!(
+            claude_transcript(Some(&dir_path), &roots, sid, "/work/x"),
+            Some(second.join("-work-x").join(format!("{sid}.jsonl")))
+        );
         let given = tmp.path().join("given.jsonl");
         touch(&given);
         assert_eq!(claude_transcript(Some(&given), &roots, sid, "/work/x"), Some(given));
