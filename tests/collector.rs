@@ -127,7 +127,8 @@ impl Env {
         while Instant::now() < deadline {
             let holds = |file: &Path| {
                 fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
-                    fds.flatten().any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == file))
+                    fds.flatten()
+                        .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == file))
                 })
             };
             let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
