@@ -95,6 +95,11 @@ pub(crate) struct Position {
 }
 
 impl Position {
+    /// Returns how many bytes of the file, as last seen, follow `offset`: an unterminated last line.
+    pub(crate) fn unconsumed(&self) -> u64 {
+        self.seen.len.saturating_sub(self.offset)
+    }
+
     /// Returns whether the file, as `stamp` shows it now, is exactly as it was at the last read.
     pub(crate) fn unchanged(&self, stamp: &Stamp) -> bool {
         self.seen == *stamp

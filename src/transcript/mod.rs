@@ -15,7 +15,7 @@
 use std::{
     collections::{HashMap, HashSet},
     fs::{self, File},
-    io,
+    io::{self, Read, Seek},
     path::{Path, PathBuf},
 };
 
@@ -34,6 +34,12 @@ use cursor::{Position, Stamp, Tally};
 /// How far the first (backward) read goes on past the newest usable line, when the facts that can still change the
 /// answer lie further back: Claude's ">200K seen" window rule, a Codex rollout's window and model.
 pub const EXTRA_LOOKBACK_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The longest unterminated last line that is counted when it already is complete JSON. A writer may end the file
+/// without a final `\n` (or be between writing a line and its `\n`): such a line counts in the answer, but the
+/// cursor stays before it, so it is read again as the file grows, and a half-written line (not valid JSON) is not
+/// counted at all. A longer tail waits for its newline.
+pub const MAX_TENTATIVE_TAIL_BYTES: u64 = 1024 * 1024;
 
 /// Which agent wrote a transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +105,7 @@ impl ContextUsage {
 }
 
 /// The parser state of one transcript.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum State {
     Claude(claude::State),
     Codex(codex::State),
@@ -119,6 +125,9 @@ impl State {
 struct Cursor {
     position: Position,
     state: State,
+    /// The answer for the file as `position.seen` describes it: `state`'s, or, when the file ends in a complete JSON
+    /// line without its `\n`, the answer with that line counted (see [`MAX_TENTATIVE_TAIL_BYTES`]).
+    usage: Option<ContextUsage>,
     /// Whether a warning about bad lines was already logged for this file.
     warned: bool,
 }
@@ -160,13 +169,13 @@ impl TranscriptCache {
         };
         if let Some(cursor) = self.cursors.get(path) {
             if cursor.state.kind() == kind && cursor.position.unchanged(&stamp) {
-                return self.usage_of(&cursor.state);
+                return cursor.usage.clone();
             }
         }
         let previous = self.cursors.remove(path).filter(|c| c.state.kind() == kind);
         match self.read(path, kind, previous) {
             Ok(cursor) => {
-                let usage = self.usage_of(&cursor.state);
+                let usage = cursor.usage.clone();
                 self.cursors.insert(path.to_path_buf(), cursor);
                 usage
             }
@@ -237,6 +246,7 @@ impl TranscriptCache {
                     cursor = Some(Cursor {
                         position,
                         state: prev.state,
+                        usage: None,
                         warned,
                     })
                 }
@@ -265,12 +275,38 @@ impl TranscriptCache {
                 Cursor {
                     position,
                     state,
+                    usage: None,
                     warned,
                 }
             }
         };
         log_tally(path, &tally, &mut cursor.warned);
+        cursor.usage = match self.tentative_tail(&mut file, &cursor) {
+            Some(state) => self.usage_of(&state),
+            None => self.usage_of(&cursor.state),
+        };
         Ok(cursor)
+    }
+
+    /// Returns the parser state with the file's unterminated last line applied, when there is one of at most
+    /// [`MAX_TENTATIVE_TAIL_BYTES`] that is complete JSON; the cursor itself is left before that line.
+    fn tentative_tail(&mut self, file: &mut File, cursor: &Cursor) -> Option<State> {
+        let tail_len = cursor.position.unconsumed();
+        if tail_len == 0 || tail_len > MAX_TENTATIVE_TAIL_BYTES {
+            return None;
+        }
+        let mut tail = vec![0; usize::try_from(tail_len).ok()?];
+        file.seek(io::SeekFrom::Start(cursor.position.offset)).ok()?;
+        file.read_exact(&mut tail).ok()?;
+        self.bytes_read += tail_len;
+        // Only a line that is already whole: a half-written one fails here and waits for the rest.
+        cursor::parse_line::<serde::de::IgnoredAny>(&tail).ok()?;
+        let mut state = cursor.state.clone();
+        let applied = match &mut state {
+            State::Claude(state) => cursor::LineSink::line(state, &tail),
+            State::Codex(state) => cursor::LineSink::line(state, &tail),
+        };
+        applied.ok().map(|()| state)
     }
 }
 
@@ -474,18 +510,30 @@ mod tests {
         append(&path, a.as_bytes());
         append(&path, &b.as_bytes()[..b.len() / 2]);
         let mut cache = TranscriptCache::new(None);
+        // Half a line is not counted.
         assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
+        // The whole line without its newline is complete JSON: counted, but the cursor stays before it.
         append(&path, &b.as_bytes()[b.len() / 2..b.len() - 1]);
-        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(6));
+        assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(60));
         append(&path, b"\n");
         assert_eq!(usage(&mut cache, &path).and_then(|u| u.current_tokens), Some(60));
+        let c = claude_assistant("c", "claude-opus-4-6", [100, 200, 300, 400], "t3", "");
+        append(&path, c.as_bytes());
+        assert_eq!(
+            usage(&mut cache, &path).and_then(|u| u.current_tokens),
+            Some(600),
+            "the line counted tentatively was not consumed twice or skipped"
+        );
 
-        // A file with no newline at all has nothing complete yet.
+        // A file that is one unterminated line: counted once it is whole, and the same when its newline comes.
         let lone = tmp.path().join("lone.jsonl");
-        append(&lone, a.trim_end().as_bytes());
+        append(&lone, &a.as_bytes()[..a.len() - 5]);
         assert_eq!(usage(&mut cache, &lone), None);
+        append(&lone, &a.as_bytes()[a.len() - 5..a.len() - 1]);
+        assert_eq!(usage(&mut cache, &lone).and_then(|u| u.current_tokens), Some(6));
         append(&lone, b"\n");
         assert_eq!(usage(&mut cache, &lone).and_then(|u| u.current_tokens), Some(6));
+        assert_eq!(both_ways(&lone, TranscriptKind::Claude, None).and_then(|u| u.current_tokens), Some(6));
     }
 
     #[test]
