@@ -509,6 +509,29 @@ fn unwritable_data_dirs_fail_open() {
 }
 
 #[test]
+fn unwritable_log_and_a_closed_stderr_pipe_still_exit_zero() {
+    // The data dir cannot be written, so the error goes to stderr; that is a pipe nobody reads any more (EPIPE).
+    // Writing it must not panic (exit 101).
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    for payload in [&b"not json"[..], &fixture("stop_done.json")] {
+        let mut child = Command::new(BIN)
+            .arg("hook")
+            .env_clear()
+            .env("AMC_DATA_DIR", "/proc/amc-no-such-dir/data")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(writer.try_clone().expect("clone"))
+            .spawn()
+            .expect("spawn amc hook");
+        child.stdin.take().expect("stdin").write_all(payload).expect("write");
+        let output = child.wait_with_output().expect("wait");
+        assert_eq!(output.status.code(), Some(0));
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
 fn home_unset_uses_the_explicit_data_dir() {
     let env = TestEnv::new();
     run_hook(

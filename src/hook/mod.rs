@@ -400,8 +400,8 @@ fn log_error(paths: &Paths, error: &HookError) {
 
 /// Appends one line to `<data dir>/hook.log`, rotating it to `hook.log.1` past [`HOOK_LOG_ROTATE_BYTES`].
 ///
-/// When even that fails (the data dir is unwritable), the line goes to stderr: Claude Code shows a hook's stderr only
-/// in its verbose mode, and stdout stays clean.
+/// When even that fails (the data dir is unwritable), the line goes to stderr (Claude Code shows a hook's stderr only
+/// in its verbose mode, and stdout stays clean); a stderr that cannot be written either is ignored.
 fn log_line(paths: &Paths, message: &str) {
     let path = paths.data_dir.join("hook.log");
     let line = format!(
@@ -416,7 +416,8 @@ fn log_line(paths: &Paths, message: &str) {
         append(&path, line.as_bytes())
     })();
     if result.is_err() {
-        eprint!("{line}");
+        // Not `eprint!`: it panics when stderr is a closed pipe, and a panic here would exit 101.
+        let _ = io::stderr().write_all(line.as_bytes());
     }
 }
 
