@@ -533,7 +533,10 @@ mod tests {
         assert_eq!(usage(&mut cache, &lone).and_then(|u| u.current_tokens), Some(6));
         append(&lone, b"\n");
         assert_eq!(usage(&mut cache, &lone).and_then(|u| u.current_tokens), Some(6));
-        assert_eq!(both_ways(&lone, TranscriptKind::Claude, None).and_then(|u| u.current_tokens), Some(6));
+        assert_eq!(
+            both_ways(&lone, TranscriptKind::Claude, None).and_then(|u| u.current_tokens),
+            Some(6)
+        );
     }
 
     #[test]
