@@ -292,7 +292,8 @@ type ContextUsage struct {
 	Percent float64 `protobuf:"fixed64,3,opt,name=percent,proto3" json:"percent,omitempty"`
 	// The model that produced the usage line (e.g. "claude-opus-4-6", "gpt-5.5").
 	Model string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
-	// Uncached input tokens of that line.
+	// Input tokens of that line as the agent reports them: Claude's uncached `input_tokens` (cache reads and writes are
+	// counted apart); Codex's `input_tokens`, which include the cached ones (`cache_read_tokens`).
 	InputTokens int64 `protobuf:"varint,5,opt,name=input_tokens,json=inputTokens,proto3" json:"input_tokens,omitempty"`
 	// Output tokens of that line (not part of current_tokens).
 	OutputTokens int64 `protobuf:"varint,6,opt,name=output_tokens,json=outputTokens,proto3" json:"output_tokens,omitempty"`

@@ -128,7 +128,8 @@ export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
   model: string;
 
   /**
-   * Uncached input tokens of that line.
+   * Input tokens of that line as the agent reports them: Claude's uncached `input_tokens` (cache reads and writes are
+   * counted apart); Codex's `input_tokens`, which include the cached ones (`cache_read_tokens`).
    *
    * @generated from field: int64 input_tokens = 5;
    */
