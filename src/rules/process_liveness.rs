@@ -40,7 +40,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use super::str_field;
+use super::{str_field, truthy};
 use crate::{
     collect::SessionJson,
     sources::agent_procs::{AgentProcs, ClaudePidFile, ProcInfo},
@@ -313,17 +313,22 @@ pub fn claude_verdict(session: &SessionJson, ev: &Evidence<'_>) -> Verdict {
             ..Verdict::new(Liveness::Dead, describe_gone(f, ev))
         };
     }
-    // 2. The original's Zellij rules (starting is never dead on Zellij's account).
-    let zellij_session = session
-        .get("zellij_session")
-        .and_then(|z| z.as_str())
-        .filter(|z| !z.is_empty());
+    // 2. The original's Zellij rules (starting is never dead on Zellij's account), with its truthiness: a value that
+    //    is set but not a string (`7`) is recorded, and names no live session (liveness::dead_reason).
+    let recorded = session.get("zellij_session").filter(|z| truthy(Some(z)));
+    let zellij_session = recorded.and_then(|z| z.as_str());
     if !starting {
-        let Some(zs) = zellij_session else {
+        let Some(z) = recorded else {
             return Verdict::new(Liveness::Dead, "no zellij session recorded");
         };
-        if ev.zellij_live.is_some_and(|live| !live.contains(zs)) {
-            return Verdict::new(Liveness::Dead, format!("zellij session '{zs}' is not running"));
+        if ev
+            .zellij_live
+            .is_some_and(|live| zellij_session.is_none_or(|zs| !live.contains(zs)))
+        {
+            return Verdict::new(
+                Liveness::Dead,
+                format!("zellij session '{}' is not running", super::string_form(z)),
+            );
         }
     }
     // 3. Claude's own record: the process runs.
@@ -509,7 +514,24 @@ pub fn assign_codex_tuis(sessions: &[SessionJson], ev: &Evidence<'_>) -> HashMap
 }
 
 /// The Codex rules (module doc).
+///
+/// A `starting` session is never dead by the original's own Codex rules (no `transcript_path`, nobody holds the
+/// rollout): the original exempts `starting` from them, so those verdicts are unknown and its answer stands. Only the
+/// new evidence (the daemon alone holds the rollout, no TUI is left) still declares it dead.
 pub fn codex_verdict(session: &SessionJson, ev: &Evidence<'_>, tuis: &HashMap<String, u32>) -> Verdict {
+    let verdict = codex_process_verdict(session, ev, tuis);
+    // The verdicts of the original's rules rest on no process.
+    let by_original_rule = verdict.pid.is_none();
+    if verdict.liveness == Liveness::Dead && by_original_rule && str_field(session, "status") == Some("starting") {
+        return Verdict::new(
+            Liveness::Unknown,
+            format!("starting: not dead by the original's rule ({})", verdict.reason),
+        );
+    }
+    verdict
+}
+
+fn codex_process_verdict(session: &SessionJson, ev: &Evidence<'_>, tuis: &HashMap<String, u32>) -> Verdict {
     let Some(rollout) = non_empty(session, "transcript_path").map(Path::new) else {
         return Verdict::new(Liveness::Dead, "no transcript_path recorded");
     };
@@ -1184,6 +1206,48 @@ mod tests {
         let unreadable = AgentProcs::default();
         let v = decide_all(&[codex_session(ID_A, ROLL_A)], &evid(&unreadable, None, now()));
         assert_eq!(v[0].liveness, Liveness::Unknown);
+    }
+
+    #[test]
+    fn codex_starting_is_not_dead_by_the_original_rules_but_is_by_process_evidence() {
+        let ap = scan(vec![], vec![]);
+        let ev = evid(&ap, None, now());
+        let mut starting = codex_session(ID_A, ROLL_A);
+        starting.insert("status".into(), json!("starting"));
+        assert_eq!(decide_all(&[starting.clone()], &ev)[0].liveness, Liveness::Unknown);
+        let mut no_path = starting.clone();
+        no_path.remove("transcript_path");
+        assert_eq!(decide_all(&[no_path], &ev)[0].liveness, Liveness::Unknown);
+        // Only the daemon holds it and no TUI is left: dead, starting or not.
+        let ap = scan(vec![daemon(250, &[ROLL_A], "1")], vec![]);
+        let v = decide_all(&[starting], &evid(&ap, None, now()));
+        assert!(
+            v[0].is_dead() && v[0].reason.contains("only the app-server daemon"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn claude_non_string_zellij_session_follows_the_original() {
+        let ap = scan(vec![], vec![]);
+        let mut numeric = claude_session("done", "Stop");
+        numeric.insert("zellij_session".into(), json!(7));
+        // Unknown Zellij list: the original keeps it alive (a set value, not "no zellij session").
+        let v = claude_verdict(&numeric, &evid(&ap, None, now()));
+        assert_eq!(v.liveness, Liveness::Unknown, "{v:?}");
+        // Known list: a number names no live session, even "7".
+        let l = live(&["7"]);
+        let v = claude_verdict(&numeric, &evid(&ap, Some(&l), now()));
+        assert_eq!(
+            (v.liveness, v.reason.as_str()),
+            (Liveness::Dead, "zellij session '7' is not running")
+        );
+        // Falsy values are not recorded.
+        for falsy in [json!(0), json!(""), json!(null), json!(false)] {
+            numeric.insert("zellij_session".into(), falsy);
+            let v = claude_verdict(&numeric, &evid(&ap, None, now()));
+            assert_eq!(v.reason, "no zellij session recorded");
+        }
     }
 
     #[test]
