@@ -126,7 +126,24 @@ pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<()> {
     }
 }
 
-/// Deletes files in `trash/` whose mtime is older than [`TRASH_RETENTION`] at `now`; returns how many went.
+/// Returns when a file named by [`move_to_trash`] (`<name>.<unix seconds>` or `<name>.<unix seconds>.<n>`) was
+/// moved to the trash. The stamp is the last or the second-to-last dot-separated part with at least 9 digits (the
+/// collision counter `n` never gets that long).
+fn trashed_at(file_name: &str) -> Option<SystemTime> {
+    let mut parts = file_name.rsplit('.');
+    let (last, before) = (parts.next()?, parts.next()?);
+    [last, before]
+        .into_iter()
+        .find(|p| p.len() >= 9 && p.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|p| p.parse::<u64>().ok())
+        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Deletes files that have been in `trash/` for longer than [`TRASH_RETENTION`] at `now`; returns how many went.
+///
+/// The time in the trash is counted from the stamp [`move_to_trash`] puts in the name, not from the file's mtime: the
+/// rules remove old files (an event log untouched for 8 days), and those must get their 7 days too. A file without a
+/// stamp counts from its mtime.
 pub fn purge_trash(paths: &Paths, now: SystemTime) -> usize {
     let Ok(entries) = fs::read_dir(paths.trash_dir()) else {
         return 0;
@@ -134,9 +151,15 @@ pub fn purge_trash(paths: &Paths, now: SystemTime) -> usize {
     let mut removed = 0;
     for entry in entries.flatten() {
         let Ok(meta) = entry.metadata() else { continue };
-        let Ok(mtime) = meta.modified() else { continue };
+        let since = match trashed_at(&entry.file_name().to_string_lossy()) {
+            Some(at) => at,
+            None => match meta.modified() {
+                Ok(mtime) => mtime,
+                Err(_) => continue,
+            },
+        };
         if meta.is_file()
-            && now.duration_since(mtime).unwrap_or_default() > TRASH_RETENTION
+            && now.duration_since(since).unwrap_or_default() > TRASH_RETENTION
             && fs::remove_file(entry.path()).is_ok()
         {
             removed += 1;
@@ -216,6 +239,44 @@ mod tests {
             purge_trash(&paths, SystemTime::now() + TRASH_RETENTION + Duration::from_secs(1)),
             1
         );
+    }
+
+    #[test]
+    fn an_old_file_gets_its_full_time_in_the_trash() {
+        let (_dir, paths) = temp_paths();
+        let file = event_log(&paths, "s1").expect("safe id");
+        write_atomic(&file, b"{}").expect("write");
+        let eight_days_ago = SystemTime::now() - Duration::from_secs(8 * 24 * 60 * 60);
+        File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(eight_days_ago))
+            .expect("set mtime");
+        move_to_trash(&paths, &file).expect("trash");
+        assert_eq!(purge_trash(&paths, SystemTime::now()), 0, "just trashed: kept");
+        assert_eq!(
+            purge_trash(&paths, SystemTime::now() + TRASH_RETENTION + Duration::from_secs(2)),
+            1
+        );
+        // A file without a stamp in its name counts from its mtime.
+        fs::write(paths.trash_dir().join("stray"), b"x").expect("write");
+        File::options()
+            .write(true)
+            .open(paths.trash_dir().join("stray"))
+            .and_then(|f| f.set_modified(eight_days_ago))
+            .expect("set mtime");
+        assert_eq!(purge_trash(&paths, SystemTime::now()), 1);
+    }
+
+    #[test]
+    fn trash_stamps_are_read_from_the_name() {
+        let at = |secs| Some(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(trashed_at("s1.json.1790000000"), at(1_790_000_000));
+        assert_eq!(trashed_at("s1.json.1790000000.2"), at(1_790_000_000));
+        assert_eq!(trashed_at("019c.jsonl.1790000001"), at(1_790_000_001));
+        assert_eq!(trashed_at("s1.json"), None);
+        assert_eq!(trashed_at("stray"), None);
+        assert_eq!(trashed_at("a.12"), None);
     }
 
     #[test]
