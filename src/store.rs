@@ -105,18 +105,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<()> {
     let trash = paths.trash_dir();
     fs::create_dir_all(&trash)?;
+    // The name's own bytes (it need not be UTF-8), then the stamp.
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_os_string())
         .unwrap_or_else(|| "unnamed".into());
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let mut target = trash.join(format!("{name}.{stamp}"));
+    let named = |suffix: String| {
+        let mut n = name.clone();
+        n.push(suffix);
+        trash.join(n)
+    };
+    let mut target = named(format!(".{stamp}"));
     let mut n = 1;
     while target.exists() {
-        target = trash.join(format!("{name}.{stamp}.{n}"));
+        target = named(format!(".{stamp}.{n}"));
         n += 1;
     }
     match fs::rename(path, &target) {
@@ -266,6 +272,23 @@ mod tests {
             .and_then(|f| f.set_modified(eight_days_ago))
             .expect("set mtime");
         assert_eq!(purge_trash(&paths, SystemTime::now()), 1);
+    }
+
+    #[test]
+    fn trash_keeps_a_name_that_is_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let (_dir, paths) = temp_paths();
+        fs::create_dir_all(paths.sessions_dir()).expect("dir");
+        let file = paths.sessions_dir().join(std::ffi::OsStr::from_bytes(b"bad-\xff.json"));
+        fs::write(&file, b"{}").expect("write");
+        move_to_trash(&paths, &file).expect("trash");
+        let trashed: Vec<_> = fs::read_dir(paths.trash_dir())
+            .expect("trash dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(trashed.len(), 1);
+        assert!(trashed[0].as_bytes().starts_with(b"bad-\xff.json."), "{trashed:?}");
     }
 
     #[test]

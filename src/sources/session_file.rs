@@ -19,15 +19,16 @@ use crate::{
     store::{self, SessionLock},
 };
 
-/// Returns the files in `dir` named `*<suffix>` (hidden ones included), in directory order: exactly what the
-/// original's `Path.glob` (built on `scandir`) returned, so sessions with equal `session_id`s keep its order.
+/// Returns the files in `dir` named `*<suffix>` (hidden ones included, and names that are not UTF-8), in directory
+/// order: exactly what the original's `Path.glob` (built on `scandir`) returned, so sessions with equal `session_id`s
+/// keep its order.
 pub fn list_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(suffix)))
+        .filter(|e| e.file_name().as_encoded_bytes().ends_with(suffix.as_bytes()))
         .map(|e| e.path())
         .collect()
 }
@@ -217,6 +218,17 @@ mod tests {
             .collect();
         assert_eq!(names, [".a.json".to_string(), "b.json".to_string()].into());
         assert!(list_files(Path::new("/nonexistent"), ".json").is_empty());
+    }
+
+    #[test]
+    fn lists_names_that_are_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let (_dir, paths) = temp_paths();
+        let dir = paths.sessions_dir();
+        let name = std::ffi::OsStr::from_bytes(b"bad-\xff.json");
+        fs::write(dir.join(name), "{}").expect("write");
+        fs::write(dir.join(std::ffi::OsStr::from_bytes(b"\xff.txt")), "{}").expect("write");
+        assert_eq!(list_files(&dir, ".json"), vec![dir.join(name)]);
     }
 
     #[test]
