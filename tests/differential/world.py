@@ -389,7 +389,8 @@ def generate(rng, root, case_id):
     # --- malformed session files --------------------------------------------------------------------------------
     for k in range(pick(rng, [(50, 0), (30, 1), (15, 2), (5, 3)])):
         kind = rng.choice(["garbage", "empty", "array", "null", "number", "string", "truncated", "non-utf8", "dir",
-                           "nested-status", "bom", "duplicate-keys", "hidden", "trailing-garbage"])
+                           "nested-status", "bom", "duplicate-keys", "hidden", "trailing-garbage",
+                           "non-utf8-name"])
         content = {
             "garbage": b"not json{",
             "empty": b"",
@@ -407,9 +408,12 @@ def generate(rng, root, case_id):
             "hidden": json.dumps({"session_id": "hidden-%d" % k, "agent": "claude", "status": "active",
                                   "zellij_session": rng.choice(names)}).encode(),
             "trailing-garbage": b'{"session_id": "tg-%d", "status": "starting"} x' % k,
+            # A valid session in a file whose name is not UTF-8 (Python's glob lists it).
+            "non-utf8-name": json.dumps({"session_id": "nun-%d" % k, "agent": "claude", "status": "starting",
+                                         "zellij_session": rng.choice(names)}).encode(),
         }[kind]
         age = rng.choice([rng.uniform(0, 1800), rng.uniform(2 * 3600, 10 * 86400)])
-        name = f".bad-{k}.json" if kind == "hidden" else f"bad-{k}.json"
+        name = {"hidden": f".bad-{k}.json", "non-utf8-name": os.fsdecode(b"bad-\xff%d.json" % k)}.get(kind, f"bad-{k}.json")
         spec.add(sessions_rel / name, content, "malformed-" + kind, age=age)
 
     # --- event logs ---------------------------------------------------------------------------------------------
