@@ -31,6 +31,9 @@ ORIGINAL_INPUT_ADJUSTMENTS = {
                      "Claude transcript by transcript_path, by Claude Code's encoding of project_dir, in "
                      "~/.config/claude/projects, or in any project dir; the original is given that transcript (same "
                      "bytes and mtime) where its slash-only lookup looks",
+    "codex-transcript-dir": "docs/collector.md difference 11: a transcript_path that is a directory is not a "
+                            "transcript; the original's _get_conversation_mtime took a Codex one's mtime as "
+                            "conversation_mtime_ns. The original's copy has no such directory",
     "old-non-object": "docs/collector.md 'Each sessions/*.json' step 1 and difference 15: a session file that is not "
                       "a JSON object (or not UTF-8) older than 1 h makes the original's _cleanup_stale raise "
                       "(data.get on a list / UnicodeDecodeError) and return nothing; amc skips it. The original runs "
@@ -364,7 +367,11 @@ def generate(rng, root, case_id):
                 others = [f["rel"] for f in spec.files if f["rel"].startswith(".codex/")]
                 tp = pick(rng, [(60, str(home / rollout)), (10, str(home / "nowhere" / "rollout-x.jsonl")),
                                 (15, MISSING), (5, ""),
-                                (5, str(home / rng.choice(others)) if others else str(home / rollout))])
+                                (5, str(home / rng.choice(others)) if others else str(home / rollout)),
+                                (3, str(home / "dir-as-rollout.jsonl"))])
+                if tp == str(home / "dir-as-rollout.jsonl") and not any(
+                        f["rel"] == "dir-as-rollout.jsonl" for f in spec.files):
+                    spec.add("dir-as-rollout.jsonl", None, "codex-transcript-dir", mtime_ns=transcript_mtime())
         elif rng.random() < 0.2 and not duplicate:
             tp = str(home / "elsewhere" / "unused.jsonl")
         if tp is not MISSING:
@@ -462,6 +469,12 @@ def zellij_answer(spec, for_original):
             spec.tags.add("zellij-garbage")
             return "", "", 2, True
         return "Error: unexpected argument\nUsage: zellij [OPTIONS]\n", "", 0, True
+    if mode == "list-with-odd-line" and all(state == "absent" for _, state in z["sessions"]):
+        # The odd line alone: no line has Zellij's shape, so amc reads the output as unknown (difference 3).
+        if for_original:
+            spec.tags.add("zellij-garbage")
+            return "", "", 2, True
+        return z["odd"] + "\n", "", 0, True
     lines = []
     for name, state in z["sessions"]:
         dur = rng.choice(DURATIONS)
@@ -503,6 +516,9 @@ def build(spec, for_original, claude_fixups=None, now=None):
         path = spec.home / f["rel"]
         if for_original and f["kind"] in OLD_NON_OBJECT_KINDS and f["age"] > STALE_STARTING_AGE:
             spec.tags.add("old-non-object")
+            continue
+        if for_original and f["kind"] == "codex-transcript-dir":
+            spec.tags.add("codex-transcript-dir")
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         if f["bytes"] is None:
