@@ -556,3 +556,49 @@ async fn with_a_token_every_data_request_needs_it_but_health_and_the_page_do_not
     drop(sse);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn watch_state_with_gzip_and_without_gives_the_same_messages() {
+    let env = TestEnv::new();
+    env.write_session("a.json", &session("a", "active", "claude"));
+    env.write_session("b.json", &session("b", "done", "codex"));
+    let server = spawn_server(env.config()).await;
+    let plain = server.grpc().await;
+    let gzip = server
+        .grpc()
+        .await
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let mut streams = Vec::new();
+    for mut client in [plain, gzip] {
+        streams.push(
+            client
+                .watch_state(pb::WatchStateRequest::default())
+                .await
+                .expect("WatchState")
+                .into_inner(),
+        );
+    }
+    let mut firsts = Vec::new();
+    for stream in &mut streams {
+        firsts.push(next(stream).await);
+    }
+    assert_eq!(firsts[0], firsts[1], "the first snapshot is the same either way");
+    assert_eq!(snapshot_of(&firsts[0]).sessions.len(), 2);
+    env.write_session("c.json", &session("c", "active", "claude"));
+    let mut seconds = Vec::new();
+    for stream in &mut streams {
+        seconds.push(next(stream).await);
+    }
+    assert_eq!(seconds[0], seconds[1]);
+    assert_eq!(seconds[0].revision, firsts[0].revision + 1);
+    assert_eq!(snapshot_of(&seconds[0]).sessions.len(), 3);
+    // Then both get the same heartbeat (the test config's interval is 300 ms).
+    for stream in &mut streams {
+        let beat = next(stream).await;
+        assert!(matches!(beat.kind, Some(Kind::Heartbeat(_))), "{beat:?}");
+        assert_eq!(beat.revision, seconds[0].revision);
+    }
+    drop(streams);
+    server.stop().await;
+}

@@ -10,8 +10,10 @@
 
 use std::{convert::Infallible, marker::PhantomData, pin::Pin, sync::Arc, task, time::Duration};
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::Stream;
+use http_body::Frame;
+use http_body_util::BodyExt as _;
 use prost::{encoding, Message as _};
 use tokio_util::sync::CancellationToken;
 use tonic::{
@@ -72,6 +74,53 @@ impl Outgoing {
             Outgoing::Watch(message) => message.encode_raw(buf),
         }
     }
+}
+
+impl Outgoing {
+    /// Returns the message as a gRPC length-prefixed frame in two pieces: the 5-byte frame header with every byte of
+    /// the message before the snapshot's shared encoding, and that shared encoding (a reference count, not a copy).
+    /// Messages without a shared part come whole in the first piece.
+    fn frames(&self) -> (Bytes, Option<Bytes>) {
+        let (mut head, shared) = match self {
+            Outgoing::State(snapshot) => {
+                let mut head = frame_header_space();
+                encoding::encode_key(1, encoding::WireType::LengthDelimited, &mut head);
+                encoding::encode_varint(snapshot.encoded_state.len() as u64, &mut head);
+                (head, Some(snapshot.encoded_state.clone()))
+            }
+            Outgoing::WatchSnapshot(snapshot) => {
+                let mut head = frame_header_space();
+                if snapshot.revision != 0 {
+                    encoding::uint64::encode(1, &snapshot.revision, &mut head);
+                }
+                if !snapshot.instance_id.is_empty() {
+                    length_delimited(2, snapshot.instance_id.as_bytes(), &mut head);
+                }
+                encoding::encode_key(3, encoding::WireType::LengthDelimited, &mut head);
+                encoding::encode_varint(snapshot.encoded_state.len() as u64, &mut head);
+                (head, Some(snapshot.encoded_state.clone()))
+            }
+            Outgoing::Get(_) | Outgoing::Watch(_) => {
+                let mut head = frame_header_space();
+                self.encode(&mut head);
+                (head, None)
+            }
+        };
+        let len = head.len() - FRAME_HEADER_BYTES + shared.as_ref().map_or(0, Bytes::len);
+        // A message over 4 GiB cannot be framed; states are far smaller (and tonic caps decoding at 4 MiB anyway).
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        head[1..FRAME_HEADER_BYTES].copy_from_slice(&len.to_be_bytes());
+        (head.freeze(), shared)
+    }
+}
+
+/// The gRPC frame header: a compression flag byte and the message length (big-endian u32).
+const FRAME_HEADER_BYTES: usize = 5;
+
+fn frame_header_space() -> BytesMut {
+    let mut head = BytesMut::with_capacity(64);
+    head.put_bytes(0, FRAME_HEADER_BYTES);
+    head
 }
 
 fn length_delimited(tag: u32, bytes: &[u8], buf: &mut impl BufMut) {
@@ -283,6 +332,7 @@ impl NamedService for StateServer {
 impl<B> tower::Service<http::Request<B>> for StateServer
 where
     B: tonic::codegen::Body + Send + 'static,
+    B::Data: Send,
     B::Error: Into<tonic::codegen::StdError> + Send + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
@@ -301,6 +351,9 @@ where
                 let method = tower::service_fn(move |r| std::future::ready(service.get_state(r)));
                 Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
+            WATCH_STATE if !wants_compression(&request) => {
+                Box::pin(async move { Ok(watch_unshared(service, request).await) })
+            }
             WATCH_STATE => {
                 let mut grpc = self.grpc::<pb::WatchStateRequest>();
                 let method = tower::service_fn(move |r| std::future::ready(service.watch_state(r)));
@@ -308,6 +361,136 @@ where
             }
             _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),
         }
+    }
+}
+
+/// Whether the client compressed its request or accepts compressed responses: those WatchState calls go through
+/// tonic's own streaming (which compresses); all others are written by [`watch_unshared`].
+fn wants_compression<B>(request: &http::Request<B>) -> bool {
+    let names = |name: &str| {
+        request
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|e| !matches!(e.trim(), "" | "identity"))
+    };
+    names("grpc-encoding") || names("grpc-accept-encoding")
+}
+
+/// The largest WatchState request accepted (tonic's default decoding limit).
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Serves one WatchState call without tonic's response encoder, so that no watcher holds a copy of the state.
+///
+/// tonic encodes every streamed message into a per-stream buffer, and that buffer keeps its largest size for the
+/// life of the stream: each watcher held a copy of the whole state (≈ 300 KiB per watcher at 500 sessions, so 300 MB
+/// for a thousand watchers). Here each message goes out as two DATA frames: a few bytes of header and fields, then
+/// the snapshot's encoding shared by every watcher (see [`Outgoing::frames`]). The request is decoded by prost, the
+/// statuses are tonic's, and the bytes on the wire are the same as tonic's. (gRPC-Web works unchanged: the tonic-web
+/// layer outside turns the trailers into its trailer frame.)
+async fn watch_unshared<B>(
+    service: Arc<StateServiceImpl>,
+    request: http::Request<B>,
+) -> http::Response<tonic::body::Body>
+where
+    B: tonic::codegen::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<tonic::codegen::StdError> + Send + 'static,
+{
+    let message = match decode_unary::<pb::WatchStateRequest, B>(request.into_body()).await {
+        Ok(message) => message,
+        Err(status) => return status.into_http(),
+    };
+    let stream = match service.watch_state(Request::new(message)) {
+        Ok(response) => response.into_inner(),
+        Err(status) => return status.into_http(),
+    };
+    let mut response = http::Response::new(tonic::body::Body::new(WatchBody {
+        stream,
+        shared: None,
+        done: false,
+    }));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
+    response
+}
+
+/// Reads a unary gRPC request body (one uncompressed length-prefixed message) and decodes it.
+async fn decode_unary<M: prost::Message + Default, B>(body: B) -> Result<M, Status>
+where
+    B: tonic::codegen::Body,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    let limited = http_body_util::Limited::new(body, MAX_REQUEST_BYTES + FRAME_HEADER_BYTES);
+    let bytes = limited
+        .collect()
+        .await
+        .map_err(|error| Status::invalid_argument(format!("cannot read the request: {error}")))?
+        .to_bytes();
+    let Some(header) = bytes.get(..FRAME_HEADER_BYTES) else {
+        return Err(Status::internal("Missing request message."));
+    };
+    if header[0] != 0 {
+        return Err(Status::unimplemented(
+            "compressed request without a grpc-encoding header",
+        ));
+    }
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    let Some(payload) = bytes.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + len) else {
+        return Err(Status::internal(
+            "the request message is shorter than its frame header says",
+        ));
+    };
+    M::decode(payload).map_err(|error| Status::internal(format!("cannot decode the request: {error}")))
+}
+
+/// The response body of [`watch_unshared`]: each message as its frames, then the trailers with the status.
+struct WatchBody {
+    stream: WatchStream,
+    /// The shared second frame of the message whose first frame went out last.
+    shared: Option<Bytes>,
+    done: bool,
+}
+
+impl http_body::Body for WatchBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut task::Context<'_>,
+    ) -> task::Poll<Option<Result<Frame<Bytes>, Status>>> {
+        if let Some(shared) = self.shared.take() {
+            return task::Poll::Ready(Some(Ok(Frame::data(shared))));
+        }
+        if self.done {
+            return task::Poll::Ready(None);
+        }
+        let status = match futures_util::ready!(self.stream.as_mut().poll_next(cx)) {
+            Some(Ok(message)) => {
+                let (head, shared) = message.frames();
+                self.shared = shared;
+                return task::Poll::Ready(Some(Ok(Frame::data(head))));
+            }
+            Some(Err(status)) => status,
+            None => Status::new(tonic::Code::Ok, ""),
+        };
+        self.done = true;
+        let mut trailers = http::HeaderMap::new();
+        if let Err(error) = status.add_header(&mut trailers) {
+            // Only a message that cannot be a header value fails; the code alone still goes out.
+            tracing::debug!(%error, "WatchState status message not sendable as a trailer");
+            trailers.insert("grpc-status", http::HeaderValue::from(status.code() as i32));
+        }
+        task::Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done && self.shared.is_none()
     }
 }
 
@@ -350,6 +533,36 @@ mod tests {
         assert_eq!(encoded(&snapshot_message(snapshot.clone(), &all)), expected);
         let decoded = pb::WatchStateResponse::decode(expected.as_slice()).expect("decodes");
         assert!(matches!(decoded.kind, Some(pb::watch_state_response::Kind::Snapshot(ref s)) if s.sessions.len() == 2));
+    }
+
+    /// Returns a message's two frames joined, as the client receives them.
+    fn framed(message: &Outgoing) -> Vec<u8> {
+        let (head, shared) = message.frames();
+        let mut out = head.to_vec();
+        out.extend_from_slice(shared.as_deref().unwrap_or_default());
+        out
+    }
+
+    #[test]
+    fn frames_are_the_grpc_frame_of_the_prost_encoding_and_share_the_state() {
+        let (handle, _publisher) = StateHandle::fixed(vec![session("a", "claude"), session("b", "codex")]);
+        let snapshot = handle.current();
+        let heartbeat = heartbeat_message(&snapshot);
+        for message in [
+            Outgoing::State(snapshot.clone()),
+            Outgoing::WatchSnapshot(snapshot.clone()),
+            snapshot_message(snapshot.clone(), &Filter::default()),
+            heartbeat,
+        ] {
+            let body = encoded(&message);
+            let mut expected = vec![0u8];
+            expected.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            expected.extend_from_slice(&body);
+            assert_eq!(framed(&message), expected, "{message:?}");
+        }
+        let (_, shared) = Outgoing::WatchSnapshot(snapshot.clone()).frames();
+        let shared = shared.expect("a snapshot shares the state's encoding");
+        assert_eq!(shared.as_ptr(), snapshot.encoded_state.as_ptr(), "shared, not copied");
     }
 
     #[test]
