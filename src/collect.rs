@@ -7,6 +7,7 @@
 //! [`crate::rules`] decides, and this module carries the decisions out. Every file it removes goes to `trash/`.
 
 use std::{
+    cell::OnceCell,
     collections::{hash_map::DefaultHasher, BTreeSet, HashMap, HashSet},
     fs,
     hash::{Hash, Hasher},
@@ -116,7 +117,10 @@ impl Collector {
             tracing::warn!(dir = %sessions_dir.display(), %error, "cannot create the sessions dir");
         }
 
-        let scan = self.scan_processes(&paths, now);
+        let (scan, open_files) = match self.scan_processes(&paths, now) {
+            Some((scan, open_files)) => (Some(scan), Some(open_files)),
+            None => (None, None),
+        };
         let open_rollouts = scan
             .as_ref()
             .map(|scan| self.discover_codex(&paths, scan))
@@ -129,7 +133,6 @@ impl Collector {
             zellij_live: live.as_ref(),
             now,
         };
-        let open_files = scan.as_ref().map(|s| &s.open_files);
 
         let mut listed = Vec::new();
         let mut warned = HashMap::new();
@@ -169,7 +172,7 @@ impl Collector {
                 );
                 continue;
             }
-            listed.push(self.complete(&paths, raw, session, live.as_ref(), open_files));
+            listed.push(self.complete(&paths, raw, session, live.as_ref(), open_files.as_ref()));
         }
         self.warned = warned;
 
@@ -219,7 +222,7 @@ impl Collector {
         mut raw: RawSession,
         mut session: SessionJson,
         live: Option<&HashSet<String>>,
-        open_files: Option<&HashSet<PathBuf>>,
+        open_files: Option<&OpenFiles>,
     ) -> Listed {
         // Keys only amc computes; a file must not make them claim something this pass did not find.
         session.remove("context_window_inferred");
@@ -288,10 +291,15 @@ impl Collector {
         }
     }
 
-    /// Scans `/proc`; without it, asks `lsof` about the Codex rollouts that could be open.
-    fn scan_processes(&self, paths: &Paths, now: SystemTime) -> Option<ProcessScan> {
-        if let Some(scan) = process::scan_proc(&paths.proc_root) {
-            return Some(scan);
+    /// Scans `/proc` for the `codex` processes (their open files are read only if a session asks, see
+    /// [`OpenFiles`]); without `/proc`, asks `lsof` about the Codex rollouts that could be open.
+    fn scan_processes(&self, paths: &Paths, now: SystemTime) -> Option<(ProcessScan, OpenFiles)> {
+        if let Some(scan) = process::scan_codex_procs(&paths.proc_root) {
+            let open_files = OpenFiles::Proc {
+                root: paths.proc_root.clone(),
+                files: OnceCell::new(),
+            };
+            return Some((scan, open_files));
         }
         let mut candidates = recent_rollouts(&paths.codex_sessions_dir, now);
         for path in session_file::list_files(&paths.sessions_dir(), ".json") {
@@ -306,11 +314,12 @@ impl Collector {
         }
         candidates.sort();
         candidates.dedup();
-        let scan = process::scan_lsof(&candidates, LSOF_TIMEOUT);
-        if scan.is_none() {
+        let Some(mut scan) = process::scan_lsof(&candidates, LSOF_TIMEOUT) else {
             tracing::debug!(proc = %paths.proc_root.display(), "no /proc and no lsof: open files unknown");
-        }
-        scan
+            return None;
+        };
+        let open_files = OpenFiles::Known(std::mem::take(&mut scan.open_files));
+        Some((scan, open_files))
     }
 
     /// Creates or refreshes the session files of the Codex rollouts that running `codex` processes hold open; returns
@@ -478,9 +487,35 @@ fn mtime_ns(path: &Path) -> Option<u64> {
     u64::try_from(mtime.duration_since(UNIX_EPOCH).ok()?.as_nanos()).ok()
 }
 
+/// The files processes hold open, as one pass knows them.
+///
+/// Reading them from `/proc` takes one `readlink` per open fd of every process on the machine, the costliest part of
+/// a pass, and only a Codex session with a `transcript_path` asks (see [`transcript_open`]); so with `/proc` they are
+/// read on the first question of the pass, once, and not at all when no session asks.
+#[derive(Debug)]
+enum OpenFiles {
+    /// Known up front (`lsof`).
+    Known(HashSet<PathBuf>),
+    /// Read from `root` (normally `/proc`) on first use; `None` when it could not be read.
+    Proc {
+        root: PathBuf,
+        files: OnceCell<Option<HashSet<PathBuf>>>,
+    },
+}
+
+impl OpenFiles {
+    /// The open files; `None` when unknown.
+    fn get(&self) -> Option<&HashSet<PathBuf>> {
+        match self {
+            OpenFiles::Known(files) => Some(files),
+            OpenFiles::Proc { root, files } => files.get_or_init(|| process::scan_open_files(root)).as_ref(),
+        }
+    }
+}
+
 /// Returns whether some process holds the session's `transcript_path` open (`None`: open files unknown). Only Codex
 /// sessions need it. The kernel names open files by their resolved path, so the path is canonicalized first.
-fn transcript_open(session: &SessionJson, open_files: Option<&HashSet<PathBuf>>) -> Option<bool> {
+fn transcript_open(session: &SessionJson, open_files: Option<&OpenFiles>) -> Option<bool> {
     if rules::str_field(session, "agent") != Some("codex") {
         return None;
     }
@@ -489,6 +524,7 @@ fn transcript_open(session: &SessionJson, open_files: Option<&HashSet<PathBuf>>)
         // A non-string transcript_path names no file (the original's lsof call failed on it: "not open").
         return Some(false);
     };
+    let open_files = open_files.get()?;
     let path = Path::new(path);
     Some(open_files.contains(path) || fs::canonicalize(path).is_ok_and(|c| open_files.contains(&c)))
 }

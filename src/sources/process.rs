@@ -47,7 +47,18 @@ pub struct CodexProcess {
 }
 
 /// Scans `proc_root` (normally `/proc`); returns `None` when it cannot be read (no procfs on this system).
+///
+/// This is [`scan_codex_procs`] plus [`scan_open_files`] (the costly part: one `readlink` per open fd of every
+/// process); a caller that may not need the open files uses those two.
 pub fn scan_proc(proc_root: &Path) -> Option<ProcessScan> {
+    let mut scan = scan_codex_procs(proc_root)?;
+    scan.open_files = scan_open_files(proc_root)?;
+    Some(scan)
+}
+
+/// Scans `proc_root` for the `codex` processes only (with their open `*.jsonl` files); `open_files` is left empty.
+/// `None` when `proc_root` cannot be read.
+pub fn scan_codex_procs(proc_root: &Path) -> Option<ProcessScan> {
     let entries = fs::read_dir(proc_root).ok()?;
     let boot_time = read_boot_time(proc_root);
     let mut scan = ProcessScan::default();
@@ -56,14 +67,26 @@ pub fn scan_proc(proc_root: &Path) -> Option<ProcessScan> {
             continue;
         };
         let dir = entry.path();
-        let open = open_files(&dir);
         if is_codex(&dir) {
+            let open = open_files(&dir);
             scan.codex.push(codex_process(pid, &dir, &open, boot_time));
         }
-        scan.open_files.extend(open);
     }
     scan.codex.sort_by_key(|p| p.pid);
     Some(scan)
+}
+
+/// Returns every absolute path some process under `proc_root` holds open; `None` when `proc_root` cannot be read.
+pub fn scan_open_files(proc_root: &Path) -> Option<HashSet<PathBuf>> {
+    let entries = fs::read_dir(proc_root).ok()?;
+    let mut open = HashSet::new();
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_none() {
+            continue;
+        }
+        open.extend(open_files(&entry.path()));
+    }
+    Some(open)
 }
 
 /// Returns the absolute paths behind `<pid dir>/fd/*` (sockets, pipes, anonymous inodes and deleted files left out).
