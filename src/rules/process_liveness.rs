@@ -28,7 +28,8 @@
 //! 5. Nobody holds it → dead (the original's rule). A non-Codex process holding it (`tail -f`) is not evidence.
 //!
 //! `starting` sessions are never dead on Zellij's account (the original's rule) but are dead on rule 1 (their
-//! process is gone).
+//! process is gone). A `starting` Codex session is not dead by Codex rules 1 and 5 either (the original exempts
+//! `starting` from them), only by rule 4.
 //!
 //! [`claude_status_hint`] is the same evidence applied to the status: Claude Code's own `status` (`idle`, `busy`,
 //! `waiting`) corrects a session the hooks left `active`/`needs_attention` when a turn ended without a Stop hook (an
