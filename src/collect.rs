@@ -23,7 +23,7 @@ use crate::{
     sources::{
         codex::{self as codex_source, RolloutCache},
         process::{self, ProcessScan},
-        session_file::{self, Parsed, RawSession},
+        session_file::{self, Parsed, RawSession, SessionFileCache},
         zellij::ZellijCache,
     },
     store,
@@ -68,6 +68,8 @@ pub struct Pass {
 pub struct Collector {
     config: Config,
     transcripts: TranscriptCache,
+    /// The session files as last read, so a pass reads and parses only those that changed.
+    session_files: SessionFileCache,
     zellij: ZellijCache,
     rollouts: RolloutCache,
     codex_index: CodexRolloutIndex,
@@ -92,6 +94,7 @@ impl Collector {
     pub fn new(config: &Config) -> Self {
         Collector {
             transcripts: TranscriptCache::new(config.context_window_override),
+            session_files: SessionFileCache::default(),
             zellij: ZellijCache::default(),
             rollouts: RolloutCache::default(),
             codex_index: CodexRolloutIndex::default(),
@@ -136,16 +139,21 @@ impl Collector {
 
         let mut listed = Vec::new();
         let mut warned = HashMap::new();
-        for path in session_file::list_files(&sessions_dir, ".json") {
-            let raw = match session_file::read_raw(&path) {
-                Ok(Some(raw)) => raw,
+        let files = session_file::list_files(&sessions_dir, ".json");
+        self.session_files.retain(&files.iter().cloned().collect());
+        // The mtimes this pass saw, so the cleanup need not stat every file again.
+        let mut mtimes = HashMap::with_capacity(files.len());
+        for path in files {
+            let (raw, parsed) = match self.session_files.read(&path) {
+                Ok(Some(read)) => read,
                 Ok(None) => continue,
                 Err(error) => {
                     tracing::warn!(file = %path.display(), %error, "skipping unreadable session file");
                     continue;
                 }
             };
-            let session = match raw.parse() {
+            mtimes.insert(path.clone(), raw.mtime);
+            let session = match parsed {
                 Parsed::Object(session) => session,
                 Parsed::NotObject => {
                     self.warn_once(&mut warned, &raw, "skipping session file: not a JSON object");
@@ -178,8 +186,7 @@ impl Collector {
 
         apply_process_evidence(&mut listed, &evidence);
         listed.sort_by_cached_key(|l| rules::sort_key(&l.session));
-        let sessions: Vec<SessionJson> = listed.iter().map(|l| l.session.clone()).collect();
-        let losers = rules::dedupe::losers(&sessions);
+        let losers = with_sessions(&mut listed, rules::dedupe::losers);
         for &i in &losers {
             let l = &listed[i];
             let raw = RawSession {
@@ -189,15 +196,14 @@ impl Collector {
             };
             self.remove_session(&paths, &raw, &l.session, "another session on the same zellij pane wins");
         }
-        let listed: Vec<Listed> = listed
+        let mut listed: Vec<Listed> = listed
             .into_iter()
             .enumerate()
             .filter(|(i, _)| losers.binary_search(i).is_err())
             .map(|(_, l)| l)
             .collect();
 
-        let sessions: Vec<SessionJson> = listed.iter().map(|l| l.session.clone()).collect();
-        self.cleanup(&paths, &sessions, now);
+        with_sessions(&mut listed, |sessions| self.cleanup(&paths, sessions, &mtimes, now));
 
         let watch_paths: Vec<PathBuf> = listed.iter().filter_map(|l| l.transcript.clone()).collect();
         self.transcripts.forget_missing(&watch_paths.iter().cloned().collect());
@@ -400,7 +406,17 @@ impl Collector {
     }
 
     /// Removes orphan event logs and stale `starting` session files, and purges the trash now and then.
-    fn cleanup(&mut self, paths: &Paths, sessions: &[SessionJson], now: SystemTime) {
+    ///
+    /// `mtimes` are the session files' mtimes as this pass read them: a file older than the stale age by those is
+    /// checked again under its lock (with its current mtime) before it is removed, and a file this pass did not read
+    /// is stat'ed.
+    fn cleanup(
+        &mut self,
+        paths: &Paths,
+        sessions: &[SessionJson],
+        mtimes: &HashMap<PathBuf, Option<SystemTime>>,
+        now: SystemTime,
+    ) {
         let events_dir = paths.events_dir();
         if let Err(error) = fs::create_dir_all(&events_dir) {
             tracing::debug!(dir = %events_dir.display(), %error, "cannot create the events dir");
@@ -421,7 +437,10 @@ impl Collector {
         let facts: Vec<cleanup::SessionFileFacts> = session_file::list_files(&paths.sessions_dir(), ".json")
             .into_iter()
             .filter_map(|path| {
-                let mtime = fs::metadata(&path).and_then(|m| m.modified()).ok();
+                let mtime = match mtimes.get(&path) {
+                    Some(&mtime) => mtime,
+                    None => fs::metadata(&path).and_then(|m| m.modified()).ok(),
+                };
                 // Only old files can be stale: read just those.
                 if !cleanup::older_than(mtime, now, cleanup::STALE_STARTING_AGE) {
                     return None;
@@ -569,12 +588,21 @@ fn claude_config_dirs(paths: &Paths) -> Vec<PathBuf> {
     dirs
 }
 
+/// Calls `f` with the sessions of `listed` (moved out for the call and back after it, rather than cloned).
+fn with_sessions<R>(listed: &mut [Listed], f: impl FnOnce(&[SessionJson]) -> R) -> R {
+    let sessions: Vec<SessionJson> = listed.iter_mut().map(|l| std::mem::take(&mut l.session)).collect();
+    let result = f(&sessions);
+    for (l, session) in listed.iter_mut().zip(sessions) {
+        l.session = session;
+    }
+    result
+}
+
 /// Applies the process evidence after `complete` (which applied the original's rules): Claude's own status record,
 /// then the liveness verdict (unknown keeps the original's), and for Codex the pane of the TUI the verdict rests on.
 fn apply_process_evidence(listed: &mut [Listed], evidence: &rules::process_liveness::Evidence<'_>) {
     use rules::process_liveness::{self as pl, Liveness};
-    let all: Vec<SessionJson> = listed.iter().map(|l| l.session.clone()).collect();
-    let tuis = pl::assign_codex_tuis(&all, evidence);
+    let tuis = with_sessions(listed, |all| pl::assign_codex_tuis(all, evidence));
     for l in listed.iter_mut() {
         if let Some(hint) = pl::claude_status_hint(&l.session, evidence) {
             l.session.insert("status".into(), hint.status.into());

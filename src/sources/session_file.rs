@@ -87,6 +87,128 @@ pub fn read_raw(path: &Path) -> io::Result<Option<RawSession>> {
     }
 }
 
+/// What identifies one version of a file without reading it: size, mtime, ctime, inode and device. Every write
+/// changes the ctime (which, unlike the mtime, cannot be set back) and an atomic replace changes the inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileVersion {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+impl FileVersion {
+    fn of(meta: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileVersion {
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+        }
+    }
+
+    /// The ctime as wall-clock time (`None` before the epoch).
+    fn ctime(&self) -> Option<SystemTime> {
+        let secs = u64::try_from(self.ctime.0).ok()?;
+        let nanos = u32::try_from(self.ctime.1).ok()?;
+        SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::new(secs, nanos))
+    }
+}
+
+/// A file read within this long after its last change is read again next time, whatever its [`FileVersion`]: a
+/// rewrite within the file system's timestamp granularity (the kernel's coarse clock: a few ms) that keeps the size
+/// and the inode (an in-place write) would otherwise go unnoticed.
+const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The session files as last read and parsed, by path, so a pass reads and parses only the files that changed since
+/// the previous one (a `stat` tells).
+#[derive(Debug, Default)]
+pub struct SessionFileCache {
+    entries: std::collections::HashMap<PathBuf, CachedSession>,
+}
+
+#[derive(Debug)]
+struct CachedSession {
+    version: FileVersion,
+    raw: RawSession,
+    parsed: Parsed,
+}
+
+impl SessionFileCache {
+    /// Reads and parses `path` like [`read_raw`] and [`RawSession::parse`]; the bytes and the parse of the previous
+    /// read when the file is the same version and that read was not racy.
+    pub fn read(&mut self, path: &Path) -> io::Result<Option<(RawSession, Parsed)>> {
+        let meta = match fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.entries.remove(path);
+                return Ok(None);
+            }
+            Err(e) => {
+                self.entries.remove(path);
+                return Err(e);
+            }
+        };
+        if !meta.is_file() {
+            self.entries.remove(path);
+            return Ok(None);
+        }
+        let version = FileVersion::of(&meta);
+        if let Some(cached) = self.entries.get(path).filter(|c| c.version == version) {
+            return Ok(Some((cached.raw.clone(), cached.parsed.clone())));
+        }
+        let read_at = SystemTime::now();
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                self.entries.remove(path);
+                return if e.kind() == io::ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let raw = RawSession {
+            path: path.to_path_buf(),
+            bytes,
+            mtime: meta.modified().ok(),
+        };
+        let parsed = raw.parse();
+        // The stat came before the read: a write in between is caught next time by its new version, unless it kept
+        // the version (same size and inode, same timestamp tick), which only a recently changed file can do.
+        let settled = version
+            .ctime()
+            .is_some_and(|ctime| read_at.duration_since(ctime).is_ok_and(|age| age >= RACY_WINDOW));
+        if settled && bytes_len_matches(&raw, &version) {
+            self.entries.insert(
+                path.to_path_buf(),
+                CachedSession {
+                    version,
+                    raw: raw.clone(),
+                    parsed: parsed.clone(),
+                },
+            );
+        } else {
+            self.entries.remove(path);
+        }
+        Ok(Some((raw, parsed)))
+    }
+
+    /// Forgets the files not in `keep` (those no longer listed).
+    pub fn retain(&mut self, keep: &std::collections::HashSet<PathBuf>) {
+        self.entries.retain(|path, _| keep.contains(path));
+    }
+}
+
+/// Whether the bytes read are as long as the stat said (a write between the stat and the read shows up here).
+fn bytes_len_matches(raw: &RawSession, version: &FileVersion) -> bool {
+    u64::try_from(raw.bytes.len()).is_ok_and(|len| len == version.len)
+}
+
 /// Reads `path` as a session object; `None` when missing, unreadable or not an object.
 pub fn read_object(path: &Path) -> Option<SessionJson> {
     match read_raw(path).ok()??.parse() {
@@ -242,6 +364,51 @@ mod tests {
         assert_eq!(raw("[1]").parse(), Parsed::NotObject);
         assert!(matches!(raw("{\"a\":").parse(), Parsed::Invalid(_)));
         assert!(matches!(raw("").parse(), Parsed::Invalid(_)));
+    }
+
+    #[test]
+    fn the_cache_rereads_changed_and_recent_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("s.json");
+        let mut cache = SessionFileCache::default();
+        let obj = |v: &str| Parsed::Object(serde_json::from_str(v).expect("json"));
+        fs::write(&path, r#"{"a":1}"#).expect("write");
+        assert_eq!(cache.read(&path).expect("read").expect("file").1, obj(r#"{"a":1}"#));
+        // Same size, in place, within the same second: a recent file is never trusted to its stat.
+        fs::write(&path, r#"{"a":2}"#).expect("write");
+        assert_eq!(cache.read(&path).expect("read").expect("file").1, obj(r#"{"a":2}"#));
+        // An old file is cached; an atomic replace (new inode) or an in-place write (new ctime) is seen.
+        let old = SystemTime::now() - std::time::Duration::from_secs(10);
+        let entry = |cache: &mut SessionFileCache, path: &Path| {
+            cache.read(path).expect("read");
+            cache.entries.insert(
+                path.to_path_buf(),
+                CachedSession {
+                    version: FileVersion::of(&fs::metadata(path).expect("meta")),
+                    raw: RawSession {
+                        path: path.to_path_buf(),
+                        bytes: b"{}".to_vec(),
+                        mtime: Some(old),
+                    },
+                    parsed: obj("{}"),
+                },
+            );
+        };
+        entry(&mut cache, &path);
+        assert_eq!(
+            cache.read(&path).expect("read").expect("file").1,
+            obj("{}"),
+            "served from the cache"
+        );
+        store::write_atomic(&path, br#"{"a":3}"#).expect("replace");
+        assert_eq!(cache.read(&path).expect("read").expect("file").1, obj(r#"{"a":3}"#));
+        entry(&mut cache, &path);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(&path, r#"{"a":4}"#).expect("write in place");
+        assert_eq!(cache.read(&path).expect("read").expect("file").1, obj(r#"{"a":4}"#));
+        fs::remove_file(&path).expect("remove");
+        assert!(cache.read(&path).expect("read").is_none());
+        assert!(cache.entries.is_empty());
     }
 
     #[test]
