@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench hook_latency` runs 500 hooks per scenario (`AMC_BENCH_RUNS` overrides) and prints p50, p90,
 //! p99 and max. Run without `--bench` (as `cargo test --benches` does) it only smoke-tests 10 runs. The `/bin/true`
-//! row is the floor: what spawning any process costs on this machine.
+//! row is the floor: what spawning any process costs on this machine; the `amc --version` row adds loading the amc
+//! binary (the same binary as the server), so the rows below minus it are the hook's own work.
 
 use std::{
     io::Write,
@@ -69,6 +70,10 @@ fn main() {
     report(
         "/bin/true (process spawn floor)",
         &measure(runs, || spawn("/bin/true", &[], &data, b"")),
+    );
+    report(
+        "amc --version (binary load floor)",
+        &measure(runs, || spawn(BIN, &["--version"], &data, b"")),
     );
     for (name, payload) in [
         ("UserPromptSubmit", prompt.as_bytes()),
