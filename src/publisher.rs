@@ -46,9 +46,67 @@ pub struct Snapshot {
     /// The whole (unfiltered) `amc.v1.State` encoded once as protobuf, shared by every GetState and WatchState
     /// response without a filter (the server only frames it; nothing is copied into a message or encoded per client).
     pub encoded_state: bytes::Bytes,
+    /// The change from the previous published snapshot as an encoded `amc.v1.StateDelta`, shared by every
+    /// unfiltered watcher that asked for deltas; `None` for the first snapshot, and when a delta cannot express the
+    /// change exactly or would not be smaller than the state.
+    pub encoded_delta: Option<bytes::Bytes>,
+}
+
+/// Returns the change from `before` to `after` (both sorted by session_id, as every snapshot is), restricted to the
+/// sessions `filter` lets through; `None` when a session id appears twice in either list, so that a delta keyed by
+/// session id could not say which one changed.
+pub fn state_delta(before: &Snapshot, after: &Snapshot, filter: &wire::Filter) -> Option<pb::StateDelta> {
+    let old: Vec<&pb::Session> = before.proto_sessions.iter().filter(|s| filter.matches(s)).collect();
+    let new: Vec<&pb::Session> = after.proto_sessions.iter().filter(|s| filter.matches(s)).collect();
+    let unique = |list: &[&pb::Session]| list.windows(2).all(|w| w[0].session_id < w[1].session_id);
+    if !unique(&old) || !unique(&new) {
+        return None;
+    }
+    let mut delta = pb::StateDelta {
+        base_revision: before.revision,
+        upserted_sessions: Vec::new(),
+        removed_session_ids: Vec::new(),
+        snapshot_time: Some(wire::system_time(after.time)),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(o), Some(n)) if o.session_id == n.session_id => {
+                if o != n {
+                    delta.upserted_sessions.push((*n).clone());
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(o), Some(n)) if o.session_id < n.session_id => {
+                delta.removed_session_ids.push(o.session_id.clone());
+                i += 1;
+            }
+            (Some(o), None) => {
+                delta.removed_session_ids.push(o.session_id.clone());
+                i += 1;
+            }
+            (_, Some(n)) => {
+                delta.upserted_sessions.push((*n).clone());
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    Some(delta)
 }
 
 impl Snapshot {
+    /// Builds the snapshot that follows `previous` (its shared delta is computed once here, not per watcher).
+    fn next(previous: &Snapshot, revision: u64, sessions: Vec<SessionJson>) -> Self {
+        let mut snapshot = Snapshot::new(revision, previous.instance_id.clone(), sessions);
+        snapshot.encoded_delta = state_delta(previous, &snapshot, &wire::Filter::default())
+            .map(|delta| prost::Message::encode_to_vec(&delta))
+            .filter(|delta| delta.len() < snapshot.encoded_state.len())
+            .map(bytes::Bytes::from);
+        snapshot
+    }
+
     fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
         let time = SystemTime::now();
         let state = pb::State {
@@ -67,6 +125,7 @@ impl Snapshot {
             proto_sessions: state.sessions,
             sessions_json,
             encoded_state,
+            encoded_delta: None,
         }
     }
 
@@ -125,13 +184,13 @@ impl StateHandle {
     pub fn fixed(sessions: Vec<SessionJson>) -> (Self, FixedPublisher) {
         let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
         let revision = start_revision();
-        let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance.clone(), sessions)));
+        let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, sessions)));
         let handle = StateHandle {
             rx,
             polling: Arc::default(),
             pass_count: Arc::default(),
         };
-        (handle, FixedPublisher { tx, instance, revision })
+        (handle, FixedPublisher { tx, revision })
     }
 }
 
@@ -139,7 +198,6 @@ impl StateHandle {
 #[derive(Debug)]
 pub struct FixedPublisher {
     tx: watch::Sender<Arc<Snapshot>>,
-    instance: Arc<str>,
     revision: u64,
 }
 
@@ -153,8 +211,8 @@ impl FixedPublisher {
     /// Publishes `sessions` as the next revision and returns it.
     pub fn publish(&mut self, sessions: Vec<SessionJson>) -> u64 {
         self.revision += 1;
-        self.tx
-            .send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
+        let next = Snapshot::next(&self.tx.borrow(), self.revision, sessions);
+        self.tx.send_replace(Arc::new(next));
         self.revision
     }
 }
@@ -183,7 +241,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         (Collector::new(&config), Pass::default())
     });
     let revision = start_revision();
-    let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance.clone(), first.sessions)));
+    let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, first.sessions)));
     let polling = Arc::new(AtomicBool::new(false));
     let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(1));
     let handle = StateHandle {
@@ -193,7 +251,6 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     };
     let publisher = Publisher {
         config,
-        instance,
         revision,
         tx,
         collector: Some(collector_back),
@@ -206,7 +263,6 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
 
 struct Publisher {
     config: Config,
-    instance: Arc<str>,
     revision: u64,
     tx: watch::Sender<Arc<Snapshot>>,
     collector: Option<Collector>,
@@ -283,8 +339,8 @@ impl Publisher {
 
     fn publish(&mut self, sessions: Vec<SessionJson>) {
         // `borrow()` holds the channel's read lock; release it before sending.
-        let changed = self.tx.borrow().sessions != sessions;
-        if changed {
+        let previous = self.tx.borrow().clone();
+        if previous.sessions != sessions {
             self.revision += 1;
             tracing::debug!(
                 revision = self.revision,
@@ -292,7 +348,7 @@ impl Publisher {
                 "publishing new state"
             );
             self.tx
-                .send_replace(Arc::new(Snapshot::new(self.revision, self.instance.clone(), sessions)));
+                .send_replace(Arc::new(Snapshot::next(&previous, self.revision, sessions)));
         }
     }
 
@@ -447,4 +503,97 @@ fn is_temp_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str, status: &str, agent: &str) -> SessionJson {
+        match serde_json::json!({"session_id": id, "status": status, "agent": agent}) {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("an object"),
+        }
+    }
+
+    fn snapshot(revision: u64, sessions: Vec<SessionJson>) -> Snapshot {
+        Snapshot::new(revision, Arc::from("instance"), sessions)
+    }
+
+    fn ids(sessions: &[pb::Session]) -> Vec<&str> {
+        sessions.iter().map(|s| s.session_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_delta_lists_changed_and_new_sessions_and_the_ids_that_left() {
+        let before = snapshot(
+            7,
+            vec![
+                session("a", "active", "claude"),
+                session("b", "active", "codex"),
+                session("c", "done", "claude"),
+            ],
+        );
+        let after = snapshot(
+            8,
+            vec![
+                session("a", "active", "claude"),
+                session("b", "done", "codex"),
+                session("d", "starting", "claude"),
+            ],
+        );
+        let delta = state_delta(&before, &after, &wire::Filter::default()).expect("unique ids");
+        assert_eq!(delta.base_revision, 7);
+        assert_eq!(ids(&delta.upserted_sessions), ["b", "d"], "a is unchanged");
+        assert_eq!(delta.upserted_sessions[0].raw_status, "done");
+        assert_eq!(delta.removed_session_ids, ["c"]);
+
+        // Under a filter only what the filter lets through counts.
+        let codex = wire::Filter::from_proto(Some(pb::SessionFilter {
+            agents: vec![pb::Agent::Codex as i32],
+            ..Default::default()
+        }))
+        .expect("valid filter");
+        let delta = state_delta(&before, &after, &codex).expect("unique ids");
+        assert_eq!(ids(&delta.upserted_sessions), ["b"]);
+        assert!(delta.removed_session_ids.is_empty());
+
+        // Nothing changed: an empty delta.
+        let same = state_delta(&before, &before, &wire::Filter::default()).expect("unique ids");
+        assert!(same.upserted_sessions.is_empty() && same.removed_session_ids.is_empty());
+    }
+
+    #[test]
+    fn a_session_id_listed_twice_gets_no_delta() {
+        let twice = snapshot(
+            2,
+            vec![session("a", "active", "claude"), session("a", "done", "claude")],
+        );
+        let once = snapshot(3, vec![session("a", "active", "claude")]);
+        assert!(state_delta(&twice, &once, &wire::Filter::default()).is_none());
+        assert!(state_delta(&once, &twice, &wire::Filter::default()).is_none());
+    }
+
+    #[test]
+    fn each_published_snapshot_carries_the_shared_delta_from_its_predecessor() {
+        let many: Vec<SessionJson> = (0..20)
+            .map(|i| session(&format!("s{i:02}"), "active", "claude"))
+            .collect();
+        let (handle, mut publisher) = StateHandle::fixed(many.clone());
+        assert!(
+            handle.current().encoded_delta.is_none(),
+            "the first snapshot has no predecessor"
+        );
+        let mut changed = many.clone();
+        changed[3] = session("s03", "done", "claude");
+        publisher.publish(changed);
+        let current = handle.current();
+        let delta = <pb::StateDelta as prost::Message>::decode(current.encoded_delta.clone().expect("a delta"))
+            .expect("decodes");
+        assert_eq!(delta.base_revision, current.revision - 1);
+        assert_eq!(ids(&delta.upserted_sessions), ["s03"]);
+        // Everything replaced: a delta would not be smaller than the state, so there is none.
+        publisher.publish(vec![session("other", "active", "codex")]);
+        assert!(handle.current().encoded_delta.is_none());
+    }
 }

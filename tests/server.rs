@@ -152,7 +152,7 @@ async fn resume_with_current_revision_skips_the_snapshot_but_stale_or_foreign_re
     let current = pb::WatchStateRequest {
         since_revision: state.revision,
         instance_id: state.instance_id.clone(),
-        filter: None,
+        ..Default::default()
     };
     let mut watch = client.watch_state(current).await.expect("WatchState").into_inner();
     let first = next(&mut watch).await;
@@ -165,7 +165,7 @@ async fn resume_with_current_revision_skips_the_snapshot_but_stale_or_foreign_re
     let stale = pb::WatchStateRequest {
         since_revision: state.revision - 1,
         instance_id: state.instance_id.clone(),
-        filter: None,
+        ..Default::default()
     };
     let mut watch = client.watch_state(stale).await.expect("WatchState").into_inner();
     assert_eq!(snapshot_of(&next(&mut watch).await).sessions.len(), 1);
@@ -173,7 +173,7 @@ async fn resume_with_current_revision_skips_the_snapshot_but_stale_or_foreign_re
     let restarted = pb::WatchStateRequest {
         since_revision: state.revision,
         instance_id: "another-process".into(),
-        filter: None,
+        ..Default::default()
     };
     let mut watch = client.watch_state(restarted).await.expect("WatchState").into_inner();
     assert_eq!(snapshot_of(&next(&mut watch).await).sessions.len(), 1);
@@ -598,6 +598,109 @@ async fn watch_state_with_gzip_and_without_gives_the_same_messages() {
         let beat = next(stream).await;
         assert!(matches!(beat.kind, Some(Kind::Heartbeat(_))), "{beat:?}");
         assert_eq!(beat.revision, seconds[0].revision);
+    }
+    drop(streams);
+    server.stop().await;
+}
+
+/// Applies one WatchState message to a client's copy of the sessions, as a client that asked for deltas does.
+fn apply((sessions, revision): &mut (Vec<pb::Session>, u64), message: &pb::WatchStateResponse) {
+    match &message.kind {
+        Some(Kind::Snapshot(state)) => *sessions = state.sessions.clone(),
+        Some(Kind::Delta(delta)) => {
+            assert_eq!(
+                delta.base_revision, *revision,
+                "a delta applies to the state the client holds"
+            );
+            sessions.retain(|s| {
+                !delta.removed_session_ids.contains(&s.session_id)
+                    && !delta.upserted_sessions.iter().any(|u| u.session_id == s.session_id)
+            });
+            sessions.extend(delta.upserted_sessions.iter().cloned());
+            sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        }
+        Some(Kind::Heartbeat(_)) => return,
+        None => panic!("a message without a kind"),
+    }
+    *revision = message.revision;
+}
+
+#[tokio::test]
+async fn with_deltas_each_change_is_a_small_delta_that_rebuilds_the_same_state() {
+    let env = TestEnv::new();
+    for id in ["a", "b", "c"] {
+        env.write_session(&format!("{id}.json"), &session(id, "active", "claude"));
+    }
+    env.write_session("x.json", &session("x", "active", "codex"));
+    let server = spawn_server(env.config()).await;
+    let mut client = server.grpc().await;
+    let codex_only = pb::SessionFilter {
+        agents: vec![pb::Agent::Codex as i32],
+        ..Default::default()
+    };
+    let mut streams = Vec::new();
+    for filter in [None, Some(codex_only.clone())] {
+        let request = pb::WatchStateRequest {
+            deltas: true,
+            filter,
+            ..Default::default()
+        };
+        streams.push(client.watch_state(request).await.expect("WatchState").into_inner());
+    }
+    let mut copies = Vec::new();
+    for stream in &mut streams {
+        let first = next(stream).await;
+        assert!(matches!(first.kind, Some(Kind::Snapshot(_))), "a snapshot comes first");
+        let mut copy = (Vec::new(), 0);
+        apply(&mut copy, &first);
+        copies.push(copy);
+    }
+
+    // One change, then one removal, then a change the filtered watcher does not see, then one it does.
+    env.write_session("b.json", &session("b", "done", "claude"));
+    let message = next(&mut streams[0]).await;
+    match &message.kind {
+        Some(Kind::Delta(delta)) => {
+            assert_eq!(delta.upserted_sessions.len(), 1);
+            assert_eq!(delta.upserted_sessions[0].session_id, "b");
+            assert!(delta.removed_session_ids.is_empty());
+        }
+        other => panic!("expected a delta, got {other:?}"),
+    }
+    apply(&mut copies[0], &message);
+    std::fs::remove_file(env.paths.sessions_dir().join("a.json")).expect("remove a");
+    let message = next(&mut streams[0]).await;
+    assert!(
+        matches!(&message.kind, Some(Kind::Delta(d)) if d.removed_session_ids == ["a"] && d.upserted_sessions.is_empty()),
+        "{message:?}"
+    );
+    apply(&mut copies[0], &message);
+    env.write_session("x.json", &session("x", "needs_attention", "codex"));
+    let message = next(&mut streams[0]).await;
+    apply(&mut copies[0], &message);
+    let filtered = loop {
+        let message = next(&mut streams[1]).await;
+        if !matches!(message.kind, Some(Kind::Heartbeat(_))) {
+            break message;
+        }
+    };
+    assert!(
+        matches!(&filtered.kind, Some(Kind::Delta(d)) if d.upserted_sessions.len() == 1 && d.upserted_sessions[0].session_id == "x"),
+        "the filtered watcher saw only its own change: {filtered:?}"
+    );
+    apply(&mut copies[1], &filtered);
+
+    // Both copies are exactly what GetState says now.
+    for (i, filter) in [None, Some(codex_only)].into_iter().enumerate() {
+        let state = client
+            .get_state(pb::GetStateRequest { filter })
+            .await
+            .expect("GetState")
+            .into_inner()
+            .state
+            .expect("state");
+        assert_eq!(copies[i].0, state.sessions, "watcher {i} rebuilt the state");
+        assert_eq!(copies[i].1, state.revision);
     }
     drop(streams);
     server.stop().await;

@@ -44,6 +44,9 @@ pub enum Outgoing {
     State(Arc<Snapshot>),
     /// `WatchStateResponse { revision, instance_id, snapshot }` with the snapshot's whole (unfiltered) state.
     WatchSnapshot(Arc<Snapshot>),
+    /// `WatchStateResponse { revision, instance_id, delta }` with the snapshot's shared (unfiltered) delta from the
+    /// previous published snapshot; only built when [`Snapshot::encoded_delta`] is set.
+    WatchDelta(Arc<Snapshot>),
     /// Any other GetState response (a filtered one).
     Get(pb::GetStateResponse),
     /// Any other WatchState message (a filtered snapshot, a heartbeat).
@@ -61,13 +64,13 @@ impl Outgoing {
             Outgoing::WatchSnapshot(snapshot) => {
                 // WatchStateResponse: `uint64 revision = 1; string instance_id = 2; oneof kind { State snapshot = 3; }`
                 // in field order, defaults omitted, as prost does.
-                if snapshot.revision != 0 {
-                    encoding::uint64::encode(1, &snapshot.revision, buf);
-                }
-                if !snapshot.instance_id.is_empty() {
-                    length_delimited(2, snapshot.instance_id.as_bytes(), buf);
-                }
+                watch_header(snapshot, buf);
                 length_delimited(3, &snapshot.encoded_state, buf);
+            }
+            Outgoing::WatchDelta(snapshot) => {
+                // `StateDelta delta = 5;` in the same oneof.
+                watch_header(snapshot, buf);
+                length_delimited(5, snapshot.encoded_delta.as_deref().unwrap_or_default(), buf);
             }
             // `encode_raw` is what `encode` runs after its capacity check; tonic's buffers grow, so nothing can fail.
             Outgoing::Get(message) => message.encode_raw(buf),
@@ -90,15 +93,18 @@ impl Outgoing {
             }
             Outgoing::WatchSnapshot(snapshot) => {
                 let mut head = frame_header_space();
-                if snapshot.revision != 0 {
-                    encoding::uint64::encode(1, &snapshot.revision, &mut head);
-                }
-                if !snapshot.instance_id.is_empty() {
-                    length_delimited(2, snapshot.instance_id.as_bytes(), &mut head);
-                }
+                watch_header(snapshot, &mut head);
                 encoding::encode_key(3, encoding::WireType::LengthDelimited, &mut head);
                 encoding::encode_varint(snapshot.encoded_state.len() as u64, &mut head);
                 (head, Some(snapshot.encoded_state.clone()))
+            }
+            Outgoing::WatchDelta(snapshot) => {
+                let delta = snapshot.encoded_delta.clone().unwrap_or_default();
+                let mut head = frame_header_space();
+                watch_header(snapshot, &mut head);
+                encoding::encode_key(5, encoding::WireType::LengthDelimited, &mut head);
+                encoding::encode_varint(delta.len() as u64, &mut head);
+                (head, Some(delta))
             }
             Outgoing::Get(_) | Outgoing::Watch(_) => {
                 let mut head = frame_header_space();
@@ -121,6 +127,16 @@ fn frame_header_space() -> BytesMut {
     let mut head = BytesMut::with_capacity(64);
     head.put_bytes(0, FRAME_HEADER_BYTES);
     head
+}
+
+/// Writes `WatchStateResponse`'s `revision` (1) and `instance_id` (2) of `snapshot`, defaults omitted as prost does.
+fn watch_header(snapshot: &Snapshot, buf: &mut impl BufMut) {
+    if snapshot.revision != 0 {
+        encoding::uint64::encode(1, &snapshot.revision, buf);
+    }
+    if !snapshot.instance_id.is_empty() {
+        length_delimited(2, snapshot.instance_id.as_bytes(), buf);
+    }
 }
 
 fn length_delimited(tag: u32, bytes: &[u8], buf: &mut impl BufMut) {
@@ -204,6 +220,7 @@ impl StateServiceImpl {
         let mut rx = self.state.subscribe();
         let shutdown = self.shutdown.clone();
         let heartbeat = self.heartbeat;
+        let deltas = request.deltas;
         let stream = async_stream::stream! {
             let first: Arc<Snapshot> = rx.borrow_and_update().clone();
             let resumed = request.since_revision != 0
@@ -212,6 +229,8 @@ impl StateServiceImpl {
             // What the client has seen (or an equal view of it), so a change outside its filter sends nothing. The
             // snapshot is shared, not copied: a copy of the sessions per watcher cost ~0.8 MB each at 500 sessions.
             let mut last_sent: Arc<Snapshot> = first.clone();
+            // The revision of the state the client holds: that of the last snapshot or delta it got (or resumed at).
+            let mut state_revision = first.revision;
             if resumed {
                 yield Ok(heartbeat_message(&first));
             } else {
@@ -231,12 +250,19 @@ impl StateServiceImpl {
                             break;
                         }
                         let snapshot = rx.borrow_and_update().clone();
-                        let send = filtered_changed(&filter, &last_sent, &snapshot);
+                        let message = if !filtered_changed(&filter, &last_sent, &snapshot) {
+                            None
+                        } else if deltas {
+                            Some(delta_message(&last_sent, state_revision, snapshot.clone(), &filter))
+                        } else {
+                            Some(snapshot_message(snapshot.clone(), &filter))
+                        };
                         // Equal views are interchangeable: keep the newest, so no old snapshot stays alive.
-                        last_sent = snapshot.clone();
-                        if send {
+                        last_sent = snapshot;
+                        if let Some(message) = message {
+                            state_revision = last_sent.revision;
                             quiet.as_mut().reset(tokio::time::Instant::now() + heartbeat);
-                            yield Ok(snapshot_message(snapshot, &filter));
+                            yield Ok(message);
                         }
                     }
                     () = &mut quiet => {
@@ -263,6 +289,27 @@ fn snapshot_message(snapshot: Arc<Snapshot>, filter: &Filter) -> Outgoing {
         instance_id: snapshot.instance_id.to_string(),
         kind: Some(pb::watch_state_response::Kind::Snapshot(snapshot.to_proto(filter))),
     })
+}
+
+/// The change from `before` (a snapshot whose filtered view the client holds, as of `state_revision`) to `after` as
+/// a delta: the shared one when `after` directly follows the client's state and nothing is filtered, else one
+/// computed for this watcher; a snapshot when no delta fits.
+fn delta_message(before: &Snapshot, state_revision: u64, after: Arc<Snapshot>, filter: &Filter) -> Outgoing {
+    let follows = state_revision == before.revision && before.revision + 1 == after.revision;
+    if filter.is_empty() && follows && after.encoded_delta.is_some() {
+        return Outgoing::WatchDelta(after);
+    }
+    match crate::publisher::state_delta(before, &after, filter) {
+        Some(mut delta) => {
+            delta.base_revision = state_revision;
+            Outgoing::Watch(pb::WatchStateResponse {
+                revision: after.revision,
+                instance_id: after.instance_id.to_string(),
+                kind: Some(pb::watch_state_response::Kind::Delta(delta)),
+            })
+        }
+        None => snapshot_message(after, filter),
+    }
 }
 
 /// Returns whether `filter`'s view of the sessions differs between two snapshots. Without a filter every published

@@ -26,7 +26,7 @@ from . import session_pb2 as amc_dot_v1_dot_session__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61mc/v1/state_service.proto\x12\x06\x61mc.v1\x1a\x14\x61mc/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n\x05State\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12!\n\x08sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x31\n\rsnapshot_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\"Y\n\rSessionFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x1d\n\x06\x61gents\x18\x02 \x03(\x0e\x32\r.amc.v1.Agent\x12\x14\n\x0c\x65xclude_dead\x18\x03 \x01(\x08\"8\n\x0fGetStateRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"0\n\x10GetStateResponse\x12\x1c\n\x05state\x18\x01 \x01(\x0b\x32\r.amc.v1.State\"g\n\x11WatchStateRequest\x12\x16\n\x0esince_revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"<\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8e\x01\n\x12WatchStateResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12!\n\x08snapshot\x18\x03 \x01(\x0b\x32\r.amc.v1.StateH\x00\x12&\n\theartbeat\x18\x04 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x42\x06\n\x04kind2\x94\x01\n\x0cStateService\x12=\n\x08GetState\x12\x17.amc.v1.GetStateRequest\x1a\x18.amc.v1.GetStateResponse\x12\x45\n\nWatchState\x12\x19.amc.v1.WatchStateRequest\x1a\x1a.amc.v1.WatchStateResponse0\x01\x42/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61mc/v1/state_service.proto\x12\x06\x61mc.v1\x1a\x14\x61mc/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n\x05State\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12!\n\x08sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x31\n\rsnapshot_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\"Y\n\rSessionFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x1d\n\x06\x61gents\x18\x02 \x03(\x0e\x32\r.amc.v1.Agent\x12\x14\n\x0c\x65xclude_dead\x18\x03 \x01(\x08\"8\n\x0fGetStateRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"0\n\x10GetStateResponse\x12\x1c\n\x05state\x18\x01 \x01(\x0b\x32\r.amc.v1.State\"w\n\x11WatchStateRequest\x12\x16\n\x0esince_revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12\x0e\n\x06\x64\x65ltas\x18\x04 \x01(\x08\"\x9f\x01\n\nStateDelta\x12\x15\n\rbase_revision\x18\x01 \x01(\x04\x12*\n\x11upserted_sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x1b\n\x13removed_session_ids\x18\x03 \x03(\t\x12\x31\n\rsnapshot_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x01\n\x12WatchStateResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12!\n\x08snapshot\x18\x03 \x01(\x0b\x32\r.amc.v1.StateH\x00\x12&\n\theartbeat\x18\x04 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12#\n\x05\x64\x65lta\x18\x05 \x01(\x0b\x32\x12.amc.v1.StateDeltaH\x00\x42\x06\n\x04kind2\x94\x01\n\x0cStateService\x12=\n\x08GetState\x12\x17.amc.v1.GetStateRequest\x1a\x18.amc.v1.GetStateResponse\x12\x45\n\nWatchState\x12\x19.amc.v1.WatchStateRequest\x1a\x1a.amc.v1.WatchStateResponse0\x01\x42/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,11 +43,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATERESPONSE']._serialized_start=377
   _globals['_GETSTATERESPONSE']._serialized_end=425
   _globals['_WATCHSTATEREQUEST']._serialized_start=427
-  _globals['_WATCHSTATEREQUEST']._serialized_end=530
-  _globals['_HEARTBEAT']._serialized_start=532
-  _globals['_HEARTBEAT']._serialized_end=592
-  _globals['_WATCHSTATERESPONSE']._serialized_start=595
-  _globals['_WATCHSTATERESPONSE']._serialized_end=737
-  _globals['_STATESERVICE']._serialized_start=740
-  _globals['_STATESERVICE']._serialized_end=888
+  _globals['_WATCHSTATEREQUEST']._serialized_end=546
+  _globals['_STATEDELTA']._serialized_start=549
+  _globals['_STATEDELTA']._serialized_end=708
+  _globals['_HEARTBEAT']._serialized_start=710
+  _globals['_HEARTBEAT']._serialized_end=770
+  _globals['_WATCHSTATERESPONSE']._serialized_start=773
+  _globals['_WATCHSTATERESPONSE']._serialized_end=952
+  _globals['_STATESERVICE']._serialized_start=955
+  _globals['_STATESERVICE']._serialized_end=1103
 # @@protoc_insertion_point(module_scope)

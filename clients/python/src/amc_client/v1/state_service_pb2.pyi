@@ -45,14 +45,28 @@ class GetStateResponse(_message.Message):
     def __init__(self, state: _Optional[_Union[State, _Mapping]] = ...) -> None: ...
 
 class WatchStateRequest(_message.Message):
-    __slots__ = ("since_revision", "instance_id", "filter")
+    __slots__ = ("since_revision", "instance_id", "filter", "deltas")
     SINCE_REVISION_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    DELTAS_FIELD_NUMBER: _ClassVar[int]
     since_revision: int
     instance_id: str
     filter: SessionFilter
-    def __init__(self, since_revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., filter: _Optional[_Union[SessionFilter, _Mapping]] = ...) -> None: ...
+    deltas: bool
+    def __init__(self, since_revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., filter: _Optional[_Union[SessionFilter, _Mapping]] = ..., deltas: _Optional[bool] = ...) -> None: ...
+
+class StateDelta(_message.Message):
+    __slots__ = ("base_revision", "upserted_sessions", "removed_session_ids", "snapshot_time")
+    BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    UPSERTED_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_SESSION_IDS_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_TIME_FIELD_NUMBER: _ClassVar[int]
+    base_revision: int
+    upserted_sessions: _containers.RepeatedCompositeFieldContainer[_session_pb2.Session]
+    removed_session_ids: _containers.RepeatedScalarFieldContainer[str]
+    snapshot_time: _timestamp_pb2.Timestamp
+    def __init__(self, base_revision: _Optional[int] = ..., upserted_sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., removed_session_ids: _Optional[_Iterable[str]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("server_time",)
@@ -61,13 +75,15 @@ class Heartbeat(_message.Message):
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class WatchStateResponse(_message.Message):
-    __slots__ = ("revision", "instance_id", "snapshot", "heartbeat")
+    __slots__ = ("revision", "instance_id", "snapshot", "heartbeat", "delta")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
     revision: int
     instance_id: str
     snapshot: State
     heartbeat: Heartbeat
-    def __init__(self, revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., snapshot: _Optional[_Union[State, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
+    delta: StateDelta
+    def __init__(self, revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., snapshot: _Optional[_Union[State, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., delta: _Optional[_Union[StateDelta, _Mapping]] = ...) -> None: ...

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJnChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlciI8CglIZWFydGJlYXQSLwoLc2VydmVyX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo4BChJXYXRjaFN0YXRlUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSEwoLaW5zdGFuY2VfaWQYAiABKAkSIQoIc25hcHNob3QYAyABKAsyDS5hbWMudjEuU3RhdGVIABImCgloZWFydGJlYXQYBCABKAsyES5hbWMudjEuSGVhcnRiZWF0SABCBgoEa2luZDKUAQoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAFCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kMpQBCgxTdGF0ZVNlcnZpY2USPQoIR2V0U3RhdGUSFy5hbWMudjEuR2V0U3RhdGVSZXF1ZXN0GhguYW1jLnYxLkdldFN0YXRlUmVzcG9uc2USRQoKV2F0Y2hTdGF0ZRIZLmFtYy52MS5XYXRjaFN0YXRlUmVxdWVzdBoaLmFtYy52MS5XYXRjaFN0YXRlUmVzcG9uc2UwAUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -169,6 +169,17 @@ export type WatchStateRequest = Message<"amc.v1.WatchStateRequest"> & {
    * @generated from field: amc.v1.SessionFilter filter = 3;
    */
   filter?: SessionFilter | undefined;
+
+  /**
+   * How changes after the first message are sent. false (the default): each change is a full (filtered) `snapshot`.
+   * true: each change is a `delta` against the state of the client's previous message, a few hundred bytes instead
+   * of the whole state. The server may still send a full `snapshot` for any change (it does when a delta cannot
+   * express the change exactly, e.g. a session id listed twice, or would not be smaller), so a client that asks for
+   * deltas handles both, and applies deltas in order.
+   *
+   * @generated from field: bool deltas = 4;
+   */
+  deltas: boolean;
 };
 
 /**
@@ -177,6 +188,52 @@ export type WatchStateRequest = Message<"amc.v1.WatchStateRequest"> & {
  */
 export const WatchStateRequestSchema: GenMessage<WatchStateRequest> = /*@__PURE__*/
   messageDesc(file_amc_v1_state_service, 4);
+
+/**
+ * StateDelta is one change of the state, as the difference from the state the client holds (base_revision):
+ * replace or add every session of upserted_sessions (matched by session_id), drop every session named in
+ * removed_session_ids, and keep the sessions sorted by session_id. The result is exactly the `snapshot` the server
+ * would have sent instead.
+ *
+ * @generated from message amc.v1.StateDelta
+ */
+export type StateDelta = Message<"amc.v1.StateDelta"> & {
+  /**
+   * The revision of the state this delta applies to: that of the stream's previous snapshot or delta (a heartbeat
+   * changes no state).
+   *
+   * @generated from field: uint64 base_revision = 1;
+   */
+  baseRevision: bigint;
+
+  /**
+   * Sessions that are new or changed, whole, sorted by session_id.
+   *
+   * @generated from field: repeated amc.v1.Session upserted_sessions = 2;
+   */
+  upsertedSessions: Session[];
+
+  /**
+   * The session_id of every session that left the (filtered) state.
+   *
+   * @generated from field: repeated string removed_session_ids = 3;
+   */
+  removedSessionIds: string[];
+
+  /**
+   * When the new state was collected (State.snapshot_time).
+   *
+   * @generated from field: google.protobuf.Timestamp snapshot_time = 4;
+   */
+  snapshotTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message amc.v1.StateDelta.
+ * Use `create(StateDeltaSchema)` to create a new message.
+ */
+export const StateDeltaSchema: GenMessage<StateDelta> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 5);
 
 /**
  * Heartbeat says "nothing you asked for changed up to this revision".
@@ -197,7 +254,7 @@ export type Heartbeat = Message<"amc.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 5);
+  messageDesc(file_amc_v1_state_service, 6);
 
 /**
  * WatchStateResponse is one message of a watch.
@@ -226,7 +283,7 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
    */
   kind: {
     /**
-     * A full (filtered) state: the first message, and one per change.
+     * A full (filtered) state: the first message, and one per change (unless the request asked for deltas).
      *
      * @generated from field: amc.v1.State snapshot = 3;
      */
@@ -240,6 +297,14 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
      */
     value: Heartbeat;
     case: "heartbeat";
+  } | {
+    /**
+     * One change, as the difference from the previous message's state (only when the request asked for deltas).
+     *
+     * @generated from field: amc.v1.StateDelta delta = 5;
+     */
+    value: StateDelta;
+    case: "delta";
   } | { case: undefined; value?: undefined };
 };
 
@@ -248,7 +313,7 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
  * Use `create(WatchStateResponseSchema)` to create a new message.
  */
 export const WatchStateResponseSchema: GenMessage<WatchStateResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 6);
+  messageDesc(file_amc_v1_state_service, 7);
 
 /**
  * StateService serves the collector's state: one revisioned list of sessions.

@@ -138,12 +138,62 @@ export type WatchStateRequest = Message<"amc.v1.WatchStateRequest"> & {
      * @generated from field: amc.v1.SessionFilter filter = 3;
      */
     filter?: SessionFilter | undefined;
+    /**
+     * How changes after the first message are sent. false (the default): each change is a full (filtered) `snapshot`.
+     * true: each change is a `delta` against the state of the client's previous message, a few hundred bytes instead
+     * of the whole state. The server may still send a full `snapshot` for any change (it does when a delta cannot
+     * express the change exactly, e.g. a session id listed twice, or would not be smaller), so a client that asks for
+     * deltas handles both, and applies deltas in order.
+     *
+     * @generated from field: bool deltas = 4;
+     */
+    deltas: boolean;
 };
 /**
  * Describes the message amc.v1.WatchStateRequest.
  * Use `create(WatchStateRequestSchema)` to create a new message.
  */
 export declare const WatchStateRequestSchema: GenMessage<WatchStateRequest>;
+/**
+ * StateDelta is one change of the state, as the difference from the state the client holds (base_revision):
+ * replace or add every session of upserted_sessions (matched by session_id), drop every session named in
+ * removed_session_ids, and keep the sessions sorted by session_id. The result is exactly the `snapshot` the server
+ * would have sent instead.
+ *
+ * @generated from message amc.v1.StateDelta
+ */
+export type StateDelta = Message<"amc.v1.StateDelta"> & {
+    /**
+     * The revision of the state this delta applies to: that of the stream's previous snapshot or delta (a heartbeat
+     * changes no state).
+     *
+     * @generated from field: uint64 base_revision = 1;
+     */
+    baseRevision: bigint;
+    /**
+     * Sessions that are new or changed, whole, sorted by session_id.
+     *
+     * @generated from field: repeated amc.v1.Session upserted_sessions = 2;
+     */
+    upsertedSessions: Session[];
+    /**
+     * The session_id of every session that left the (filtered) state.
+     *
+     * @generated from field: repeated string removed_session_ids = 3;
+     */
+    removedSessionIds: string[];
+    /**
+     * When the new state was collected (State.snapshot_time).
+     *
+     * @generated from field: google.protobuf.Timestamp snapshot_time = 4;
+     */
+    snapshotTime?: Timestamp | undefined;
+};
+/**
+ * Describes the message amc.v1.StateDelta.
+ * Use `create(StateDeltaSchema)` to create a new message.
+ */
+export declare const StateDeltaSchema: GenMessage<StateDelta>;
 /**
  * Heartbeat says "nothing you asked for changed up to this revision".
  *
@@ -187,7 +237,7 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
      */
     kind: {
         /**
-         * A full (filtered) state: the first message, and one per change.
+         * A full (filtered) state: the first message, and one per change (unless the request asked for deltas).
          *
          * @generated from field: amc.v1.State snapshot = 3;
          */
@@ -201,6 +251,14 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
          */
         value: Heartbeat;
         case: "heartbeat";
+    } | {
+        /**
+         * One change, as the difference from the previous message's state (only when the request asked for deltas).
+         *
+         * @generated from field: amc.v1.StateDelta delta = 5;
+         */
+        value: StateDelta;
+        case: "delta";
     } | {
         case: undefined;
         value?: undefined;
