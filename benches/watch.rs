@@ -385,6 +385,9 @@ struct WatchPlan {
     /// Watchers decode only the previews ([`LightWatch`]) instead of whole `WatchStateResponse`s: separates the
     /// server's fan-out from the clients' decoding, which shares the same cores.
     light: bool,
+    /// Watchers ask for deltas (`WatchStateRequest.deltas`): after the first snapshot, each change is a
+    /// `StateDelta` with the changed session only.
+    deltas: bool,
 }
 
 /// The part of a `WatchStateResponse` a light client decodes: `snapshot.sessions[].last_message_preview`.
@@ -392,6 +395,15 @@ struct WatchPlan {
 struct LightWatch {
     #[prost(message, optional, tag = "3")]
     snapshot: Option<LightState>,
+    #[prost(message, optional, tag = "5")]
+    delta: Option<LightDelta>,
+}
+
+/// The part of a `StateDelta` a light client decodes: `upserted_sessions[].last_message_preview`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct LightDelta {
+    #[prost(message, repeated, tag = "2")]
+    upserted_sessions: Vec<LightSession>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -413,8 +425,11 @@ enum WatchStream {
 }
 
 impl WatchStream {
-    async fn open(channel: Channel, light: bool) -> Result<WatchStream> {
-        let request = pb::WatchStateRequest::default();
+    async fn open(channel: Channel, light: bool, deltas: bool) -> Result<WatchStream> {
+        let request = pb::WatchStateRequest {
+            deltas,
+            ..Default::default()
+        };
         if !light {
             let mut client = StateServiceClient::new(channel).max_decoding_message_size(64 << 20);
             return Ok(WatchStream::Full(client.watch_state(request).await?.into_inner()));
@@ -438,11 +453,19 @@ impl WatchStream {
                 Some(Kind::Snapshot(state)) => {
                     Some(max_seq(state.sessions.iter().map(|s| s.last_message_preview.as_str())))
                 }
+                Some(Kind::Delta(delta)) => Some(max_seq(
+                    delta.upserted_sessions.iter().map(|s| s.last_message_preview.as_str()),
+                )),
                 _ => None,
             }),
             WatchStream::Light(stream) => stream.message().await?.map(|m| {
-                m.snapshot
-                    .map(|state| max_seq(state.sessions.iter().map(|s| s.last_message_preview.as_str())))
+                let previews =
+                    |sessions: &[LightSession]| max_seq(sessions.iter().map(|s| s.last_message_preview.as_str()));
+                match (m.snapshot, m.delta) {
+                    (Some(state), _) => Some(previews(&state.sessions)),
+                    (None, Some(delta)) => Some(previews(&delta.upserted_sessions)),
+                    (None, None) => None,
+                }
             }),
         })
     }
@@ -471,11 +494,12 @@ struct WatchResult {
 async fn watcher(
     channel: Channel,
     light: bool,
+    deltas: bool,
     ready: Arc<AtomicUsize>,
     last_seq: u64,
     deadline: tokio::time::Instant,
 ) -> Result<Vec<(u64, Instant)>> {
-    let mut stream = WatchStream::open(channel, light).await?;
+    let mut stream = WatchStream::open(channel, light, deltas).await?;
     let mut seen = 0;
     let mut arrivals = Vec::new();
     let mut counted = false;
@@ -512,7 +536,14 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
     let deadline = tokio::time::Instant::now() + run_limit.min(PHASE_LIMIT);
     let mut set = JoinSet::new();
     for channel in channels {
-        set.spawn(watcher(channel, plan.light, ready.clone(), plan.writes, deadline));
+        set.spawn(watcher(
+            channel,
+            plan.light,
+            plan.deltas,
+            ready.clone(),
+            plan.writes,
+            deadline,
+        ));
     }
     let wait_until = Instant::now() + Duration::from_secs(60);
     while ready.load(Ordering::SeqCst) < plan.watchers {
@@ -622,6 +653,7 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
         writes: if options.quick { 40 } else { 200 },
         spacing: Duration::from_millis(50),
         light: false,
+        deltas: false,
     };
     println!(
         "P1: {} sessions, {} watchers, {} writes every {:?} (load {})",
@@ -674,6 +706,20 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
         "",
         None,
     );
+    // The same watchers (whole messages decoded) asking for deltas: each change is the changed session only.
+    let deltas = WatchPlan { deltas: true, ..plan };
+    println!("P1: the same with deltas (load {})", load());
+    let result = watch_run(&options.bin, &deltas).await?;
+    let mut slowest = result.slowest.clone();
+    slowest.sort();
+    let p99 = percentile(&slowest, 99.0);
+    report.add(
+        "P1",
+        "write → slowest of 100 watchers asking for deltas (StateServiceClient)",
+        format!("{}; {} missed", summary(&result.slowest), result.missing),
+        "p99 ≤ 25 ms",
+        Some(p99 <= Duration::from_millis(25) && result.missing == 0),
+    );
     // The floor: one watcher (a pass and one delivery, no fan-out).
     let single = WatchPlan { watchers: 1, ..plan };
     println!("P1: the same with 1 watcher (load {})", load());
@@ -698,7 +744,7 @@ async fn idle_cpu(bin: &Path, sessions: usize, watchers: usize, window: Duration
     let mut set = JoinSet::new();
     for channel in channels {
         // u64::MAX: keep reading (heartbeats) until the deadline or until the set is dropped.
-        set.spawn(watcher(channel, false, ready.clone(), u64::MAX, deadline));
+        set.spawn(watcher(channel, false, false, ready.clone(), u64::MAX, deadline));
     }
     let wait_until = Instant::now() + Duration::from_secs(60);
     while ready.load(Ordering::SeqCst) < watchers {
@@ -946,6 +992,7 @@ async fn fanout(options: &Options, report: &mut Report) -> Result<()> {
         writes: if options.quick { 5 } else { 20 },
         spacing: Duration::from_millis(500),
         light: false,
+        deltas: false,
     };
     println!(
         "P4: {} watchers, {} sessions, {} writes every {:?} (load {})",
@@ -970,6 +1017,16 @@ async fn fanout(options: &Options, report: &mut Report) -> Result<()> {
         "",
         None,
     );
+    let deltas = WatchPlan { deltas: true, ..plan };
+    println!("P4: the same with deltas (load {})", load());
+    let result = watch_run(&options.bin, &deltas).await?;
+    report.add(
+        "P4",
+        "write → all 1 000 watchers asking for deltas got it (100 sessions)",
+        format!("{}; {} missed", summary(&result.slowest), result.missing),
+        "",
+        None,
+    );
     Ok(())
 }
 
@@ -984,6 +1041,7 @@ async fn p5(options: &Options, report: &mut Report) -> Result<()> {
             writes: if options.quick { 5 } else { 20 },
             spacing: Duration::from_millis(500),
             light,
+            deltas: false,
         };
         let clients = if light { "light clients" } else { "StateServiceClient" };
         println!(
@@ -1153,6 +1211,7 @@ async fn smoke(bin: &Path) -> Result<()> {
         writes: 5,
         spacing: Duration::from_millis(50),
         light: false,
+        deltas: false,
     };
     let result = watch_run(bin, &plan).await?;
     if result.missing > 0 {
