@@ -38,9 +38,17 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// Resolves the paths from the process environment.
+    /// Resolves the paths from the process environment. Without `HOME` (or with an empty one) the home is the
+    /// account's, from `/etc/passwd`: a hook started without `HOME` then writes where the same user's `amc serve`
+    /// reads, instead of under `/`.
     pub fn from_env() -> Self {
-        Self::from_lookup(|key| std::env::var_os(key).map(|v| v.to_string_lossy().into_owned()))
+        Self::from_lookup(|key| {
+            let value = std::env::var_os(key).map(|v| v.to_string_lossy().into_owned());
+            if key == "HOME" && value.as_deref().is_none_or(str::is_empty) {
+                return passwd_home().map(|home| home.to_string_lossy().into_owned());
+            }
+            value
+        })
     }
 
     /// Resolves the paths from `lookup` (an environment); used by tests to avoid touching the real environment.
@@ -196,9 +204,37 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
 
+/// The home directory of the process's (effective) user, from `/etc/passwd`; `None` when unknown or `/`.
+fn passwd_home() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    // /proc/self belongs to the process's effective uid (std offers no geteuid without `unsafe`).
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    home_in_passwd(&std::fs::read_to_string("/etc/passwd").ok()?, uid)
+}
+
+/// Returns the home field of `uid`'s line in a passwd file (`name:pw:uid:gid:gecos:home:shell`); `None` for `/`.
+fn home_in_passwd(passwd: &str, uid: u32) -> Option<PathBuf> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        let home = *fields.get(5)?;
+        (fields.get(2)?.parse::<u32>().ok()? == uid && home.starts_with('/') && home != "/")
+            .then(|| PathBuf::from(home))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_home_comes_from_passwd() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nbroken\ndev:x:1000:1000:Dev,,,:/home/dev:/bin/sh\n\
+                      svc:x:998:998::/:/usr/sbin/nologin\n";
+        assert_eq!(home_in_passwd(passwd, 0), Some(PathBuf::from("/root")));
+        assert_eq!(home_in_passwd(passwd, 1000), Some(PathBuf::from("/home/dev")));
+        assert_eq!(home_in_passwd(passwd, 998), None, "a home of / is no home");
+        assert_eq!(home_in_passwd(passwd, 4242), None);
+    }
     use std::collections::HashMap;
 
     fn paths(vars: &[(&str, &str)]) -> Paths {

@@ -17,7 +17,7 @@ pub mod update;
 use std::{
     fs::{self, OpenOptions},
     io::{self, Read, Write},
-    path::{Path, PathBuf},
+    path::Path,
     sync::mpsc,
     thread,
     time::{Duration, SystemTime},
@@ -94,12 +94,6 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> HookError {
 /// returns anyway, and the process exit ends the helper (an interrupted write leaves at worst a hidden temp file,
 /// never a half-written session file).
 pub fn run_from_stdin(paths: &Paths) {
-    let mut paths = paths.clone();
-    let env_var = |key: &str| std::env::var_os(key).map(|v| v.to_string_lossy().into_owned());
-    if let Some(data_dir) = data_dir_without_home(env_var, passwd_home) {
-        paths.data_dir = data_dir;
-    }
-    let paths = &paths;
     let env = HookEnv::from_env();
     let (tx, rx) = mpsc::channel();
     let worker_paths = paths.clone();
@@ -131,40 +125,6 @@ pub fn run_from_stdin(paths: &Paths) {
     if let Err(error) = result {
         log_error(paths, &error);
     }
-}
-
-/// The data dir to use when `HOME` is missing (or empty) and neither `AMC_DATA_DIR` nor `XDG_DATA_HOME` names one:
-/// `<home from /etc/passwd>/.local/share/amc`. `None` when `lookup` (the environment) settles it, or no home is known.
-///
-/// Without `HOME`, [`Paths`] falls back to `/`, i.e. `/.local/share/amc`: a directory nobody's `amc serve` reads (and
-/// one root could actually create). The account's home is where the same user's server looks.
-fn data_dir_without_home(
-    lookup: impl Fn(&str) -> Option<String>,
-    home: impl FnOnce() -> Option<PathBuf>,
-) -> Option<PathBuf> {
-    let set = |key: &str| lookup(key).is_some_and(|v| !v.is_empty());
-    if set("HOME") || set("AMC_DATA_DIR") || set("XDG_DATA_HOME") {
-        return None;
-    }
-    home().map(|home| home.join(".local/share/amc"))
-}
-
-/// The home directory of the process's (effective) user, from `/etc/passwd`; `None` when unknown or `/`.
-fn passwd_home() -> Option<PathBuf> {
-    use std::os::unix::fs::MetadataExt as _;
-    // /proc/self belongs to the process's effective uid (std offers no geteuid without `unsafe`).
-    let uid = fs::metadata("/proc/self").ok()?.uid();
-    home_in_passwd(&fs::read_to_string("/etc/passwd").ok()?, uid)
-}
-
-/// Returns the home field of `uid`'s line in a passwd file (`name:pw:uid:gid:gecos:home:shell`); `None` for `/`.
-fn home_in_passwd(passwd: &str, uid: u32) -> Option<PathBuf> {
-    passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        let home = *fields.get(5)?;
-        (fields.get(2)?.parse::<u32>().ok()? == uid && home.starts_with('/') && home != "/")
-            .then(|| PathBuf::from(home))
-    })
 }
 
 /// Reads one payload from stdin: up to the end of its JSON object, or to EOF, refusing more than
@@ -573,33 +533,6 @@ mod tests {
         // Unclosed: read to EOF, then the parser says why.
         let mut input = io::Cursor::new(br#"{"session_id": "s1""#.to_vec());
         assert_eq!(read_payload(&mut input).expect("read"), br#"{"session_id": "s1""#);
-    }
-
-    #[test]
-    fn data_dir_without_home_comes_from_passwd() {
-        let home = || Some(PathBuf::from("/home/dev"));
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())
-        };
-        assert_eq!(
-            data_dir_without_home(env(&[]), home),
-            Some(PathBuf::from("/home/dev/.local/share/amc"))
-        );
-        assert_eq!(
-            data_dir_without_home(env(&[("HOME", "")]), home),
-            Some(PathBuf::from("/home/dev/.local/share/amc"))
-        );
-        assert_eq!(data_dir_without_home(env(&[("HOME", "/h")]), home), None);
-        assert_eq!(data_dir_without_home(env(&[("AMC_DATA_DIR", "/d")]), home), None);
-        assert_eq!(data_dir_without_home(env(&[("XDG_DATA_HOME", "/x")]), home), None);
-        assert_eq!(data_dir_without_home(env(&[]), || None), None);
-
-        let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nbroken\ndev:x:1000:1000:Dev,,,:/home/dev:/bin/sh\n\
-                      svc:x:998:998::/:/usr/sbin/nologin\n";
-        assert_eq!(home_in_passwd(passwd, 0), Some(PathBuf::from("/root")));
-        assert_eq!(home_in_passwd(passwd, 1000), Some(PathBuf::from("/home/dev")));
-        assert_eq!(home_in_passwd(passwd, 998), None, "a home of / is no home");
-        assert_eq!(home_in_passwd(passwd, 4242), None);
     }
 
     #[test]
