@@ -124,7 +124,7 @@ impl Collector {
             Some((scan, open_files)) => (Some(scan), Some(open_files)),
             None => (None, None),
         };
-        let open_rollouts = scan
+        let (open_rollouts, discovered) = scan
             .as_ref()
             .map(|scan| self.discover_codex(&paths, scan))
             .unwrap_or_default();
@@ -208,10 +208,13 @@ impl Collector {
         let watch_paths: Vec<PathBuf> = listed.iter().filter_map(|l| l.transcript.clone()).collect();
         self.transcripts.forget_missing(&watch_paths.iter().cloned().collect());
         self.rollouts.retain(&open_rollouts);
+        // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above
+        // was still the user's dismissal (without them the next pass would recreate it).
         self.codex_listed = listed
             .iter()
             .filter(|l| rules::str_field(&l.session, "agent") == Some("codex"))
             .filter_map(|l| rules::str_field(&l.session, "session_id").map(str::to_owned))
+            .chain(discovered)
             .collect();
         Pass {
             sessions: listed.into_iter().map(|l| l.session).collect(),
@@ -330,7 +333,9 @@ impl Collector {
 
     /// Creates or refreshes the session files of the Codex rollouts that running `codex` processes hold open; returns
     /// those rollouts.
-    fn discover_codex(&mut self, paths: &Paths, scan: &ProcessScan) -> HashSet<PathBuf> {
+    /// Returns the rollouts held open and the ids whose session file exists after discovery (found or written).
+    fn discover_codex(&mut self, paths: &Paths, scan: &ProcessScan) -> (HashSet<PathBuf>, Vec<String>) {
+        let mut discovered = Vec::new();
         let root = &paths.codex_sessions_dir;
         let canonical_root = fs::canonicalize(root).ok();
         let under_root = |p: &Path| p.starts_with(root) || canonical_root.as_deref().is_some_and(|c| p.starts_with(c));
@@ -365,23 +370,30 @@ impl Collector {
                 .as_deref()
                 .map(|c| fs::canonicalize(c).unwrap_or_else(|_| PathBuf::from(c)));
             let pane = rules::codex::match_pane(rollout, cwd.as_deref(), codex_source::name_time(rollout), &scan.codex);
+            let mut foreign = false;
             let written = session_file::upsert_session(paths, &id, |existing| {
                 if existing.is_some_and(|e| e.get("agent").is_some_and(|a| a.as_str() != Some("codex"))) {
+                    foreign = true;
                     return None;
                 }
                 rules::codex::codex_session(existing, rollout, &facts, pane.as_ref())
             });
             match written {
                 Ok(true) => {
-                    tracing::debug!(session = id, rollout = %rollout.display(), "codex session file written")
+                    tracing::debug!(session = id, rollout = %rollout.display(), "codex session file written");
+                    discovered.push(id);
                 }
-                Ok(false) => {}
+                Ok(false) => {
+                    if file_exists && !foreign {
+                        discovered.push(id);
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(session = id, %error, "cannot write the codex session file")
                 }
             }
         }
-        rollouts.into_iter().collect()
+        (rollouts.into_iter().collect(), discovered)
     }
 
     /// Moves a session file to the trash if it still holds what this pass read; a Codex session removed this way is
