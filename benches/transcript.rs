@@ -1,8 +1,9 @@
 //! Transcript reading figures (a plain program, not a timed test): `cargo bench --bench transcript`.
 //!
-//! - first read of a large synthetic Claude transcript (size from `AMC_BENCH_TRANSCRIPT_MB`, default 1024): time and
-//!   bytes read, for a model without native 1M (reads the 16 MiB window look-back), with `AMC_CONTEXT_WINDOW` set
-//!   (stops at the newest usable line), and the worst case of a file with nothing usable (read whole);
+//! - first read of a large synthetic Claude transcript (size from `AMC_BENCH_TRANSCRIPT_MB`, default 1024; 64 when
+//!   `cargo test` runs it without `--bench`): time and bytes read, for a model without native 1M (reads the 16 MiB
+//!   window look-back), with `AMC_CONTEXT_WINDOW` set (stops at the newest usable line), and the worst case of a file
+//!   with nothing usable (read whole);
 //! - bytes read per update when about 1 KB is appended to a 500 MB transcript (half the size above).
 //!
 //! The file is generated in a temp dir and is in the page cache when read (dropping caches needs root and affects
@@ -121,10 +122,13 @@ fn mib(bytes: u64) -> f64 {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this without `--bench`: a 64 MiB smoke run checks it works without writing and
+    // reading a whole GiB in a debug build.
+    let smoke = !std::env::args().any(|a| a == "--bench");
     let size_mb: u64 = std::env::var("AMC_BENCH_TRANSCRIPT_MB")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
+        .unwrap_or(if smoke { 64 } else { 1024 });
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("b7d1c1d2-0000-4000-8000-000000000001.jsonl");
 
