@@ -619,7 +619,7 @@ fn apply((sessions, revision): &mut (Vec<pb::Session>, u64), message: &pb::Watch
             sessions.extend(delta.upserted_sessions.iter().cloned());
             sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
         }
-        Some(Kind::Heartbeat(_)) => return,
+        Some(Kind::Heartbeat(_)) => {}
         None => panic!("a message without a kind"),
     }
     *revision = message.revision;

@@ -229,7 +229,7 @@ impl StateServiceImpl {
             // What the client has seen (or an equal view of it), so a change outside its filter sends nothing. The
             // snapshot is shared, not copied: a copy of the sessions per watcher cost ~0.8 MB each at 500 sessions.
             let mut last_sent: Arc<Snapshot> = first.clone();
-            // The revision of the state the client holds: that of the last snapshot or delta it got (or resumed at).
+            // The revision the client's state is as of: that of the stream's last message (or the one it resumed at).
             let mut state_revision = first.revision;
             if resumed {
                 yield Ok(heartbeat_message(&first));
@@ -266,9 +266,11 @@ impl StateServiceImpl {
                         }
                     }
                     () = &mut quiet => {
-                        let snapshot = rx.borrow().clone();
+                        // The newest state this watcher has compared (a newer one, if any, is handled next): nothing
+                        // the client asked for changed up to its revision, so the client's state is as of it.
+                        state_revision = last_sent.revision;
                         quiet.as_mut().reset(tokio::time::Instant::now() + heartbeat);
-                        yield Ok(heartbeat_message(&snapshot));
+                        yield Ok(heartbeat_message(&last_sent));
                     }
                 }
             }

@@ -359,8 +359,8 @@ type StateDelta struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// The revision of the state this delta applies to: that of the stream's previous snapshot or delta (a heartbeat
-	// changes no state).
+	// The revision of the state this delta applies to: the `revision` of the stream's previous message (snapshot,
+	// delta or heartbeat; for the first change after a resume, the since_revision), i.e. the client's last revision.
 	BaseRevision uint64 `protobuf:"varint,1,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
 	// Sessions that are new or changed, whole, sorted by session_id.
 	UpsertedSessions []*Session `protobuf:"bytes,2,rep,name=upserted_sessions,json=upsertedSessions,proto3" json:"upserted_sessions,omitempty"`

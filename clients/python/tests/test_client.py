@@ -116,6 +116,32 @@ def test_watch_change_on_disk_arrives(server) -> None:
         assert changed.revision > added.revision
 
 
+def test_watch_applies_deltas_into_whole_states(server) -> None:
+    sid = unique_id("py-delta")
+    other = unique_id("py-delta-other")
+    with amc_client.watch_state(server.addr) as watch:
+        next_within(watch, 5)
+        server.write_session(sid, status="active")
+        server.write_session(other, status="done")
+        wait_for(watch, lambda st: {sid, other} <= ids(st))
+        server.write_session(sid, status="needs_attention")
+        changed = wait_for(
+            watch,
+            lambda st: any(
+                s.session_id == sid and s.status == amc_client.SESSION_STATUS_NEEDS_ATTENTION for s in st.sessions
+            ),
+        )
+        assert watch.deltas_applied >= 1, "changes should have come as deltas"
+        # What the watch rebuilt is exactly what the server holds at the same revision.
+        current = amc_client.get_state(server.addr)
+        latest = changed
+        if current.revision > latest.revision:
+            latest = wait_for(watch, lambda st: st.revision >= current.revision)
+        assert latest.revision == current.revision
+        assert list(latest.sessions) == list(current.sessions)
+        assert [s.session_id for s in latest.sessions] == sorted(s.session_id for s in latest.sessions)
+
+
 def test_watch_resume_when_current_starts_silently(server) -> None:
     current = amc_client.get_state(server.addr)
     watch = amc_client.watch_state(server.addr, current.revision, instance_id=current.instance_id)

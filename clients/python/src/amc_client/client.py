@@ -171,6 +171,11 @@ class StateWatch(Iterator[_pb.State]):
         self.last_revision = since_revision
         self.instance_id = instance_id
         self.reconnects = 0
+        #: How many changes arrived as deltas (applied here to the last State) rather than as whole snapshots.
+        self.deltas_applied = 0
+        # The last State yielded: the base the server's deltas apply to. Without one (a watch resumed from a
+        # revision the caller got elsewhere) the watch asks for snapshots until a reconnect.
+        self._state: Optional[_pb.State] = None
         self._filter = filter
         self._max_retries = max_retries
         self._backoff_initial = backoff_initial
@@ -213,8 +218,10 @@ class StateWatch(Iterator[_pb.State]):
             pass
 
     def _request(self) -> _pb.WatchStateRequest:
+        # Deltas (the changed sessions only) when this watch holds the state they apply to, or will get it first.
+        deltas = self.last_revision == 0 or self._state is not None
         return _pb.WatchStateRequest(
-            since_revision=self.last_revision, instance_id=self.instance_id, filter=self._filter
+            since_revision=self.last_revision, instance_id=self.instance_id, filter=self._filter, deltas=deltas
         )
 
     def _run(self) -> Iterator[_pb.State]:
@@ -234,14 +241,30 @@ class StateWatch(Iterator[_pb.State]):
                 # The server answers a watch at once (a snapshot or a heartbeat): the first message must come within
                 # connect_timeout, the next ones within idle_timeout (it sends a heartbeat every 15 s when idle).
                 watchdog = _Watchdog(call, self._connect_timeout)
+                resync = False
                 for message in call:
                     failures = 0
+                    kind = message.WhichOneof("kind")
+                    state: Optional[_pb.State] = None
+                    if kind == "snapshot":
+                        state = message.snapshot
+                    elif kind == "delta":
+                        if self._state is None or message.delta.base_revision != self.last_revision:
+                            # Not the state this watch holds (never expected): start over with a full snapshot.
+                            resync = True
+                            break
+                        state = _apply_delta(self._state, message)
+                        self.deltas_applied += 1
                     self.last_revision = message.revision
                     self.instance_id = message.instance_id
-                    if message.WhichOneof("kind") == "snapshot":
+                    if state is not None:
+                        self._state = state
                         watchdog.reset(None)  # the consumer's time is not the server's silence
-                        yield message.snapshot
+                        yield state
                     watchdog.reset(self._idle_timeout)
+                if resync:
+                    self._state, self.last_revision, self.instance_id = None, 0, ""
+                    continue
                 error = AmcUnavailableError(
                     f"WatchState: amc at {self.target} ended the stream without a status",
                     target=self.target,
@@ -283,6 +306,18 @@ class StateWatch(Iterator[_pb.State]):
                 return
 
 
+def _apply_delta(state: _pb.State, message: _pb.WatchStateResponse) -> _pb.State:
+    """Returns ``state`` with ``message.delta`` applied: the State the server would have sent as a snapshot."""
+    delta = message.delta
+    replaced = set(delta.removed_session_ids) | {s.session_id for s in delta.upserted_sessions}
+    sessions = [s for s in state.sessions if s.session_id not in replaced]
+    sessions.extend(delta.upserted_sessions)
+    sessions.sort(key=lambda s: s.session_id)
+    new = _pb.State(revision=message.revision, instance_id=message.instance_id, sessions=sessions)
+    new.snapshot_time.CopyFrom(delta.snapshot_time)
+    return new
+
+
 def watch_state(
     target: str = DEFAULT_TARGET,
     since_revision: int = 0,
@@ -305,8 +340,12 @@ def watch_state(
     +-20 % jitter). After ``max_retries`` failed reconnects in a row (the count restarts when a message arrives; None
     retries forever) it raises AmcUnavailableError or AmcTimeoutError. Other errors are raised at once as AmcError.
 
+    Changes travel as deltas (only the sessions that changed; ``WatchStateRequest.deltas``), which the watch applies
+    to the last State it yielded, so every item is still a whole State; ``deltas_applied`` counts them.
+
     Pass ``since_revision`` and ``instance_id`` from an earlier State (e.g. ``get_state()``) to skip the first
-    snapshot when nothing changed since. After a server restart (new instance_id) the next State is a full snapshot
+    snapshot when nothing changed since (the watch then asks for whole snapshots, having no State to apply deltas
+    to). After a server restart (new instance_id) the next State is a full snapshot
     of the new instance.
     """
     return StateWatch(

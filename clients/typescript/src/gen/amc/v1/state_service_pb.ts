@@ -199,8 +199,8 @@ export const WatchStateRequestSchema: GenMessage<WatchStateRequest> = /*@__PURE_
  */
 export type StateDelta = Message<"amc.v1.StateDelta"> & {
   /**
-   * The revision of the state this delta applies to: that of the stream's previous snapshot or delta (a heartbeat
-   * changes no state).
+   * The revision of the state this delta applies to: the `revision` of the stream's previous message (snapshot,
+   * delta or heartbeat; for the first change after a resume, the since_revision), i.e. the client's last revision.
    *
    * @generated from field: uint64 base_revision = 1;
    */
