@@ -4,9 +4,11 @@
 //! reason: the generated server encodes every response message with prost, so every GetState and every watcher's
 //! update copied and re-encoded the whole state (≈ 100 µs of CPU per GetState at 100 sessions, ≈ 0.4 ms per watcher
 //! and change at 500 sessions; see docs/performance.md). Here a response without a filter is the snapshot's state
-//! encoded once, when it was published ([`Snapshot::encoded_state`]); filtered responses and heartbeats are encoded per
-//! message as before. Request decoding, compression, message limits and statuses are still tonic's
-//! ([`tonic::server::Grpc`]), and the bytes on the wire are exactly what the generated server sent.
+//! encoded once, when it was published ([`Snapshot::encoded_state`], and [`Snapshot::encoded_delta`] for watchers that
+//! asked for deltas); filtered responses and heartbeats are encoded per message. GetState, and WatchState for clients
+//! that use compression, go through tonic's [`tonic::server::Grpc`] (request decoding, compression, limits,
+//! statuses); other WatchState calls are written by `watch_unshared` as frames that share the snapshot's bytes, so no
+//! watcher holds a copy of the state. Either way the bytes on the wire are what the generated server would send.
 
 use std::{convert::Infallible, marker::PhantomData, pin::Pin, sync::Arc, task, time::Duration};
 

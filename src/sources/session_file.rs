@@ -1,7 +1,7 @@
 //! `sessions/*.json` and `events/*.jsonl` as found on disk, and the collector's few writes to them.
 //!
 //! Every write holds the session's [`SessionLock`] (named after the file stem, as the hook names it), re-reads the
-//! file under it, and goes through [`write_atomic`]; every removal moves the file to `trash/`. A file that vanished
+//! file under it, and goes through [`crate::store::write_atomic`]; every removal moves the file to `trash/`. A file that vanished
 //! or changed since the pass read it is left alone: the next pass looks again.
 
 use std::{
