@@ -6837,6 +6837,17 @@ async function getState(options = {}) {
     throw toAmcError(err, baseUrl, "GetState");
   }
 }
+function applyDelta(state, message, delta) {
+  const replaced = /* @__PURE__ */ new Set([...delta.removedSessionIds, ...delta.upsertedSessions.map((s) => s.sessionId)]);
+  const sessions = state.sessions.filter((s) => !replaced.has(s.sessionId)).concat(delta.upsertedSessions);
+  sessions.sort((a, b) => a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0);
+  return create(StateSchema, {
+    revision: message.revision,
+    instanceId: message.instanceId,
+    sessions,
+    snapshotTime: delta.snapshotTime
+  });
+}
 async function* watchState(options = {}) {
   const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
   const client = createStateServiceClient(options);
@@ -6849,6 +6860,7 @@ async function* watchState(options = {}) {
   let revision = options.sinceRevision ?? 0n;
   let instanceId = options.instanceId ?? "";
   let failures = 0;
+  let state;
   while (!outer?.aborted) {
     const attempt = new AbortController();
     const onOuterAbort = () => attempt.abort();
@@ -6865,17 +6877,36 @@ async function* watchState(options = {}) {
     let failure;
     try {
       armIdle();
-      const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter });
+      const deltas = revision === 0n || state !== void 0;
+      const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter, deltas });
+      let resync = false;
       for await (const message of client.watchState(request, { signal: attempt.signal })) {
         armIdle();
         failures = 0;
+        let next;
+        if (message.kind.case === "snapshot") {
+          next = message.kind.value;
+        } else if (message.kind.case === "delta") {
+          if (state === void 0 || message.kind.value.baseRevision !== revision) {
+            resync = true;
+            break;
+          }
+          next = applyDelta(state, message, message.kind.value);
+        }
         revision = message.revision;
         instanceId = message.instanceId;
-        if (message.kind.case === "snapshot") {
+        if (next !== void 0) {
+          state = next;
           if (idleTimer !== void 0) clearTimeout(idleTimer);
-          yield message.kind.value;
+          yield next;
           armIdle();
         }
+      }
+      if (resync) {
+        state = void 0;
+        revision = 0n;
+        instanceId = "";
+        continue;
       }
       failure = new AmcError("WatchState ended without a status", Code.Unavailable, baseUrl);
     } catch (err) {

@@ -12,9 +12,12 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import {
   GetStateRequestSchema,
   SessionFilterSchema,
+  StateSchema,
   StateService,
   WatchStateRequestSchema,
   type State,
+  type StateDelta,
+  type WatchStateResponse,
 } from "./gen/amc/v1/state_service_pb.js";
 
 export * from "./gen/amc/v1/session_pb.js";
@@ -129,12 +132,26 @@ export async function getState(options: GetStateOptions = {}): Promise<State> {
   }
 }
 
+/** Returns `state` with `delta` applied: the State the server would have sent as a snapshot. */
+function applyDelta(state: State, message: WatchStateResponse, delta: StateDelta): State {
+  const replaced = new Set([...delta.removedSessionIds, ...delta.upsertedSessions.map((s) => s.sessionId)]);
+  const sessions = state.sessions.filter((s) => !replaced.has(s.sessionId)).concat(delta.upsertedSessions);
+  sessions.sort((a, b) => (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0));
+  return create(StateSchema, {
+    revision: message.revision,
+    instanceId: message.instanceId,
+    sessions,
+    snapshotTime: delta.snapshotTime,
+  });
+}
+
 /**
  * Watches the state: yields the first snapshot, then one State per change. Heartbeats are consumed silently but
  * advance the last revision. When the stream breaks (server restart, network error, idle timeout) it reconnects with
  * the last revision and instance_id, backing off exponentially, and throws an AmcError once `maxRetries` reconnects
  * in a row have failed. After a server restart (new instance_id) the next State is a full snapshot of the new
- * instance; compare `state.instanceId` if you care.
+ * instance; compare `state.instanceId` if you care. Changes travel as deltas (only the sessions that changed), which
+ * the watch applies to the last State it yielded, so every item is still a whole State.
  */
 export async function* watchState(options: WatchStateOptions = {}): AsyncGenerator<State, void, undefined> {
   const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
@@ -148,6 +165,9 @@ export async function* watchState(options: WatchStateOptions = {}): AsyncGenerat
   let revision = options.sinceRevision ?? 0n;
   let instanceId = options.instanceId ?? "";
   let failures = 0;
+  // The last State yielded: the base the server's deltas apply to. Without one (resumed from a revision the caller
+  // got elsewhere) the watch asks for whole snapshots until a reconnect.
+  let state: State | undefined;
 
   while (!outer?.aborted) {
     const attempt = new AbortController();
@@ -165,18 +185,39 @@ export async function* watchState(options: WatchStateOptions = {}): AsyncGenerat
     let failure: AmcError;
     try {
       armIdle();
-      const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter });
+      // Deltas (the changed sessions only) when this watch holds the State they apply to, or will get it first.
+      const deltas = revision === 0n || state !== undefined;
+      const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter, deltas });
+      let resync = false;
       for await (const message of client.watchState(request, { signal: attempt.signal })) {
         armIdle();
         failures = 0;
+        let next: State | undefined;
+        if (message.kind.case === "snapshot") {
+          next = message.kind.value;
+        } else if (message.kind.case === "delta") {
+          if (state === undefined || message.kind.value.baseRevision !== revision) {
+            // Not the State this watch holds (never expected): start over with a full snapshot.
+            resync = true;
+            break;
+          }
+          next = applyDelta(state, message, message.kind.value);
+        }
         revision = message.revision;
         instanceId = message.instanceId;
-        if (message.kind.case === "snapshot") {
-          // The consumer may take its time with a snapshot: that is not the server being idle.
+        if (next !== undefined) {
+          state = next;
+          // The consumer may take its time with a State: that is not the server being idle.
           if (idleTimer !== undefined) clearTimeout(idleTimer);
-          yield message.kind.value;
+          yield next;
           armIdle();
         }
+      }
+      if (resync) {
+        state = undefined;
+        revision = 0n;
+        instanceId = "";
+        continue;
       }
       // The server never ends a watch with OK; treat it like a dropped stream.
       failure = new AmcError("WatchState ended without a status", Code.Unavailable, baseUrl);

@@ -117,6 +117,29 @@ describe("amc TypeScript client (gRPC-Web over HTTP/1.1)", { skip: !baseUrl && "
     assert.equal(end.done, true, "an aborted watch ends without an error");
   });
 
+  test("watchState applies deltas into whole States equal to getState's", async () => {
+    const ac = new AbortController();
+    const it = watchState({ baseUrl, signal: ac.signal })[Symbol.asyncIterator]();
+    try {
+      await waitFor(it, () => true);
+      const id = `ts-delta-${randomUUID().slice(0, 8)}`;
+      writeSession(id);
+      await waitFor(it, (s) => ids(s).has(id));
+      writeSession(id, { status: "needs_attention" });
+      let latest = await waitFor(it, (s) => s.sessions.some((x) => x.sessionId === id && x.rawStatus === "needs_attention"));
+      const current = await getState({ baseUrl });
+      if (current.revision > latest.revision) latest = await waitFor(it, (s) => s.revision >= current.revision);
+      assert.equal(latest.revision, current.revision);
+      assert.deepEqual(
+        latest.sessions.map((x) => [x.sessionId, x.rawStatus, x.isDead]),
+        current.sessions.map((x) => [x.sessionId, x.rawStatus, x.isDead]),
+      );
+      assert.deepEqual(latest.sessions, current.sessions, "the rebuilt state is the server's");
+    } finally {
+      ac.abort();
+    }
+  });
+
   test("watchState resumes silently when already current", async () => {
     const current = await getState({ baseUrl });
     const it = watchState({ baseUrl, sinceRevision: current.revision, instanceId: current.instanceId });

@@ -83,6 +83,7 @@ export declare function getState(options?: GetStateOptions): Promise<State>;
  * advance the last revision. When the stream breaks (server restart, network error, idle timeout) it reconnects with
  * the last revision and instance_id, backing off exponentially, and throws an AmcError once `maxRetries` reconnects
  * in a row have failed. After a server restart (new instance_id) the next State is a full snapshot of the new
- * instance; compare `state.instanceId` if you care.
+ * instance; compare `state.instanceId` if you care. Changes travel as deltas (only the sessions that changed), which
+ * the watch applies to the last State it yielded, so every item is still a whole State.
  */
 export declare function watchState(options?: WatchStateOptions): AsyncGenerator<State, void, undefined>;
