@@ -15,34 +15,14 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
+mod common;
+
+use common::{session_file, session_json};
+
 use amc::{
     collect::Collector,
     config::{Config, Paths},
 };
-
-fn session_json(i: usize, seq: u64) -> String {
-    let agent = ["codex", "claude", "claude"][i % 3];
-    let status = ["active", "done"][(seq % 2) as usize];
-    let preview = format!(
-        "w{seq:08} I updated the collector so that a pass only reads the session files that changed, and the tests pass."
-    );
-    serde_json::json!({
-        "session_id": format!("bench-{i:04}-7c1e2b9a-5d2f-4e0b-9a43-{i:012}"),
-        "agent": agent,
-        "status": status,
-        "project_dir": format!("/home/user/src/project-{i}"),
-        "cwd": format!("/home/user/src/project-{i}"),
-        "zellij_session": "bench",
-        "zellij_pane": format!("{i}"),
-        "started_at": "2026-02-12T15:04:00.000000+00:00",
-        "last_event": "PostToolUse",
-        "last_event_at": "2026-02-12T15:05:00.586000+00:00",
-        "last_message_preview": preview,
-        "model": "claude-opus-4-6",
-        "permission_mode": "default",
-    })
-    .to_string()
-}
 
 fn cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -97,7 +77,7 @@ fn main() {
     let sessions_dir = data.join("sessions");
     std::fs::create_dir_all(&sessions_dir).expect("sessions dir");
     std::fs::create_dir_all(&home).expect("home");
-    let file = |i: usize| sessions_dir.join(format!("bench-{i:04}.json"));
+    let file = |i: usize| sessions_dir.join(session_file(i));
     for i in 0..count {
         amc::store::write_atomic(&file(i), session_json(i, 0).as_bytes()).expect("write");
     }
