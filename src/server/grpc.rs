@@ -296,12 +296,17 @@ fn snapshot_message(snapshot: Arc<Snapshot>, filter: &Filter) -> Outgoing {
 }
 
 /// The change from `before` (a snapshot whose filtered view the client holds, as of `state_revision`) to `after` as
-/// a delta: the shared one when `after` directly follows the client's state and nothing is filtered, else one
-/// computed for this watcher; a snapshot when no delta fits.
+/// a delta. Unfiltered and directly following the client's state: the publisher's shared delta, or the snapshot when
+/// the publisher found no delta worth sending (decided once per change, not again by every watcher). Otherwise (a
+/// filter, or a watcher that skipped revisions) a delta computed for this watcher, or a snapshot when none fits.
 fn delta_message(before: &Snapshot, state_revision: u64, after: Arc<Snapshot>, filter: &Filter) -> Outgoing {
     let follows = state_revision == before.revision && before.revision + 1 == after.revision;
-    if filter.is_empty() && follows && after.encoded_delta.is_some() {
-        return Outgoing::WatchDelta(after);
+    if filter.is_empty() && follows {
+        return if after.encoded_delta.is_some() {
+            Outgoing::WatchDelta(after)
+        } else {
+            snapshot_message(after, filter)
+        };
     }
     match crate::publisher::state_delta(before, &after, filter) {
         Some(mut delta) => {
