@@ -32,6 +32,13 @@ fn fixed_session(id: &str, seq: u64, pad: usize) -> SessionJson {
     }
 }
 
+/// `count` sessions `s00`, `s01`, … of [`fixed_session`] at write `seq`.
+fn fixed_sessions(count: usize, seq: u64, pad: usize) -> Vec<SessionJson> {
+    (0..count)
+        .map(|i| fixed_session(&format!("s{i:02}"), seq, pad))
+        .collect()
+}
+
 /// The server alone over a hand-published state (no collector), on 127.0.0.1:0.
 struct FixedServer {
     url: String,
@@ -109,11 +116,7 @@ async fn watchers_that_never_read_neither_block_the_server_nor_queue_every_chang
     const CHANGES: u64 = 300;
     let dir = tempfile::tempdir().expect("tempdir");
     // 50 sessions of ~2 KB: a ~100 KB snapshot, so the unread streams fill their flow-control windows quickly.
-    let sessions = |seq| {
-        (0..50)
-            .map(|i| fixed_session(&format!("s{i:02}"), seq, 2000))
-            .collect::<Vec<_>>()
-    };
+    let sessions = |seq| fixed_sessions(50, seq, 2000);
     let (handle, mut publisher) = StateHandle::fixed(sessions(0));
     let server = FixedServer::start(handle.clone(), dir.path()).await;
 
@@ -171,11 +174,7 @@ async fn watchers_that_never_read_neither_block_the_server_nor_queue_every_chang
 async fn a_thousand_watchers_connecting_and_leaving_at_once() {
     const WATCHERS: usize = 1000;
     let dir = tempfile::tempdir().expect("tempdir");
-    let sessions = |seq| {
-        (0..10)
-            .map(|i| fixed_session(&format!("s{i}"), seq, 100))
-            .collect::<Vec<_>>()
-    };
+    let sessions = |seq| fixed_sessions(10, seq, 100);
     let (handle, mut publisher) = StateHandle::fixed(sessions(0));
     let server = FixedServer::start(handle.clone(), dir.path()).await;
     let mut client = StateServiceClient::new(channel(&server.url).await);
@@ -444,11 +443,7 @@ async fn session_files_renamed_in_from_and_out_to_another_dir_are_seen() {
 async fn gzip_clients_get_the_same_state_as_plain_ones() {
     // GetState and WatchState send pre-encoded snapshots (server/grpc.rs); compression must still apply to them.
     let dir = tempfile::tempdir().expect("tempdir");
-    let sessions = |seq| {
-        (0..20)
-            .map(|i| fixed_session(&format!("s{i:02}"), seq, 500))
-            .collect::<Vec<_>>()
-    };
+    let sessions = |seq| fixed_sessions(20, seq, 500);
     let (handle, mut publisher) = StateHandle::fixed(sessions(0));
     let server = FixedServer::start(handle, dir.path()).await;
     let channel = channel(&server.url).await;
