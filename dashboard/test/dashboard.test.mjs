@@ -150,7 +150,15 @@ test('a card shows project, agent, status with a ticking duration, context, Zell
 
   const since = await text(id, '.since');
   assert.match(since, /^\d+m \d\ds$/);
-  await sleep(1100);
+  // It ticks once a second; under load a timer can fire late, so allow a few seconds rather than exactly one.
+  const ticked = await page
+    .waitForFunction(
+      ([cardId, before]) => document.querySelector(`.card[data-id="${cardId}"] .since`)?.textContent !== before,
+      [id, since],
+      { timeout: 4_000 },
+    )
+    .then(() => true, () => false);
+  assert.ok(ticked, 'the duration ticks');
   assert.notEqual(await text(id, '.since'), since, 'the duration ticks');
 
   assert.equal(await text(S.active.session_id, '.ctx-pct'), '≈45%');
