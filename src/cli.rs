@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     collect::Collector,
     config::{self, Config, Paths},
-    hook, publisher, server, shutdown,
+    hook, publisher, server, shutdown, wire,
 };
 
 /// amc — Agent Mission Control: what every Claude Code and Codex agent in your Zellij panes is doing.
@@ -119,10 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
     use std::io::Write as _;
     let pass = Collector::new(config).pass(SystemTime::now());
-    let payload = serde_json::json!({
-        "sessions": pass.sessions,
-        "server_time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
-    });
+    let payload = wire::api_state(&pass.sessions, SystemTime::now(), None);
     let text = if pretty {
         serde_json::to_string_pretty(&payload)?
     } else {

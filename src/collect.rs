@@ -15,10 +15,11 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::{
     config::{Config, Paths},
+    model::{self, SessionJson},
     rules::{self, cleanup, codex::DismissedIds, Decision},
     sources::{
         codex::{self as codex_source, RolloutCache},
@@ -32,10 +33,6 @@ use crate::{
         TranscriptCache, TranscriptKind,
     },
 };
-
-/// A session as the collector builds it: every key of its session file plus the computed keys
-/// (`context_usage`, `conversation_mtime_ns`, `is_dead`, ...). This is the original's JSON shape.
-pub type SessionJson = Map<String, Value>;
 
 /// How long the batched `lsof` (used only where there is no `/proc`) may take.
 const LSOF_TIMEOUT: Duration = Duration::from_secs(3);
@@ -185,7 +182,7 @@ impl Collector {
         self.warned = warned;
 
         apply_process_evidence(&mut listed, &evidence);
-        listed.sort_by_cached_key(|l| rules::sort_key(&l.session));
+        listed.sort_by_cached_key(|l| model::sort_key(&l.session));
         let losers = with_sessions(&mut listed, rules::dedupe::losers);
         for &i in &losers {
             let l = &listed[i];
@@ -212,8 +209,8 @@ impl Collector {
         // was still the user's dismissal (without them the next pass would recreate it).
         self.codex_listed = listed
             .iter()
-            .filter(|l| rules::str_field(&l.session, "agent") == Some("codex"))
-            .filter_map(|l| rules::str_field(&l.session, "session_id").map(str::to_owned))
+            .filter(|l| model::str_field(&l.session, "agent") == Some("codex"))
+            .filter_map(|l| model::str_field(&l.session, "session_id").map(str::to_owned))
             .chain(discovered)
             .collect();
         Pass {
@@ -279,13 +276,13 @@ impl Collector {
     /// named after the session id. Other agents have none.
     fn resolve_transcript(&mut self, session: &SessionJson) -> Option<(PathBuf, TranscriptKind)> {
         let paths = &self.config.paths;
-        let transcript_path = rules::str_field(session, "transcript_path")
+        let transcript_path = model::str_field(session, "transcript_path")
             .filter(|p| !p.is_empty())
             .map(Path::new);
-        let session_id = rules::str_field(session, "session_id").unwrap_or("");
-        match rules::str_field(session, "agent") {
+        let session_id = model::str_field(session, "session_id").unwrap_or("");
+        match model::str_field(session, "agent") {
             Some("claude") => {
-                let project_dir = rules::str_field(session, "project_dir").unwrap_or("");
+                let project_dir = model::str_field(session, "project_dir").unwrap_or("");
                 claude_transcript(transcript_path, &paths.claude_projects_dirs, session_id, project_dir)
                     .map(|p| (p, TranscriptKind::Claude))
             }
@@ -315,8 +312,8 @@ impl Collector {
             let Some(session) = session_file::read_object(&path) else {
                 continue;
             };
-            if rules::str_field(&session, "agent") == Some("codex") {
-                if let Some(t) = rules::str_field(&session, "transcript_path").filter(|t| !t.is_empty()) {
+            if model::str_field(&session, "agent") == Some("codex") {
+                if let Some(t) = model::str_field(&session, "transcript_path").filter(|t| !t.is_empty()) {
                     candidates.push(PathBuf::from(t));
                 }
             }
@@ -410,8 +407,8 @@ impl Collector {
                 tracing::warn!(file = %raw.path.display(), %error, "cannot move the session file to trash")
             }
         }
-        if rules::str_field(session, "agent") == Some("codex") {
-            if let Some(id) = rules::str_field(session, "session_id") {
+        if model::str_field(session, "agent") == Some("codex") {
+            if let Some(id) = model::str_field(session, "session_id") {
                 self.dismissed.insert(id);
             }
         }
@@ -446,7 +443,7 @@ impl Collector {
             }
         }
 
-        let facts: Vec<cleanup::SessionFileFacts> = session_file::list_files(&paths.sessions_dir(), ".json")
+        let facts: Vec<session_file::SessionFileFacts> = session_file::list_files(&paths.sessions_dir(), ".json")
             .into_iter()
             .filter_map(|path| {
                 let mtime = match mtimes.get(&path) {
@@ -458,18 +455,18 @@ impl Collector {
                     return None;
                 }
                 let status =
-                    session_file::read_object(&path).and_then(|s| rules::str_field(&s, "status").map(str::to_owned));
-                Some(cleanup::SessionFileFacts { path, mtime, status })
+                    session_file::read_object(&path).and_then(|s| model::str_field(&s, "status").map(str::to_owned));
+                Some(session_file::SessionFileFacts { path, mtime, status })
             })
             .collect();
         for Decision::Remove { path, reason } in cleanup::stale_starting_sessions(&facts, now) {
             let still_stale = |raw: &RawSession| {
                 let status = match raw.parse() {
-                    Parsed::Object(s) => rules::str_field(&s, "status").map(str::to_owned),
+                    Parsed::Object(s) => model::str_field(&s, "status").map(str::to_owned),
                     _ => None,
                 };
                 cleanup::is_stale_starting(
-                    &cleanup::SessionFileFacts {
+                    &session_file::SessionFileFacts {
                         path: raw.path.clone(),
                         mtime: raw.mtime,
                         status,
@@ -547,11 +544,11 @@ impl OpenFiles {
 /// Returns whether some process holds the session's `transcript_path` open (`None`: open files unknown). Only Codex
 /// sessions need it. The kernel names open files by their resolved path, so the path is canonicalized first.
 fn transcript_open(session: &SessionJson, open_files: Option<&OpenFiles>) -> Option<bool> {
-    if rules::str_field(session, "agent") != Some("codex") {
+    if model::str_field(session, "agent") != Some("codex") {
         return None;
     }
     let open_files = open_files?;
-    let Some(path) = rules::str_field(session, "transcript_path").filter(|p| !p.is_empty()) else {
+    let Some(path) = model::str_field(session, "transcript_path").filter(|p| !p.is_empty()) else {
         // A non-string transcript_path names no file (the original's lsof call failed on it: "not open").
         return Some(false);
     };
@@ -636,7 +633,7 @@ fn apply_process_evidence(listed: &mut [Listed], evidence: &rules::process_liven
             }
             Liveness::Unknown => {}
         }
-        if rules::str_field(&l.session, "agent") == Some("codex") && verdict.liveness == Liveness::Alive {
+        if model::str_field(&l.session, "agent") == Some("codex") && verdict.liveness == Liveness::Alive {
             if let (Some(zs), Some(zp)) = (verdict.zellij_session, verdict.zellij_pane) {
                 l.session.insert("zellij_session".into(), zs.into());
                 l.session.insert("zellij_pane".into(), zp.into());
@@ -693,7 +690,7 @@ mod tests {
     }
 
     fn ids(pass: &Pass) -> Vec<String> {
-        pass.sessions.iter().map(rules::sort_key).collect()
+        pass.sessions.iter().map(model::sort_key).collect()
     }
 
     /// The fake zellij reads its output file from the environment of the test process, which tests must not set;

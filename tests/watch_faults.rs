@@ -7,7 +7,7 @@ mod support;
 use std::{path::Path, sync::Arc, time::Duration};
 
 use amc::{
-    collect::SessionJson,
+    model::SessionJson,
     proto::{self as pb, state_service_client::StateServiceClient, watch_state_response::Kind},
     publisher::StateHandle,
     server,
@@ -331,7 +331,7 @@ async fn a_burst_of_ten_thousand_writes_converges_to_the_last_content_in_few_pas
     server.stop().await;
 }
 
-fn ids(state: &amc::publisher::Snapshot) -> Vec<String> {
+fn ids(state: &amc::wire::Snapshot) -> Vec<String> {
     state
         .sessions
         .iter()

@@ -26,9 +26,9 @@ use std::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-use crate::{config::Paths, store};
+use crate::{config::Paths, model::str_field, store};
 
-use self::update::{str_field, Context, Effect};
+use self::update::{Context, Effect};
 
 /// The largest payload read from stdin; a bigger one is rejected (Claude Code's payloads are a few KB).
 pub const MAX_PAYLOAD_BYTES: u64 = 16 * 1024 * 1024;
@@ -302,7 +302,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
     }
     let new_status = match effect {
         Effect::Write => str_field(&session, "status").unwrap_or_default(),
-        Effect::Trash | Effect::Nothing => update::status::ENDED,
+        Effect::Trash | Effect::Nothing => crate::model::status::ENDED,
     };
     let mut line = update::event_line(event, &payload, new_status, &now);
     line.push('\n');

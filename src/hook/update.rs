@@ -3,24 +3,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::model::{status, str_field};
+
 use super::question::{detect_prose_question, extract_questions, prose_pending_question};
 
 /// The longest `last_message_preview`, and the longest text copied into an event-log line, in characters.
 pub const MAX_PREVIEW_CHARS: usize = 200;
-
-/// The session statuses the hook writes.
-pub mod status {
-    /// SessionStart: the agent started and no prompt was submitted yet.
-    pub const STARTING: &str = "starting";
-    /// The agent is working on a prompt.
-    pub const ACTIVE: &str = "active";
-    /// The agent waits for the user (a question or a permission prompt).
-    pub const NEEDS_ATTENTION: &str = "needs_attention";
-    /// The agent finished its turn.
-    pub const DONE: &str = "done";
-    /// Event-log only: SessionEnd moved the session file to the trash.
-    pub const ENDED: &str = "ended";
-}
 
 /// Everything an event needs besides the payload and the session file.
 #[derive(Debug, Clone, Copy, Default)]
@@ -252,11 +240,6 @@ fn is_ask_user_question(payload: &Map<String, Value>) -> bool {
 
 fn clear_questions(session: &mut Map<String, Value>) {
     session.insert("pending_questions".into(), Value::Array(Vec::new()));
-}
-
-/// Returns the string at `key`, `None` when absent or not a string.
-pub fn str_field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    map.get(key).and_then(Value::as_str)
 }
 
 fn has_non_empty_str(map: &Map<String, Value>, key: &str) -> bool {

@@ -4,14 +4,16 @@
 
 use std::{
     collections::HashSet,
-    path::PathBuf,
     time::{Duration, SystemTime},
 };
 
 use serde_json::Value;
 
 use super::Decision;
-use crate::collect::SessionJson;
+use crate::{
+    model::SessionJson,
+    sources::session_file::{EventLogFacts, SessionFileFacts},
+};
 
 /// An event log with no listed session is removed once it is older than this (the original's 24 h).
 pub const STALE_EVENT_AGE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -36,17 +38,6 @@ pub fn active_ids(sessions: &[SessionJson]) -> HashSet<String> {
         .collect()
 }
 
-/// One `events/*.jsonl` file as found on disk.
-#[derive(Debug, Clone)]
-pub struct EventLogFacts {
-    /// The file.
-    pub path: PathBuf,
-    /// Its file stem, the session id it belongs to.
-    pub id: String,
-    /// Its mtime, `None` when unreadable.
-    pub mtime: Option<SystemTime>,
-}
-
 /// Returns the event logs to remove: no listed session has their id and they are older than [`STALE_EVENT_AGE`].
 pub fn stale_event_logs(logs: &[EventLogFacts], active: &HashSet<String>, now: SystemTime) -> Vec<Decision> {
     logs.iter()
@@ -59,17 +50,6 @@ pub fn stale_event_logs(logs: &[EventLogFacts], active: &HashSet<String>, now: S
             ),
         })
         .collect()
-}
-
-/// One `sessions/*.json` file as found on disk during cleanup.
-#[derive(Debug, Clone)]
-pub struct SessionFileFacts {
-    /// The file.
-    pub path: PathBuf,
-    /// Its mtime, `None` when unreadable.
-    pub mtime: Option<SystemTime>,
-    /// Its `status` when the file is a JSON object with a string status.
-    pub status: Option<String>,
 }
 
 /// Returns whether a session file is a stale `starting` session: status `starting` and older than
@@ -97,6 +77,7 @@ pub fn stale_starting_sessions(files: &[SessionFileFacts], now: SystemTime) -> V
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::path::PathBuf;
 
     const NOW_SECS: u64 = 1_800_000_000;
 

@@ -12,9 +12,9 @@ use std::{
 
 use serde_json::Value;
 
-use super::{str_field, truthy};
+use crate::model::{str_field, truthy};
 use crate::{
-    collect::SessionJson,
+    model::SessionJson,
     sources::{
         codex::{RolloutFacts, TurnEvent},
         process::CodexProcess,

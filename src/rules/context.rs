@@ -1,7 +1,7 @@
 //! Context-usage rules: the per-turn token baseline.
 
-use super::str_field;
-use crate::collect::SessionJson;
+use crate::model::str_field;
+use crate::model::SessionJson;
 
 /// Returns the `turn_start_tokens` to record, if any: when the last event is `UserPromptSubmit` (a turn just started),
 /// the session has no `turn_start_tokens` key yet (a `null` value counts as present, as in the original's `in` test)

@@ -5,8 +5,8 @@ use std::{cmp::Ordering, collections::HashMap};
 
 use serde_json::Value;
 
-use super::{string_form, truthy};
-use crate::collect::SessionJson;
+use crate::model::SessionJson;
+use crate::model::{string_form, truthy};
 
 /// Returns the pane a session claims, `(zellij_session, zellij_pane)`, when both are set.
 ///
@@ -125,7 +125,7 @@ mod tests {
             .iter()
             .enumerate()
             .filter(|(i, _)| !drop.contains(i))
-            .map(|(_, s)| super::super::sort_key(s))
+            .map(|(_, s)| crate::model::sort_key(s))
             .collect()
     }
 

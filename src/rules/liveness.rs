@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{str_field, truthy};
-use crate::collect::SessionJson;
+use crate::model::SessionJson;
+use crate::model::{str_field, truthy};
 
 /// Returns whether `zellij_session` (a session-file value) names a live Zellij session.
 ///
@@ -65,7 +65,7 @@ pub fn dead_reason(
             }
             Some(format!(
                 "zellij session '{}' is not running",
-                super::string_form(zellij_session)
+                crate::model::string_form(zellij_session)
             ))
         }
         _ => None,

@@ -41,9 +41,9 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use super::{str_field, truthy};
+use crate::model::{str_field, truthy};
 use crate::{
-    collect::SessionJson,
+    model::SessionJson,
     sources::agent_procs::{AgentProcs, ClaudePidFile, ProcInfo},
 };
 
@@ -328,7 +328,7 @@ pub fn claude_verdict(session: &SessionJson, ev: &Evidence<'_>) -> Verdict {
         {
             return Verdict::new(
                 Liveness::Dead,
-                format!("zellij session '{}' is not running", super::string_form(z)),
+                format!("zellij session '{}' is not running", crate::model::string_form(z)),
             );
         }
     }

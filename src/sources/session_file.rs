@@ -13,9 +13,8 @@ use std::{
 use serde_json::Value;
 
 use crate::{
-    collect::SessionJson,
     config::Paths,
-    rules::cleanup::EventLogFacts,
+    model::SessionJson,
     store::{self, SessionLock},
 };
 
@@ -31,6 +30,28 @@ pub fn list_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
         .filter(|e| e.file_name().as_encoded_bytes().ends_with(suffix.as_bytes()))
         .map(|e| e.path())
         .collect()
+}
+
+/// One `events/*.jsonl` file as found on disk.
+#[derive(Debug, Clone)]
+pub struct EventLogFacts {
+    /// The file.
+    pub path: PathBuf,
+    /// Its file stem, the session id it belongs to.
+    pub id: String,
+    /// Its mtime, `None` when unreadable.
+    pub mtime: Option<SystemTime>,
+}
+
+/// One `sessions/*.json` file as found on disk during cleanup.
+#[derive(Debug, Clone)]
+pub struct SessionFileFacts {
+    /// The file.
+    pub path: PathBuf,
+    /// Its mtime, `None` when unreadable.
+    pub mtime: Option<SystemTime>,
+    /// Its `status` when the file is a JSON object with a string status.
+    pub status: Option<String>,
 }
 
 /// One session file as read.

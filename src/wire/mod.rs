@@ -1,11 +1,15 @@
-//! Session JSON (the original's shape, as the collector builds it) → proto `amc.v1.Session`, and the server-side
-//! filters. The only module that knows both shapes.
+//! Session JSON (the original's shape, as the collector builds it) → proto `amc.v1.Session`, the server-side
+//! filters, and the published [`Snapshot`] in both shapes. The only module that knows both shapes.
+
+pub mod snapshot;
+
+pub use snapshot::{api_state, state_delta, ApiState, Snapshot};
 
 use std::{collections::HashSet, time::SystemTime};
 
 use serde_json::{Map, Value};
 
-use crate::{collect::SessionJson, error::Error, proto as pb};
+use crate::{error::Error, model::SessionJson, proto as pb};
 
 /// Session-file and computed keys that have a typed proto field; every other key goes to `extra_json`.
 const TYPED_KEYS: &[&str] = &[
@@ -267,14 +271,8 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_util::object as session;
     use serde_json::json;
-
-    fn session(value: Value) -> SessionJson {
-        match value {
-            Value::Object(map) => map,
-            _ => panic!("test session must be an object"),
-        }
-    }
 
     #[test]
     fn typed_keys_are_typed_and_unknown_keys_go_to_extra_json() {

@@ -1,0 +1,257 @@
+//! The ground floor: the session record every module shares, the names of its keys and values, and the decision type
+//! the rules return.
+//!
+//! A session is kept in the original's JSON shape ([`SessionJson`]): every key of its session file plus the keys the
+//! collector computes. The original reads session files as Python dicts, so several rules depend on Python's
+//! truthiness and equality; [`truthy`] and friends reproduce them on `serde_json::Value`.
+//!
+//! Nothing here does I/O or imports another module of the crate.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A session as the collector builds it: every key of its session file plus the computed keys
+/// (`context_usage`, `conversation_mtime_ns`, `is_dead`, ...). This is the original's JSON shape.
+pub type SessionJson = Map<String, Value>;
+
+/// The keys of a session file and of a collected session.
+pub mod key {
+    /// The session id (`sessions/<session_id>.json`).
+    pub const SESSION_ID: &str = "session_id";
+    /// One of [`super::status`].
+    pub const STATUS: &str = "status";
+    /// One of [`super::agent`].
+    pub const AGENT: &str = "agent";
+    /// The project directory the agent runs in.
+    pub const PROJECT_DIR: &str = "project_dir";
+    /// The agent's working directory.
+    pub const CWD: &str = "cwd";
+    /// The Claude transcript or Codex rollout.
+    pub const TRANSCRIPT_PATH: &str = "transcript_path";
+    /// `ZELLIJ_SESSION_NAME` of the agent's pane.
+    pub const ZELLIJ_SESSION: &str = "zellij_session";
+    /// `ZELLIJ_PANE_ID` of the agent's pane.
+    pub const ZELLIJ_PANE: &str = "zellij_pane";
+    /// The last hook event's name.
+    pub const LAST_EVENT: &str = "last_event";
+    /// The last hook event's time.
+    pub const LAST_EVENT_AT: &str = "last_event_at";
+    /// When the session started.
+    pub const STARTED_AT: &str = "started_at";
+    /// The questions the agent waits on.
+    pub const PENDING_QUESTIONS: &str = "pending_questions";
+    /// Computed: the context window's usage.
+    pub const CONTEXT_USAGE: &str = "context_usage";
+    /// Computed: whether the context window size was inferred rather than known.
+    pub const CONTEXT_WINDOW_INFERRED: &str = "context_window_inferred";
+    /// Computed: the transcript's mtime in nanoseconds.
+    pub const CONVERSATION_MTIME_NS: &str = "conversation_mtime_ns";
+    /// The context tokens when the current turn started (written back into the session file).
+    pub const TURN_START_TOKENS: &str = "turn_start_tokens";
+    /// Computed: whether the agent is gone.
+    pub const IS_DEAD: &str = "is_dead";
+    /// Computed: why `is_dead` is true.
+    pub const LIVENESS_REASON: &str = "liveness_reason";
+    /// Computed: why the status was overridden by process evidence.
+    pub const STATUS_REASON: &str = "status_reason";
+}
+
+/// The session statuses (the hook writes them; the collector may override them from process evidence).
+pub mod status {
+    /// SessionStart: the agent started and no prompt was submitted yet.
+    pub const STARTING: &str = "starting";
+    /// The agent is working on a prompt.
+    pub const ACTIVE: &str = "active";
+    /// The agent waits for the user (a question or a permission prompt).
+    pub const NEEDS_ATTENTION: &str = "needs_attention";
+    /// The agent finished its turn.
+    pub const DONE: &str = "done";
+    /// Event-log only: SessionEnd moved the session file to the trash.
+    pub const ENDED: &str = "ended";
+}
+
+/// The agents.
+pub mod agent {
+    /// Claude Code.
+    pub const CLAUDE: &str = "claude";
+    /// OpenAI Codex.
+    pub const CODEX: &str = "codex";
+}
+
+/// Returns Python's truthiness of `value` (`None`/missing, `null`, `false`, `0`, `""`, `[]` and `{}` are false).
+pub fn truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+    }
+}
+
+/// Returns `session[key]` when it is a string (possibly empty), like `data.get(key) == "..."` comparisons need.
+pub fn str_field<'a>(session: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    session.get(key).and_then(Value::as_str)
+}
+
+/// Returns the string form of a JSON scalar: a string as itself, anything else as its JSON text (`3` → `"3"`).
+pub fn string_form(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Returns the original's sort key, `session.get("session_id", "")`, as a string (a non-string id sorts by its JSON
+/// text; the original would have raised on mixed types).
+pub fn sort_key(session: &SessionJson) -> String {
+    session.get(key::SESSION_ID).map(string_form).unwrap_or_default()
+}
+
+/// The session field a [`Decision`] is about.
+pub mod field {
+    /// The session's `status` (and `status_reason`, `pending_questions` with it).
+    pub const STATUS: &str = "status";
+    /// The session's `is_dead` (and `liveness_reason` with it).
+    pub const IS_DEAD: &str = "is_dead";
+    /// The session's `context_usage` (its context window).
+    pub const CONTEXT_WINDOW: &str = "context_window";
+    /// The `turn_start_tokens` recorded for the session (and written back to its file).
+    pub const TURN_START_TOKENS: &str = "turn_start_tokens";
+    /// The outcome of the same-pane dedupe: the winner's or a loser's.
+    pub const DEDUPE: &str = "dedupe";
+    /// The removal of a file (session file or event log) to the trash.
+    pub const REMOVAL: &str = "removal";
+    /// The Zellij pane a Codex session was assigned to.
+    pub const PANE: &str = "pane";
+}
+
+/// One decision of one rule about one session: which field it set, to what, by which rule, and on what evidence.
+///
+/// Rules return decisions; the collector applies them and keeps them per session (see `collect::Pass`), so a user
+/// asking "why is this session dead / why did it disappear?" gets the rule and its facts, not a guess. A decision is
+/// plain data: it serializes to `{"field", "value", "rule", "evidence": {...}, "at"}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The field decided, one of [`field`] (`"status"`, `"is_dead"`, `"context_window"`, `"dedupe"`, `"removal"`, …).
+    pub field: &'static str,
+    /// The value set (for a removal, the reason: the same words as the log line).
+    pub value: Value,
+    /// The rule that decided, as its path: `"rules::dedupe::losers"`.
+    pub rule: &'static str,
+    /// The facts the rule used: files and lines, pids, the Zellij line, timestamps and thresholds.
+    pub evidence: Map<String, Value>,
+    /// When it was decided: the pass's `now`, in seconds since the Unix epoch.
+    pub at: f64,
+}
+
+impl Decision {
+    /// Returns a decision of `rule` setting `field` to `value` at `at`, with no evidence yet.
+    pub fn new(field: &'static str, rule: &'static str, value: impl Into<Value>, at: f64) -> Self {
+        Decision {
+            field,
+            value: value.into(),
+            rule,
+            evidence: Map::new(),
+            at,
+        }
+    }
+
+    /// Adds one piece of evidence.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.evidence.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// The decisions that made one session what it is in a pass, in the order they were taken (a later decision on the
+/// same field overrides an earlier one).
+pub type SessionDecisions = Vec<Decision>;
+
+/// Returns `time` in seconds since the Unix epoch (the unit of [`Decision::at`]); 0 before the epoch.
+pub fn epoch_seconds(time: std::time::SystemTime) -> f64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Helpers for tests that build sessions.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::SessionJson;
+    use serde_json::Value;
+
+    /// Returns the JSON object `value` as a session.
+    ///
+    /// # Panics
+    /// When `value` is not an object (a mistake in the test itself).
+    pub fn object(value: Value) -> SessionJson {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("a test session must be a JSON object, not {other}"),
+        }
+    }
+
+    /// Returns a session with just an id, a status and an agent.
+    pub fn session(id: &str, status: &str, agent: &str) -> SessionJson {
+        object(serde_json::json!({"session_id": id, "status": status, "agent": agent}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn truthiness_follows_python() {
+        for falsy in [
+            json!(null),
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(""),
+            json!([]),
+            json!({}),
+        ] {
+            assert!(!truthy(Some(&falsy)), "{falsy} should be falsy");
+        }
+        for t in [
+            json!(true),
+            json!(1),
+            json!(-2.5),
+            json!("x"),
+            json!([0]),
+            json!({"a": 0}),
+        ] {
+            assert!(truthy(Some(&t)), "{t} should be truthy");
+        }
+        assert!(!truthy(None));
+    }
+
+    #[test]
+    fn string_form_and_sort_key() {
+        assert_eq!(string_form(&json!("3")), "3");
+        assert_eq!(string_form(&json!(3)), "3");
+        let s = json!({"session_id": "b"}).as_object().cloned().unwrap_or_default();
+        assert_eq!(sort_key(&s), "b");
+        assert_eq!(sort_key(&SessionJson::new()), "");
+    }
+
+    #[test]
+    fn a_decision_serializes_as_the_explain_shape() {
+        let decision =
+            Decision::new(field::IS_DEAD, "rules::liveness::dead_reason", true, 12.5).with("zellij_session", "main");
+        assert_eq!(
+            serde_json::to_value(&decision).ok(),
+            Some(json!({
+                "field": "is_dead",
+                "value": true,
+                "rule": "rules::liveness::dead_reason",
+                "evidence": {"zellij_session": "main"},
+                "at": 12.5
+            }))
+        );
+    }
+}

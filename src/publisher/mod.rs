@@ -1,0 +1,288 @@
+//! The one task that owns the state.
+//!
+//! It runs collection passes (on file events, at most one per debounce interval with the first at once, on the
+//! liveness timer, and on the reconcile timer), bumps the revision only when the sessions changed, and publishes an
+//! `Arc<Snapshot>` on a `tokio::sync::watch` channel. `GetState`, `WatchState`, `/api/state` and `/api/stream` only
+//! read that channel: a slow subscriber skips stale snapshots instead of growing a queue, and never slows the
+//! collector or anyone else.
+
+use std::{
+    collections::HashSet,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use notify::RecursiveMode;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+mod watches;
+
+use self::watches::FileWatches;
+use crate::{
+    collect::{Collector, Pass},
+    config::Config,
+    model::SessionJson,
+    wire::Snapshot,
+};
+
+/// A cheap handle to the published state, cloned into every server handler.
+#[derive(Debug, Clone)]
+pub struct StateHandle {
+    rx: watch::Receiver<Arc<Snapshot>>,
+    polling: Arc<AtomicBool>,
+    pass_count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl StateHandle {
+    /// Returns the latest snapshot.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.rx.borrow().clone()
+    }
+
+    /// Returns a receiver that sees every later snapshot (conflated).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.rx.clone()
+    }
+
+    /// Returns whether file watching failed and the publisher only polls on its timers.
+    pub fn is_polling(&self) -> bool {
+        self.polling.load(Ordering::Relaxed)
+    }
+
+    /// Returns how many collection passes have run.
+    pub fn passes(&self) -> u64 {
+        self.pass_count.load(Ordering::Relaxed)
+    }
+
+    /// Builds a handle that publishes `sessions` once and never changes (for tests and benchmarks of the server
+    /// alone); the sender is returned so the caller can publish more.
+    pub fn fixed(sessions: Vec<SessionJson>) -> (Self, FixedPublisher) {
+        let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+        let revision = start_revision();
+        let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, sessions)));
+        let handle = StateHandle {
+            rx,
+            polling: Arc::default(),
+            pass_count: Arc::default(),
+        };
+        (handle, FixedPublisher { tx, revision })
+    }
+}
+
+/// Publishes hand-made states (tests and benchmarks).
+#[derive(Debug)]
+pub struct FixedPublisher {
+    tx: watch::Sender<Arc<Snapshot>>,
+    revision: u64,
+}
+
+impl FixedPublisher {
+    /// Returns how many receivers of the channel exist (every `StateHandle` clone, every open WatchState and SSE
+    /// stream): tests use it to check that streams of departed clients are gone.
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// Publishes `sessions` as the next revision and returns it.
+    pub fn publish(&mut self, sessions: Vec<SessionJson>) -> u64 {
+        self.revision += 1;
+        let next = Snapshot::next(&self.tx.borrow(), self.revision, sessions);
+        self.tx.send_replace(Arc::new(next));
+        self.revision
+    }
+}
+
+fn start_revision() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Runs the first pass, then spawns the publisher task; returns the handle once a first state exists.
+///
+/// The task stops when `shutdown` is cancelled.
+pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
+    let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+    let mut collector = Collector::new(&config);
+    let (collector_back, first) = tokio::task::spawn_blocking(move || {
+        let pass = collector.pass(SystemTime::now());
+        (collector, pass)
+    })
+    .await
+    .unwrap_or_else(|error| {
+        tracing::error!(%error, "first collection pass panicked");
+        (Collector::new(&config), Pass::default())
+    });
+    let revision = start_revision();
+    let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, first.sessions)));
+    let polling = Arc::new(AtomicBool::new(false));
+    let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(1));
+    let handle = StateHandle {
+        rx,
+        polling: polling.clone(),
+        pass_count: pass_count.clone(),
+    };
+    let publisher = Publisher {
+        config,
+        revision,
+        tx,
+        collector: Some(collector_back),
+        polling,
+        pass_count,
+    };
+    tokio::spawn(publisher.run(first.watch_paths, shutdown));
+    handle
+}
+
+struct Publisher {
+    config: Config,
+    revision: u64,
+    tx: watch::Sender<Arc<Snapshot>>,
+    collector: Option<Collector>,
+    polling: Arc<AtomicBool>,
+    pass_count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Publisher {
+    async fn run(mut self, first_watch: Vec<PathBuf>, shutdown: CancellationToken) {
+        let (event_tx, mut event_rx) = mpsc::channel::<()>(1);
+        let catch_up = event_tx.clone();
+        let mut watches = FileWatches::new(event_tx, self.polling.clone());
+        // The first pass ran before these watches existed: anything written in between needs a pass.
+        if watches.update(&self.desired_watches(&first_watch)) {
+            let _ = catch_up.try_send(());
+        }
+        let mut last_event_pass = tokio::time::Instant::now();
+        let mut liveness = tokio::time::interval(self.config.liveness_interval);
+        liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        liveness.tick().await;
+        let mut reconcile = tokio::time::interval(self.config.reconcile_interval);
+        reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        reconcile.tick().await;
+        loop {
+            let from_event = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                Some(()) = event_rx.recv() => {
+                    // At most one event-driven pass per `debounce`, and the first change after a quiet period is
+                    // collected at once: a burst is gathered until `debounce` after the previous event-driven pass,
+                    // but a single write does not wait (the temp-file events of an atomic write are ignored, so its
+                    // one relevant event is the final rename). Timer passes do not delay event-driven ones.
+                    tokio::time::sleep_until(last_event_pass + self.config.debounce).await;
+                    while event_rx.try_recv().is_ok() {}
+                    true
+                }
+                _ = liveness.tick() => false,
+                _ = reconcile.tick() => false,
+            };
+            let pass = self.run_pass().await;
+            if from_event {
+                last_event_pass = tokio::time::Instant::now();
+            }
+            let Some(pass) = pass else { continue };
+            // A directory watched for the first time (created, or deleted and recreated, since the last pass) may
+            // have been written between this pass's read and its watch: one more pass sees those writes.
+            if watches.update(&self.desired_watches(&pass.watch_paths)) {
+                let _ = catch_up.try_send(());
+            }
+            self.publish(pass.sessions);
+        }
+    }
+
+    async fn run_pass(&mut self) -> Option<Pass> {
+        let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
+        let result = tokio::task::spawn_blocking(move || {
+            let pass = collector.pass(SystemTime::now());
+            (collector, pass)
+        })
+        .await;
+        self.pass_count.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok((collector, pass)) => {
+                self.collector = Some(collector);
+                Some(pass)
+            }
+            Err(error) => {
+                // The collector is rebuilt on the next pass; its caches are lost, nothing else.
+                tracing::error!(%error, "collection pass panicked");
+                None
+            }
+        }
+    }
+
+    fn publish(&mut self, sessions: Vec<SessionJson>) {
+        // `borrow()` holds the channel's read lock; release it before sending.
+        let previous = self.tx.borrow().clone();
+        if previous.sessions != sessions {
+            self.revision += 1;
+            tracing::debug!(
+                revision = self.revision,
+                sessions = sessions.len(),
+                "publishing new state"
+            );
+            self.tx
+                .send_replace(Arc::new(Snapshot::next(&previous, self.revision, sessions)));
+        }
+    }
+
+    /// The directories whose changes trigger a pass: the sessions and events dirs, the Codex sessions root
+    /// (recursively), and the directories of the listed transcripts (directories, not files, so a transcript
+    /// replaced by rename is still seen).
+    fn desired_watches(&self, transcripts: &[PathBuf]) -> Vec<(PathBuf, RecursiveMode)> {
+        let paths = &self.config.paths;
+        let mut dirs = vec![
+            (paths.sessions_dir(), RecursiveMode::NonRecursive),
+            (paths.events_dir(), RecursiveMode::NonRecursive),
+            (paths.codex_sessions_dir.clone(), RecursiveMode::Recursive),
+        ];
+        let mut seen: HashSet<PathBuf> = dirs.iter().map(|(d, _)| d.clone()).collect();
+        for transcript in transcripts {
+            if let Some(parent) = transcript.parent() {
+                if !parent.starts_with(&paths.codex_sessions_dir) && seen.insert(parent.to_path_buf()) {
+                    dirs.push((parent.to_path_buf(), RecursiveMode::NonRecursive));
+                }
+            }
+        }
+        dirs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{model::test_util::session, proto as pb};
+
+    fn ids(sessions: &[pb::Session]) -> Vec<&str> {
+        sessions.iter().map(|s| s.session_id.as_str()).collect()
+    }
+
+    #[test]
+    fn each_published_snapshot_carries_the_shared_delta_from_its_predecessor() {
+        let many: Vec<SessionJson> = (0..20)
+            .map(|i| session(&format!("s{i:02}"), "active", "claude"))
+            .collect();
+        let (handle, mut publisher) = StateHandle::fixed(many.clone());
+        assert!(
+            handle.current().encoded_delta.is_none(),
+            "the first snapshot has no predecessor"
+        );
+        let mut changed = many.clone();
+        changed[3] = session("s03", "done", "claude");
+        publisher.publish(changed);
+        let current = handle.current();
+        let delta = <pb::StateDelta as prost::Message>::decode(current.encoded_delta.clone().expect("a delta"))
+            .expect("decodes");
+        assert_eq!(delta.base_revision, current.revision - 1);
+        assert_eq!(ids(&delta.upserted_sessions), ["s03"]);
+        // Everything replaced: a delta would not be smaller than the state, so there is none.
+        publisher.publish(vec![session("other", "active", "codex")]);
+        assert!(handle.current().encoded_delta.is_none());
+    }
+}

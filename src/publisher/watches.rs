@@ -1,0 +1,145 @@
+//! The publisher's file watching: which directories are watched (and watched again when deleted and recreated), and
+//! which notify events wake the publisher. Events only trigger passes; a pass reads what it needs itself.
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+};
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+/// The set of watched directories; directories that do not exist yet are retried on every update, and a directory
+/// deleted and recreated (new inode) is watched again.
+pub(super) struct FileWatches {
+    watcher: Option<notify::RecommendedWatcher>,
+    /// The watched directories and their inodes.
+    watched: HashMap<PathBuf, u64>,
+    /// The directories to watch, for the event handler (which reports when one of them is deleted or moved away).
+    roots: Arc<Mutex<HashSet<PathBuf>>>,
+    /// Set by the event handler when a watched directory itself was deleted or moved away.
+    lost: Arc<AtomicBool>,
+    tx: mpsc::Sender<()>,
+    polling: Arc<AtomicBool>,
+}
+
+fn inode(dir: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().filter(|m| m.is_dir()).map(|m| m.ino())
+}
+
+impl FileWatches {
+    pub(super) fn new(tx: mpsc::Sender<()>, polling: Arc<AtomicBool>) -> Self {
+        let mut watches = FileWatches {
+            watcher: None,
+            watched: HashMap::new(),
+            roots: Arc::default(),
+            lost: Arc::default(),
+            tx,
+            polling,
+        };
+        watches.watcher = watches.start_watcher();
+        watches
+    }
+
+    /// Starts a watcher whose events trigger passes; `None` (and polling) when the platform has none.
+    fn start_watcher(&self) -> Option<notify::RecommendedWatcher> {
+        let (tx, roots, lost) = (self.tx.clone(), self.roots.clone(), self.lost.clone());
+        let handler = move |event: notify::Result<notify::Event>| {
+            // An error (e.g. a failed read of the event queue) may hide a change: it triggers a pass too.
+            if let Ok(event) = event {
+                use notify::event::{EventKind, ModifyKind};
+                // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
+                // otherwise wake itself up in a loop. So are the temp files of atomic writes: only their final
+                // rename changes what a pass sees. (An event without paths, such as a queue overflow, counts.)
+                if matches!(event.kind, EventKind::Access(_))
+                    || (!event.paths.is_empty() && event.paths.iter().all(|p| is_temp_file(p)))
+                {
+                    return;
+                }
+                if matches!(
+                    event.kind,
+                    EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+                ) {
+                    let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if event.paths.iter().any(|p| roots.contains(p)) {
+                        lost.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            let _ = tx.try_send(());
+        };
+        match notify::recommended_watcher(handler) {
+            Ok(watcher) => Some(watcher),
+            Err(error) => {
+                tracing::warn!(%error, "file watching unavailable; falling back to polling on the liveness timer");
+                self.polling.store(true, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Watches the `desired` directories that exist and are not watched yet (or were recreated); returns whether a
+    /// new watch was added.
+    pub(super) fn update(&mut self, desired: &[(PathBuf, RecursiveMode)]) -> bool {
+        if self.watcher.is_none() {
+            return false;
+        }
+        // A watched directory that was deleted or moved away (and maybe recreated: its inode number can be reused)
+        // gets a new watcher with every watch set up again. notify keys its watches by path, so the old directory's
+        // late "deleted" event removed the new watch of a recreated directory with the same path, and nothing was
+        // seen in it until a timer pass. A new watcher (a new inotify instance) never receives the old directory's
+        // events.
+        let lost = self.lost.swap(false, Ordering::Relaxed);
+        if lost || self.watched.iter().any(|(dir, ino)| inode(dir) != Some(*ino)) {
+            tracing::debug!("a watched directory was deleted or replaced; restarting file watching");
+            self.watcher = None;
+            self.watched.clear();
+            self.watcher = self.start_watcher();
+        }
+        let Some(watcher) = self.watcher.as_mut() else {
+            return false;
+        };
+        // Known to the handler before any watch is added: a directory deleted right after its watch was added is
+        // reported too.
+        *self.roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            desired.iter().map(|(d, _)| d.clone()).collect();
+        let wanted: HashSet<&PathBuf> = desired.iter().map(|(d, _)| d).collect();
+        let unwanted: Vec<PathBuf> = self.watched.keys().filter(|d| !wanted.contains(d)).cloned().collect();
+        for dir in unwanted {
+            let _ = watcher.unwatch(&dir);
+            self.watched.remove(&dir);
+        }
+        let mut added = false;
+        for (dir, mode) in desired {
+            let Some(ino) = inode(dir) else { continue };
+            if self.watched.contains_key(dir) {
+                continue;
+            }
+            match watcher.watch(dir, *mode) {
+                Ok(()) => {
+                    self.watched.insert(dir.clone(), ino);
+                    added = true;
+                }
+                Err(error) => {
+                    // Typically the inotify watch limit: the timers still converge the state.
+                    tracing::warn!(dir = %dir.display(), %error, "cannot watch directory; polling on the liveness timer");
+                    self.polling.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        added
+    }
+}
+
+/// Returns whether `path` is the temp file of an atomic write ([`crate::store::write_atomic`] writes
+/// `.<name>.<pid>.<nanos>.tmp` and renames it over `<name>`).
+fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+}
