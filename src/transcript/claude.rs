@@ -10,10 +10,12 @@
 //!   after the usage with no boundary after the usage (files without boundaries, §2.5) marks it compacted too, with
 //!   the context unknown; it never overrides a boundary's `postTokens`.
 
+use std::{borrow::Cow, sync::LazyLock};
+
 use serde::Deserialize;
 
 use super::{
-    cursor::{parse_line, BackwardSink, Lenient, LineSink},
+    cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
 
@@ -92,19 +94,23 @@ fn window_tokens(model: Option<&str>, max_context: u64, window_override: Option<
     }
 }
 
-/// The fields of a transcript line amc reads; everything else is skipped unparsed.
+/// The fields of a transcript line amc reads, borrowed from the line where it has no escapes; everything else is
+/// skipped unparsed.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawLine {
-    #[serde(rename = "type")]
-    kind: Lenient<String>,
-    subtype: Lenient<String>,
+struct RawLine<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    subtype: Lenient<Cow<'a, str>>,
     #[serde(rename = "isSidechain")]
     is_sidechain: Lenient<bool>,
     #[serde(rename = "isApiErrorMessage")]
     is_api_error: Lenient<bool>,
-    timestamp: Lenient<String>,
-    message: Lenient<RawMessage>,
+    #[serde(borrow)]
+    timestamp: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Lenient<RawMessage<'a>>,
     #[serde(rename = "compactMetadata")]
     compact_metadata: Lenient<RawCompactMetadata>,
     #[serde(rename = "isCompactSummary")]
@@ -113,8 +119,9 @@ struct RawLine {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawMessage {
-    model: Lenient<String>,
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    model: Lenient<Cow<'a, str>>,
     usage: Lenient<RawUsage>,
 }
 
@@ -165,6 +172,17 @@ enum Event {
     Other,
 }
 
+/// The lines [`classify`] can turn into something other than [`Event::Other`] all contain one of these: a usable
+/// assistant line its `"usage"` key, a boundary its subtype, a summary its flag. Every other line (tool results,
+/// images, progress, bookkeeping: nearly all of a transcript's bytes) is skipped without being parsed.
+static WANTED: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["\"usage\"", "compact_boundary", "\"isCompactSummary\""]));
+
+/// Returns whether `line` can be more than [`Event::Other`], on its raw bytes.
+pub(crate) fn wanted(line: &[u8]) -> bool {
+    WANTED.matches(line)
+}
+
 fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     let raw: RawLine = parse_line(line)?;
     let sidechain = raw.is_sidechain.0 == Some(true);
@@ -176,7 +194,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
             let Some(message) = raw.message.0 else {
                 return Ok(Event::Other);
             };
-            let model = message.model.0;
+            let model = message.model.0.map(Cow::into_owned);
             if model.as_deref() == Some("<synthetic>") {
                 return Ok(Event::Other);
             }
@@ -189,7 +207,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
                 cache_creation: usage.cache_creation_input_tokens.0.unwrap_or(0),
                 cache_read: usage.cache_read_input_tokens.0.unwrap_or(0),
                 output: usage.output_tokens.0.unwrap_or(0),
-                timestamp: raw.timestamp.0,
+                timestamp: raw.timestamp.0.map(Cow::into_owned),
             };
             if usage.context() == 0 && usage.output == 0 {
                 return Ok(Event::Other);
@@ -242,6 +260,10 @@ impl State {
 }
 
 impl LineSink for State {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::Usage(usage) => {
@@ -308,6 +330,10 @@ impl Backward {
 }
 
 impl BackwardSink for Backward {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::Usage(usage) => {

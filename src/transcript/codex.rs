@@ -19,10 +19,12 @@
 //!   `item_completed` events, ...) and unknown fields (`ordinal`, `metadata`, `last_usage_includes_reasoning`) are
 //!   ignored; only `token_count` carries the usage read.
 
+use std::{borrow::Cow, sync::LazyLock};
+
 use serde::Deserialize;
 
 use super::{
-    cursor::{parse_line, BackwardSink, Lenient, LineSink},
+    cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
 
@@ -32,21 +34,24 @@ pub const DEFAULT_WINDOW_TOKENS: u64 = 258_400;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawLine {
-    timestamp: Lenient<String>,
-    #[serde(rename = "type")]
-    kind: Lenient<String>,
-    payload: Lenient<RawPayload>,
+struct RawLine<'a> {
+    #[serde(borrow)]
+    timestamp: Lenient<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Lenient<RawPayload<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawPayload {
-    #[serde(rename = "type")]
-    kind: Lenient<String>,
+struct RawPayload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
     info: Lenient<RawInfo>,
     model_context_window: Lenient<u64>,
-    model: Lenient<String>,
+    #[serde(borrow)]
+    model: Lenient<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -153,18 +158,29 @@ enum Event {
     Other,
 }
 
+/// Every line [`classify`] can turn into something other than [`Event::Other`] contains one of these (`compacted`
+/// covers both the `compacted` record and `context_compacted`); response items, reasoning and tool output are
+/// skipped unparsed.
+static WANTED: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["token_count", "compacted", "task_started", "turn_context"]));
+
+/// Returns whether `line` can be more than [`Event::Other`], on its raw bytes.
+pub(crate) fn wanted(line: &[u8]) -> bool {
+    WANTED.matches(line)
+}
+
 fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     let raw: RawLine = parse_line(line)?;
     let Some(kind) = raw.kind.0 else {
         return Ok(Event::Other);
     };
-    if kind == "compacted" {
+    if kind.as_ref() == "compacted" {
         return Ok(Event::Compacted);
     }
     let Some(payload) = raw.payload.0 else {
         return Ok(Event::Other);
     };
-    match (kind.as_str(), payload.kind.0.as_deref()) {
+    match (kind.as_ref(), payload.kind.0.as_deref()) {
         ("event_msg", Some("token_count")) => {
             let Some(info) = payload.info.0 else {
                 return Ok(Event::Other);
@@ -174,7 +190,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
                 total: info.total_token_usage.0.map(Counts::of),
                 window: info.model_context_window.0.filter(|&w| w > 0),
                 model: info.model.0,
-                timestamp: raw.timestamp.0,
+                timestamp: raw.timestamp.0.map(Cow::into_owned),
             }))
         }
         ("event_msg", Some("context_compacted")) => Ok(Event::Compacted),
@@ -183,7 +199,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
             .0
             .filter(|&w| w > 0)
             .map_or(Event::Other, Event::TaskWindow)),
-        ("turn_context", _) => Ok(payload.model.0.map_or(Event::Other, Event::Model)),
+        ("turn_context", _) => Ok(payload.model.0.map_or(Event::Other, |m| Event::Model(m.into_owned()))),
         _ => Ok(Event::Other),
     }
 }
@@ -227,6 +243,10 @@ impl State {
 }
 
 impl LineSink for State {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::TokenCount(count) => {
@@ -278,6 +298,10 @@ impl Backward {
 }
 
 impl BackwardSink for Backward {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::TokenCount(count) => {

@@ -139,12 +139,23 @@ impl Tally {
 
 /// Receives complete lines oldest first.
 pub(crate) trait LineSink {
+    /// Returns whether `line` can matter at all, judged on its raw bytes before any JSON parse (a line that cannot
+    /// is skipped unparsed). The default hands every line over.
+    fn wanted(&self, _line: &[u8]) -> bool {
+        true
+    }
+
     /// Applies one complete line (without its `\n`); an error means the line was skipped.
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error>;
 }
 
 /// Receives complete lines newest first, during the first read of a transcript.
 pub(crate) trait BackwardSink {
+    /// As [`LineSink::wanted`].
+    fn wanted(&self, _line: &[u8]) -> bool {
+        true
+    }
+
     /// Applies one complete line (without its `\n`) that starts at byte `start`; an error means it was skipped.
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error>;
 
@@ -154,6 +165,29 @@ pub(crate) trait BackwardSink {
     /// Called once when the backward read ends: `at_start` is true when every line back to the file's first was
     /// handed over, false when [`BackwardSink::determined`] stopped the read earlier.
     fn finished(&mut self, _at_start: bool) {}
+}
+
+/// A raw-byte line filter: a line can matter only when it contains one of a few fixed byte strings (a key or a
+/// `type` value), found with `memchr`'s SIMD substring search before any JSON parse.
+pub(crate) struct Prefilter {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Prefilter {
+    /// Builds a filter for lines that contain any of `needles`.
+    pub(crate) fn new(needles: &[&'static str]) -> Self {
+        Prefilter {
+            finders: needles
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+                .collect(),
+        }
+    }
+
+    /// Returns whether `line` contains one of the needles.
+    pub(crate) fn matches(&self, line: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.find(line).is_some())
+    }
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -226,7 +260,7 @@ pub(crate) fn read_forward(
         *bytes_read += n as u64;
         let data = &chunk[..n];
         let mut start = 0;
-        while let Some(rel) = data[start..].iter().position(|&b| b == b'\n') {
+        while let Some(rel) = memchr::memchr(b'\n', &data[start..]) {
             let newline = start + rel;
             let segment = &data[start..newline];
             if oversized {
@@ -236,13 +270,13 @@ pub(crate) fn read_forward(
                 fingerprint.clear();
                 push_tail(&mut fingerprint, &data[start..=newline]);
             } else if pending.is_empty() {
-                if !is_blank(segment) {
+                if sink.wanted(segment) && !is_blank(segment) {
                     tally.record(sink.line(segment));
                 }
                 push_tail(&mut fingerprint, &data[start..=newline]);
             } else {
                 pending.extend_from_slice(segment);
-                if !is_blank(&pending) {
+                if sink.wanted(&pending) && !is_blank(&pending) {
                     tally.record(sink.line(&pending));
                 }
                 push_tail(&mut fingerprint, &pending);
@@ -301,7 +335,7 @@ pub(crate) fn read_backward(
                 *oversized = false;
                 tally.oversized += 1;
             } else if pieces.is_empty() {
-                if !is_blank(head) {
+                if sink.wanted(head) && !is_blank(head) {
                     tally.record(sink.line(head, start));
                 }
             } else {
@@ -310,7 +344,7 @@ pub(crate) fn read_backward(
                 for piece in pieces.iter().rev() {
                     line.extend_from_slice(piece);
                 }
-                if !is_blank(&line) {
+                if sink.wanted(&line) && !is_blank(&line) {
                     tally.record(sink.line(&line, start));
                 }
             }
@@ -333,7 +367,7 @@ pub(crate) fn read_backward(
             ));
         }
         let mut seg_end = chunk.len();
-        while let Some(newline) = chunk[..seg_end].iter().rposition(|&b| b == b'\n') {
+        while let Some(newline) = memchr::memrchr(b'\n', &chunk[..seg_end]) {
             let line_start = start + newline as u64 + 1;
             if end.is_none() {
                 // The file's last newline: whatever follows it is a partial line, left for the next pass.
@@ -449,6 +483,11 @@ impl<'de, T: Deserialize<'de>> de::Visitor<'de> for LenientVisitor<T> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Self::scalar(de::value::StrDeserializer::new(v))
+    }
+
+    // A string without escapes, borrowed from the line: a `Cow<str>` field takes it without a copy.
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Self::scalar(de::value::BorrowedStrDeserializer::new(v))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
