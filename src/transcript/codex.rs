@@ -21,10 +21,12 @@
 
 use std::{borrow::Cow, sync::LazyLock};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
+    index::nested,
+    window::WindowSource,
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
 
@@ -74,7 +76,7 @@ struct RawTokenUsage {
 }
 
 /// The token figures of one `TokenUsage` object.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Counts {
     input: u64,
     cached: u64,
@@ -142,7 +144,7 @@ impl TokenCount {
 }
 
 /// One usable `token_count` event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Usage {
     counts: Counts,
     window: Option<u64>,
@@ -204,8 +206,8 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     }
 }
 
-/// What a Codex cursor remembers between passes.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What a Codex cursor remembers between passes (and what the index keeps per rollout).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
     usage: Option<Usage>,
     /// A compaction follows `usage`.
@@ -215,6 +217,7 @@ pub(crate) struct State {
     /// The newest `turn_context.model`.
     model: Option<String>,
     /// The cumulative total of the newest token_count event: `None` before the first, `Some(None)` when it had none.
+    #[serde(with = "nested")]
     last_total: Option<Option<Counts>>,
 }
 
@@ -222,15 +225,16 @@ impl State {
     /// Returns the context usage this state describes, or `None` without a usable `token_count`.
     pub(crate) fn context_usage(&self) -> Option<ContextUsage> {
         let usage = self.usage.as_ref()?;
-        let (window_tokens, window_inferred) = match usage.window.or(self.task_window) {
-            Some(window) => (window, false),
-            None => (DEFAULT_WINDOW_TOKENS, true),
+        let (window_tokens, window_source) = match usage.window.or(self.task_window) {
+            Some(window) => (window, WindowSource::AgentReported),
+            None => (DEFAULT_WINDOW_TOKENS, WindowSource::Default),
         };
         let counts = &usage.counts;
         Some(ContextUsage {
             current_tokens: if self.compacted { None } else { Some(counts.total) },
             window_tokens,
-            window_inferred,
+            window_inferred: window_source.is_inferred(),
+            window_source,
             model: self.model.clone().or_else(|| usage.model.clone()),
             input_tokens: counts.input,
             output_tokens: counts.output,
@@ -341,7 +345,7 @@ impl BackwardSink for Backward {
         Ok(())
     }
 
-    fn determined(&self, pos: u64) -> bool {
+    fn determined(&mut self, pos: u64) -> bool {
         let Some(found_at) = self.found_at else {
             return false;
         };
