@@ -29,7 +29,7 @@ use crate::{
     store,
     transcript::{
         discover::{claude_transcript, CodexRolloutIndex},
-        TranscriptCache, TranscriptKind,
+        CacheOptions, SessionHint, TranscriptCache, TranscriptKind,
     },
 };
 
@@ -93,7 +93,12 @@ impl Collector {
     /// Creates a collector for `config`.
     pub fn new(config: &Config) -> Self {
         Collector {
-            transcripts: TranscriptCache::new(config.context_window_override),
+            transcripts: TranscriptCache::with_options(CacheOptions {
+                window_override: config.context_window_override,
+                claude_config_dirs: claude_config_dirs(&config.paths),
+                anthropic_model: config.anthropic_model.clone(),
+                data_dir: Some(config.paths.data_dir.clone()),
+            }),
             session_files: SessionFileCache::default(),
             zellij: ZellijCache::default(),
             rollouts: RolloutCache::default(),
@@ -137,7 +142,7 @@ impl Collector {
             now,
         };
 
-        let mut listed = Vec::new();
+        let mut kept = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
         self.session_files.retain(&files.iter().cloned().collect());
@@ -180,9 +185,22 @@ impl Collector {
                 );
                 continue;
             }
-            listed.push(self.complete(&paths, raw, session, live.as_ref(), open_files.as_ref()));
+            kept.push((raw, session));
         }
         self.warned = warned;
+        // Every changed transcript at once, in parallel; `complete` then only looks the answers up.
+        let transcripts: Vec<_> = kept
+            .iter()
+            .filter_map(|(_, session)| {
+                let (path, kind) = self.resolve_transcript(session)?;
+                Some((path, kind, session_hint(session)))
+            })
+            .collect();
+        self.transcripts.refresh(&transcripts);
+        let mut listed = Vec::with_capacity(kept.len());
+        for (raw, session) in kept {
+            listed.push(self.complete(&paths, raw, session, live.as_ref(), open_files.as_ref()));
+        }
 
         apply_process_evidence(&mut listed, &evidence);
         listed.sort_by_cached_key(|l| rules::sort_key(&l.session));
@@ -207,6 +225,7 @@ impl Collector {
 
         let watch_paths: Vec<PathBuf> = listed.iter().filter_map(|l| l.transcript.clone()).collect();
         self.transcripts.forget_missing(&watch_paths.iter().cloned().collect());
+        self.transcripts.save_index();
         self.rollouts.retain(&open_rollouts);
         // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above
         // was still the user's dismissal (without them the next pass would recreate it).
@@ -240,7 +259,7 @@ impl Collector {
         let transcript = self.resolve_transcript(&session);
         let usage = transcript
             .as_ref()
-            .and_then(|(path, kind)| self.transcripts.context_usage(path, *kind));
+            .and_then(|(path, kind)| self.transcripts.refreshed_usage(path, *kind, session_hint(&session)));
         if let Some(usage) = &usage {
             session.insert("context_usage".into(), usage.to_json());
             session.insert("context_window_inferred".into(), usage.window_inferred.into());
@@ -588,6 +607,14 @@ fn recent_rollouts(root: &Path, now: SystemTime) -> Vec<PathBuf> {
 
 /// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes: `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and
 /// the parents of the projects roots.
+/// Returns what a session file says about the model its agent runs: `model` and the project dir (else `cwd`).
+fn session_hint(session: &SessionJson) -> SessionHint<'_> {
+    SessionHint {
+        model: rules::str_field(session, "model"),
+        project_dir: rules::str_field(session, "project_dir").or_else(|| rules::str_field(session, "cwd")),
+    }
+}
+
 fn claude_config_dirs(paths: &Paths) -> Vec<PathBuf> {
     let mut dirs = vec![paths.claude_config_dir.clone()];
     for projects in &paths.claude_projects_dirs {

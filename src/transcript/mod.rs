@@ -255,10 +255,19 @@ impl TranscriptCache {
     pub fn context_usage_for(&mut self, path: &Path, kind: TranscriptKind, hint: SessionHint) -> Option<ContextUsage> {
         let stated = self.stated(kind, hint);
         self.refresh_stated(vec![(path.to_path_buf(), kind, stated)]);
-        self.cursors
-            .get(path)
-            .filter(|c| c.state.kind() == kind)
-            .and_then(|c| c.effective.context_usage(stated))
+        self.answer(path, kind, stated)
+    }
+
+    /// Returns the context usage as of the last [`TranscriptCache::refresh`], without looking at the file.
+    pub fn refreshed_usage(&mut self, path: &Path, kind: TranscriptKind, hint: SessionHint) -> Option<ContextUsage> {
+        let stated = self.stated(kind, hint);
+        self.answer(path, kind, stated)
+    }
+
+    fn answer(&self, path: &Path, kind: TranscriptKind, stated: Stated) -> Option<ContextUsage> {
+        let cursor = self.cursors.get(path).filter(|c| c.state.kind() == kind)?;
+        // A cursor whose look-back was cut on a statement that no longer holds is read again by the next refresh.
+        cursor.effective.context_usage(stated)
     }
 
     /// Brings the cursors of all these transcripts up to date, reading those that changed in parallel (up to one
