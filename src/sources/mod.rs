@@ -4,10 +4,11 @@
 //! - [`session_file`]: `sessions/*.json` and `events/*.jsonl` as found on disk, and the few writes the collector makes.
 //! - [`zellij`]: `zellij list-sessions`, run with a timeout, parsed and cached.
 //! - [`process`]: one scan of `/proc` per pass (open files, `codex` processes, their panes), or a batched `lsof`.
-//! - [`codex`]: the head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally.
+//! - [`codex`]: the head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally; it lives
+//!   with the other rollout reader in `transcript/` (one place per agent format) and is re-exported here.
 
 pub mod agent_procs;
-pub mod codex;
+pub use crate::transcript::codex_rollout as codex;
 pub mod process;
 pub mod session_file;
 pub mod zellij;

@@ -9,7 +9,10 @@
 //!   from the end; a partial last line is left for the next pass; lines above 64 MiB are skipped unheld; lines that
 //!   are not UTF-8 JSON are skipped.
 //!
-//! The rules for each format live in `claude.rs` and `codex.rs`; [`discover`] finds the files. The README section
+//! One place per agent format: Claude Code transcripts are read here by `claude.rs` (context usage) and
+//! `claude_tail.rs` (the hook's last assistant message); Codex rollouts by `codex.rs` (context usage) and
+//! [`codex_rollout`] (session meta from the head, turn events from the tail, for discovery and status).
+//! [`discover`] finds the files. The README section
 //! is `docs/context-usage.md`.
 
 use std::{
@@ -21,13 +24,16 @@ use std::{
 };
 
 mod claude;
+mod claude_tail;
 mod codex;
+pub mod codex_rollout;
 mod cursor;
 pub mod discover;
 mod index;
 mod window;
 
 pub use claude::{is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS};
+pub use claude_tail::{last_assistant_message, TAIL_BYTES as CLAUDE_TAIL_BYTES};
 pub use codex::DEFAULT_WINDOW_TOKENS as CODEX_DEFAULT_WINDOW;
 pub use cursor::MAX_LINE_BYTES;
 pub use discover::{claude_project_dir_name, claude_transcript, find_claude_transcript, CodexRolloutIndex};
@@ -979,5 +985,71 @@ mod tests {
         assert_eq!(usage(&mut cache, &path), None);
         let u = cache.context_usage(&path, TranscriptKind::Codex).expect("usage");
         assert_eq!(u.current_tokens, Some(110));
+    }
+}
+
+#[cfg(test)]
+mod bad_input_tests {
+    use super::{test_util::*, *};
+
+    #[test]
+    fn files_of_nuls_a_50_mb_line_and_invalid_utf8_are_skipped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+
+        // Only NULs, no newline at all: nothing usable, and no error.
+        let nuls = tmp.path().join("nuls.jsonl");
+        append(&nuls, &vec![0u8; 8 << 20]);
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(cache.context_usage(&nuls, TranscriptKind::Claude), None);
+        assert_eq!(cache.context_usage(&nuls, TranscriptKind::Codex), None);
+
+        // A usable line, then NUL-filled lines and a NUL tail (a preallocated file): the line is the answer.
+        let padded = tmp.path().join("padded.jsonl");
+        append(&padded, a.as_bytes());
+        append(
+            &padded,
+            &[vec![0u8; 1 << 20], b"\n".to_vec(), vec![0u8; 3 << 20]].concat(),
+        );
+        assert_eq!(
+            TranscriptCache::new(None)
+                .context_usage(&padded, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(6)
+        );
+
+        // A 50 MB line between two usable ones, read backwards and forwards; and a line of invalid UTF-8.
+        let big = tmp.path().join("big.jsonl");
+        append(&big, a.as_bytes());
+        let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(
+            cache
+                .context_usage(&big, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(6)
+        );
+        let line = [
+            b"{\"type\":\"user\",\"x\":\"".to_vec(),
+            vec![b'z'; 50_000_000],
+            b"\"}\n".to_vec(),
+        ]
+        .concat();
+        append(&big, &line);
+        append(&big, b"\xff\xfe{\"type\":\"assistant\",\"usage\":\xff}\n");
+        append(&big, b.as_bytes());
+        assert_eq!(
+            cache
+                .context_usage(&big, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(60)
+        );
+        let mut fresh = TranscriptCache::new(None);
+        assert_eq!(
+            fresh
+                .context_usage(&big, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(60)
+        );
     }
 }
