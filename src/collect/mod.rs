@@ -43,7 +43,7 @@ use crate::{
     store,
     transcript::{
         discover::{claude_transcript, CodexRolloutIndex},
-        ContextUsage, TranscriptCache, TranscriptKind,
+        CacheOptions, ContextUsage, SessionHint, TranscriptCache, TranscriptKind,
     },
 };
 
@@ -148,7 +148,12 @@ impl Collector {
     /// Creates a collector for `config`.
     pub fn new(config: &Config) -> Self {
         Collector {
-            transcripts: TranscriptCache::new(config.context_window_override),
+            transcripts: TranscriptCache::with_options(CacheOptions {
+                window_override: config.context_window_override,
+                claude_config_dirs: claude_config_dirs(&config.paths),
+                anthropic_model: config.anthropic_model.clone(),
+                data_dir: Some(config.paths.data_dir.clone()),
+            }),
             session_files: SessionFileCache::default(),
             zellij: ZellijCache::default(),
             rollouts: RolloutCache::default(),
@@ -197,7 +202,7 @@ impl Collector {
         let event_logs = session_file::list_event_logs(&events_dir);
 
         // 2. Rules, per session file.
-        let mut listed = Vec::new();
+        let mut kept_files = Vec::new();
         let mut removals = Vec::new();
         // The session files as read (path, mtime, the file's own status), for the cleanup.
         let mut files_read = Vec::new();
@@ -250,9 +255,22 @@ impl Collector {
                 mtime: raw.mtime,
                 status: model::str_field(&session, key::STATUS).map(str::to_owned),
             });
-            listed.push(self.complete(raw, session, live.as_ref(), open_files, at));
+            kept_files.push((raw, session));
         }
         self.warned = warned;
+        // Every changed transcript at once, in parallel; `complete` then only looks the answers up.
+        let transcripts: Vec<_> = kept_files
+            .iter()
+            .filter_map(|(_, session)| {
+                let (path, kind) = self.resolve_transcript(session)?;
+                Some((path, kind, session_hint(session)))
+            })
+            .collect();
+        self.transcripts.refresh(&transcripts);
+        let mut listed = Vec::with_capacity(kept_files.len());
+        for (raw, session) in kept_files {
+            listed.push(self.complete(raw, session, live.as_ref(), open_files, at));
+        }
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
         evidence::settle(&mut listed, &evidence, at);
@@ -297,6 +315,7 @@ impl Collector {
 
         let watch_paths: Vec<PathBuf> = kept.iter().filter_map(|l| l.transcript.clone()).collect();
         self.transcripts.forget_missing(&watch_paths.iter().cloned().collect());
+        self.transcripts.save_index();
         self.rollouts.retain(&open_rollouts);
         // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above
         // was still the user's dismissal (without them the next pass would recreate it).
@@ -386,7 +405,7 @@ impl Collector {
         let (path, kind) = self.resolve_transcript(session)?;
         let usage = self
             .transcripts
-            .context_usage(&path, kind)
+            .refreshed_usage(&path, kind, session_hint(session))
             .map(|usage: ContextUsage| Usage {
                 json: usage.to_json(),
                 window_inferred: usage.window_inferred,
@@ -583,6 +602,14 @@ fn codex_id(session: &SessionJson) -> Option<String> {
 fn mtime_ns(path: &Path) -> Option<u64> {
     let mtime = fs::metadata(path).and_then(|m| m.modified()).ok()?;
     u64::try_from(mtime.duration_since(UNIX_EPOCH).ok()?.as_nanos()).ok()
+}
+
+/// Returns what a session file says about the model its agent runs: `model` and the project dir (else `cwd`).
+fn session_hint(session: &SessionJson) -> SessionHint<'_> {
+    SessionHint {
+        model: model::str_field(session, "model"),
+        project_dir: model::str_field(session, key::PROJECT_DIR).or_else(|| model::str_field(session, "cwd")),
+    }
 }
 
 /// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes: `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and

@@ -11,7 +11,6 @@
 
 pub mod install;
 pub mod question;
-mod transcript_tail;
 pub mod update;
 
 use std::{
@@ -269,7 +268,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
     let transcript_message = if update::needs_transcript_message(event, &payload) {
         str_field(&payload, "transcript_path")
             .filter(|p| !p.is_empty())
-            .and_then(|p| transcript_tail::last_assistant_message(Path::new(p)).ok().flatten())
+            .and_then(|p| crate::transcript::last_assistant_message(Path::new(p)).ok().flatten())
     } else {
         None
     };

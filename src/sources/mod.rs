@@ -4,8 +4,9 @@
 /// The one `/proc` scan of a pass: the agent processes (classified once: Claude, Codex TUI, `exec`, daemon), their
 /// panes and open rollouts, and Claude Code's `sessions/<pid>.json`.
 pub mod agent_procs;
-/// The head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally.
-pub mod codex;
+/// The head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally; it lives with the
+/// other rollout reader in `transcript/` (one place per agent format) and is re-exported here.
+pub use crate::transcript::codex_rollout as codex;
 /// Which files processes hold open: every process's `/proc/<pid>/fd`, read only when a Codex session asks, or one
 /// batched `lsof` where there is no `/proc`.
 pub mod process;
