@@ -18,6 +18,9 @@
 //! Environment: `AMC_BENCH_QUICK=1` scales every phase down (fewer writes, 10 s idle, 2 s throughput runs) for a quick
 //! check; `AMC_BENCH_ONLY=p1,p2,p4,fanout,p5` runs a subset; `AMC_BENCH_BIN=/path/to/amc` uses another binary.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     collections::HashMap,
     net::SocketAddr,

@@ -1,5 +1,8 @@
 //! The real server on 127.0.0.1:0, called with real clients: tonic, tonic-web, reqwest (JSON and SSE), grpcurl.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;
