@@ -56,6 +56,7 @@ async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
         "revision": snapshot.revision,
         "instance_id": &*snapshot.instance_id,
         "sessions": snapshot.sessions.len(),
+        "warming": snapshot.warming,
         "watch_mode": if http.state.is_polling() { "polling" } else { "events" },
         "passes": http.state.passes(),
     }))

@@ -23,6 +23,10 @@ pub struct ApiState<'a, S: Serialize> {
     /// The server process's id (the server only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<&'a str>,
+    /// `true` while the server has not finished its first collection pass (the sessions are then empty, not
+    /// known); the key is left out otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warming: bool,
 }
 
 /// Returns the `/api/state` envelope of `sessions` at `server_time`; `publication` is the server's revision and
@@ -38,6 +42,7 @@ pub fn api_state<'a, S: Serialize>(
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
         revision: publication.map(|(revision, _)| revision),
         instance_id: publication.map(|(_, id)| id),
+        warming: false,
     }
 }
 
@@ -67,6 +72,9 @@ pub struct Snapshot {
     /// The whole (unfiltered) `amc.v1.State` encoded once as protobuf, shared by every GetState and WatchState
     /// response without a filter (the server only frames it; nothing is copied into a message or encoded per client).
     pub encoded_state: bytes::Bytes,
+    /// Whether this is the placeholder published before the first collection pass ended: no sessions, not because
+    /// there are none but because none are known yet. The first full state follows as the next revision.
+    pub warming: bool,
     /// The change from the previous published snapshot as an encoded `amc.v1.StateDelta`, shared by every
     /// unfiltered watcher that asked for deltas; `None` for the first snapshot, and when a delta cannot express the
     /// change exactly or would not be smaller than the state.
@@ -147,17 +155,28 @@ impl Snapshot {
             proto_sessions: state.sessions,
             sessions_json,
             encoded_state,
+            warming: false,
             encoded_delta: None,
+        }
+    }
+
+    /// Returns the placeholder a server publishes before its first collection pass ends: a valid, empty state that
+    /// says it is warming up.
+    pub fn warming(revision: u64, instance_id: Arc<str>) -> Self {
+        Snapshot {
+            warming: true,
+            ..Snapshot::new(revision, instance_id, Vec::new())
         }
     }
 
     /// Returns the original's `/api/state` payload: `{"sessions":[...],"server_time":"...","revision":N,"instance_id":"..."}`.
     pub fn api_json(&self, server_time: SystemTime) -> String {
-        let envelope = api_state(
+        let mut envelope = api_state(
             &*self.sessions_json,
             server_time,
             Some((self.revision, &self.instance_id)),
         );
+        envelope.warming = self.warming;
         // Strings, a number and JSON that is already text: serializing cannot fail.
         serde_json::to_string(&envelope).unwrap_or_default()
     }
