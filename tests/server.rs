@@ -897,3 +897,170 @@ async fn the_server_answers_while_the_first_pass_runs_then_publishes_the_whole_s
     );
     server.stop().await;
 }
+
+/// An `/api/stream` client that keeps the sessions it was sent, applying `event: delta` frames to them.
+struct SseState {
+    sse: SseReader,
+    revision: u64,
+    sessions: Vec<serde_json::Value>,
+    deltas_applied: usize,
+}
+
+impl SseState {
+    async fn open(url: String, last_event_id: Option<u64>) -> Self {
+        let mut request = reqwest::Client::new().get(url);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.expect("GET /api/stream");
+        assert_eq!(response.status(), 200);
+        SseState {
+            sse: SseReader::new(response),
+            revision: last_event_id.unwrap_or(0),
+            sessions: Vec::new(),
+            deltas_applied: 0,
+        }
+    }
+
+    /// Reads and applies the next frame; returns its event name.
+    async fn apply_next(&mut self) -> String {
+        let (id, event, data) = next_event(&mut self.sse).await;
+        match event.as_str() {
+            "state" => self.sessions = data["sessions"].as_array().expect("sessions").clone(),
+            "delta" => {
+                assert_eq!(
+                    data["base_revision"], self.revision,
+                    "a delta applies to the state held: {data}"
+                );
+                assert_eq!(data["revision"], id);
+                let removed = data["removed"].as_array().expect("removed");
+                self.sessions.retain(|s| !removed.contains(&s["session_id"]));
+                for session in data["upserted"].as_array().expect("upserted") {
+                    self.sessions.retain(|s| s["session_id"] != session["session_id"]);
+                    self.sessions.push(session.clone());
+                }
+                self.sessions
+                    .sort_by(|a, b| a["session_id"].as_str().cmp(&b["session_id"].as_str()));
+                self.deltas_applied += 1;
+            }
+            other => panic!("unexpected event {other}"),
+        }
+        self.revision = id;
+        event
+    }
+
+    /// Applies frames until the state is at `revision`.
+    async fn reach(&mut self, revision: u64) {
+        while self.revision < revision {
+            self.apply_next().await;
+        }
+        assert_eq!(self.revision, revision, "no frame skips past the revision waited for");
+    }
+}
+
+#[tokio::test]
+async fn the_delta_sse_stream_applies_to_the_same_state_as_the_full_stream_and_api_state() {
+    let env = TestEnv::new();
+    for id in ["a", "b", "c", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"] {
+        env.write_session(&format!("{id}.json"), &session(id, "active", "claude"));
+    }
+    let server = spawn_server(env.config()).await;
+    let url = format!("{}/api/stream", server.url());
+    let mut full = SseState::open(url.clone(), None).await;
+    let mut deltas = SseState::open(format!("{url}?deltas=1"), None).await;
+    let start = server.state.current().revision;
+    assert_eq!(full.apply_next().await, "state");
+    assert_eq!(deltas.apply_next().await, "state", "the first frame is the whole state");
+
+    type Change<'a> = (&'static str, Box<dyn Fn() + 'a>);
+    let changes: [Change; 4] = [
+        (
+            "a session changes",
+            Box::new(|| {
+                env.write_session("a.json", &session("a", "done", "claude"));
+            }),
+        ),
+        (
+            "a session arrives",
+            Box::new(|| {
+                env.write_session("d.json", &session("d", "starting", "codex"));
+            }),
+        ),
+        (
+            "a session leaves",
+            Box::new(|| {
+                std::fs::remove_file(env.paths.sessions_dir().join("b.json")).expect("remove b");
+            }),
+        ),
+        (
+            "two change at once",
+            Box::new(|| {
+                env.write_session("c.json", &session("c", "needs_attention", "claude"));
+                env.write_session("a.json", &session("a", "active", "claude"));
+            }),
+        ),
+    ];
+    let mut revision = start;
+    for (what, change) in &changes {
+        change();
+        let next = eventually(5 * SECOND, || async {
+            let now = server.state.current().revision;
+            (now > revision).then_some(now)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{what}: no new revision"));
+        // A burst may still be collecting: settle on the revision both streams reach.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        revision = server.state.current().revision.max(next);
+        full.reach(revision).await;
+        deltas.reach(revision).await;
+        let api: serde_json::Value = reqwest::get(format!("{}/api/state", server.url()))
+            .await
+            .expect("GET /api/state")
+            .json()
+            .await
+            .expect("state JSON");
+        assert_eq!(api["revision"], revision, "{what}");
+        assert_eq!(
+            deltas.sessions, full.sessions,
+            "{what}: deltas applied = the full stream"
+        );
+        assert_eq!(
+            serde_json::Value::Array(deltas.sessions.clone()),
+            api["sessions"],
+            "{what}: deltas applied = /api/state"
+        );
+    }
+    assert!(
+        deltas.deltas_applied >= changes.len(),
+        "every change came as a delta ({} of {})",
+        deltas.deltas_applied,
+        changes.len()
+    );
+    assert_eq!(full.deltas_applied, 0, "a client that did not ask gets no delta");
+
+    // A reconnect holding the revision before the current one gets the current one's delta; one holding an older
+    // revision gets the whole state.
+    let held = (full.revision, full.sessions.clone());
+    env.write_session("e1.json", &session("e1", "done", "claude"));
+    revision = eventually(5 * SECOND, || async {
+        let now = server.state.current().revision;
+        (now > revision).then_some(now)
+    })
+    .await
+    .expect("one more revision");
+    full.reach(revision).await;
+    let mut resumed = SseState::open(format!("{url}?deltas=1"), Some(held.0)).await;
+    resumed.sessions = held.1;
+    assert_eq!(resumed.apply_next().await, "delta");
+    assert_eq!((resumed.revision, &resumed.sessions), (revision, &full.sessions));
+    let mut old = SseState::open(format!("{url}?deltas=true"), Some(start)).await;
+    assert_eq!(old.apply_next().await, "state");
+    assert_eq!(old.sessions, full.sessions);
+
+    let bad = reqwest::get(format!("{url}?deltas=maybe")).await.expect("GET");
+    assert_eq!(bad.status(), 400);
+    let error: serde_json::Value = bad.json().await.expect("JSON error");
+    assert_eq!(error["code"], "INVALID_ARGUMENT");
+    server.stop().await;
+}

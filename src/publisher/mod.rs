@@ -298,14 +298,22 @@ mod tests {
         );
         let mut changed = many.clone();
         changed[3] = session("s03", "done", "claude");
-        publisher.publish(changed);
+        publisher.publish(changed.clone());
         let current = handle.current();
         let delta = <pb::StateDelta as prost::Message>::decode(current.encoded_delta.clone().expect("a delta"))
             .expect("decodes");
         assert_eq!(delta.base_revision, current.revision - 1);
         assert_eq!(ids(&delta.upserted_sessions), ["s03"]);
+        // The same change in the /api/state shape, for `/api/stream?deltas=1`.
+        let json: serde_json::Value =
+            serde_json::from_slice(&current.api_delta.clone().expect("a JSON delta")).expect("JSON");
+        assert_eq!(json["base_revision"], current.revision - 1);
+        assert_eq!(json["revision"], current.revision);
+        assert_eq!(json["upserted"], serde_json::json!([changed[3]]));
+        assert_eq!(json["removed"], serde_json::json!([]));
         // Everything replaced: a delta would not be smaller than the state, so there is none.
         publisher.publish(vec![session("other", "active", "codex")]);
         assert!(handle.current().encoded_delta.is_none());
+        assert!(handle.current().api_delta.is_none());
     }
 }
