@@ -224,7 +224,7 @@ impl Collector {
         with_sessions(&mut listed, |sessions| self.cleanup(&paths, sessions, &mtimes, now));
 
         let watch_paths: Vec<PathBuf> = listed.iter().filter_map(|l| l.transcript.clone()).collect();
-        self.transcripts.forget_missing(&watch_paths.iter().cloned().collect());
+        self.transcripts.forget_untouched();
         self.transcripts.save_index();
         self.rollouts.retain(&open_rollouts);
         // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above

@@ -222,25 +222,37 @@ pub(crate) trait BackwardSink {
 }
 
 /// A raw-byte line filter: a line can matter only when it contains one of a few fixed byte strings (a key or a
-/// `type` value), found with `memchr`'s SIMD substring search before any JSON parse.
+/// `type` value). All of them are searched in one SIMD pass (`aho-corasick`'s packed Teddy searcher; one
+/// `memchr::memmem` pass per needle should it not build) before any JSON parse.
 pub(crate) struct Prefilter {
+    all: Option<aho_corasick::AhoCorasick>,
     finders: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Prefilter {
     /// Builds a filter for lines that contain any of `needles`.
     pub(crate) fn new(needles: &[&'static str]) -> Self {
-        Prefilter {
-            finders: needles
-                .iter()
-                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
-                .collect(),
+        match aho_corasick::AhoCorasick::new(needles) {
+            Ok(all) => Prefilter {
+                all: Some(all),
+                finders: Vec::new(),
+            },
+            Err(_) => Prefilter {
+                all: None,
+                finders: needles
+                    .iter()
+                    .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+                    .collect(),
+            },
         }
     }
 
     /// Returns whether `line` contains one of the needles.
     pub(crate) fn matches(&self, line: &[u8]) -> bool {
-        self.finders.iter().any(|f| f.find(line).is_some())
+        match &self.all {
+            Some(all) => all.is_match(line),
+            None => self.finders.iter().any(|f| f.find(line).is_some()),
+        }
     }
 }
 
@@ -611,6 +623,18 @@ mod tests {
     #[test]
     fn lenient_fields_still_reject_bad_json() {
         assert!(serde_json::from_str::<Probe>(r#"{"inner":{"n":1,}}"#).is_err());
+    }
+
+    #[test]
+    fn prefilter_finds_any_needle_anywhere() {
+        let filter = Prefilter::new(&["\"usage\"", "compact_boundary", "\"isCompactSummary\""]);
+        assert!(filter.matches(br#"{"type":"assistant","message":{"usage":{}}}"#));
+        assert!(filter.matches(br#"{"subtype":"compact_boundary"}"#));
+        assert!(filter.matches(br#"{"isCompactSummary":true}"#));
+        assert!(!filter.matches(br#"{"type":"user","message":{"content":"the usage of compact"}}"#));
+        assert!(!filter.matches(b""));
+        let long = [vec![b'x'; 100_000], b"compact_boundary".to_vec()].concat();
+        assert!(filter.matches(&long));
     }
 
     #[test]
