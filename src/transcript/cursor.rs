@@ -222,37 +222,28 @@ pub(crate) trait BackwardSink {
 }
 
 /// A raw-byte line filter: a line can matter only when it contains one of a few fixed byte strings (a key or a
-/// `type` value). All of them are searched in one SIMD pass (`aho-corasick`'s packed Teddy searcher; one
-/// `memchr::memmem` pass per needle should it not build) before any JSON parse.
+/// `type` value), found with `memchr`'s SIMD substring search (one pass per needle) before any JSON parse.
+///
+/// Measured against `aho-corasick` (all needles in one pass) on 1 GB of transcripts: the memmem passes took 25 % less
+/// CPU (its prefilter keys on `"`, which is everywhere in JSON), so the crate is not used.
 pub(crate) struct Prefilter {
-    all: Option<aho_corasick::AhoCorasick>,
     finders: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Prefilter {
     /// Builds a filter for lines that contain any of `needles`.
     pub(crate) fn new(needles: &[&'static str]) -> Self {
-        match aho_corasick::AhoCorasick::new(needles) {
-            Ok(all) => Prefilter {
-                all: Some(all),
-                finders: Vec::new(),
-            },
-            Err(_) => Prefilter {
-                all: None,
-                finders: needles
-                    .iter()
-                    .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
-                    .collect(),
-            },
+        Prefilter {
+            finders: needles
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+                .collect(),
         }
     }
 
     /// Returns whether `line` contains one of the needles.
     pub(crate) fn matches(&self, line: &[u8]) -> bool {
-        match &self.all {
-            Some(all) => all.is_match(line),
-            None => self.finders.iter().any(|f| f.find(line).is_some()),
-        }
+        self.finders.iter().any(|f| f.find(line).is_some())
     }
 }
 
