@@ -189,17 +189,22 @@ impl Collector {
         }
         self.warned = warned;
         // Every changed transcript at once, in parallel; `complete` then only looks the answers up.
+        let found: Vec<_> = kept
+            .iter()
+            .map(|(_, session)| self.resolve_transcript(session))
+            .collect();
         let transcripts: Vec<_> = kept
             .iter()
-            .filter_map(|(_, session)| {
-                let (path, kind) = self.resolve_transcript(session)?;
+            .zip(&found)
+            .filter_map(|((_, session), found)| {
+                let (path, kind) = found.clone()?;
                 Some((path, kind, session_hint(session)))
             })
             .collect();
         self.transcripts.refresh(&transcripts);
         let mut listed = Vec::with_capacity(kept.len());
-        for (raw, session) in kept {
-            listed.push(self.complete(&paths, raw, session, live.as_ref(), open_files.as_ref()));
+        for ((raw, session), transcript) in kept.into_iter().zip(found) {
+            listed.push(self.complete(&paths, raw, session, transcript, live.as_ref(), open_files.as_ref()));
         }
 
         apply_process_evidence(&mut listed, &evidence);
@@ -243,12 +248,14 @@ impl Collector {
         }
     }
 
-    /// Adds the computed keys to a session read from `raw`, writing `turn_start_tokens` back when it is first known.
+    /// Adds the computed keys to a session read from `raw` (whose transcript, found by [`Self::resolve_transcript`],
+    /// is `transcript`), writing `turn_start_tokens` back when it is first known.
     fn complete(
         &mut self,
         paths: &Paths,
         mut raw: RawSession,
         mut session: SessionJson,
+        transcript: Option<(PathBuf, TranscriptKind)>,
         live: Option<&HashSet<String>>,
         open_files: Option<&OpenFiles>,
     ) -> Listed {
@@ -256,7 +263,6 @@ impl Collector {
         session.remove("context_window_inferred");
         session.remove("liveness_reason");
 
-        let transcript = self.resolve_transcript(&session);
         let usage = transcript
             .as_ref()
             .and_then(|(path, kind)| self.transcripts.refreshed_usage(path, *kind, session_hint(&session)));
