@@ -274,3 +274,33 @@ fn snapshots_share_the_transcript_index_and_say_where_the_window_came_from() {
         (Some("observed_over_200k".into()), Some(1_000_000))
     );
 }
+
+#[test]
+fn serve_saves_the_transcript_index_after_its_first_pass() {
+    let env = TestEnv::new();
+    let transcript = env.home().join("t.jsonl");
+    let line = r#"{"type":"assistant","timestamp":"t","message":{"model":"claude-opus-4-6","id":"m","usage":{"input_tokens":5,"cache_read_input_tokens":1000,"output_tokens":1}}}"#;
+    std::fs::write(&transcript, format!("{line}\n")).expect("write transcript");
+    let session =
+        serde_json::json!({"session_id": "s1", "agent": "claude", "status": "done", "transcript_path": transcript});
+    env.write_session("s1.json", &session.to_string());
+    let index = env.paths.data_dir.join("cache").join(amc::transcript::INDEX_FILE);
+    let served = serve(&env);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !index.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not save the transcript index"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(served);
+    let text = std::fs::read_to_string(&index).expect("read index");
+    assert!(
+        text.contains("amc-transcript-index") && text.contains("t.jsonl"),
+        "{text}"
+    );
+    let output = amc(&env).arg("snapshot").output().expect("run amc snapshot");
+    let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(payload["sessions"][0]["context_usage"]["current_tokens"], 1005);
+}
