@@ -611,8 +611,6 @@ fn recent_rollouts(root: &Path, now: SystemTime) -> Vec<PathBuf> {
     out
 }
 
-/// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes: `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and
-/// the parents of the projects roots.
 /// Returns what a session file says about the model its agent runs: `model` and the project dir (else `cwd`).
 fn session_hint(session: &SessionJson) -> SessionHint<'_> {
     SessionHint {
@@ -621,6 +619,8 @@ fn session_hint(session: &SessionJson) -> SessionHint<'_> {
     }
 }
 
+/// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes (and whose `settings.json` may select the
+/// model): `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and the parents of the projects roots.
 fn claude_config_dirs(paths: &Paths) -> Vec<PathBuf> {
     let mut dirs = vec![paths.claude_config_dir.clone()];
     for projects in &paths.claude_projects_dirs {
