@@ -73,6 +73,16 @@ impl SessionLock {
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, flushed, then renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` atomically but without waiting for the disk (no `fdatasync`): for caches, which a crash
+/// may leave empty or old (a reader then ignores them) but never half-written.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_replacing(path, bytes, false)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
@@ -90,7 +100,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_data()?;
+        if sync {
+            file.sync_data()?;
+        }
         fs::rename(&tmp, path)
     })();
     if result.is_err() {

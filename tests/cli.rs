@@ -207,3 +207,103 @@ fn help_explains_every_command() {
         .expect("run amc serve --help");
     assert!(String::from_utf8_lossy(&output.stdout).contains("--listen"));
 }
+
+#[test]
+fn snapshots_share_the_transcript_index_and_say_where_the_window_came_from() {
+    let env = TestEnv::new();
+    let transcript = env.home().join("t.jsonl");
+    let line = r#"{"type":"assistant","isSidechain":false,"timestamp":"2026-02-12T15:05:00.586Z","message":{"model":"claude-opus-4-6","id":"m","usage":{"input_tokens":1,"cache_creation_input_tokens":304,"cache_read_input_tokens":101863,"output_tokens":1}}}"#;
+    std::fs::write(&transcript, format!("{line}\n")).expect("write transcript");
+    let session = |model: Option<&str>| {
+        let mut s = serde_json::json!({"session_id": "s1", "agent": "claude", "status": "done",
+            "project_dir": env.home().join("proj"), "transcript_path": transcript});
+        if let Some(model) = model {
+            s["model"] = model.into();
+        }
+        env.write_session("s1.json", &s.to_string());
+    };
+    let snapshot = |extra_env: &[(&str, &str)]| {
+        let mut command = amc(&env);
+        command.envs(extra_env.iter().copied()).arg("snapshot");
+        let output = command.output().expect("run amc snapshot");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+        payload["sessions"][0]["context_usage"].clone()
+    };
+    let index = env.paths.data_dir.join("cache").join(amc::transcript::INDEX_FILE);
+
+    session(None);
+    let cold = snapshot(&[]);
+    assert_eq!(
+        (cold["window_source"].as_str(), cold["window_tokens"].as_u64()),
+        (Some("default"), Some(200_000))
+    );
+    assert_eq!(cold["current_tokens"], 102_168);
+    assert!(index.is_file(), "the first snapshot saves the index");
+    assert_eq!(snapshot(&[]), cold, "the second snapshot, from the index, agrees");
+    std::fs::write(&index, b"{garbage").expect("corrupt the index");
+    assert_eq!(snapshot(&[]), cold, "a corrupt index is ignored");
+
+    // Each source of the window, from the top of the table down.
+    let source = |u: &serde_json::Value| {
+        (
+            u["window_source"].as_str().map(str::to_owned),
+            u["window_tokens"].as_u64(),
+        )
+    };
+    assert_eq!(
+        source(&snapshot(&[("AMC_CONTEXT_WINDOW", "500000")])),
+        (Some("override".into()), Some(500_000))
+    );
+    assert_eq!(
+        source(&snapshot(&[("ANTHROPIC_MODEL", "claude-opus-4-6[1m]")])),
+        (Some("model_setting".into()), Some(1_000_000))
+    );
+    std::fs::create_dir_all(env.home().join("proj/.claude")).expect("mkdir");
+    std::fs::write(
+        env.home().join("proj/.claude/settings.json"),
+        r#"{"model":"sonnet[1m]"}"#,
+    )
+    .expect("settings");
+    assert_eq!(source(&snapshot(&[])), (Some("model_setting".into()), Some(1_000_000)));
+    session(Some("claude-opus-4-7"));
+    assert_eq!(source(&snapshot(&[])), (Some("native_model".into()), Some(1_000_000)));
+    session(Some("claude-opus-4-6"));
+    assert_eq!(source(&snapshot(&[])), (Some("default".into()), Some(200_000)));
+    let big = line.replace("101863", "250000").replace(r#""id":"m""#, r#""id":"m2""#);
+    std::fs::write(&transcript, format!("{big}\n{line}\n")).expect("write transcript");
+    assert_eq!(
+        source(&snapshot(&[])),
+        (Some("observed_over_200k".into()), Some(1_000_000))
+    );
+}
+
+#[test]
+fn serve_saves_the_transcript_index_after_its_first_pass() {
+    let env = TestEnv::new();
+    let transcript = env.home().join("t.jsonl");
+    let line = r#"{"type":"assistant","timestamp":"t","message":{"model":"claude-opus-4-6","id":"m","usage":{"input_tokens":5,"cache_read_input_tokens":1000,"output_tokens":1}}}"#;
+    std::fs::write(&transcript, format!("{line}\n")).expect("write transcript");
+    let session =
+        serde_json::json!({"session_id": "s1", "agent": "claude", "status": "done", "transcript_path": transcript});
+    env.write_session("s1.json", &session.to_string());
+    let index = env.paths.data_dir.join("cache").join(amc::transcript::INDEX_FILE);
+    let served = serve(&env);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !index.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not save the transcript index"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(served);
+    let text = std::fs::read_to_string(&index).expect("read index");
+    assert!(
+        text.contains("amc-transcript-index") && text.contains("t.jsonl"),
+        "{text}"
+    );
+    let output = amc(&env).arg("snapshot").output().expect("run amc snapshot");
+    let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(payload["sessions"][0]["context_usage"]["current_tokens"], 1005);
+}

@@ -314,7 +314,7 @@ impl Collector {
         let removed = self.apply(&paths, &mut kept, lost, removals, cleanup_removals, now);
 
         let watch_paths: Vec<PathBuf> = kept.iter().filter_map(|l| l.transcript.clone()).collect();
-        self.transcripts.forget_missing(&watch_paths.iter().cloned().collect());
+        self.transcripts.forget_untouched();
         self.transcripts.save_index();
         self.rollouts.retain(&open_rollouts);
         // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above
@@ -612,8 +612,8 @@ fn session_hint(session: &SessionJson) -> SessionHint<'_> {
     }
 }
 
-/// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes: `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and
-/// the parents of the projects roots.
+/// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes (and whose `settings.json` may select the
+/// model): `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and the parents of the projects roots.
 fn claude_config_dirs(paths: &Paths) -> Vec<PathBuf> {
     let mut dirs = vec![paths.claude_config_dir.clone()];
     for projects in &paths.claude_projects_dirs {

@@ -100,10 +100,11 @@ enum Event {
 }
 
 /// The lines [`classify`] can turn into something other than [`Event::Other`] all contain one of these: a usable
-/// assistant line its `"usage"` key, a boundary its subtype, a summary its flag. Every other line (tool results,
-/// images, progress, bookkeeping: nearly all of a transcript's bytes) is skipped without being parsed.
-static WANTED: LazyLock<Prefilter> =
-    LazyLock::new(|| Prefilter::new(&["\"usage\"", "compact_boundary", "\"isCompactSummary\""]));
+/// assistant line its `"usage"` key, a boundary (`compact_boundary`) and a summary (`isCompactSummary`) the
+/// `ompact` they share (two passes instead of three; a line that merely mentions "compact" is parsed and found to be
+/// nothing). Every other line (tool results, images, progress, bookkeeping: nearly all of a transcript's bytes) is
+/// skipped without being parsed.
+static WANTED: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&["\"usage\"", "ompact"]));
 
 /// Returns whether `line` can be more than [`Event::Other`], on its raw bytes.
 pub(crate) fn wanted(line: &[u8]) -> bool {
@@ -237,6 +238,8 @@ pub(crate) struct Backward {
     found_at: Option<u64>,
     /// What the session's configuration states about the window.
     stated: Stated,
+    /// Whether the newest usable line's model is native 1M (decided once, not per line).
+    native: bool,
 }
 
 impl Backward {
@@ -248,6 +251,7 @@ impl Backward {
             pending_is_boundary: false,
             found_at: None,
             stated,
+            native: false,
         }
     }
 
@@ -258,8 +262,7 @@ impl Backward {
 
     /// Returns whether the transcript itself settles the window (a native-1M usage model, a context above 200K).
     fn window_settled_by_history(&self) -> bool {
-        let model = self.state.usage.as_ref().and_then(|u| u.model.as_deref());
-        model.is_some_and(is_native_1m) || self.state.max_context > DEFAULT_WINDOW_TOKENS
+        self.native || self.state.max_context > DEFAULT_WINDOW_TOKENS
     }
 }
 
@@ -273,6 +276,7 @@ impl BackwardSink for Backward {
             Event::Usage(usage) => {
                 self.state.max_context = self.state.max_context.max(usage.context());
                 if self.state.usage.is_none() {
+                    self.native = usage.model.as_deref().is_some_and(is_native_1m);
                     self.state.usage = Some(usage);
                     self.state.compaction = self.pending_boundary.take();
                     self.state.boundary_after_usage = self.pending_is_boundary;

@@ -222,7 +222,10 @@ pub(crate) trait BackwardSink {
 }
 
 /// A raw-byte line filter: a line can matter only when it contains one of a few fixed byte strings (a key or a
-/// `type` value), found with `memchr`'s SIMD substring search before any JSON parse.
+/// `type` value), found with `memchr`'s SIMD substring search (one pass per needle) before any JSON parse.
+///
+/// Measured against `aho-corasick` (all needles in one pass) on 1 GB of transcripts: the memmem passes took 25 % less
+/// CPU (its prefilter keys on `"`, which is everywhere in JSON), so the crate is not used.
 pub(crate) struct Prefilter {
     finders: Vec<memchr::memmem::Finder<'static>>,
 }
@@ -611,6 +614,18 @@ mod tests {
     #[test]
     fn lenient_fields_still_reject_bad_json() {
         assert!(serde_json::from_str::<Probe>(r#"{"inner":{"n":1,}}"#).is_err());
+    }
+
+    #[test]
+    fn prefilter_finds_any_needle_anywhere() {
+        let filter = Prefilter::new(&["\"usage\"", "compact_boundary", "\"isCompactSummary\""]);
+        assert!(filter.matches(br#"{"type":"assistant","message":{"usage":{}}}"#));
+        assert!(filter.matches(br#"{"subtype":"compact_boundary"}"#));
+        assert!(filter.matches(br#"{"isCompactSummary":true}"#));
+        assert!(!filter.matches(br#"{"type":"user","message":{"content":"the usage of compact"}}"#));
+        assert!(!filter.matches(b""));
+        let long = [vec![b'x'; 100_000], b"compact_boundary".to_vec()].concat();
+        assert!(filter.matches(&long));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! kind, the cursor position (device, inode, size and mtime seen, the offset read up to, the 64 bytes before it, a
 //! hash of the first 4 KiB) and the parser state (the newest usage, the largest context seen, the model, the
 //! Codex window, the compaction state). It is a cache, never a source of truth:
-//! - written atomically (a temp file in the same directory, then `rename`), so a reader sees a whole file; two
+//! - written atomically (a temp file in the same directory, then `rename`; no `fdatasync`: after a crash the file may
+//!   be old or empty, which only costs a re-read), so a reader sees a whole file; two
 //!   writers (the server and a snapshot) each write a whole file and the last rename wins;
 //! - a missing, unreadable, corrupt or foreign-format file, or one of another version, is ignored (and replaced at
 //!   the next write); a read-only or full disk only means nothing is saved (one warning);
@@ -152,7 +153,7 @@ impl Index {
             entries,
         };
         let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
-        crate::store::write_atomic(&self.path, &bytes)
+        crate::store::write_atomic_unsynced(&self.path, &bytes)
     }
 }
 

@@ -217,6 +217,8 @@ pub struct TranscriptCache {
     last_save: Option<Instant>,
     /// How many transcripts are read at once.
     threads: usize,
+    /// The transcripts asked about since the last [`TranscriptCache::forget_untouched`].
+    touched: HashSet<PathBuf>,
 }
 
 impl Default for TranscriptCache {
@@ -248,6 +250,7 @@ impl TranscriptCache {
             dirty: false,
             last_save: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            touched: HashSet::new(),
         }
     }
 
@@ -302,6 +305,7 @@ impl TranscriptCache {
     fn refresh_stated(&mut self, items: Vec<(PathBuf, TranscriptKind, Stated)>) {
         let mut jobs = Vec::new();
         for (path, kind, stated) in items {
+            self.touched.insert(path.clone());
             let stamp = match fs::metadata(&path) {
                 Ok(meta) if meta.is_file() => Stamp::of(&meta),
                 Ok(_) => {
@@ -393,6 +397,14 @@ impl TranscriptCache {
         self.cursors.retain(|path, _| keep.contains(path));
         self.seeds.retain(|path, _| keep.contains(path));
         self.dirty |= self.cursors.len() != before;
+    }
+
+    /// Drops the cursors (and index entries) of transcripts not asked about since the last call: what one pass read
+    /// is kept, even for a session the same pass then removed (a same-pane duplicate), so nothing it read is read
+    /// again if that session comes back.
+    pub fn forget_untouched(&mut self) {
+        let touched = std::mem::take(&mut self.touched);
+        self.forget_missing(&touched);
     }
 
     /// Returns how many transcripts have a cursor.
