@@ -24,6 +24,7 @@ use std::{
     fs,
     hash::{Hash, Hasher},
     path::{Path, PathBuf},
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -35,9 +36,9 @@ use crate::{
     model::{self, agent, key, Decision, Removed, SessionDecisions, SessionJson},
     rules::{self, cleanup, codex::DismissedIds, liveness::Evidence, Removal},
     sources::{
-        agent_procs,
+        agent_procs::{self, AgentProcs},
         codex::RolloutCache,
-        session_file::{self, Parsed, RawSession, SessionFileCache, SessionFileFacts},
+        session_file::{self, Fresh, Parsed, RawSession, SessionFileCache, SessionFileFacts},
         zellij::ZellijCache,
     },
     store,
@@ -97,6 +98,46 @@ pub struct Collector {
     /// Hashes of the unusable session files already warned about, so a bad file is logged once, not every pass.
     warned: HashMap<PathBuf, u64>,
     last_purge: Option<SystemTime>,
+    /// What the previous pass made of each session file (before liveness), reused while the file and its transcript
+    /// are unchanged: a pass re-runs the per-file rules only for the files that changed.
+    completed: HashMap<PathBuf, Completed>,
+    /// The last `/proc` scan and its time: passes within [`FACTS_REUSE`] of it share it.
+    agents: Option<(SystemTime, Arc<AgentProcs>)>,
+}
+
+/// How long a fact that costs a scan serves the passes that follow it: the `/proc` scan, and the lookup that found
+/// no transcript for an unchanged session file. A burst of file events shares them; the liveness timer's passes, 2 s
+/// apart, always gather them again. Like the Zellij list's 5 s cache, a bounded staleness, here far below the
+/// liveness interval.
+const FACTS_REUSE: Duration = Duration::from_millis(250);
+
+/// What a pass made of one session file, for the next pass.
+#[derive(Debug)]
+struct Completed {
+    /// The file's bytes.
+    bytes: Vec<u8>,
+    mtime: Option<SystemTime>,
+    /// The file's own `status`.
+    file_status: Option<String>,
+    /// The session with its computed keys, before liveness.
+    session: SessionJson,
+    /// The decisions behind it (status, context window).
+    decisions: SessionDecisions,
+    /// The transcript found and its stamp when read.
+    transcript: Option<(PathBuf, Stamp)>,
+    /// When the transcript was last looked for (a missing one is looked for again after [`FACTS_REUSE`]).
+    looked_up: SystemTime,
+}
+
+/// What identifies one version of a transcript: size, mtime, ctime and inode (an append changes the size and the
+/// ctime; a replace, the inode).
+type Stamp = (u64, i64, i64, i64, i64, u64);
+
+/// Returns the stamp of the file at `path`; `None` when it cannot be read.
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some((m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec(), m.ino()))
 }
 
 /// One session file that made it into the list, with what the later steps need.
@@ -157,6 +198,8 @@ impl Collector {
             codex_listed: HashSet::new(),
             warned: HashMap::new(),
             last_purge: None,
+            completed: HashMap::new(),
+            agents: None,
             config: config.clone(),
         }
     }
@@ -177,7 +220,7 @@ impl Collector {
         }
 
         // 1. Facts.
-        let agents = agent_procs::scan(&paths.proc_root, &claude_config_dirs(&paths));
+        let agents = self.agent_procs(&paths, now);
         let processes = codex::process_facts(&paths, &agents, now);
         let (open_rollouts, discovered) = match &processes {
             Some((codex, _)) => self.discover_codex(&paths, codex),
@@ -204,14 +247,74 @@ impl Collector {
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
         self.session_files.retain(&files.iter().cloned().collect());
+        let mut completed = HashMap::with_capacity(files.len());
         for path in files {
-            let (raw, parsed) = match self.session_files.read(&path) {
-                Ok(Some(read)) => read,
+            let fresh = match self.session_files.read_if_changed(&path) {
+                Ok(Some(fresh)) => fresh,
                 Ok(None) => continue,
                 Err(error) => {
                     tracing::warn!(file = %path.display(), %error, "skipping unreadable session file");
                     continue;
                 }
+            };
+            // What the previous pass made of this file, when the file still holds the same bytes.
+            let previous = self.completed.remove(&path).filter(|c| match &fresh {
+                Fresh::Unchanged => true,
+                Fresh::Changed(raw, _) => raw.bytes == c.bytes,
+            });
+            if let Some(mut previous) = previous {
+                let orphan = rules::liveness::orphan_removal(
+                    &previous.session,
+                    live.as_ref(),
+                    || rules::liveness::claude::claude_verdict(&previous.session, &evidence),
+                    path.clone(),
+                    at,
+                );
+                if let Some(removal) = orphan {
+                    removals.push(PendingRemoval {
+                        session_id: model::sort_key(&previous.session),
+                        decisions: vec![removal.decision.clone()],
+                        dismiss: codex_id(&previous.session),
+                        removal,
+                        check: Check::Bytes(previous.bytes),
+                    });
+                    continue;
+                }
+                if self.transcript_unchanged(&mut previous, now) {
+                    files_read.push(SessionFileFacts {
+                        path: path.clone(),
+                        mtime: previous.mtime,
+                        status: previous.file_status.clone(),
+                    });
+                    let open = codex::transcript_open(&previous.session, open_files);
+                    listed.push(Listed {
+                        path: path.clone(),
+                        bytes: previous.bytes.clone(),
+                        transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
+                        session: previous.session.clone(),
+                        decisions: previous.decisions.clone(),
+                        original_liveness: Some(rules::liveness::original::is_dead(
+                            &previous.session,
+                            live.as_ref(),
+                            open,
+                            at,
+                        )),
+                        turn_start_tokens: None,
+                    });
+                    completed.insert(path, previous);
+                    continue;
+                }
+            }
+            let (raw, parsed) = match fresh {
+                Fresh::Changed(raw, parsed) => (raw, parsed),
+                Fresh::Unchanged => match self.session_files.read(&path) {
+                    Ok(Some(read)) => read,
+                    Ok(None) => continue,
+                    Err(error) => {
+                        tracing::warn!(file = %path.display(), %error, "skipping unreadable session file");
+                        continue;
+                    }
+                },
             };
             let session = match parsed {
                 Parsed::Object(session) => session,
@@ -245,13 +348,35 @@ impl Collector {
                 });
                 continue;
             }
+            let file_status = model::str_field(&session, key::STATUS).map(str::to_owned);
             files_read.push(SessionFileFacts {
                 path: raw.path.clone(),
                 mtime: raw.mtime,
-                status: model::str_field(&session, key::STATUS).map(str::to_owned),
+                status: file_status.clone(),
             });
-            listed.push(self.complete(raw, session, live.as_ref(), open_files, at));
+            let mtime = raw.mtime;
+            let l = self.complete(raw, session, live.as_ref(), open_files, at);
+            // Kept for the next pass, unless a write-back is due (the file then changes, or the write is retried).
+            if l.turn_start_tokens.is_none() {
+                let transcript = l.transcript.as_ref().and_then(|t| stamp(t).map(|st| (t.clone(), st)));
+                if transcript.is_some() == l.transcript.is_some() {
+                    completed.insert(
+                        l.path.clone(),
+                        Completed {
+                            bytes: l.bytes.clone(),
+                            mtime,
+                            file_status,
+                            session: l.session.clone(),
+                            decisions: l.decisions.clone(),
+                            transcript,
+                            looked_up: now,
+                        },
+                    );
+                }
+            }
+            listed.push(l);
         }
+        self.completed = completed;
         self.warned = warned;
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
@@ -378,6 +503,41 @@ impl Collector {
             original_liveness,
             turn_start_tokens,
         }
+    }
+
+    /// Returns the agent processes: the last scan when it is younger than [`FACTS_REUSE`] at `now`, else a new
+    /// one.
+    fn agent_procs(&mut self, paths: &Paths, now: SystemTime) -> Arc<AgentProcs> {
+        if let Some((at, agents)) = &self.agents {
+            if now.duration_since(*at).is_ok_and(|age| age < FACTS_REUSE) {
+                return agents.clone();
+            }
+        }
+        let agents = Arc::new(agent_procs::scan(&paths.proc_root, &claude_config_dirs(paths)));
+        self.agents = Some((now, agents.clone()));
+        agents
+    }
+
+    /// Returns whether the session's transcript is still the one the previous pass read, unchanged (or still none;
+    /// a missing transcript looked for less than [`FACTS_REUSE`] before `now` is not looked for again).
+    fn transcript_unchanged(&mut self, previous: &mut Completed, now: SystemTime) -> bool {
+        if previous.transcript.is_none()
+            && now
+                .duration_since(previous.looked_up)
+                .is_ok_and(|age| age < FACTS_REUSE)
+        {
+            return true;
+        }
+        let found = self.resolve_transcript(&previous.session).map(|(path, _)| path);
+        let unchanged = match (&previous.transcript, found) {
+            (None, None) => true,
+            (Some((path, then)), Some(found)) => *path == found && stamp(path).as_ref() == Some(then),
+            _ => false,
+        };
+        if unchanged && previous.transcript.is_none() {
+            previous.looked_up = now;
+        }
+        unchanged
     }
 
     /// The collector's one use of the transcript reader ([`TranscriptCache`]): the session's transcript and what the
@@ -875,5 +1035,53 @@ mod tests {
                 .any(|d| d.field == "dedupe" && d.value == json!("lost")),
             "the loser keeps its dedupe decision"
         );
+    }
+
+    #[test]
+    fn a_pass_re_runs_the_file_rules_only_for_what_changed() {
+        let env = env("");
+        let session = |id: &str, status: &str| {
+            json!({"session_id": id, "agent": "claude", "status": status, "project_dir": "/p", "zellij_session": "main"})
+        };
+        write_session(&env, "a", session("a", "active"));
+        write_session(&env, "b", session("b", "active"));
+        let mut collector = Collector::new(&env.config);
+        let t0 = SystemTime::now();
+        let status_at = |pass: &Pass, id: &str| {
+            pass.decisions_of(id)
+                .and_then(|d| d.iter().find(|d| d.field == "status"))
+                .map(|d| d.at)
+        };
+        let first = collector.pass(t0);
+        assert_eq!(status_at(&first, "a"), Some(model::epoch_seconds(t0)));
+
+        // b changes; a does not: a's file rules are not run again (its decisions keep their time), b's are.
+        write_session(&env, "b", session("b", "done"));
+        let t1 = t0 + Duration::from_secs(5);
+        let second = collector.pass(t1);
+        assert_eq!(status_at(&second, "a"), Some(model::epoch_seconds(t0)), "a reused");
+        assert_eq!(status_at(&second, "b"), Some(model::epoch_seconds(t1)), "b re-run");
+        assert_eq!(second.sessions[1]["status"], json!("done"));
+        assert_eq!(
+            second.sessions[0], first.sessions[0],
+            "a reused session is the same as a computed one"
+        );
+
+        // A transcript that appears for the unchanged a is found once the reuse window has passed.
+        let dir = env.root.join("claude/projects/-p");
+        fs::create_dir_all(&dir).expect("project dir");
+        fs::copy(Path::new(FIXTURES).join("claude-transcript.jsonl"), dir.join("a.jsonl")).expect("copy");
+        let third = collector.pass(t1 + FACTS_REUSE + Duration::from_millis(1));
+        assert!(third.sessions[0].contains_key("context_usage"), "{:?}", third.sessions[0]);
+        assert_eq!(third.watch_paths, vec![dir.join("a.jsonl")]);
+        // And a change to that transcript is seen by the next pass.
+        let before = third.sessions[0]["conversation_mtime_ns"].clone();
+        let mut text = fs::read_to_string(dir.join("a.jsonl")).expect("read");
+        text.push_str(&text.lines().last().unwrap_or_default().to_owned());
+        text.push('\n');
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(dir.join("a.jsonl"), text).expect("append");
+        let fourth = collector.pass(t1 + FACTS_REUSE * 2);
+        assert_ne!(fourth.sessions[0]["conversation_mtime_ns"], before, "the transcript's change is seen");
     }
 }
