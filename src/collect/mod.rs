@@ -58,7 +58,8 @@ pub struct Pass {
     pub sessions: Vec<SessionJson>,
     /// The decisions behind each session, index for index with `sessions`: its status, `is_dead` (the original's
     /// rule, then process evidence when it overrides it), context window, `turn_start_tokens`, pane and dedupe
-    /// outcome, in the order they were taken.
+    /// outcome, in the order they were taken. A decision the pass reused from an earlier pass (the file and its
+    /// transcript unchanged) keeps that pass's `at`.
     pub decisions: Vec<SessionDecisions>,
     /// The files this pass moved to the trash (session files and event logs), with the decisions that removed them.
     pub removed: Vec<Removed>,
@@ -1040,9 +1041,7 @@ mod tests {
     #[test]
     fn a_pass_re_runs_the_file_rules_only_for_what_changed() {
         let env = env("");
-        let session = |id: &str, status: &str| {
-            json!({"session_id": id, "agent": "claude", "status": status, "project_dir": "/p", "zellij_session": "main"})
-        };
+        let session = |id: &str, status: &str| json!({"session_id": id, "agent": "claude", "status": status, "project_dir": "/p", "zellij_session": "main"});
         write_session(&env, "a", session("a", "active"));
         write_session(&env, "b", session("b", "active"));
         let mut collector = Collector::new(&env.config);
@@ -1072,16 +1071,24 @@ mod tests {
         fs::create_dir_all(&dir).expect("project dir");
         fs::copy(Path::new(FIXTURES).join("claude-transcript.jsonl"), dir.join("a.jsonl")).expect("copy");
         let third = collector.pass(t1 + FACTS_REUSE + Duration::from_millis(1));
-        assert!(third.sessions[0].contains_key("context_usage"), "{:?}", third.sessions[0]);
+        assert!(
+            third.sessions[0].contains_key("context_usage"),
+            "{:?}",
+            third.sessions[0]
+        );
         assert_eq!(third.watch_paths, vec![dir.join("a.jsonl")]);
         // And a change to that transcript is seen by the next pass.
         let before = third.sessions[0]["conversation_mtime_ns"].clone();
         let mut text = fs::read_to_string(dir.join("a.jsonl")).expect("read");
-        text.push_str(&text.lines().last().unwrap_or_default().to_owned());
+        let last_line = text.lines().last().unwrap_or_default().to_owned();
+        text.push_str(&last_line);
         text.push('\n');
         std::thread::sleep(Duration::from_millis(20));
         fs::write(dir.join("a.jsonl"), text).expect("append");
         let fourth = collector.pass(t1 + FACTS_REUSE * 2);
-        assert_ne!(fourth.sessions[0]["conversation_mtime_ns"], before, "the transcript's change is seen");
+        assert_ne!(
+            fourth.sessions[0]["conversation_mtime_ns"], before,
+            "the transcript's change is seen"
+        );
     }
 }
