@@ -9,7 +9,7 @@
 //!    usage; `turn_start_tokens`; transcript mtime; the original's `is_dead` decision. Then, over all sessions
 //!    (`collect::evidence`): process evidence settles `is_dead` once and corrects statuses; sort by `session_id`; same-pane
 //!    dedupe; cleanup.
-//! 3. **Effects**, in one place at the end (`Collector::apply`): `turn_start_tokens` write-backs, then every
+//! 3. **Effects**, in one place at the end (`collect::effects`): `turn_start_tokens` write-backs, then every
 //!    removal (each file goes to `trash/`, never unlinked), then the trash purge.
 //!
 //! Every rule returns a [`Decision`]; the pass keeps, per listed session, the decisions that made its status,
@@ -17,6 +17,7 @@
 //! and the trash path ([`Pass::removed`]).
 
 mod codex;
+mod effects;
 mod evidence;
 
 use std::{
@@ -24,31 +25,31 @@ use std::{
     fs,
     hash::{Hash, Hasher},
     path::{Path, PathBuf},
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use serde_json::Value;
 
-use self::codex::OpenFiles;
+use self::{
+    codex::OpenFiles,
+    effects::{Check, PendingRemoval},
+};
 use crate::{
     config::{Config, Paths},
     model::{self, agent, key, Decision, Removed, SessionDecisions, SessionJson},
-    rules::{self, cleanup, codex::DismissedIds, liveness::Evidence, Removal},
+    rules::{self, cleanup, codex::DismissedIds, liveness::Evidence},
     sources::{
-        agent_procs,
+        agent_procs::{self, AgentProcs},
         codex::RolloutCache,
-        session_file::{self, Parsed, RawSession, SessionFileCache, SessionFileFacts},
+        session_file::{self, Fresh, Parsed, RawSession, SessionFileCache, SessionFileFacts},
         zellij::ZellijCache,
     },
-    store,
     transcript::{
         discover::{claude_transcript, CodexRolloutIndex},
         CacheOptions, ContextUsage, SessionHint, TranscriptCache, TranscriptKind,
     },
 };
-
-/// How often the trash is purged of files older than [`store::TRASH_RETENTION`].
-const TRASH_PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 /// The result of one pass.
 #[derive(Debug, Default, Clone)]
@@ -57,7 +58,8 @@ pub struct Pass {
     pub sessions: Vec<SessionJson>,
     /// The decisions behind each session, index for index with `sessions`: its status, `is_dead` (the original's
     /// rule, then process evidence when it overrides it), context window, `turn_start_tokens`, pane and dedupe
-    /// outcome, in the order they were taken.
+    /// outcome, in the order they were taken. A decision the pass reused from an earlier pass (the file and its
+    /// transcript unchanged) keeps that pass's `at`.
     pub decisions: Vec<SessionDecisions>,
     /// The files this pass moved to the trash (session files and event logs), with the decisions that removed them.
     pub removed: Vec<Removed>,
@@ -97,6 +99,46 @@ pub struct Collector {
     /// Hashes of the unusable session files already warned about, so a bad file is logged once, not every pass.
     warned: HashMap<PathBuf, u64>,
     last_purge: Option<SystemTime>,
+    /// What the previous pass made of each session file (before liveness), reused while the file and its transcript
+    /// are unchanged: a pass re-runs the per-file rules only for the files that changed.
+    completed: HashMap<PathBuf, Completed>,
+    /// The last `/proc` scan and its time: passes within [`FACTS_REUSE`] of it share it.
+    agents: Option<(SystemTime, Arc<AgentProcs>)>,
+}
+
+/// How long a fact that costs a scan serves the passes that follow it: the `/proc` scan, and the lookup that found
+/// no transcript for an unchanged session file. A burst of file events shares them; the liveness timer's passes, 2 s
+/// apart, always gather them again. Like the Zellij list's 5 s cache, a bounded staleness, here far below the
+/// liveness interval.
+const FACTS_REUSE: Duration = Duration::from_millis(250);
+
+/// What a pass made of one session file, for the next pass.
+#[derive(Debug)]
+struct Completed {
+    /// The file's bytes.
+    bytes: Vec<u8>,
+    mtime: Option<SystemTime>,
+    /// The file's own `status`.
+    file_status: Option<String>,
+    /// The session with its computed keys, before liveness.
+    session: SessionJson,
+    /// The decisions behind it (status, context window).
+    decisions: SessionDecisions,
+    /// The transcript found and its stamp when read.
+    transcript: Option<(PathBuf, Stamp)>,
+    /// When the transcript was last looked for (a missing one is looked for again after [`FACTS_REUSE`]).
+    looked_up: SystemTime,
+}
+
+/// What identifies one version of a transcript: size, mtime, ctime and inode (an append changes the size and the
+/// ctime; a replace, the inode).
+type Stamp = (u64, i64, i64, i64, i64, u64);
+
+/// Returns the stamp of the file at `path`; `None` when it cannot be read.
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some((m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec(), m.ino()))
 }
 
 /// One session file that made it into the list, with what the later steps need.
@@ -112,28 +154,6 @@ struct Listed {
     original_liveness: Option<Decision>,
     /// The `turn_start_tokens` to write back to the file (an effect, applied at the end).
     turn_start_tokens: Option<u64>,
-}
-
-/// A file to remove at the end of the pass, and what must still hold when it is removed.
-struct PendingRemoval {
-    removal: Removal,
-    /// The session id it belongs to (the session's id, or the file's stem).
-    session_id: String,
-    /// The decisions behind the session, up to its removal.
-    decisions: SessionDecisions,
-    check: Check,
-    /// The id of a Codex session: removing one dismisses it, so discovery does not write it again.
-    dismiss: Option<String>,
-}
-
-/// What must still hold when a file is removed.
-enum Check {
-    /// The file still holds these bytes (what the pass read, after its own write-back).
-    Bytes(Vec<u8>),
-    /// The file is still a stale `starting` session by its current mtime and status.
-    StaleStarting,
-    /// Nothing: an event log.
-    None,
 }
 
 /// The rule name of the status a session file records (the hook's, or Codex discovery's).
@@ -162,6 +182,8 @@ impl Collector {
             codex_listed: HashSet::new(),
             warned: HashMap::new(),
             last_purge: None,
+            completed: HashMap::new(),
+            agents: None,
             config: config.clone(),
         }
     }
@@ -182,7 +204,7 @@ impl Collector {
         }
 
         // 1. Facts.
-        let agents = agent_procs::scan(&paths.proc_root, &claude_config_dirs(&paths));
+        let agents = self.agent_procs(&paths, now);
         let processes = codex::process_facts(&paths, &agents, now);
         let (open_rollouts, discovered) = match &processes {
             Some((codex, _)) => self.discover_codex(&paths, codex),
@@ -202,21 +224,82 @@ impl Collector {
         let event_logs = session_file::list_event_logs(&events_dir);
 
         // 2. Rules, per session file.
-        let mut kept_files = Vec::new();
+        // Per file in listing order: reused from the previous pass, or to be completed after the transcripts are read.
+        let mut slots = Vec::new();
         let mut removals = Vec::new();
         // The session files as read (path, mtime, the file's own status), for the cleanup.
         let mut files_read = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
         self.session_files.retain(&files.iter().cloned().collect());
+        let mut completed = HashMap::with_capacity(files.len());
         for path in files {
-            let (raw, parsed) = match self.session_files.read(&path) {
-                Ok(Some(read)) => read,
+            let fresh = match self.session_files.read_if_changed(&path) {
+                Ok(Some(fresh)) => fresh,
                 Ok(None) => continue,
                 Err(error) => {
                     tracing::warn!(file = %path.display(), %error, "skipping unreadable session file");
                     continue;
                 }
+            };
+            // What the previous pass made of this file, when the file still holds the same bytes.
+            let previous = self.completed.remove(&path).filter(|c| match &fresh {
+                Fresh::Unchanged => true,
+                Fresh::Changed(raw, _) => raw.bytes == c.bytes,
+            });
+            if let Some(mut previous) = previous {
+                let orphan = rules::liveness::orphan_removal(
+                    &previous.session,
+                    live.as_ref(),
+                    || rules::liveness::claude::claude_verdict(&previous.session, &evidence),
+                    path.clone(),
+                    at,
+                );
+                if let Some(removal) = orphan {
+                    removals.push(PendingRemoval {
+                        session_id: model::sort_key(&previous.session),
+                        decisions: vec![removal.decision.clone()],
+                        dismiss: codex_id(&previous.session),
+                        removal,
+                        check: Check::Bytes(previous.bytes),
+                    });
+                    continue;
+                }
+                if self.transcript_unchanged(&mut previous, now) {
+                    files_read.push(SessionFileFacts {
+                        path: path.clone(),
+                        mtime: previous.mtime,
+                        status: previous.file_status.clone(),
+                    });
+                    let open = codex::transcript_open(&previous.session, open_files);
+                    slots.push(Slot::Reused(Box::new(Listed {
+                        path: path.clone(),
+                        bytes: previous.bytes.clone(),
+                        transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
+                        session: previous.session.clone(),
+                        decisions: previous.decisions.clone(),
+                        original_liveness: Some(rules::liveness::original::is_dead(
+                            &previous.session,
+                            live.as_ref(),
+                            open,
+                            at,
+                        )),
+                        turn_start_tokens: None,
+                    })));
+                    completed.insert(path, previous);
+                    continue;
+                }
+            }
+            let (raw, parsed) = match fresh {
+                Fresh::Changed(raw, parsed) => (raw, parsed),
+                Fresh::Unchanged => match self.session_files.read(&path) {
+                    Ok(Some(read)) => read,
+                    Ok(None) => continue,
+                    Err(error) => {
+                        tracing::warn!(file = %path.display(), %error, "skipping unreadable session file");
+                        continue;
+                    }
+                },
             };
             let session = match parsed {
                 Parsed::Object(session) => session,
@@ -250,27 +333,67 @@ impl Collector {
                 });
                 continue;
             }
+            let file_status = model::str_field(&session, key::STATUS).map(str::to_owned);
             files_read.push(SessionFileFacts {
                 path: raw.path.clone(),
                 mtime: raw.mtime,
-                status: model::str_field(&session, key::STATUS).map(str::to_owned),
+                status: file_status.clone(),
             });
-            kept_files.push((raw, session));
+            slots.push(Slot::Fresh {
+                raw,
+                session,
+                file_status,
+            });
         }
         self.warned = warned;
         // Every changed transcript at once, in parallel; `complete` then only looks the answers up.
-        let transcripts: Vec<_> = kept_files
+        let transcripts: Vec<_> = slots
             .iter()
-            .filter_map(|(_, session)| {
+            .filter_map(|slot| {
+                let Slot::Fresh { session, .. } = slot else {
+                    return None;
+                };
                 let (path, kind) = self.resolve_transcript(session)?;
                 Some((path, kind, session_hint(session)))
             })
             .collect();
         self.transcripts.refresh(&transcripts);
-        let mut listed = Vec::with_capacity(kept_files.len());
-        for (raw, session) in kept_files {
-            listed.push(self.complete(raw, session, live.as_ref(), open_files, at));
+        let mut listed = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let (raw, session, file_status) = match slot {
+                Slot::Reused(l) => {
+                    listed.push(*l);
+                    continue;
+                }
+                Slot::Fresh {
+                    raw,
+                    session,
+                    file_status,
+                } => (raw, session, file_status),
+            };
+            let mtime = raw.mtime;
+            let l = self.complete(raw, session, live.as_ref(), open_files, at);
+            // Kept for the next pass, unless a write-back is due (the file then changes, or the write is retried).
+            if l.turn_start_tokens.is_none() {
+                let transcript = l.transcript.as_ref().and_then(|t| stamp(t).map(|st| (t.clone(), st)));
+                if transcript.is_some() == l.transcript.is_some() {
+                    completed.insert(
+                        l.path.clone(),
+                        Completed {
+                            bytes: l.bytes.clone(),
+                            mtime,
+                            file_status,
+                            session: l.session.clone(),
+                            decisions: l.decisions.clone(),
+                            transcript,
+                            looked_up: now,
+                        },
+                    );
+                }
+            }
+            listed.push(l);
         }
+        self.completed = completed;
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
         evidence::settle(&mut listed, &evidence, at);
@@ -336,7 +459,7 @@ impl Collector {
     }
 
     /// Adds the computed keys to a session read from `raw` (all but `is_dead`, which [`evidence::settle`] sets once),
-    /// with the decisions behind them; a `turn_start_tokens` to write back is left for [`Collector::apply`].
+    /// with the decisions behind them; a `turn_start_tokens` to write back is left for the effects (`collect::effects`).
     fn complete(
         &mut self,
         raw: RawSession,
@@ -399,6 +522,41 @@ impl Collector {
         }
     }
 
+    /// Returns the agent processes: the last scan when it is younger than [`FACTS_REUSE`] at `now`, else a new
+    /// one.
+    fn agent_procs(&mut self, paths: &Paths, now: SystemTime) -> Arc<AgentProcs> {
+        if let Some((at, agents)) = &self.agents {
+            if now.duration_since(*at).is_ok_and(|age| age < FACTS_REUSE) {
+                return agents.clone();
+            }
+        }
+        let agents = Arc::new(agent_procs::scan(&paths.proc_root, &claude_config_dirs(paths)));
+        self.agents = Some((now, agents.clone()));
+        agents
+    }
+
+    /// Returns whether the session's transcript is still the one the previous pass read, unchanged (or still none;
+    /// a missing transcript looked for less than [`FACTS_REUSE`] before `now` is not looked for again).
+    fn transcript_unchanged(&mut self, previous: &mut Completed, now: SystemTime) -> bool {
+        if previous.transcript.is_none()
+            && now
+                .duration_since(previous.looked_up)
+                .is_ok_and(|age| age < FACTS_REUSE)
+        {
+            return true;
+        }
+        let found = self.resolve_transcript(&previous.session).map(|(path, _)| path);
+        let unchanged = match (&previous.transcript, found) {
+            (None, None) => true,
+            (Some((path, then)), Some(found)) => *path == found && stamp(path).as_ref() == Some(then),
+            _ => false,
+        };
+        if unchanged && previous.transcript.is_none() {
+            previous.looked_up = now;
+        }
+        unchanged
+    }
+
     /// The collector's one use of the transcript reader ([`TranscriptCache`]): the session's transcript and what the
     /// pass takes from its context usage.
     fn transcript_facts(&mut self, session: &SessionJson) -> Option<TranscriptFacts> {
@@ -440,75 +598,6 @@ impl Collector {
         }
     }
 
-    /// Carries out the pass's effects, in one place: the `turn_start_tokens` write-backs, then the removals (orphan
-    /// `starting` sessions, dedupe losers, stale event logs, stale `starting` files), then the trash purge. Returns
-    /// the files removed, with the decisions that removed them.
-    fn apply(
-        &mut self,
-        paths: &Paths,
-        kept: &mut [Listed],
-        mut lost: Vec<(Listed, Removal)>,
-        orphans: Vec<PendingRemoval>,
-        (stale_logs, stale_starting): (Vec<Removal>, Vec<Removal>),
-        now: SystemTime,
-    ) -> Vec<Removed> {
-        for l in kept.iter_mut().chain(lost.iter_mut().map(|(l, _)| l)) {
-            write_turn_start_tokens(paths, l);
-        }
-        let mut pending = orphans;
-        pending.extend(lost.into_iter().map(|(l, removal)| {
-            let mut decisions = l.decisions;
-            decisions.push(removal.decision.clone());
-            PendingRemoval {
-                session_id: model::sort_key(&l.session),
-                decisions,
-                dismiss: codex_id(&l.session),
-                check: Check::Bytes(l.bytes),
-                removal,
-            }
-        }));
-        let by_stem = |removal: Removal, check: Check| PendingRemoval {
-            session_id: removal
-                .path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            decisions: vec![removal.decision.clone()],
-            dismiss: None,
-            check,
-            removal,
-        };
-        pending.extend(stale_logs.into_iter().map(|r| by_stem(r, Check::None)));
-        pending.extend(stale_starting.into_iter().map(|r| by_stem(r, Check::StaleStarting)));
-        let mut removed = Vec::new();
-        for p in pending {
-            if let Some(trash_path) = remove(paths, &p.removal, &p.check, now) {
-                removed.push(Removed {
-                    session_id: p.session_id,
-                    file: p.removal.path.clone(),
-                    trash_path: Some(trash_path),
-                    decisions: p.decisions,
-                    at: p.removal.decision.at,
-                });
-            }
-            if let Some(id) = &p.dismiss {
-                self.dismissed.insert(id);
-            }
-        }
-
-        let due = self
-            .last_purge
-            .is_none_or(|at| now.duration_since(at).map_or(true, |d| d >= TRASH_PURGE_INTERVAL));
-        if due {
-            self.last_purge = Some(now);
-            let purged = store::purge_trash(paths, now);
-            if purged > 0 {
-                tracing::info!(purged, "old files purged from the trash");
-            }
-        }
-        removed
-    }
-
     /// Logs an unusable session file once per content, not on every pass.
     fn warn_once(&self, warned: &mut HashMap<PathBuf, u64>, raw: &RawSession, message: &str) {
         let mut hasher = DefaultHasher::new();
@@ -535,62 +624,6 @@ struct Usage {
     current_tokens: Option<u64>,
 }
 
-/// Writes a listed session's `turn_start_tokens` back to its file; the session then holds the bytes written, so a
-/// later removal of the file checks against them.
-fn write_turn_start_tokens(paths: &Paths, l: &mut Listed) {
-    let Some(tokens) = l.turn_start_tokens.take() else {
-        return;
-    };
-    match session_file::write_turn_start_tokens(paths, &l.path, tokens) {
-        Ok(Some(bytes)) => l.bytes = bytes,
-        Ok(None) => {}
-        Err(error) => {
-            tracing::warn!(file = %l.path.display(), %error, "cannot record turn_start_tokens")
-        }
-    }
-}
-
-/// Moves one file to the trash if its check still holds; returns where it went. The log line is the removal's
-/// reason.
-fn remove(paths: &Paths, removal: &Removal, check: &Check, now: SystemTime) -> Option<PathBuf> {
-    let (path, reason) = (&removal.path, removal.reason());
-    let result = match check {
-        Check::Bytes(bytes) => session_file::trash_session_if(paths, path, |current| &current.bytes == bytes),
-        Check::StaleStarting => session_file::trash_session_if(paths, path, |current| {
-            let status = match current.parse() {
-                Parsed::Object(s) => model::str_field(&s, key::STATUS).map(str::to_owned),
-                _ => None,
-            };
-            let facts = SessionFileFacts {
-                path: current.path.clone(),
-                mtime: current.mtime,
-                status,
-            };
-            cleanup::is_stale_starting(&facts, now)
-        }),
-        Check::None => store::move_to_trash(paths, path),
-    };
-    let what = if matches!(check, Check::None) {
-        "event log"
-    } else {
-        "session file"
-    };
-    match result {
-        Ok(Some(trash_path)) => {
-            tracing::info!(file = %path.display(), reason, "{what} moved to trash");
-            Some(trash_path)
-        }
-        Ok(None) => {
-            tracing::debug!(file = %path.display(), "{what} changed or vanished: left alone");
-            None
-        }
-        Err(error) => {
-            tracing::warn!(file = %path.display(), %error, "cannot move the {what} to trash");
-            None
-        }
-    }
-}
-
 /// Returns the id of a Codex session (a string `session_id`), `None` for any other session.
 fn codex_id(session: &SessionJson) -> Option<String> {
     (model::str_field(session, key::AGENT) == Some(agent::CODEX))
@@ -602,6 +635,18 @@ fn codex_id(session: &SessionJson) -> Option<String> {
 fn mtime_ns(path: &Path) -> Option<u64> {
     let mtime = fs::metadata(path).and_then(|m| m.modified()).ok()?;
     u64::try_from(mtime.duration_since(UNIX_EPOCH).ok()?.as_nanos()).ok()
+}
+
+/// One session file of a pass, in listing order.
+enum Slot {
+    /// Unchanged since the previous pass (file and transcript): that pass's result.
+    Reused(Box<Listed>),
+    /// Read now; completed once the pass's changed transcripts are read (in parallel).
+    Fresh {
+        raw: RawSession,
+        session: SessionJson,
+        file_status: Option<String>,
+    },
 }
 
 /// Returns what a session file says about the model its agent runs: `model` and the project dir (else `cwd`).
@@ -639,6 +684,7 @@ fn with_sessions<R>(listed: &mut [Listed], f: impl FnOnce(&[SessionJson]) -> R) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store;
     use serde_json::json;
     use std::{os::unix::fs::PermissionsExt, process::Stdio};
 
@@ -901,6 +947,60 @@ mod tests {
                 .iter()
                 .any(|d| d.field == "dedupe" && d.value == json!("lost")),
             "the loser keeps its dedupe decision"
+        );
+    }
+
+    #[test]
+    fn a_pass_re_runs_the_file_rules_only_for_what_changed() {
+        let env = env("");
+        let session = |id: &str, status: &str| json!({"session_id": id, "agent": "claude", "status": status, "project_dir": "/p", "zellij_session": "main"});
+        write_session(&env, "a", session("a", "active"));
+        write_session(&env, "b", session("b", "active"));
+        let mut collector = Collector::new(&env.config);
+        let t0 = SystemTime::now();
+        let status_at = |pass: &Pass, id: &str| {
+            pass.decisions_of(id)
+                .and_then(|d| d.iter().find(|d| d.field == "status"))
+                .map(|d| d.at)
+        };
+        let first = collector.pass(t0);
+        assert_eq!(status_at(&first, "a"), Some(model::epoch_seconds(t0)));
+
+        // b changes; a does not: a's file rules are not run again (its decisions keep their time), b's are.
+        write_session(&env, "b", session("b", "done"));
+        let t1 = t0 + Duration::from_secs(5);
+        let second = collector.pass(t1);
+        assert_eq!(status_at(&second, "a"), Some(model::epoch_seconds(t0)), "a reused");
+        assert_eq!(status_at(&second, "b"), Some(model::epoch_seconds(t1)), "b re-run");
+        assert_eq!(second.sessions[1]["status"], json!("done"));
+        assert_eq!(
+            second.sessions[0], first.sessions[0],
+            "a reused session is the same as a computed one"
+        );
+
+        // A transcript that appears for the unchanged a is found once the reuse window has passed.
+        let dir = env.root.join("claude/projects/-p");
+        fs::create_dir_all(&dir).expect("project dir");
+        fs::copy(Path::new(FIXTURES).join("claude-transcript.jsonl"), dir.join("a.jsonl")).expect("copy");
+        let third = collector.pass(t1 + FACTS_REUSE + Duration::from_millis(1));
+        assert!(
+            third.sessions[0].contains_key("context_usage"),
+            "{:?}",
+            third.sessions[0]
+        );
+        assert_eq!(third.watch_paths, vec![dir.join("a.jsonl")]);
+        // And a change to that transcript is seen by the next pass.
+        let before = third.sessions[0]["conversation_mtime_ns"].clone();
+        let mut text = fs::read_to_string(dir.join("a.jsonl")).expect("read");
+        let last_line = text.lines().last().unwrap_or_default().to_owned();
+        text.push_str(&last_line);
+        text.push('\n');
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(dir.join("a.jsonl"), text).expect("append");
+        let fourth = collector.pass(t1 + FACTS_REUSE * 2);
+        assert_ne!(
+            fourth.sessions[0]["conversation_mtime_ns"], before,
+            "the transcript's change is seen"
         );
     }
 }

@@ -145,6 +145,15 @@ impl FileVersion {
 /// and the inode (an in-place write) would otherwise go unnoticed.
 const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// What [`SessionFileCache::read_if_changed`] found.
+#[derive(Debug, Clone)]
+pub enum Fresh {
+    /// The same version as the previous read, which was not racy.
+    Unchanged,
+    /// Read now: the bytes and their parse.
+    Changed(RawSession, Parsed),
+}
+
 /// The session files as last read and parsed, by path, so a pass reads and parses only the files that changed since
 /// the previous one (a `stat` tells).
 #[derive(Debug, Default)]
@@ -163,6 +172,19 @@ impl SessionFileCache {
     /// Reads and parses `path` like [`read_raw`] and [`RawSession::parse`]; the bytes and the parse of the previous
     /// read when the file is the same version and that read was not racy.
     pub fn read(&mut self, path: &Path) -> io::Result<Option<(RawSession, Parsed)>> {
+        match self.read_if_changed(path)? {
+            None => Ok(None),
+            Some(Fresh::Changed(raw, parsed)) => Ok(Some((raw, parsed))),
+            Some(Fresh::Unchanged) => Ok(self
+                .entries
+                .get(path)
+                .map(|cached| (cached.raw.clone(), cached.parsed.clone()))),
+        }
+    }
+
+    /// Like [`SessionFileCache::read`], but says [`Fresh::Unchanged`] instead of copying the previous read when the
+    /// file is the same version and that read was not racy (a pass that kept what it made of the file reuses it).
+    pub fn read_if_changed(&mut self, path: &Path) -> io::Result<Option<Fresh>> {
         let meta = match fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -179,8 +201,8 @@ impl SessionFileCache {
             return Ok(None);
         }
         let version = FileVersion::of(&meta);
-        if let Some(cached) = self.entries.get(path).filter(|c| c.version == version) {
-            return Ok(Some((cached.raw.clone(), cached.parsed.clone())));
+        if self.entries.get(path).is_some_and(|c| c.version == version) {
+            return Ok(Some(Fresh::Unchanged));
         }
         let read_at = SystemTime::now();
         let bytes = match fs::read(path) {
@@ -217,7 +239,7 @@ impl SessionFileCache {
         } else {
             self.entries.remove(path);
         }
-        Ok(Some((raw, parsed)))
+        Ok(Some(Fresh::Changed(raw, parsed)))
     }
 
     /// Forgets the files not in `keep` (those no longer listed).
