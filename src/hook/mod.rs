@@ -9,6 +9,7 @@
 //! What each event does to the session file is in [`update`] (pure functions); this module does the I/O: read,
 //! lock, read-modify-write, append, log. `docs/hook.md` describes the whole contract.
 
+pub mod codex_trust;
 pub mod install;
 pub mod question;
 mod transcript_tail;
@@ -50,6 +51,8 @@ pub struct HookEnv {
     pub zellij_pane: Option<String>,
     /// `AMC_SPAWN_ID` (set by amc when it spawns an agent), when set and non-empty.
     pub spawn_id: Option<String>,
+    /// The agent whose hook this is (`amc hook --agent codex`; Claude Code by default).
+    pub agent: update::HookAgent,
 }
 
 impl HookEnv {
@@ -60,7 +63,15 @@ impl HookEnv {
             zellij_session: var("ZELLIJ_SESSION_NAME"),
             zellij_pane: var("ZELLIJ_PANE_ID"),
             spawn_id: var("AMC_SPAWN_ID"),
+            agent: update::HookAgent::Claude,
         }
+    }
+
+    /// The same, for `agent`'s hook.
+    #[must_use]
+    pub fn for_agent(mut self, agent: update::HookAgent) -> Self {
+        self.agent = agent;
+        self
     }
 }
 
@@ -93,8 +104,8 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> HookError {
 /// never closed, or a session lock that is never released, cannot hold the agent past [`HOOK_DEADLINE`]: when the deadline passes this
 /// returns anyway, and the process exit ends the helper (an interrupted write leaves at worst a hidden temp file,
 /// never a half-written session file).
-pub fn run_from_stdin(paths: &Paths) {
-    let env = HookEnv::from_env();
+pub fn run_from_stdin(paths: &Paths, agent: update::HookAgent) {
+    let env = HookEnv::from_env().for_agent(agent);
     let (tx, rx) = mpsc::channel();
     let worker_paths = paths.clone();
     let spawned = thread::Builder::new().name("amc-hook".into()).spawn(move || {
@@ -269,7 +280,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         None
     };
     let last_assistant_message = match payload.get("last_assistant_message") {
-        Some(Value::String(message)) if event == "Stop" => Some(message.as_str()),
+        Some(Value::String(message)) if event == "Stop" || event == "StopFailure" => Some(message.as_str()),
         _ => transcript_message.as_deref(),
     };
 
@@ -289,6 +300,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         zellij_pane: env.zellij_pane.as_deref(),
         spawn_id: env.spawn_id.as_deref(),
         last_assistant_message,
+        agent: env.agent,
     };
     let effect = update::apply(&mut session, existed, event, &payload, &ctx);
     if effect != Effect::Nothing {
@@ -408,6 +420,7 @@ mod tests {
             zellij_session: Some("z".into()),
             zellij_pane: Some("7".into()),
             spawn_id: None,
+            agent: update::HookAgent::Claude,
         };
         let payload = json!({"session_id": "s1", "hook_event_name": "UserPromptSubmit", "cwd": "/p", "prompt": "hi"});
         handle_payload(&paths, payload.to_string().as_bytes(), &env).expect("handled");
