@@ -101,8 +101,21 @@ export function agentLabel(agent) {
 }
 
 /** The context usage, made safe; null when the session has none (or it is not an object). */
+/** What each `window_source` means on a card; the inferred ones mark the percentage as an estimate. */
+export const WINDOW_SOURCES = {
+  override: { label: 'window set by AMC_CONTEXT_WINDOW', inferred: false },
+  model_setting: { label: 'window from the selected [1m] model', inferred: false },
+  native_model: { label: 'window of a native 1M model', inferred: false },
+  agent_reported: { label: 'window reported by the agent', inferred: false },
+  observed_over_200k: { label: 'window inferred: a context above 200K was seen', inferred: true },
+  default: { label: 'window inferred: nothing states it, default size', inferred: true },
+};
+
 export function normalizeContext(cu, inferred) {
   if (!cu || typeof cu !== 'object' || Array.isArray(cu)) return null;
+  // A server that reports where the window came from decides "estimated" by that; an older one by
+  // `context_window_inferred`.
+  const source = Object.hasOwn(WINDOW_SOURCES, str(cu.window_source)) ? str(cu.window_source) : '';
   const windowTokens = num(cu.window_tokens);
   const window = windowTokens !== null && windowTokens > 0 ? windowTokens : null;
   const current = num(cu.current_tokens);
@@ -116,7 +129,9 @@ export function normalizeContext(cu, inferred) {
     percent,
     model: str(cu.model),
     compacted: cu.compacted === true,
-    estimated: inferred === true,
+    estimated: source ? WINDOW_SOURCES[source].inferred : inferred === true,
+    windowSource: source,
+    windowSourceLabel: source ? WINDOW_SOURCES[source].label : '',
     updatedAt: parseTime(cu.updated_at),
   };
 }

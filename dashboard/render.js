@@ -203,12 +203,19 @@ class Card {
       [
         c.current !== null ? `${c.current.toLocaleString()} tokens in context` : '',
         c.window !== null ? `window ${c.window.toLocaleString()}${c.estimated ? ' (estimated)' : ''}` : '',
+        c.windowSourceLabel,
         c.updatedAt !== null ? `as of ${formatTimestamp(c.updatedAt)}` : '',
       ]
         .filter(Boolean)
         .join(', '),
     );
     setHidden(this.ctxEstimated, !c.estimated);
+    setAttr(
+      this.ctxEstimated,
+      'title',
+      c.windowSourceLabel || 'The context window size was inferred from the model, not reported by the agent',
+    );
+    setData(this.ctx, 'windowSource', c.windowSource);
     setHidden(this.ctxCompacted, !c.compacted);
   }
 

@@ -149,6 +149,8 @@ pub struct Config {
     pub paths: Paths,
     /// Forces every Claude context window to this size (`AMC_CONTEXT_WINDOW`).
     pub context_window_override: Option<u64>,
+    /// The model Claude Code is told to use (`ANTHROPIC_MODEL`): a `[1m]` id there states a 1M window.
+    pub anthropic_model: Option<String>,
     /// Bearer token for anything that changes state, and required for a non-loopback listener (`AMC_TOKEN`).
     pub token: Option<String>,
     /// Quiet interval after which WatchState sends a heartbeat (15 s).
@@ -183,6 +185,7 @@ impl Config {
         Config {
             paths,
             context_window_override,
+            anthropic_model: lookup("ANTHROPIC_MODEL").filter(|m| !m.trim().is_empty()),
             token,
             heartbeat_interval: millis("AMC_HEARTBEAT_MS", 15_000),
             sse_ping_interval: millis("AMC_SSE_PING_MS", 15_000),

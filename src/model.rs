@@ -250,6 +250,22 @@ impl Decision {
 /// same field overrides an earlier one).
 pub type SessionDecisions = Vec<Decision>;
 
+/// A file a pass moved to the trash (a session file or an event log), with the decisions that made the session what
+/// it was and removed it (the last one is the removal, whose value is the reason logged).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Removed {
+    /// The session the file belonged to: its `session_id` (for an event log or a stale file, the file's stem).
+    pub session_id: String,
+    /// The file removed.
+    pub file: std::path::PathBuf,
+    /// Where it went in `trash/`.
+    pub trash_path: Option<std::path::PathBuf>,
+    /// The decisions, ending with the removal.
+    pub decisions: SessionDecisions,
+    /// When it was decided, in seconds since the Unix epoch.
+    pub at: f64,
+}
+
 /// Returns `time` in seconds since the Unix epoch (the unit of [`Decision::at`]); 0 before the epoch.
 pub fn epoch_seconds(time: std::time::SystemTime) -> f64 {
     time.duration_since(std::time::UNIX_EPOCH)

@@ -99,10 +99,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Moves `path` into `trash/` (as `<name>.<unix seconds>`), so a wrong rule never destroys data.
+/// Moves `path` into `trash/` (as `<name>.<unix seconds>`), so a wrong rule never destroys data; returns where it
+/// went.
 ///
-/// A file that is already gone is not an error.
-pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<()> {
+/// A file that is already gone is not an error (`Ok(None)`).
+pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<Option<PathBuf>> {
     let trash = paths.trash_dir();
     fs::create_dir_all(&trash)?;
     // The name's own bytes (it need not be UTF-8), then the stamp.
@@ -126,8 +127,8 @@ pub fn move_to_trash(paths: &Paths, path: &Path) -> io::Result<()> {
         n += 1;
     }
     match fs::rename(path, &target) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(Some(target)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -234,12 +235,13 @@ mod tests {
         let (_dir, paths) = temp_paths();
         let file = session_file(&paths, "s1").expect("safe id");
         write_atomic(&file, b"{}").expect("write");
-        move_to_trash(&paths, &file).expect("trash");
+        let target = move_to_trash(&paths, &file).expect("trash");
         assert!(!file.exists());
         let trashed: Vec<_> = fs::read_dir(paths.trash_dir()).expect("trash dir").flatten().collect();
         assert_eq!(trashed.len(), 1);
+        assert_eq!(target, Some(trashed[0].path()), "it says where the file went");
         assert_eq!(fs::read_to_string(trashed[0].path()).expect("read"), "{}");
-        move_to_trash(&paths, &file).expect("missing file is fine");
+        assert_eq!(move_to_trash(&paths, &file).expect("missing file is fine"), None);
         assert_eq!(purge_trash(&paths, SystemTime::now()), 0);
         assert_eq!(
             purge_trash(&paths, SystemTime::now() + TRASH_RETENTION + Duration::from_secs(1)),

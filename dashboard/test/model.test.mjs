@@ -157,3 +157,29 @@ test('filter choices: same-named projects are told apart, Claude and Codex first
   assert.equal(contextLevel(85.5), 'high');
   assert.equal(contextLevel(null), 'unknown');
 });
+
+test('window_source decides whether the window is an estimate, and says where it came from', () => {
+  const ctx = (window_source, inferred) =>
+    normalizeSession({
+      session_id: 'w',
+      context_usage: { current_tokens: 250_000, window_tokens: 1_000_000, percent: 25, window_source },
+      context_window_inferred: inferred,
+    }).context;
+  for (const [source, estimated] of [
+    ['override', false],
+    ['model_setting', false],
+    ['native_model', false],
+    ['agent_reported', false],
+    ['observed_over_200k', true],
+    ['default', true],
+  ]) {
+    const c = ctx(source, !estimated);
+    assert.equal(c.estimated, estimated, source);
+    assert.equal(c.windowSource, source);
+    assert.ok(c.windowSourceLabel.length > 0, source);
+  }
+  // An older server (no window_source) or an unknown name: context_window_inferred decides.
+  assert.equal(ctx(undefined, true).estimated, true);
+  assert.equal(ctx('something-newer', false).estimated, false);
+  assert.equal(ctx('something-newer', false).windowSource, '');
+});

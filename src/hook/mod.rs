@@ -12,7 +12,6 @@
 pub mod codex_trust;
 pub mod install;
 pub mod question;
-mod transcript_tail;
 pub mod update;
 
 use std::{
@@ -27,7 +26,12 @@ use std::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-use crate::{config::Paths, model::str_field, store};
+use crate::{
+    config::Paths,
+    model::str_field,
+    sources::session_file::{self, Parsed},
+    store,
+};
 
 use self::update::{Context, Effect};
 
@@ -275,7 +279,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
     let transcript_message = if update::needs_transcript_message(event, &payload) {
         str_field(&payload, "transcript_path")
             .filter(|p| !p.is_empty())
-            .and_then(|p| transcript_tail::last_assistant_message(Path::new(p)).ok().flatten())
+            .and_then(|p| crate::transcript::last_assistant_message(Path::new(p)).ok().flatten())
     } else {
         None
     };
@@ -304,9 +308,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
     };
     let effect = update::apply(&mut session, existed, event, &payload, &ctx);
     if effect != Effect::Nothing {
-        let mut bytes =
-            serde_json::to_vec_pretty(&session).map_err(|e| io_error("serializing the session")(e.into()))?;
-        bytes.push(b'\n');
+        let bytes = session_file::session_bytes(&session);
         store::write_atomic(&session_path, &bytes).map_err(io_error(format!("writing {}", session_path.display())))?;
     }
     if effect == Effect::Trash {
@@ -326,17 +328,17 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
 /// A file that is not a JSON object is moved to the trash (and logged) and the session starts afresh: the collector
 /// cannot show it anyway, and the hook must not get stuck on it.
 fn read_session(paths: &Paths, path: &Path) -> Result<(Map<String, Value>, bool), HookError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Map::new(), false)),
+    let raw = match session_file::read_raw(path) {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return Ok((Map::new(), false)),
         Err(e) => return Err(io_error(format!("reading {}", path.display()))(e)),
     };
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok((map, true)),
-        _ => {
+    match raw.parse() {
+        Parsed::Object(map) => Ok((map, true)),
+        Parsed::NotObject | Parsed::Invalid(_) => {
             let trashed = store::move_to_trash(paths, path);
             let note = match trashed {
-                Ok(()) => "moved to the trash",
+                Ok(_) => "moved to the trash",
                 Err(_) => "could not be moved to the trash; overwriting it",
             };
             log_line(paths, &format!("{} is not a JSON object: {note}", path.display()));

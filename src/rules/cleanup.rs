@@ -9,9 +9,9 @@ use std::{
 
 use serde_json::Value;
 
-use super::Decision;
+use super::Removal;
 use crate::{
-    model::SessionJson,
+    model::{epoch_seconds, field, Decision, SessionJson},
     sources::session_file::{EventLogFacts, SessionFileFacts},
 };
 
@@ -39,17 +39,50 @@ pub fn active_ids(sessions: &[SessionJson]) -> HashSet<String> {
 }
 
 /// Returns the event logs to remove: no listed session has their id and they are older than [`STALE_EVENT_AGE`].
-pub fn stale_event_logs(logs: &[EventLogFacts], active: &HashSet<String>, now: SystemTime) -> Vec<Decision> {
+pub fn stale_event_logs(logs: &[EventLogFacts], active: &HashSet<String>, now: SystemTime) -> Vec<Removal> {
     logs.iter()
         .filter(|log| !active.contains(&log.id) && older_than(log.mtime, now, STALE_EVENT_AGE))
-        .map(|log| Decision::Remove {
-            path: log.path.clone(),
-            reason: format!(
+        .map(|log| {
+            let reason = format!(
                 "event log of no listed session, untouched for over {} h",
                 STALE_EVENT_AGE.as_secs() / 3600
-            ),
+            );
+            let mut removal = aged_removal(RULE_EVENT_LOGS, reason, &log.path, log.mtime, now, STALE_EVENT_AGE);
+            removal.decision = removal
+                .decision
+                .with("session_id", log.id.clone())
+                .with("listed", false);
+            removal
         })
         .collect()
+}
+
+/// The rule name of [`stale_event_logs`]'s removals.
+pub const RULE_EVENT_LOGS: &str = "rules::cleanup::stale_event_logs";
+
+/// The rule name of [`stale_starting_sessions`]'s removals.
+pub const RULE_STARTING: &str = "rules::cleanup::stale_starting_sessions";
+
+/// Returns the removal of the file at `path` by `rule`, for `reason`, with its age evidence: the file, its mtime, its
+/// age and the threshold, in seconds.
+fn aged_removal(
+    rule: &'static str,
+    reason: String,
+    path: &std::path::Path,
+    mtime: Option<SystemTime>,
+    now: SystemTime,
+    threshold: Duration,
+) -> Removal {
+    let age = mtime.and_then(|m| now.duration_since(m).ok());
+    let decision = Decision::new(field::REMOVAL, rule, reason, epoch_seconds(now))
+        .with("file", path.to_string_lossy().into_owned())
+        .with("mtime", mtime.map(epoch_seconds))
+        .with("age_secs", age.map(|a| a.as_secs()))
+        .with("threshold_secs", threshold.as_secs());
+    Removal {
+        path: path.to_path_buf(),
+        decision,
+    }
 }
 
 /// Returns whether a session file is a stale `starting` session: status `starting` and older than
@@ -62,13 +95,15 @@ pub fn is_stale_starting(file: &SessionFileFacts, now: SystemTime) -> bool {
 ///
 /// As in the original, this runs after the list is built, so such a session is still listed by the pass that
 /// removes its file, and gone from the next.
-pub fn stale_starting_sessions(files: &[SessionFileFacts], now: SystemTime) -> Vec<Decision> {
+pub fn stale_starting_sessions(files: &[SessionFileFacts], now: SystemTime) -> Vec<Removal> {
     files
         .iter()
         .filter(|f| is_stale_starting(f, now))
-        .map(|f| Decision::Remove {
-            path: f.path.clone(),
-            reason: format!("still starting after {} min", STALE_STARTING_AGE.as_secs() / 60),
+        .map(|f| {
+            let reason = format!("still starting after {} min", STALE_STARTING_AGE.as_secs() / 60);
+            let mut removal = aged_removal(RULE_STARTING, reason, &f.path, f.mtime, now, STALE_STARTING_AGE);
+            removal.decision = removal.decision.with("status", "starting");
+            removal
         })
         .collect()
 }
@@ -97,11 +132,8 @@ mod tests {
         }
     }
 
-    fn removed(decisions: &[Decision]) -> Vec<String> {
-        decisions
-            .iter()
-            .map(|Decision::Remove { path, .. }| path.display().to_string())
-            .collect()
+    fn removed(removals: &[Removal]) -> Vec<String> {
+        removals.iter().map(|r| r.path.display().to_string()).collect()
     }
 
     #[test]
@@ -115,7 +147,18 @@ mod tests {
             log("future", Some(now() + Duration::from_secs(10))),
             log("unknown", None),
         ];
-        assert_eq!(removed(&stale_event_logs(&logs, &active, now())), ["/e/old.jsonl"]);
+        let removals = stale_event_logs(&logs, &active, now());
+        assert_eq!(removed(&removals), ["/e/old.jsonl"]);
+        let decision = &removals[0].decision;
+        assert_eq!((decision.field, decision.rule), ("removal", RULE_EVENT_LOGS));
+        assert_eq!(
+            removals[0].reason(),
+            "event log of no listed session, untouched for over 24 h"
+        );
+        assert_eq!(decision.evidence.get("age_secs"), Some(&json!(86_401)));
+        assert_eq!(decision.evidence.get("threshold_secs"), Some(&json!(86_400)));
+        assert_eq!(decision.evidence.get("session_id"), Some(&json!("old")));
+        assert_eq!(decision.at, NOW_SECS as f64);
     }
 
     #[test]
@@ -132,7 +175,14 @@ mod tests {
             file("nostatus", ago(99_999), None),
             file("nomtime", None, Some("starting")),
         ];
-        assert_eq!(removed(&stale_starting_sessions(&files, now())), ["/s/old.json"]);
+        let removals = stale_starting_sessions(&files, now());
+        assert_eq!(removed(&removals), ["/s/old.json"]);
+        let decision = &removals[0].decision;
+        assert_eq!((decision.field, decision.rule), ("removal", RULE_STARTING));
+        assert_eq!(removals[0].reason(), "still starting after 60 min");
+        assert_eq!(decision.evidence.get("file"), Some(&json!("/s/old.json")));
+        assert_eq!(decision.evidence.get("age_secs"), Some(&json!(3_601)));
+        assert_eq!(decision.evidence.get("threshold_secs"), Some(&json!(3_600)));
     }
 
     #[test]

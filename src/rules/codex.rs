@@ -16,8 +16,8 @@ use crate::model::{str_field, truthy};
 use crate::{
     model::SessionJson,
     sources::{
+        agent_procs::{classify, AgentKind, ProcInfo},
         codex::{RolloutFacts, TurnEvent},
-        process::CodexProcess,
     },
 };
 
@@ -54,7 +54,7 @@ pub struct PaneMatch {
     pub evidence: Evidence,
 }
 
-fn pane_of(p: &CodexProcess, evidence: Evidence) -> Option<PaneMatch> {
+fn pane_of(p: &ProcInfo, evidence: Evidence) -> Option<PaneMatch> {
     Some(PaneMatch {
         zellij_session: p.zellij_session.clone()?,
         zellij_pane: p.zellij_pane.clone()?,
@@ -70,33 +70,38 @@ fn distance(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<Duration> {
 /// Returns the pane of the rollout at `rollout` (as the kernel names it), or `None` when no process gives one.
 ///
 /// In order of preference:
-/// 1. a non-daemon `codex` (a `--no-daemon` TUI, `codex exec`) holding the rollout open: its own environment;
-/// 2. a non-daemon `codex` whose cwd is the rollout's `cwd` and that holds no other rollout: the TUI a daemon works
+/// 1. a Codex TUI (`--no-daemon`) or `codex exec` holding the rollout open: its own environment;
+/// 2. a Codex TUI whose cwd is the rollout's `cwd` and that holds no other rollout: the TUI a daemon works
 ///    for. Among several, the one whose start time is nearest the time in the rollout's file name (when the TUI
 ///    started), else the lowest pid. If that TUI is outside Zellij, there is no pane;
-/// 3. a daemon holding the rollout: its environment, as [`Evidence::Weak`].
+/// 3. a daemon (`app-server`) holding the rollout: its environment, as [`Evidence::Weak`].
+///
+/// Which process is a TUI, `exec` or the daemon is [`classify`]'s one definition; other `codex` subcommands
+/// (`mcp-server`, `login`) are no evidence.
 pub fn match_pane(
     rollout: &Path,
     rollout_cwd: Option<&Path>,
     rollout_time: Option<SystemTime>,
-    processes: &[CodexProcess],
+    processes: &[&ProcInfo],
 ) -> Option<PaneMatch> {
-    let holds = |p: &CodexProcess| p.open_jsonl.iter().any(|f| f == rollout);
-    if let Some(p) = processes.iter().filter(|p| !p.daemon && holds(p)).min_by_key(|p| p.pid) {
+    let holds = |p: &ProcInfo| p.open_jsonl.iter().any(|f| f == rollout);
+    let kind = |p: &ProcInfo| classify(p);
+    let agent = |p: &ProcInfo| matches!(kind(p), AgentKind::CodexTui | AgentKind::CodexExec);
+    if let Some(p) = processes.iter().filter(|p| agent(p) && holds(p)).min_by_key(|p| p.pid) {
         return pane_of(p, Evidence::Strong);
     }
     if let Some(cwd) = rollout_cwd {
         let tuis = processes
             .iter()
-            .filter(|p| !p.daemon && p.cwd.as_deref() == Some(cwd) && p.open_jsonl.iter().all(|f| f == rollout));
-        let best = tuis.min_by_key(|p| (distance(p.start_time, rollout_time).unwrap_or(Duration::MAX), p.pid));
+            .filter(|p| agent(p) && p.cwd.as_deref() == Some(cwd) && p.open_jsonl.iter().all(|f| f == rollout));
+        let best = tuis.min_by_key(|p| (distance(p.started_at, rollout_time).unwrap_or(Duration::MAX), p.pid));
         if let Some(p) = best {
             return pane_of(p, Evidence::Strong);
         }
     }
     processes
         .iter()
-        .filter(|p| p.daemon && holds(p))
+        .filter(|p| kind(p) == AgentKind::CodexDaemon && holds(p))
         .min_by_key(|p| p.pid)
         .and_then(|p| pane_of(p, Evidence::Weak))
 }
@@ -221,16 +226,21 @@ mod tests {
 
     const ROLLOUT: &str = "/c/sessions/2026/01/01/rollout-2026-01-01T10-00-00-r1.jsonl";
 
-    fn proc(pid: u32, daemon: bool, cwd: &str, pane: Option<&str>, open: &[&str]) -> CodexProcess {
-        CodexProcess {
-            pid,
-            daemon,
-            cwd: Some(PathBuf::from(cwd)),
-            zellij_session: pane.map(|_| "main".to_owned()),
-            zellij_pane: pane.map(str::to_owned),
-            start_time: None,
-            open_jsonl: open.iter().map(PathBuf::from).collect(),
-        }
+    fn proc(pid: u32, daemon: bool, cwd: &str, pane: Option<&str>, open: &[&str]) -> ProcInfo {
+        let argv: &[&str] = if daemon {
+            &["/x/codex", "app-server", "--managed-daemon"]
+        } else {
+            &["/x/codex"]
+        };
+        let mut p = crate::sources::agent_procs::test_util::proc_(pid, "codex", argv, pane.map(|p| ("main", p)));
+        p.cwd = Some(PathBuf::from(cwd));
+        p.started_at = None;
+        p.open_jsonl = open.iter().map(PathBuf::from).collect();
+        p
+    }
+
+    fn refs(procs: &[ProcInfo]) -> Vec<&ProcInfo> {
+        procs.iter().collect()
     }
 
     fn at(secs: u64) -> Option<SystemTime> {
@@ -247,7 +257,7 @@ mod tests {
             proc(5, true, "/p", Some("1"), &[ROLLOUT]),
             proc(9, false, "/q", Some("7"), &[ROLLOUT]),
         ];
-        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &procs).expect("match");
+        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &refs(&procs)).expect("match");
         assert_eq!(pane(&m), ("7", Evidence::Strong));
     }
 
@@ -259,7 +269,7 @@ mod tests {
             proc(7, false, "/p", Some("3"), &[]),
             proc(8, false, "/p", Some("4"), &["/c/sessions/other.jsonl"]),
         ];
-        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &procs).expect("match");
+        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &refs(&procs)).expect("match");
         assert_eq!(pane(&m), ("3", Evidence::Strong));
     }
 
@@ -267,29 +277,23 @@ mod tests {
     fn several_tuis_in_one_cwd_are_told_apart_by_start_time() {
         let mut a = proc(7, false, "/p", Some("3"), &[]);
         let mut b = proc(8, false, "/p", Some("4"), &[]);
-        a.start_time = at(1_000);
-        b.start_time = at(2_000);
+        a.started_at = at(1_000);
+        b.started_at = at(2_000);
         let procs = [a, b, proc(5, true, "/", Some("1"), &[ROLLOUT])];
-        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), at(1_990), &procs).expect("match");
+        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), at(1_990), &refs(&procs)).expect("match");
         assert_eq!(pane(&m), ("4", Evidence::Strong));
-        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &procs).expect("match");
+        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &refs(&procs)).expect("match");
         assert_eq!(pane(&m), ("3", Evidence::Strong), "no times: the lowest pid");
     }
 
     #[test]
     fn a_daemon_alone_is_weak_evidence_and_a_tui_outside_zellij_gives_no_pane() {
         let daemon = proc(5, true, "/", Some("1"), &[ROLLOUT]);
-        let m = match_pane(
-            Path::new(ROLLOUT),
-            Some(Path::new("/p")),
-            None,
-            std::slice::from_ref(&daemon),
-        )
-        .expect("match");
+        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &[&daemon]).expect("match");
         assert_eq!(pane(&m), ("1", Evidence::Weak));
         let procs = [daemon, proc(7, false, "/p", None, &[])];
         assert_eq!(
-            match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &procs),
+            match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &refs(&procs)),
             None
         );
         assert_eq!(match_pane(Path::new(ROLLOUT), None, None, &[]), None);

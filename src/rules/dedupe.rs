@@ -1,12 +1,12 @@
 //! Same-pane dedupe: Claude's `--resume` (in versions that gave the resumed session a new id) left an orphan session
 //! file on the pane of the real one; two sessions claiming one Zellij pane are resolved to one.
 
-use std::{cmp::Ordering, collections::HashMap};
+use std::{cmp::Ordering, collections::BTreeMap, path::Path};
 
 use serde_json::Value;
 
-use crate::model::SessionJson;
-use crate::model::{string_form, truthy};
+use super::Removal;
+use crate::model::{field, key, sort_key, string_form, truthy, Decision, SessionJson};
 
 /// Returns the pane a session claims, `(zellij_session, zellij_pane)`, when both are set.
 ///
@@ -74,7 +74,9 @@ fn outranks(a: &SessionJson, b: &SessionJson) -> bool {
     }
 }
 
-/// Returns the indices (ascending) of the sessions to drop because another session on the same pane wins.
+/// Returns the dedupe outcome of every session in a pane group of two or more, by index (ascending): one winner per
+/// group keeps the pane, every other member with a `session_id` loses and its file (`files[i]`, the file session `i`
+/// was read from) is removed.
 ///
 /// `sessions` must already be sorted by `session_id`. Per pane with more than one session, the winner is the one with
 /// `context_usage` (a real conversation happened), then the higher `conversation_mtime_ns` (a non-numeric value counts
@@ -84,39 +86,140 @@ fn outranks(a: &SessionJson, b: &SessionJson) -> bool {
 ///
 /// Difference: the original dropped every session whose `session_id` equalled a loser's; this drops exactly the
 /// losers, so a winner that shares a loser's id (two files, one id) stays.
-pub fn losers(sessions: &[SessionJson]) -> Vec<usize> {
-    let mut groups: HashMap<(String, String), Vec<usize>> = HashMap::new();
+pub fn decide(sessions: &[SessionJson], files: &[&Path], at: f64) -> Vec<Outcome> {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, session) in sessions.iter().enumerate() {
         if let Some(key) = pane_key(session) {
             groups.entry(key).or_default().push(i);
         }
     }
     let mut out = Vec::new();
-    for group in groups.values().filter(|g| g.len() > 1) {
-        let mut best = group[0];
-        for &i in &group[1..] {
-            if outranks(&sessions[i], &sessions[best]) {
-                best = i;
-            }
-        }
-        out.extend(
-            group
-                .iter()
-                .copied()
-                .filter(|&i| i != best && truthy(sessions[i].get("session_id"))),
-        );
+    for ((zellij_session, zellij_pane), group) in groups.iter().filter(|(_, g)| g.len() > 1) {
+        out.extend(decide_group(
+            sessions,
+            files,
+            group,
+            &format!("{zellij_session}:{zellij_pane}"),
+            at,
+        ));
     }
-    out.sort_unstable();
+    out.sort_by_key(|o| o.index);
     out
+}
+
+/// The rule name of [`decide`]'s decisions.
+pub const RULE: &str = "rules::dedupe::decide";
+
+/// The reason a dedupe loser's file is removed (the log line).
+pub const LOSER_REASON: &str = "another session on the same zellij pane wins";
+
+/// One session's dedupe outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The session's index in the list given to [`decide`].
+    pub index: usize,
+    /// The `dedupe` decision: `"kept"` or `"lost"`, with the pane, the group and why.
+    pub decision: Decision,
+    /// For a loser, the removal of its file.
+    pub removal: Option<Removal>,
+}
+
+/// Returns the outcomes of one pane group (`group`: indices in `session_id` order, two or more).
+pub fn decide_group(sessions: &[SessionJson], files: &[&Path], group: &[usize], pane: &str, at: f64) -> Vec<Outcome> {
+    let Some((&first, rest)) = group.split_first() else {
+        return Vec::new();
+    };
+    let mut best = first;
+    for &i in rest {
+        if outranks(&sessions[i], &sessions[best]) {
+            best = i;
+        }
+    }
+    let members: Vec<Value> = group.iter().map(|&i| sort_key(&sessions[i]).into()).collect();
+    let winner = sort_key(&sessions[best]);
+    group
+        .iter()
+        .map(|&i| {
+            let session = &sessions[i];
+            let file = files.get(i).map(|f| f.to_string_lossy().into_owned());
+            let base = |value: &str| {
+                Decision::new(field::DEDUPE, RULE, value, at)
+                    .with("pane", pane)
+                    .with("members", members.clone())
+                    .with("winner", winner.clone())
+                    .with("file", file.clone())
+                    .with(key::CONTEXT_USAGE, truthy(session.get(key::CONTEXT_USAGE)))
+                    .with(
+                        key::CONVERSATION_MTIME_NS,
+                        session.get(key::CONVERSATION_MTIME_NS).cloned().unwrap_or(Value::Null),
+                    )
+            };
+            if i == best {
+                return Outcome {
+                    index: i,
+                    decision: base("kept").with("why", "it outranks every other session on the pane"),
+                    removal: None,
+                };
+            }
+            if !truthy(session.get(key::SESSION_ID)) {
+                return Outcome {
+                    index: i,
+                    decision: base("kept").with("why", "no session_id: kept, as in the original"),
+                    removal: None,
+                };
+            }
+            let why = loss_reason(&sessions[best], session);
+            let decision = base("lost").with("why", why);
+            let removal = files.get(i).map(|path| Removal {
+                path: path.to_path_buf(),
+                decision: Decision {
+                    field: field::REMOVAL,
+                    value: LOSER_REASON.into(),
+                    ..decision.clone()
+                },
+            });
+            Outcome {
+                index: i,
+                decision,
+                removal,
+            }
+        })
+        .collect()
+}
+
+/// Returns why `winner` beat `loser`, in words.
+fn loss_reason(winner: &SessionJson, loser: &SessionJson) -> &'static str {
+    let context = |s: &SessionJson| truthy(s.get(key::CONTEXT_USAGE));
+    if context(winner) && !context(loser) {
+        return "the winner has context_usage";
+    }
+    let mtime = |s: &SessionJson| Mtime::of(s.get(key::CONVERSATION_MTIME_NS));
+    if mtime(winner).partial_cmp(&mtime(loser)) == Some(Ordering::Greater) {
+        return "the winner's transcript is newer (conversation_mtime_ns)";
+    }
+    "a tie: the first in session_id order wins"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::path::PathBuf;
 
     fn s(v: Value) -> SessionJson {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn losers(sessions: &[SessionJson]) -> Vec<usize> {
+        let files: Vec<PathBuf> = (0..sessions.len())
+            .map(|i| PathBuf::from(format!("/s/{i}.json")))
+            .collect();
+        let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        decide(sessions, &files, 0.0)
+            .into_iter()
+            .filter(|o| o.removal.is_some())
+            .map(|o| o.index)
+            .collect()
     }
 
     fn kept(sessions: &[SessionJson]) -> Vec<String> {
@@ -253,6 +356,37 @@ mod tests {
             pane_key(&pane("x", json!({"zellij_pane": 0}))),
             None,
             "0 is falsy in the original"
+        );
+    }
+
+    #[test]
+    fn each_member_gets_a_decision_and_the_loser_a_removal_of_its_own_file() {
+        let sessions = [
+            pane("a", json!({"conversation_mtime_ns": 999})),
+            pane("b", json!({"context_usage": {"current_tokens": 1}})),
+            pane("c", json!({"session_id": ""})),
+        ];
+        let files = [Path::new("/s/a.json"), Path::new("/s/b.json"), Path::new("/s/odd.json")];
+        let outcomes = decide(&sessions, &files, 7.0);
+        let values: Vec<(usize, &Value)> = outcomes.iter().map(|o| (o.index, &o.decision.value)).collect();
+        assert_eq!(values, [(0, &json!("lost")), (1, &json!("kept")), (2, &json!("kept"))]);
+        let lost = &outcomes[0];
+        assert_eq!(lost.decision.rule, RULE);
+        assert_eq!(lost.decision.evidence.get("pane"), Some(&json!("main:3")));
+        assert_eq!(lost.decision.evidence.get("winner"), Some(&json!("b")));
+        assert_eq!(
+            lost.decision.evidence.get("why"),
+            Some(&json!("the winner has context_usage"))
+        );
+        assert_eq!(lost.decision.evidence.get("members"), Some(&json!(["a", "b", ""])));
+        let removal = lost.removal.as_ref().expect("the loser's file goes");
+        assert_eq!(removal.path, Path::new("/s/a.json"));
+        assert_eq!(removal.reason(), LOSER_REASON);
+        assert_eq!(removal.decision.field, "removal");
+        assert!(outcomes[1].removal.is_none() && outcomes[2].removal.is_none());
+        assert_eq!(
+            outcomes[2].decision.evidence.get("why"),
+            Some(&json!("no session_id: kept, as in the original"))
         );
     }
 }

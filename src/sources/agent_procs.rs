@@ -1,4 +1,5 @@
-//! The agent processes on this machine, as facts for [`crate::rules::process_liveness`]: one pass over `/proc`
+//! The agent processes on this machine, as facts for [`crate::rules::liveness`] and Codex discovery: the one pass over
+//! `/proc` of a collection pass
 //! (pid → comm, exe, argv, state, start time, tty, cwd, the Zellij variables of its own environment, the `.jsonl`
 //! files it holds open) and Claude Code's own records of its live processes, `<claude config dir>/sessions/<pid>.json`
 //! (`{pid, sessionId, cwd, status, procStart, pidDomain, ...}`, formats.md §8.1).
@@ -95,6 +96,87 @@ pub struct ClaudePidFile {
     pub version: Option<String>,
 }
 
+/// What kind of agent process a [`ProcInfo`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentKind {
+    /// Claude Code (the native binary, or node running its `cli.js`).
+    Claude,
+    /// An interactive Codex TUI (`codex`, `codex resume`, `codex --no-daemon`).
+    CodexTui,
+    /// `codex exec`: non-interactive, holds its own rollout.
+    CodexExec,
+    /// `codex app-server` (the managed daemon, `--managed-daemon`, and its helpers): holds rollouts for the TUIs it
+    /// serves, with the environment of the first TUI that started it (formats.md §8.2).
+    CodexDaemon,
+    /// The npm launcher (`node …/bin/codex`): its `codex` child is the agent.
+    CodexLauncher,
+    /// Another `codex` subcommand (`login`, `mcp`, `mcp-server`, ...). Never evidence of a session's liveness or
+    /// pane: `codex mcp-server` serves an MCP client (its environment is that client's, e.g. a Claude Code in another
+    /// pane), it is not the managed daemon of formats.md §8.2.
+    CodexOther,
+    /// Not an agent.
+    Other,
+}
+
+/// Codex subcommands that are neither a TUI nor `exec`.
+const CODEX_OTHER_SUBCOMMANDS: &[&str] = &[
+    "login",
+    "logout",
+    "mcp",
+    "mcp-server",
+    "completion",
+    "apply",
+    "a",
+    "debug",
+    "sandbox",
+    "cloud",
+    "features",
+    "help",
+];
+
+fn base_name(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+/// Classifies a process by its `comm`, `exe` and argv: the one classification of agent processes (the collector's
+/// Codex discovery and the liveness rules both use it).
+pub fn classify(p: &ProcInfo) -> AgentKind {
+    let exe = p
+        .exe
+        .as_deref()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let argv0 = p.cmdline.first().map(|a| base_name(a)).unwrap_or("");
+    let is_codex_bin = p.comm == "codex" || exe == "codex" || argv0 == "codex";
+    let is_claude_bin = p.comm == "claude" || exe == "claude" || argv0 == "claude";
+    if matches!(p.comm.as_str(), "node" | "bun" | "MainThread") || matches!(argv0, "node" | "bun") {
+        let script = p.cmdline.get(1).map(String::as_str).unwrap_or("");
+        if script.contains("claude-code") || base_name(script) == "claude" {
+            return AgentKind::Claude;
+        }
+        if script.contains("@openai/codex") || base_name(script) == "codex" || base_name(script) == "codex.js" {
+            return AgentKind::CodexLauncher;
+        }
+    }
+    if is_codex_bin {
+        let args: Vec<&str> = p.cmdline.iter().skip(1).map(String::as_str).collect();
+        // The one definition of the Codex daemon: `app-server` (what `--managed-daemon` runs).
+        if args.contains(&"app-server") || args.contains(&"--managed-daemon") {
+            return AgentKind::CodexDaemon;
+        }
+        return match args.iter().find(|a| !a.starts_with('-')) {
+            Some(&"exec") | Some(&"e") => AgentKind::CodexExec,
+            Some(sub) if CODEX_OTHER_SUBCOMMANDS.contains(sub) => AgentKind::CodexOther,
+            _ => AgentKind::CodexTui,
+        };
+    }
+    if is_claude_bin {
+        return AgentKind::Claude;
+    }
+    AgentKind::Other
+}
+
 /// Everything one scan found.
 #[derive(Debug, Clone, Default)]
 pub struct AgentProcs {
@@ -108,6 +190,24 @@ pub struct AgentProcs {
     pub own_pid_namespace: Option<String>,
     /// When the scan ran.
     pub scanned_at: Option<SystemTime>,
+}
+
+impl AgentProcs {
+    /// Returns the running `codex` processes (TUIs, `exec`, daemons and other subcommands; not the npm launcher,
+    /// whose child is the agent), by pid.
+    pub fn codex(&self) -> Vec<&ProcInfo> {
+        self.procs
+            .iter()
+            .flat_map(|m| m.values())
+            .filter(|p| {
+                p.is_running()
+                    && matches!(
+                        classify(p),
+                        AgentKind::CodexTui | AgentKind::CodexExec | AgentKind::CodexDaemon | AgentKind::CodexOther
+                    )
+            })
+            .collect()
+    }
 }
 
 /// Scans `proc_root` (`/proc`) and the `sessions/` dirs of `claude_config_dirs` once.
@@ -313,6 +413,67 @@ fn read_proc(dir: &Path, pid: u32, comm: String, cmdline: Vec<String>, boot: Opt
     Some(info)
 }
 
+/// Builders of processes and scans for tests (here and in the rules).
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The pid namespace of the test scans.
+    pub const NS: &str = "pid:[4026531836]";
+    /// The tests' reference time, in seconds since the epoch.
+    pub const T0: u64 = 1_795_584_000;
+
+    /// Returns `secs` after the epoch.
+    pub fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// Returns a running process started at [`T0`] in `/work/p`, with an optional `(zellij session, pane)`.
+    pub fn proc_(pid: u32, comm: &str, argv: &[&str], pane: Option<(&str, &str)>) -> ProcInfo {
+        ProcInfo {
+            pid,
+            ppid: 1,
+            state: 'S',
+            start_ticks: u64::from(pid) * 10,
+            started_at: Some(at(T0)),
+            tty_nr: 34816,
+            comm: comm.into(),
+            exe: Some(PathBuf::from(format!("/bin/{comm}"))),
+            cmdline: argv.iter().map(|a| a.to_string()).collect(),
+            cwd: Some(PathBuf::from("/work/p")),
+            zellij_session: pane.map(|p| p.0.to_owned()),
+            zellij_pane: pane.map(|p| p.1.to_owned()),
+            environ_read: true,
+            open_jsonl: Vec::new(),
+        }
+    }
+
+    /// Returns a Claude pid file of `pid` naming `session`.
+    pub fn pid_file(pid: u32, session: &str, proc_start: Option<u64>, status: &str, status_ms: u64) -> ClaudePidFile {
+        ClaudePidFile {
+            path: PathBuf::from(format!("/c/sessions/{pid}.json")),
+            pid,
+            session_id: session.into(),
+            status: Some(status.into()),
+            status_updated_at_ms: Some(status_ms),
+            proc_start,
+            pid_namespace: Some(NS.into()),
+            ..ClaudePidFile::default()
+        }
+    }
+
+    /// Returns a scan that found `procs` and `files`.
+    pub fn scan(procs: Vec<ProcInfo>, files: Vec<ClaudePidFile>) -> AgentProcs {
+        AgentProcs {
+            procs: Some(procs.into_iter().map(|p| (p.pid, p)).collect::<BTreeMap<_, _>>()),
+            claude_files: Some(files),
+            own_pid_namespace: Some(NS.into()),
+            scanned_at: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,5 +655,93 @@ mod tests {
             assert!(scan.procs.is_some());
             assert!(scan.own_pid_namespace.is_some());
         }
+    }
+
+    #[test]
+    fn classifies_agent_processes() {
+        use super::test_util::proc_;
+        assert_eq!(classify(&proc_(1, "claude", &["/x/claude"], None)), AgentKind::Claude);
+        assert_eq!(
+            classify(&proc_(
+                1,
+                "node",
+                &["node", "/x/@anthropic-ai/claude-code/cli.js"],
+                None
+            )),
+            AgentKind::Claude
+        );
+        assert_eq!(classify(&proc_(1, "codex", &["/x/codex"], None)), AgentKind::CodexTui);
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "--no-daemon"], None)),
+            AgentKind::CodexTui
+        );
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "resume", "019c"], None)),
+            AgentKind::CodexTui
+        );
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "exec", "hi"], None)),
+            AgentKind::CodexExec
+        );
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "-m", "exec"], None)),
+            AgentKind::CodexExec,
+            "first positional"
+        );
+        assert_eq!(
+            classify(&proc_(
+                1,
+                "codex",
+                &[
+                    "/h/.codex/packages/app-server-daemon/releases/0.169.0/bin/codex",
+                    "app-server",
+                    "--listen",
+                    "unix://",
+                    "--managed-daemon"
+                ],
+                None
+            )),
+            AgentKind::CodexDaemon
+        );
+        assert_eq!(
+            classify(&proc_(
+                1,
+                "codex",
+                &["/x/codex", "app-server", "daemon", "pid-update-loop"],
+                None
+            )),
+            AgentKind::CodexDaemon
+        );
+        assert_eq!(
+            classify(&proc_(
+                1,
+                "node",
+                &["node", "/x/node_modules/.bin/codex", "--no-daemon"],
+                None
+            )),
+            AgentKind::CodexLauncher
+        );
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "login", "--with-api-key"], None)),
+            AgentKind::CodexOther
+        );
+        assert_eq!(classify(&proc_(1, "bash", &["bash"], None)), AgentKind::Other);
+        assert_eq!(
+            classify(&proc_(1, "node", &["node", "server.js"], None)),
+            AgentKind::Other
+        );
+    }
+
+    #[test]
+    fn mcp_server_is_not_the_daemon_and_managed_daemon_is() {
+        use super::test_util::proc_;
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "mcp-server"], None)),
+            AgentKind::CodexOther
+        );
+        assert_eq!(
+            classify(&proc_(1, "codex", &["/x/codex", "--managed-daemon"], None)),
+            AgentKind::CodexDaemon
+        );
     }
 }

@@ -1,15 +1,19 @@
 //! All disk and process I/O of the collector. Each source returns plain facts and decides nothing; the decisions
 //! are in [`crate::rules`].
-//!
-//! - [`session_file`]: `sessions/*.json` and `events/*.jsonl` as found on disk, and the few writes the collector makes.
-//! - [`zellij`]: `zellij list-sessions`, run with a timeout, parsed and cached.
-//! - [`process`]: one scan of `/proc` per pass (open files, `codex` processes, their panes), or a batched `lsof`.
-//! - [`codex`]: the head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally.
 
+/// The one `/proc` scan of a pass: the agent processes (classified once: Claude, Codex TUI, `exec`, daemon), their
+/// panes and open rollouts, and Claude Code's `sessions/<pid>.json`.
 pub mod agent_procs;
-pub mod codex;
+/// The head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally; it lives with the
+/// other rollout reader in `transcript/` (one place per agent format) and is re-exported here.
+pub use crate::transcript::codex_rollout as codex;
+/// Which files processes hold open: every process's `/proc/<pid>/fd`, read only when a Codex session asks, or one
+/// batched `lsof` where there is no `/proc`.
 pub mod process;
+/// `sessions/*.json` and `events/*.jsonl` as found on disk, and the one session-file codec (read, serialize, upsert,
+/// trash-if, `turn_start_tokens` write-back) the hook and the collector share.
 pub mod session_file;
+/// `zellij list-sessions`, run with a timeout, parsed and cached.
 pub mod zellij;
 
 use std::{

@@ -1,9 +1,10 @@
-//! Which files processes hold open, and the `codex` processes with their panes: one scan per pass.
+//! Which files processes hold open: read from `/proc` on demand, or asked of `lsof` where there is no `/proc`.
 //!
 //! On Linux this reads `/proc/<pid>/fd/*` symlinks directly (no subprocess per file, unlike the original's `lsof`
 //! calls); a process that cannot be read (another user's, or one that exits mid-scan) is skipped silently. Where there
 //! is no `/proc`, one batched `lsof -F pcn` call over the candidate files stands in, with a timeout; it cannot see
-//! environments, so Codex sessions found that way get no pane.
+//! environments, so Codex sessions found that way get no pane. The agent processes themselves (which `codex` and
+//! `claude` run, with their panes) are [`super::agent_procs`]'s one scan.
 
 use std::{
     collections::HashSet,
@@ -11,69 +12,18 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 
-/// Clock ticks per second of `/proc/<pid>/stat` times (`USER_HZ`, 100 on every Linux architecture amc runs on).
-const CLOCK_TICKS_PER_SEC: u64 = 100;
+use super::agent_procs::ProcInfo;
 
-/// What one scan found.
+/// What one `lsof` call found.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProcessScan {
-    /// Every absolute path some process holds open (as the kernel names it: symlinks resolved).
+pub struct LsofScan {
+    /// Every absolute path some process holds open, among the candidates asked about.
     pub open_files: HashSet<PathBuf>,
-    /// The `codex` processes.
-    pub codex: Vec<CodexProcess>,
-}
-
-/// A running `codex` process (TUI, `exec`, or an `app-server` daemon).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CodexProcess {
-    /// Its pid.
-    pub pid: u32,
-    /// Whether it is a daemon (`app-server`, `mcp-server`, `--managed-daemon`) rather than a TUI or `exec`: a daemon's
-    /// environment is that of the first TUI that started it, so its pane is weak evidence.
-    pub daemon: bool,
-    /// Its working directory.
-    pub cwd: Option<PathBuf>,
-    /// `ZELLIJ_SESSION_NAME` from its environment.
-    pub zellij_session: Option<String>,
-    /// `ZELLIJ_PANE_ID` from its environment.
-    pub zellij_pane: Option<String>,
-    /// When it started (from `/proc/<pid>/stat` and the boot time), when known.
-    pub start_time: Option<SystemTime>,
-    /// The `*.jsonl` files it holds open.
-    pub open_jsonl: Vec<PathBuf>,
-}
-
-/// Scans `proc_root` (normally `/proc`); returns `None` when it cannot be read (no procfs on this system).
-///
-/// This is [`scan_codex_procs`] plus [`scan_open_files`] (the costly part: one `readlink` per open fd of every
-/// process); a caller that may not need the open files uses those two.
-pub fn scan_proc(proc_root: &Path) -> Option<ProcessScan> {
-    let mut scan = scan_codex_procs(proc_root)?;
-    scan.open_files = scan_open_files(proc_root)?;
-    Some(scan)
-}
-
-/// Scans `proc_root` for the `codex` processes only (with their open `*.jsonl` files); `open_files` is left empty.
-/// `None` when `proc_root` cannot be read.
-pub fn scan_codex_procs(proc_root: &Path) -> Option<ProcessScan> {
-    let entries = fs::read_dir(proc_root).ok()?;
-    let boot_time = read_boot_time(proc_root);
-    let mut scan = ProcessScan::default();
-    for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let dir = entry.path();
-        if is_codex(&dir) {
-            let open = open_files(&dir);
-            scan.codex.push(codex_process(pid, &dir, &open, boot_time));
-        }
-    }
-    scan.codex.sort_by_key(|p| p.pid);
-    Some(scan)
+    /// The `codex` processes among the holders (pid, `comm` and the `*.jsonl` files they hold; nothing else is known).
+    pub codex: Vec<ProcInfo>,
 }
 
 /// Returns every absolute path some process under `proc_root` holds open; `None` when `proc_root` cannot be read.
@@ -100,82 +50,11 @@ fn open_files(pid_dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Returns whether the process is `codex`: by `comm`, the executable's name, or `argv[0]`'s.
-fn is_codex(pid_dir: &Path) -> bool {
-    let comm = fs::read_to_string(pid_dir.join("comm")).unwrap_or_default();
-    if comm.trim_end() == "codex" {
-        return true;
-    }
-    if fs::read_link(pid_dir.join("exe")).is_ok_and(|exe| exe.file_name() == Some(OsStr::new("codex"))) {
-        return true;
-    }
-    cmdline(pid_dir)
-        .first()
-        .is_some_and(|arg0| Path::new(arg0).file_name() == Some(OsStr::new("codex")))
-}
-
-fn cmdline(pid_dir: &Path) -> Vec<String> {
-    let raw = fs::read(pid_dir.join("cmdline")).unwrap_or_default();
-    raw.split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect()
-}
-
-fn codex_process(pid: u32, pid_dir: &Path, open: &[PathBuf], boot_time: Option<SystemTime>) -> CodexProcess {
-    let args = cmdline(pid_dir);
-    let daemon = args
-        .iter()
-        .any(|a| a == "app-server" || a == "mcp-server" || a == "--managed-daemon");
-    let env = fs::read(pid_dir.join("environ")).unwrap_or_default();
-    let var = |name: &str| {
-        env.split(|b| *b == 0)
-            .filter_map(|kv| std::str::from_utf8(kv).ok())
-            .find_map(|kv| kv.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    CodexProcess {
-        pid,
-        daemon,
-        cwd: fs::read_link(pid_dir.join("cwd")).ok(),
-        zellij_session: var("ZELLIJ_SESSION_NAME"),
-        zellij_pane: var("ZELLIJ_PANE_ID"),
-        start_time: boot_time.and_then(|boot| start_time(pid_dir, boot)),
-        open_jsonl: open
-            .iter()
-            .filter(|p| p.extension() == Some(OsStr::new("jsonl")))
-            .cloned()
-            .collect(),
-    }
-}
-
-/// Reads `btime` from `<proc_root>/stat`.
-fn read_boot_time(proc_root: &Path) -> Option<SystemTime> {
-    let stat = fs::read_to_string(proc_root.join("stat")).ok()?;
-    let secs = stat
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
-/// Parses field 22 (`starttime`, in clock ticks after boot) of `<pid dir>/stat`.
-fn start_time(pid_dir: &Path, boot: SystemTime) -> Option<SystemTime> {
-    let stat = fs::read_to_string(pid_dir.join("stat")).ok()?;
-    // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    let ticks = after_comm.split_whitespace().nth(19)?.parse::<u64>().ok()?;
-    Some(boot + Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SEC))
-}
-
 /// Asks `lsof` which of `candidates` are open, in one call that waits at most `timeout`; `None` when `lsof` is
 /// missing, hangs or fails.
-pub fn scan_lsof(candidates: &[PathBuf], timeout: Duration) -> Option<ProcessScan> {
+pub fn scan_lsof(candidates: &[PathBuf], timeout: Duration) -> Option<LsofScan> {
     if candidates.is_empty() {
-        return Some(ProcessScan::default());
+        return Some(LsofScan::default());
     }
     let mut cmd = Command::new("lsof");
     cmd.args(["-w", "-F", "pcn", "--"]).args(candidates);
@@ -194,11 +73,11 @@ pub fn scan_lsof(candidates: &[PathBuf], timeout: Duration) -> Option<ProcessSca
 }
 
 /// Parses `lsof -F pcn` output (`p<pid>`, `c<command>`, `f<fd>`, `n<name>` lines).
-pub fn parse_lsof(out: &str) -> ProcessScan {
-    let mut scan = ProcessScan::default();
-    let mut current: Option<CodexProcess> = None;
+pub fn parse_lsof(out: &str) -> LsofScan {
+    let mut scan = LsofScan::default();
+    let mut current: Option<ProcInfo> = None;
     let mut is_codex = false;
-    let flush = |current: &mut Option<CodexProcess>, is_codex: bool, scan: &mut ProcessScan| {
+    let flush = |current: &mut Option<ProcInfo>, is_codex: bool, scan: &mut LsofScan| {
         if let Some(p) = current.take() {
             if is_codex {
                 scan.codex.push(p);
@@ -211,12 +90,20 @@ pub fn parse_lsof(out: &str) -> ProcessScan {
             "p" => {
                 flush(&mut current, is_codex, &mut scan);
                 is_codex = false;
-                current = value.parse().ok().map(|pid| CodexProcess {
+                current = value.parse().ok().map(|pid| ProcInfo {
                     pid,
-                    ..CodexProcess::default()
+                    // Running: lsof lists only live processes.
+                    state: 'S',
+                    environ_read: false,
+                    ..ProcInfo::default()
                 });
             }
-            "c" => is_codex = value == "codex",
+            "c" => {
+                is_codex = value == "codex";
+                if let Some(p) = current.as_mut() {
+                    p.comm = value.to_owned();
+                }
+            }
             "n" if value.starts_with('/') => {
                 let path = PathBuf::from(value);
                 if let Some(p) = current.as_mut() {
@@ -265,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn scans_open_files_and_codex_processes() {
+    fn scans_the_open_files_of_every_process() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let root = tmp.path().join("proc");
         fs::create_dir_all(&root).expect("root");
@@ -291,34 +178,15 @@ mod tests {
             &[Path::new("/tmp/a.txt")],
             Path::new("/"),
         );
-        let scan = scan_proc(&root).expect("readable");
-        assert!(scan.open_files.contains(rollout));
-        assert!(scan.open_files.contains(Path::new("/tmp/a.txt")));
-        assert!(!scan
-            .open_files
-            .iter()
-            .any(|p| p.to_string_lossy().starts_with("socket")));
-        assert_eq!(scan.codex.len(), 2);
-        let daemon = &scan.codex[0];
-        assert_eq!((daemon.pid, daemon.daemon), (10, true));
-        assert_eq!(daemon.zellij_session.as_deref(), Some("main"));
-        assert_eq!(daemon.zellij_pane.as_deref(), Some("3"));
-        assert_eq!(daemon.open_jsonl, vec![rollout.to_path_buf()]);
-        assert_eq!(
-            daemon.start_time,
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1005))
-        );
-        let tui = &scan.codex[1];
-        assert_eq!(
-            (tui.pid, tui.daemon, tui.cwd.as_deref()),
-            (11, false, Some(Path::new("/proj")))
-        );
-        assert_eq!(tui.zellij_session, None);
+        let open = scan_open_files(&root).expect("readable");
+        assert!(open.contains(rollout));
+        assert!(open.contains(Path::new("/tmp/a.txt")));
+        assert!(!open.iter().any(|p| p.to_string_lossy().starts_with("socket")));
     }
 
     #[test]
     fn a_missing_proc_root_is_unknown() {
-        assert_eq!(scan_proc(Path::new("/nonexistent/proc")), None);
+        assert_eq!(scan_open_files(Path::new("/nonexistent/proc")), None);
     }
 
     #[test]
@@ -326,11 +194,11 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let path = tmp.path().join("held.jsonl");
         let _held = fs::File::create(&path).expect("create");
-        let Some(scan) = scan_proc(Path::new("/proc")) else {
+        let Some(open) = scan_open_files(Path::new("/proc")) else {
             return;
         };
         let canonical = fs::canonicalize(&path).expect("canonical");
-        assert!(scan.open_files.contains(&canonical));
+        assert!(open.contains(&canonical));
     }
 
     #[test]
@@ -341,7 +209,8 @@ mod tests {
         assert_eq!(scan.codex.len(), 1);
         assert_eq!(scan.codex[0].pid, 200);
         assert_eq!(scan.codex[0].open_jsonl, vec![PathBuf::from("/x/b.jsonl")]);
-        assert_eq!(parse_lsof(""), ProcessScan::default());
+        assert_eq!(parse_lsof(""), LsofScan::default());
+        assert_eq!(scan.codex[0].comm, "codex");
     }
 
     #[test]

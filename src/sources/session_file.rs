@@ -1,4 +1,5 @@
-//! `sessions/*.json` and `events/*.jsonl` as found on disk, and the collector's few writes to them.
+//! `sessions/*.json` and `events/*.jsonl` as found on disk, and the one codec of session files: how they are read,
+//! serialized ([`session_bytes`]) and written, for the hook and the collector alike.
 //!
 //! Every write holds the session's [`SessionLock`] (named after the file stem, as the hook names it), re-reads the
 //! file under it, and goes through [`crate::store::write_atomic`]; every removal moves the file to `trash/`. A file that vanished
@@ -263,9 +264,14 @@ fn lock_for(paths: &Paths, path: &Path) -> Option<SessionLock> {
     }
 }
 
-/// Serializes a session the way the original wrote it (`json.dumps(data, indent=2)`).
-pub fn to_pretty(session: &SessionJson) -> Vec<u8> {
-    serde_json::to_vec_pretty(session).unwrap_or_default()
+/// Serializes a session file: pretty JSON with two-space indents (the original's `json.dumps(data, indent=2)`) and a
+/// final newline. The hook and the collector both write through this, so a file has the same bytes whoever wrote it
+/// last.
+pub fn session_bytes(session: &SessionJson) -> Vec<u8> {
+    // A JSON map always serializes (a `Value` cannot hold what JSON cannot write).
+    let mut bytes = serde_json::to_vec_pretty(session).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
 }
 
 /// Records `turn_start_tokens` in the session file at `path`: under the lock, re-reads it and, if it still has no
@@ -283,23 +289,26 @@ pub fn write_turn_start_tokens(paths: &Paths, path: &Path, tokens: u64) -> io::R
         return Ok(None);
     }
     session.insert("turn_start_tokens".into(), Value::from(tokens));
-    let bytes = to_pretty(&session);
+    let bytes = session_bytes(&session);
     store::write_atomic(path, &bytes)?;
     Ok(Some(bytes))
 }
 
 /// Moves the session file at `path` to the trash if `still` holds for its current bytes (checked under the lock);
-/// returns whether it moved.
-pub fn trash_session_if(paths: &Paths, path: &Path, still: impl FnOnce(&RawSession) -> bool) -> io::Result<bool> {
+/// returns where it went, `None` when it did not move.
+pub fn trash_session_if(
+    paths: &Paths,
+    path: &Path,
+    still: impl FnOnce(&RawSession) -> bool,
+) -> io::Result<Option<PathBuf>> {
     let _lock = lock_for(paths, path);
     let Some(raw) = read_raw(path)? else {
-        return Ok(false);
+        return Ok(None);
     };
     if !still(&raw) {
-        return Ok(false);
+        return Ok(None);
     }
-    store::move_to_trash(paths, path)?;
-    Ok(true)
+    store::move_to_trash(paths, path)
 }
 
 /// Creates or refreshes `sessions/<id>.json` under its lock: `update` gets the current object (`None` when there is
@@ -327,7 +336,7 @@ pub fn upsert_session(
     let Some(new) = update(existing.as_ref()) else {
         return Ok(false);
     };
-    store::write_atomic(&path, &to_pretty(&new))?;
+    store::write_atomic(&path, &session_bytes(&new))?;
     Ok(true)
 }
 
@@ -453,6 +462,10 @@ mod tests {
             .expect("write")
             .expect("wrote");
         assert_eq!(written, fs::read(&path).expect("read"));
+        assert!(
+            written.ends_with(b"}\n"),
+            "the one session-file format ends with a newline"
+        );
         let v: Value = serde_json::from_slice(&fs::read(&path).expect("read")).expect("json");
         assert_eq!(
             v,
@@ -478,9 +491,13 @@ mod tests {
         let (_dir, paths) = temp_paths();
         let path = paths.sessions_dir().join("s1.json");
         fs::write(&path, "{}").expect("write");
-        assert!(!trash_session_if(&paths, &path, |raw| raw.bytes == b"{\"changed\":1}").expect("ok"));
+        assert!(trash_session_if(&paths, &path, |raw| raw.bytes == b"{\"changed\":1}")
+            .expect("ok")
+            .is_none());
         assert!(path.exists());
-        assert!(trash_session_if(&paths, &path, |raw| raw.bytes == b"{}").expect("ok"));
+        assert!(trash_session_if(&paths, &path, |raw| raw.bytes == b"{}")
+            .expect("ok")
+            .is_some());
         assert!(!path.exists());
         assert_eq!(fs::read_dir(paths.trash_dir()).expect("trash").count(), 1);
     }

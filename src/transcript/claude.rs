@@ -10,10 +10,14 @@
 //!   after the usage with no boundary after the usage (files without boundaries, §2.5) marks it compacted too, with
 //!   the context unknown; it never overrides a boundary's `postTokens`.
 
-use serde::Deserialize;
+use std::{borrow::Cow, sync::LazyLock};
+
+use serde::{Deserialize, Serialize};
 
 use super::{
-    cursor::{parse_line, BackwardSink, Lenient, LineSink},
+    cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
+    index::nested,
+    window::{claude_window, Stated, WindowSource},
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
 
@@ -80,31 +84,23 @@ fn model_version(model: &str) -> Option<(&str, u32, u32)> {
     Some((family?, *version.first()?, version.get(1).copied().unwrap_or(0)))
 }
 
-/// Returns the window for a usage line of `model`, given the largest usable context seen in the file.
-fn window_tokens(model: Option<&str>, max_context: u64, window_override: Option<u64>) -> u64 {
-    if let Some(window) = window_override {
-        return window;
-    }
-    if model.is_some_and(is_native_1m) || max_context > DEFAULT_WINDOW_TOKENS {
-        EXTENDED_WINDOW_TOKENS
-    } else {
-        DEFAULT_WINDOW_TOKENS
-    }
-}
-
-/// The fields of a transcript line amc reads; everything else is skipped unparsed.
+/// The fields of a transcript line amc reads, borrowed from the line where it has no escapes; everything else is
+/// skipped unparsed.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawLine {
-    #[serde(rename = "type")]
-    kind: Lenient<String>,
-    subtype: Lenient<String>,
+struct RawLine<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    subtype: Lenient<Cow<'a, str>>,
     #[serde(rename = "isSidechain")]
     is_sidechain: Lenient<bool>,
     #[serde(rename = "isApiErrorMessage")]
     is_api_error: Lenient<bool>,
-    timestamp: Lenient<String>,
-    message: Lenient<RawMessage>,
+    #[serde(borrow)]
+    timestamp: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Lenient<RawMessage<'a>>,
     #[serde(rename = "compactMetadata")]
     compact_metadata: Lenient<RawCompactMetadata>,
     #[serde(rename = "isCompactSummary")]
@@ -113,8 +109,9 @@ struct RawLine {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawMessage {
-    model: Lenient<String>,
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    model: Lenient<Cow<'a, str>>,
     usage: Lenient<RawUsage>,
 }
 
@@ -135,7 +132,7 @@ struct RawCompactMetadata {
 }
 
 /// One usable assistant usage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Usage {
     model: Option<String>,
     input: u64,
@@ -165,6 +162,17 @@ enum Event {
     Other,
 }
 
+/// The lines [`classify`] can turn into something other than [`Event::Other`] all contain one of these: a usable
+/// assistant line its `"usage"` key, a boundary its subtype, a summary its flag. Every other line (tool results,
+/// images, progress, bookkeeping: nearly all of a transcript's bytes) is skipped without being parsed.
+static WANTED: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["\"usage\"", "compact_boundary", "\"isCompactSummary\""]));
+
+/// Returns whether `line` can be more than [`Event::Other`], on its raw bytes.
+pub(crate) fn wanted(line: &[u8]) -> bool {
+    WANTED.matches(line)
+}
+
 fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     let raw: RawLine = parse_line(line)?;
     let sidechain = raw.is_sidechain.0 == Some(true);
@@ -176,7 +184,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
             let Some(message) = raw.message.0 else {
                 return Ok(Event::Other);
             };
-            let model = message.model.0;
+            let model = message.model.0.map(Cow::into_owned);
             if model.as_deref() == Some("<synthetic>") {
                 return Ok(Event::Other);
             }
@@ -189,7 +197,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
                 cache_creation: usage.cache_creation_input_tokens.0.unwrap_or(0),
                 cache_read: usage.cache_read_input_tokens.0.unwrap_or(0),
                 output: usage.output_tokens.0.unwrap_or(0),
-                timestamp: raw.timestamp.0,
+                timestamp: raw.timestamp.0.map(Cow::into_owned),
             };
             if usage.context() == 0 && usage.output == 0 {
                 return Ok(Event::Other);
@@ -204,32 +212,39 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     }
 }
 
-/// What a Claude cursor remembers between passes.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What a Claude cursor remembers between passes (and what the index keeps per transcript).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
     /// The newest usable usage.
     usage: Option<Usage>,
     /// `Some(post_tokens)` when a compact boundary follows `usage`.
+    #[serde(with = "nested")]
     compaction: Option<Option<u64>>,
     /// The largest usable context seen (over the part of the file read; see [`Backward`]).
     max_context: u64,
     /// Whether `compaction` comes from a `compact_boundary` (an `isCompactSummary` line then changes nothing).
     boundary_after_usage: bool,
+    /// Whether the first read stopped short of the history look-back because the session's configuration stated the
+    /// window (`max_context` then covers less than usual): without that statement the file is read again.
+    pub(crate) lookback_cut: bool,
 }
 
 impl State {
-    /// Returns the context usage this state describes, or `None` without a usable line.
-    pub(crate) fn context_usage(&self, window_override: Option<u64>) -> Option<ContextUsage> {
+    /// Returns the context usage this state describes, or `None` without a usable line; `stated` is what the
+    /// session's configuration says about the window.
+    pub(crate) fn context_usage(&self, stated: Stated) -> Option<ContextUsage> {
         let usage = self.usage.as_ref()?;
         let current_tokens = match self.compaction {
             Some(post_tokens) => post_tokens,
             None => Some(usage.context()),
         };
+        let (window_tokens, window_source) = claude_window(stated, usage.model.as_deref(), self.max_context);
         Some(ContextUsage {
             current_tokens,
-            window_tokens: window_tokens(usage.model.as_deref(), self.max_context, window_override),
-            // The transcript never states the window; only AMC_CONTEXT_WINDOW is not a guess.
-            window_inferred: window_override.is_none(),
+            window_tokens,
+            // The transcript never states the window: only AMC_CONTEXT_WINDOW and a `[1m]` choice are not a guess.
+            window_inferred: !matches!(window_source, WindowSource::Override | WindowSource::ModelSetting),
+            window_source,
             model: usage.model.clone(),
             input_tokens: usage.input,
             output_tokens: usage.output,
@@ -242,6 +257,10 @@ impl State {
 }
 
 impl LineSink for State {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::Usage(usage) => {
@@ -279,18 +298,19 @@ pub(crate) struct Backward {
     pending_is_boundary: bool,
     /// Where the newest usable line starts.
     found_at: Option<u64>,
-    window_override: Option<u64>,
+    /// What the session's configuration states about the window.
+    stated: Stated,
 }
 
 impl Backward {
-    /// Starts a backward read.
-    pub(crate) fn new(window_override: Option<u64>) -> Self {
+    /// Starts a backward read for a session whose configuration states `stated` about the window.
+    pub(crate) fn new(stated: Stated) -> Self {
         Backward {
             state: State::default(),
             pending_boundary: None,
             pending_is_boundary: false,
             found_at: None,
-            window_override,
+            stated,
         }
     }
 
@@ -299,15 +319,18 @@ impl Backward {
         self.state
     }
 
-    fn window_settled(&self) -> bool {
+    /// Returns whether the transcript itself settles the window (a native-1M usage model, a context above 200K).
+    fn window_settled_by_history(&self) -> bool {
         let model = self.state.usage.as_ref().and_then(|u| u.model.as_deref());
-        self.window_override.is_some()
-            || model.is_some_and(is_native_1m)
-            || self.state.max_context > DEFAULT_WINDOW_TOKENS
+        model.is_some_and(is_native_1m) || self.state.max_context > DEFAULT_WINDOW_TOKENS
     }
 }
 
 impl BackwardSink for Backward {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::Usage(usage) => {
@@ -335,11 +358,16 @@ impl BackwardSink for Backward {
         Ok(())
     }
 
-    fn determined(&self, pos: u64) -> bool {
-        match self.found_at {
-            Some(found_at) => self.window_settled() || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES,
-            None => false,
+    fn determined(&mut self, pos: u64) -> bool {
+        let Some(found_at) = self.found_at else {
+            return false;
+        };
+        if self.window_settled_by_history() || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES {
+            return true;
         }
+        // Stopped early on the configuration's word only: remembered, so that without it the file is read again.
+        self.state.lookback_cut = self.stated.settles();
+        self.state.lookback_cut
     }
 }
 
@@ -401,21 +429,16 @@ mod tests {
 
     #[test]
     fn window_rules() {
+        let window = |model, max| claude_window(Stated::Nothing, Some(model), max).0;
+        assert_eq!(window("claude-opus-4-6", 150_000), DEFAULT_WINDOW_TOKENS);
+        assert_eq!(window("claude-opus-4-6", 200_000), DEFAULT_WINDOW_TOKENS);
+        assert_eq!(window("claude-opus-4-6", 200_001), EXTENDED_WINDOW_TOKENS);
+        assert_eq!(window("claude-opus-4-7", 10), EXTENDED_WINDOW_TOKENS);
         assert_eq!(
-            window_tokens(Some("claude-opus-4-6"), 150_000, None),
-            DEFAULT_WINDOW_TOKENS
+            claude_window(Stated::Override(500_000), Some("claude-opus-4-7"), 10).0,
+            500_000
         );
-        assert_eq!(
-            window_tokens(Some("claude-opus-4-6"), 200_000, None),
-            DEFAULT_WINDOW_TOKENS
-        );
-        assert_eq!(
-            window_tokens(Some("claude-opus-4-6"), 200_001, None),
-            EXTENDED_WINDOW_TOKENS
-        );
-        assert_eq!(window_tokens(Some("claude-opus-4-7"), 10, None), EXTENDED_WINDOW_TOKENS);
-        assert_eq!(window_tokens(Some("claude-opus-4-7"), 10, Some(500_000)), 500_000);
-        assert_eq!(window_tokens(None, 10, None), DEFAULT_WINDOW_TOKENS);
+        assert_eq!(claude_window(Stated::Nothing, None, 10).0, DEFAULT_WINDOW_TOKENS);
     }
 }
 

@@ -19,10 +19,14 @@
 //!   `item_completed` events, ...) and unknown fields (`ordinal`, `metadata`, `last_usage_includes_reasoning`) are
 //!   ignored; only `token_count` carries the usage read.
 
-use serde::Deserialize;
+use std::{borrow::Cow, sync::LazyLock};
+
+use serde::{Deserialize, Serialize};
 
 use super::{
-    cursor::{parse_line, BackwardSink, Lenient, LineSink},
+    cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
+    index::nested,
+    window::WindowSource,
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
 
@@ -32,21 +36,24 @@ pub const DEFAULT_WINDOW_TOKENS: u64 = 258_400;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawLine {
-    timestamp: Lenient<String>,
-    #[serde(rename = "type")]
-    kind: Lenient<String>,
-    payload: Lenient<RawPayload>,
+struct RawLine<'a> {
+    #[serde(borrow)]
+    timestamp: Lenient<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Lenient<RawPayload<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawPayload {
-    #[serde(rename = "type")]
-    kind: Lenient<String>,
+struct RawPayload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
     info: Lenient<RawInfo>,
     model_context_window: Lenient<u64>,
-    model: Lenient<String>,
+    #[serde(borrow)]
+    model: Lenient<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -69,7 +76,7 @@ struct RawTokenUsage {
 }
 
 /// The token figures of one `TokenUsage` object.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Counts {
     input: u64,
     cached: u64,
@@ -137,7 +144,7 @@ impl TokenCount {
 }
 
 /// One usable `token_count` event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Usage {
     counts: Counts,
     window: Option<u64>,
@@ -153,18 +160,29 @@ enum Event {
     Other,
 }
 
+/// Every line [`classify`] can turn into something other than [`Event::Other`] contains one of these (`compacted`
+/// covers both the `compacted` record and `context_compacted`); response items, reasoning and tool output are
+/// skipped unparsed.
+static WANTED: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["token_count", "compacted", "task_started", "turn_context"]));
+
+/// Returns whether `line` can be more than [`Event::Other`], on its raw bytes.
+pub(crate) fn wanted(line: &[u8]) -> bool {
+    WANTED.matches(line)
+}
+
 fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     let raw: RawLine = parse_line(line)?;
     let Some(kind) = raw.kind.0 else {
         return Ok(Event::Other);
     };
-    if kind == "compacted" {
+    if kind.as_ref() == "compacted" {
         return Ok(Event::Compacted);
     }
     let Some(payload) = raw.payload.0 else {
         return Ok(Event::Other);
     };
-    match (kind.as_str(), payload.kind.0.as_deref()) {
+    match (kind.as_ref(), payload.kind.0.as_deref()) {
         ("event_msg", Some("token_count")) => {
             let Some(info) = payload.info.0 else {
                 return Ok(Event::Other);
@@ -174,7 +192,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
                 total: info.total_token_usage.0.map(Counts::of),
                 window: info.model_context_window.0.filter(|&w| w > 0),
                 model: info.model.0,
-                timestamp: raw.timestamp.0,
+                timestamp: raw.timestamp.0.map(Cow::into_owned),
             }))
         }
         ("event_msg", Some("context_compacted")) => Ok(Event::Compacted),
@@ -183,13 +201,13 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
             .0
             .filter(|&w| w > 0)
             .map_or(Event::Other, Event::TaskWindow)),
-        ("turn_context", _) => Ok(payload.model.0.map_or(Event::Other, Event::Model)),
+        ("turn_context", _) => Ok(payload.model.0.map_or(Event::Other, |m| Event::Model(m.into_owned()))),
         _ => Ok(Event::Other),
     }
 }
 
-/// What a Codex cursor remembers between passes.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What a Codex cursor remembers between passes (and what the index keeps per rollout).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
     usage: Option<Usage>,
     /// A compaction follows `usage`.
@@ -199,6 +217,7 @@ pub(crate) struct State {
     /// The newest `turn_context.model`.
     model: Option<String>,
     /// The cumulative total of the newest token_count event: `None` before the first, `Some(None)` when it had none.
+    #[serde(with = "nested")]
     last_total: Option<Option<Counts>>,
 }
 
@@ -206,15 +225,16 @@ impl State {
     /// Returns the context usage this state describes, or `None` without a usable `token_count`.
     pub(crate) fn context_usage(&self) -> Option<ContextUsage> {
         let usage = self.usage.as_ref()?;
-        let (window_tokens, window_inferred) = match usage.window.or(self.task_window) {
-            Some(window) => (window, false),
-            None => (DEFAULT_WINDOW_TOKENS, true),
+        let (window_tokens, window_source) = match usage.window.or(self.task_window) {
+            Some(window) => (window, WindowSource::AgentReported),
+            None => (DEFAULT_WINDOW_TOKENS, WindowSource::Default),
         };
         let counts = &usage.counts;
         Some(ContextUsage {
             current_tokens: if self.compacted { None } else { Some(counts.total) },
             window_tokens,
-            window_inferred,
+            window_inferred: window_source.is_inferred(),
+            window_source,
             model: self.model.clone().or_else(|| usage.model.clone()),
             input_tokens: counts.input,
             output_tokens: counts.output,
@@ -227,6 +247,10 @@ impl State {
 }
 
 impl LineSink for State {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::TokenCount(count) => {
@@ -278,6 +302,10 @@ impl Backward {
 }
 
 impl BackwardSink for Backward {
+    fn wanted(&self, line: &[u8]) -> bool {
+        wanted(line)
+    }
+
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
         match classify(line)? {
             Event::TokenCount(count) => {
@@ -317,7 +345,7 @@ impl BackwardSink for Backward {
         Ok(())
     }
 
-    fn determined(&self, pos: u64) -> bool {
+    fn determined(&mut self, pos: u64) -> bool {
         let Some(found_at) = self.found_at else {
             return false;
         };

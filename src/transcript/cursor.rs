@@ -14,7 +14,7 @@ use std::{
 
 use serde::{
     de::{self, value::MapAccessDeserializer, value::SeqAccessDeserializer, IntoDeserializer},
-    Deserialize, Deserializer,
+    Deserialize, Deserializer, Serialize,
 };
 
 /// The longest line that is assembled and parsed; longer lines are skipped without being held in memory.
@@ -37,8 +37,12 @@ const BACKWARD_FIRST_CHUNK_BYTES: u64 = 64 * 1024;
 /// Largest read size of a backward read.
 const BACKWARD_MAX_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 
+/// How many bytes at a file's start are hashed to recognise, from the index of another process, a file rewritten in
+/// place (same inode, size not smaller) before its tail fingerprint is compared.
+const HEAD_BYTES: u64 = 4096;
+
 /// Identifies a file across renames: device and inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FileId {
     dev: u64,
     ino: u64,
@@ -63,7 +67,7 @@ impl FileId {
 }
 
 /// What a `stat` tells about a transcript: enough to decide whether anything needs reading.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Stamp {
     pub(crate) id: FileId,
     pub(crate) len: u64,
@@ -81,8 +85,38 @@ impl Stamp {
     }
 }
 
+/// A hash of a file's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Head {
+    /// How many bytes were hashed: `min(HEAD_BYTES, offset)` when computed.
+    len: u64,
+    /// Their FNV-1a hash.
+    hash: u64,
+}
+
+impl Head {
+    /// Reads and hashes the first `min(HEAD_BYTES, offset)` bytes of `file`.
+    fn read(file: &mut File, offset: u64, bytes_read: &mut u64) -> io::Result<Head> {
+        let len = offset.min(HEAD_BYTES);
+        let mut buf = vec![0; usize::try_from(len).map_err(|_| io::Error::other("head too large"))?];
+        file.seek(SeekFrom::Start(0))?;
+        let got = read_full(file, &mut buf, bytes_read)?;
+        Ok(Head {
+            len: got as u64,
+            hash: fnv1a(&buf[..got]),
+        })
+    }
+}
+
+/// FNV-1a, 64 bits: stable across builds and platforms (the index outlives the process).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Where the next forward read of one transcript starts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Position {
     /// The file this position belongs to.
     pub(crate) id: FileId,
@@ -91,7 +125,10 @@ pub(crate) struct Position {
     /// Up to [`FINGERPRINT_BYTES`] bytes ending at `offset`.
     fingerprint: Vec<u8>,
     /// The stamp seen at the last read; an identical stamp means nothing to read.
-    seen: Stamp,
+    pub(crate) seen: Stamp,
+    /// A hash of the file's first bytes, checked before a position from the index is trusted.
+    #[serde(default)]
+    head: Option<Head>,
 }
 
 impl Position {
@@ -109,6 +146,23 @@ impl Position {
     /// shorter than what was consumed. (The fingerprint is checked during the read.)
     pub(crate) fn can_continue(&self, stamp: &Stamp) -> bool {
         self.id == stamp.id && stamp.len >= self.offset
+    }
+
+    /// Records the hash of the file's first bytes, unless it already covers as many as there are to hash.
+    pub(crate) fn note_head(&mut self, file: &mut File, bytes_read: &mut u64) -> io::Result<()> {
+        let want = self.offset.min(HEAD_BYTES);
+        if self.head.is_none_or(|h| h.len < want) {
+            self.head = Some(Head::read(file, self.offset, bytes_read)?);
+        }
+        Ok(())
+    }
+
+    /// Returns whether the file's first bytes still hash as recorded (false when nothing was recorded).
+    pub(crate) fn head_matches(&self, file: &mut File, bytes_read: &mut u64) -> io::Result<bool> {
+        match self.head {
+            Some(head) => Ok(Head::read(file, head.len, bytes_read)? == head),
+            None => Ok(false),
+        }
     }
 }
 
@@ -139,21 +193,55 @@ impl Tally {
 
 /// Receives complete lines oldest first.
 pub(crate) trait LineSink {
+    /// Returns whether `line` can matter at all, judged on its raw bytes before any JSON parse (a line that cannot
+    /// is skipped unparsed). The default hands every line over.
+    fn wanted(&self, _line: &[u8]) -> bool {
+        true
+    }
+
     /// Applies one complete line (without its `\n`); an error means the line was skipped.
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error>;
 }
 
 /// Receives complete lines newest first, during the first read of a transcript.
 pub(crate) trait BackwardSink {
+    /// As [`LineSink::wanted`].
+    fn wanted(&self, _line: &[u8]) -> bool {
+        true
+    }
+
     /// Applies one complete line (without its `\n`) that starts at byte `start`; an error means it was skipped.
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error>;
 
     /// Returns whether lines before byte `pos` can no longer change the answer, so the backward read may stop.
-    fn determined(&self, pos: u64) -> bool;
+    fn determined(&mut self, pos: u64) -> bool;
 
     /// Called once when the backward read ends: `at_start` is true when every line back to the file's first was
     /// handed over, false when [`BackwardSink::determined`] stopped the read earlier.
     fn finished(&mut self, _at_start: bool) {}
+}
+
+/// A raw-byte line filter: a line can matter only when it contains one of a few fixed byte strings (a key or a
+/// `type` value), found with `memchr`'s SIMD substring search before any JSON parse.
+pub(crate) struct Prefilter {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Prefilter {
+    /// Builds a filter for lines that contain any of `needles`.
+    pub(crate) fn new(needles: &[&'static str]) -> Self {
+        Prefilter {
+            finders: needles
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+                .collect(),
+        }
+    }
+
+    /// Returns whether `line` contains one of the needles.
+    pub(crate) fn matches(&self, line: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.find(line).is_some())
+    }
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -226,7 +314,7 @@ pub(crate) fn read_forward(
         *bytes_read += n as u64;
         let data = &chunk[..n];
         let mut start = 0;
-        while let Some(rel) = data[start..].iter().position(|&b| b == b'\n') {
+        while let Some(rel) = memchr::memchr(b'\n', &data[start..]) {
             let newline = start + rel;
             let segment = &data[start..newline];
             if oversized {
@@ -236,13 +324,13 @@ pub(crate) fn read_forward(
                 fingerprint.clear();
                 push_tail(&mut fingerprint, &data[start..=newline]);
             } else if pending.is_empty() {
-                if !is_blank(segment) {
+                if sink.wanted(segment) && !is_blank(segment) {
                     tally.record(sink.line(segment));
                 }
                 push_tail(&mut fingerprint, &data[start..=newline]);
             } else {
                 pending.extend_from_slice(segment);
-                if !is_blank(&pending) {
+                if sink.wanted(&pending) && !is_blank(&pending) {
                     tally.record(sink.line(&pending));
                 }
                 push_tail(&mut fingerprint, &pending);
@@ -269,6 +357,7 @@ pub(crate) fn read_forward(
         offset,
         fingerprint,
         seen: stamp,
+        head: from.head,
     }))
 }
 
@@ -293,6 +382,8 @@ pub(crate) fn read_backward(
     let mut pieces_len = 0usize;
     let mut oversized = false;
     let mut chunk = Vec::new();
+    // The file's first bytes, once the read reaches them: the head hash then costs no second read.
+    let mut head_bytes: Option<Vec<u8>> = None;
 
     // Hands one assembled line to the sink; returns whether the read may stop.
     let mut emit =
@@ -301,7 +392,7 @@ pub(crate) fn read_backward(
                 *oversized = false;
                 tally.oversized += 1;
             } else if pieces.is_empty() {
-                if !is_blank(head) {
+                if sink.wanted(head) && !is_blank(head) {
                     tally.record(sink.line(head, start));
                 }
             } else {
@@ -310,7 +401,7 @@ pub(crate) fn read_backward(
                 for piece in pieces.iter().rev() {
                     line.extend_from_slice(piece);
                 }
-                if !is_blank(&line) {
+                if sink.wanted(&line) && !is_blank(&line) {
                     tally.record(sink.line(&line, start));
                 }
             }
@@ -332,8 +423,11 @@ pub(crate) fn read_backward(
                 "transcript shrank while being read",
             ));
         }
+        if start == 0 {
+            head_bytes = Some(chunk[..chunk.len().min(HEAD_BYTES as usize)].to_vec());
+        }
         let mut seg_end = chunk.len();
-        while let Some(newline) = chunk[..seg_end].iter().rposition(|&b| b == b'\n') {
+        while let Some(newline) = memchr::memrchr(b'\n', &chunk[..seg_end]) {
             let line_start = start + newline as u64 + 1;
             if end.is_none() {
                 // The file's last newline: whatever follows it is a partial line, left for the next pass.
@@ -350,7 +444,7 @@ pub(crate) fn read_backward(
                 line_start,
             ) {
                 sink.finished(false);
-                return Ok(finish(end, fingerprint, stamp));
+                return Ok(finish(end, fingerprint, stamp, head_bytes.as_deref()));
             }
             seg_end = newline;
         }
@@ -372,15 +466,24 @@ pub(crate) fn read_backward(
     }
     // Every line back to the file's first was handed over.
     sink.finished(true);
-    Ok(finish(end, fingerprint, stamp))
+    Ok(finish(end, fingerprint, stamp, head_bytes.as_deref()))
 }
 
-fn finish(end: Option<u64>, fingerprint: Vec<u8>, stamp: Stamp) -> Position {
+fn finish(end: Option<u64>, fingerprint: Vec<u8>, stamp: Stamp, head_bytes: Option<&[u8]>) -> Position {
+    let offset = end.unwrap_or(0);
+    let head = head_bytes.map(|bytes| {
+        let bytes = &bytes[..bytes.len().min(usize::try_from(offset.min(HEAD_BYTES)).unwrap_or(0))];
+        Head {
+            len: bytes.len() as u64,
+            hash: fnv1a(bytes),
+        }
+    });
     Position {
         id: stamp.id,
-        offset: end.unwrap_or(0),
+        offset,
         fingerprint,
         seen: stamp,
+        head,
     }
 }
 
@@ -449,6 +552,11 @@ impl<'de, T: Deserialize<'de>> de::Visitor<'de> for LenientVisitor<T> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Self::scalar(de::value::StrDeserializer::new(v))
+    }
+
+    // A string without escapes, borrowed from the line: a `Cow<str>` field takes it without a copy.
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Self::scalar(de::value::BorrowedStrDeserializer::new(v))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {

@@ -9,7 +9,10 @@
 //!   from the end; a partial last line is left for the next pass; lines above 64 MiB are skipped unheld; lines that
 //!   are not UTF-8 JSON are skipped.
 //!
-//! The rules for each format live in `claude.rs` and `codex.rs`; [`discover`] finds the files. The README section
+//! One place per agent format: Claude Code transcripts are read here by `claude.rs` (context usage) and
+//! `claude_tail.rs` (the hook's last assistant message); Codex rollouts by `codex.rs` (context usage) and
+//! [`codex_rollout`] (session meta from the head, turn events from the tail, for discovery and status).
+//! [`discover`] finds the files. The README section
 //! is `docs/context-usage.md`.
 
 use std::{
@@ -17,19 +20,28 @@ use std::{
     fs::{self, File},
     io::{self, Read, Seek},
     path::{Path, PathBuf},
+    time::Instant,
 };
 
 mod claude;
+mod claude_tail;
 mod codex;
+pub mod codex_rollout;
 mod cursor;
 pub mod discover;
+mod index;
+mod window;
 
 pub use claude::{is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS};
+pub use claude_tail::{last_assistant_message, TAIL_BYTES as CLAUDE_TAIL_BYTES};
 pub use codex::DEFAULT_WINDOW_TOKENS as CODEX_DEFAULT_WINDOW;
 pub use cursor::MAX_LINE_BYTES;
 pub use discover::{claude_project_dir_name, claude_transcript, find_claude_transcript, CodexRolloutIndex};
+pub use index::{INDEX_FILE, SAVE_INTERVAL as INDEX_SAVE_INTERVAL};
+pub use window::WindowSource;
 
 use cursor::{Position, Stamp, Tally};
+use window::{ModelSettings, Stated};
 
 /// How far the first (backward) read goes on past the newest usable line, when the facts that can still change the
 /// answer lie further back: Claude's ">200K seen" window rule, a Codex rollout's window and model.
@@ -58,9 +70,11 @@ pub struct ContextUsage {
     pub current_tokens: Option<u64>,
     /// Window size in tokens.
     pub window_tokens: u64,
-    /// Whether `window_tokens` was inferred rather than read from the transcript (always, for Claude, unless
-    /// `AMC_CONTEXT_WINDOW` is set; for Codex only when the rollout states no window).
+    /// Whether `window_tokens` was inferred rather than stated (Claude: unless `AMC_CONTEXT_WINDOW` is set or the
+    /// selected model carries `[1m]`; Codex: only when the rollout states no window).
     pub window_inferred: bool,
+    /// Where `window_tokens` came from.
+    pub window_source: WindowSource,
     /// The model of the usage line (Codex: the newest `turn_context.model`).
     pub model: Option<String>,
     /// Input tokens as the agent reports them: Claude's uncached `input_tokens`; Codex's `input_tokens`, which
@@ -100,12 +114,14 @@ impl ContextUsage {
             "cache_creation_tokens": self.cache_creation_tokens,
             "compacted": self.compacted,
             "updated_at": self.updated_at,
+            "window_source": self.window_source.as_str(),
         })
     }
 }
 
 /// The parser state of one transcript.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "state", rename_all = "snake_case")]
 enum State {
     Claude(claude::State),
     Codex(codex::State),
@@ -118,77 +134,265 @@ impl State {
             State::Codex(_) => TranscriptKind::Codex,
         }
     }
+
+    /// Returns whether this state must not be continued for a session whose configuration states `stated`: its
+    /// first read skipped the history look-back on a statement that no longer holds.
+    fn needs_lookback(&self, stated: Stated) -> bool {
+        matches!(self, State::Claude(state) if state.lookback_cut && !stated.settles())
+    }
+
+    fn context_usage(&self, stated: Stated) -> Option<ContextUsage> {
+        match self {
+            State::Claude(state) => state.context_usage(stated),
+            State::Codex(state) => state.context_usage(),
+        }
+    }
 }
 
 /// What is kept per transcript between passes: a position and a parser state, a few hundred bytes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Cursor {
     position: Position,
     state: State,
-    /// The answer for the file as `position.seen` describes it: `state`'s, or, when the file ends in a complete JSON
-    /// line without its `\n`, the answer with that line counted (see [`MAX_TENTATIVE_TAIL_BYTES`]).
-    usage: Option<ContextUsage>,
+    /// The state for the file as `position.seen` describes it: `state`, or, when the file ends in a complete JSON
+    /// line without its `\n`, `state` with that line applied (see [`MAX_TENTATIVE_TAIL_BYTES`]).
+    effective: State,
     /// Whether a warning about bad lines was already logged for this file.
     warned: bool,
 }
 
-/// Per-transcript cursors kept between collection passes.
-#[derive(Debug, Default)]
+/// What a session's own files say that matters for its transcript: the model it runs as Claude Code selects it
+/// (the session file's `model`) and its project dir (where `.claude/settings*.json` are).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionHint<'a> {
+    /// The session file's `model` (SessionStart's, recorded verbatim by the hook).
+    pub model: Option<&'a str>,
+    /// The session's project dir (or cwd).
+    pub project_dir: Option<&'a str>,
+}
+
+/// Where the transcript cache finds what it needs besides the transcripts.
+#[derive(Debug, Clone, Default)]
+pub struct CacheOptions {
+    /// `AMC_CONTEXT_WINDOW`: forces every Claude window (Codex rollouts state theirs).
+    pub window_override: Option<u64>,
+    /// Claude's config dirs, whose `settings.json` `model` may select a `[1m]` model.
+    pub claude_config_dirs: Vec<PathBuf>,
+    /// `ANTHROPIC_MODEL`.
+    pub anthropic_model: Option<String>,
+    /// The data dir whose `cache/` holds the transcript index; `None` keeps nothing on disk.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A transcript to bring up to date in one [`TranscriptCache::refresh`].
+struct Job {
+    path: PathBuf,
+    kind: TranscriptKind,
+    /// The cursor to continue, and whether it comes from the index (then checked against the file first).
+    previous: Option<(Cursor, bool)>,
+    stated: Stated,
+}
+
+/// What reading one transcript gave.
+struct Outcome {
+    path: PathBuf,
+    result: io::Result<Cursor>,
+    bytes_read: u64,
+    /// Whether the position differs from the one continued (the index has something new to save).
+    moved: bool,
+}
+
+/// Per-transcript cursors kept between collection passes, and the on-disk index of them.
+#[derive(Debug)]
 pub struct TranscriptCache {
     window_override: Option<u64>,
     cursors: HashMap<PathBuf, Cursor>,
     bytes_read: u64,
+    settings: ModelSettings,
+    index: Option<index::Index>,
+    /// Entries of the index not yet used, by path.
+    seeds: HashMap<PathBuf, index::Entry>,
+    /// Whether a read moved a cursor since the index was last saved.
+    dirty: bool,
+    last_save: Option<Instant>,
+    /// How many transcripts are read at once.
+    threads: usize,
+}
+
+impl Default for TranscriptCache {
+    fn default() -> Self {
+        Self::with_options(CacheOptions::default())
+    }
 }
 
 impl TranscriptCache {
-    /// Creates an empty cache; `window_override` is `AMC_CONTEXT_WINDOW` (applies to Claude transcripts only: Codex
-    /// rollouts state their window).
+    /// Creates an empty cache without an index or settings; `window_override` is `AMC_CONTEXT_WINDOW`.
     pub fn new(window_override: Option<u64>) -> Self {
-        TranscriptCache {
+        Self::with_options(CacheOptions {
             window_override,
+            ..CacheOptions::default()
+        })
+    }
+
+    /// Creates a cache; with a data dir, the index of earlier runs is loaded (and ignored if unusable).
+    pub fn with_options(options: CacheOptions) -> Self {
+        let index = options.data_dir.as_deref().map(index::Index::in_data_dir);
+        let seeds = index.as_ref().map(index::Index::load).unwrap_or_default();
+        TranscriptCache {
+            window_override: options.window_override,
             cursors: HashMap::new(),
             bytes_read: 0,
+            settings: ModelSettings::new(options.claude_config_dirs, options.anthropic_model),
+            index,
+            seeds,
+            dirty: false,
+            last_save: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 
     /// Returns the context usage of the transcript at `path`, or `None` when it has nothing usable (or does not
     /// exist yet: Claude Code 2.1.331 creates the file only at the first prompt).
     pub fn context_usage(&mut self, path: &Path, kind: TranscriptKind) -> Option<ContextUsage> {
-        let stamp = match fs::metadata(path) {
-            Ok(meta) if meta.is_file() => Stamp::of(&meta),
-            Ok(_) => {
-                self.cursors.remove(path);
-                tracing::debug!(file = %path.display(), "transcript path is not a file");
-                return None;
+        self.context_usage_for(path, kind, SessionHint::default())
+    }
+
+    /// Returns the context usage of a session's transcript; `hint` is what the session's files say about its model.
+    pub fn context_usage_for(&mut self, path: &Path, kind: TranscriptKind, hint: SessionHint) -> Option<ContextUsage> {
+        let stated = self.stated(kind, hint);
+        self.refresh_stated(vec![(path.to_path_buf(), kind, stated)]);
+        self.answer(path, kind, stated)
+    }
+
+    /// Returns the context usage as of the last [`TranscriptCache::refresh`], without looking at the file.
+    pub fn refreshed_usage(&mut self, path: &Path, kind: TranscriptKind, hint: SessionHint) -> Option<ContextUsage> {
+        let stated = self.stated(kind, hint);
+        self.answer(path, kind, stated)
+    }
+
+    fn answer(&self, path: &Path, kind: TranscriptKind, stated: Stated) -> Option<ContextUsage> {
+        let cursor = self.cursors.get(path).filter(|c| c.state.kind() == kind)?;
+        // A cursor whose look-back was cut on a statement that no longer holds is read again by the next refresh.
+        cursor.effective.context_usage(stated)
+    }
+
+    /// Brings the cursors of all these transcripts up to date, reading those that changed in parallel (up to one
+    /// thread per core). [`TranscriptCache::context_usage_for`] then answers without reading.
+    pub fn refresh(&mut self, transcripts: &[(PathBuf, TranscriptKind, SessionHint)]) {
+        let items = transcripts
+            .iter()
+            .map(|(path, kind, hint)| (path.clone(), *kind, self.stated(*kind, *hint)))
+            .collect();
+        self.refresh_stated(items);
+    }
+
+    fn stated(&mut self, kind: TranscriptKind, hint: SessionHint) -> Stated {
+        match kind {
+            TranscriptKind::Claude => {
+                let selected = match self.window_override {
+                    Some(_) => None,
+                    None => self.settings.selected(hint.model, hint.project_dir),
+                };
+                Stated::of(self.window_override, selected.as_deref())
             }
-            Err(error) => {
-                self.cursors.remove(path);
-                tracing::debug!(file = %path.display(), %error, "transcript not readable");
-                return None;
-            }
-        };
-        if let Some(cursor) = self.cursors.get(path) {
-            if cursor.state.kind() == kind && cursor.position.unchanged(&stamp) {
-                return cursor.usage.clone();
-            }
+            TranscriptKind::Codex => Stated::Nothing,
         }
-        let previous = self.cursors.remove(path).filter(|c| c.state.kind() == kind);
-        match self.read(path, kind, previous) {
-            Ok(cursor) => {
-                let usage = cursor.usage.clone();
-                self.cursors.insert(path.to_path_buf(), cursor);
-                usage
+    }
+
+    fn refresh_stated(&mut self, items: Vec<(PathBuf, TranscriptKind, Stated)>) {
+        let mut jobs = Vec::new();
+        for (path, kind, stated) in items {
+            let stamp = match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Stamp::of(&meta),
+                Ok(_) => {
+                    self.cursors.remove(&path);
+                    tracing::debug!(file = %path.display(), "transcript path is not a file");
+                    continue;
+                }
+                Err(error) => {
+                    self.cursors.remove(&path);
+                    tracing::debug!(file = %path.display(), %error, "transcript not readable");
+                    continue;
+                }
+            };
+            let usable = |c: &Cursor| c.state.kind() == kind && !c.state.needs_lookback(stated);
+            if self
+                .cursors
+                .get(&path)
+                .is_some_and(|c| usable(c) && c.position.unchanged(&stamp))
+            {
+                continue;
             }
-            Err(error) => {
-                tracing::debug!(file = %path.display(), %error, "cannot read transcript");
-                None
+            let previous = match self.cursors.remove(&path) {
+                Some(cursor) => Some((cursor, false)),
+                None => self.seeds.remove(&path).map(|entry| {
+                    let cursor = Cursor {
+                        position: entry.position,
+                        effective: entry.state.clone(),
+                        state: entry.state,
+                        warned: false,
+                    };
+                    (cursor, true)
+                }),
+            };
+            let previous = previous.filter(|(c, _)| usable(c));
+            jobs.push(Job {
+                path,
+                kind,
+                previous,
+                stated,
+            });
+        }
+        for outcome in run_jobs(jobs, self.threads) {
+            self.bytes_read += outcome.bytes_read;
+            match outcome.result {
+                Ok(cursor) => {
+                    self.dirty |= outcome.moved;
+                    self.cursors.insert(outcome.path, cursor);
+                }
+                Err(error) => {
+                    tracing::debug!(file = %outcome.path.display(), %error, "cannot read transcript");
+                }
             }
         }
     }
 
+    /// Saves the index when a read moved a cursor since the last save, at once the first time and then at most
+    /// every [`INDEX_SAVE_INTERVAL`]; returns whether it wrote. Without a data dir, or on a read-only disk, it does
+    /// nothing (the cursors in memory are unaffected).
+    pub fn save_index(&mut self) -> bool {
+        let due = self.last_save.is_none_or(|t| t.elapsed() >= index::SAVE_INTERVAL);
+        if !self.dirty || !due {
+            return false;
+        }
+        let Some(index) = self.index.as_mut() else {
+            return false;
+        };
+        let entries = self
+            .cursors
+            .iter()
+            .map(|(path, c)| index::Entry {
+                path: path.clone(),
+                position: c.position.clone(),
+                state: c.state.clone(),
+            })
+            .collect();
+        self.last_save = Some(Instant::now());
+        self.dirty = false;
+        index.save(entries)
+    }
+
+    /// Returns the index file's path, when there is one.
+    pub fn index_path(&self) -> Option<&Path> {
+        self.index.as_ref().map(index::Index::path)
+    }
+
     /// Drops the cursors of transcripts not in `keep`, so memory follows the sessions still listed.
     pub fn forget_missing(&mut self, keep: &HashSet<PathBuf>) {
+        let before = self.cursors.len();
         self.cursors.retain(|path, _| keep.contains(path));
+        self.seeds.retain(|path, _| keep.contains(path));
+        self.dirty |= self.cursors.len() != before;
     }
 
     /// Returns how many transcripts have a cursor.
@@ -205,48 +409,81 @@ impl TranscriptCache {
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read
     }
+}
 
-    fn usage_of(&self, state: &State) -> Option<ContextUsage> {
-        match state {
-            State::Claude(state) => state.context_usage(self.window_override),
-            State::Codex(state) => state.context_usage(),
-        }
+/// Runs `jobs` on up to `threads` threads (inline when there is one job or one thread).
+fn run_jobs(jobs: Vec<Job>, threads: usize) -> Vec<Outcome> {
+    let threads = threads.min(jobs.len());
+    if threads <= 1 {
+        return jobs.into_iter().map(read_job).collect();
     }
+    let mut shares: Vec<Vec<Job>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        shares[i % threads].push(job);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| scope.spawn(move || share.into_iter().map(read_job).collect::<Vec<_>>()))
+            .collect();
+        // A panicking reader loses only its share: those transcripts are read again next pass.
+        handles.into_iter().filter_map(|h| h.join().ok()).flatten().collect()
+    })
+}
 
-    /// Continues `previous` when the file is an append of what it read, else reads the file from its end.
-    fn read(&mut self, path: &Path, kind: TranscriptKind, previous: Option<Cursor>) -> io::Result<Cursor> {
-        let mut file = File::open(path)?;
-        // Stamp from the open handle: the path may have been replaced since the `stat`.
-        let stamp = Stamp::of(&file.metadata()?);
-        let mut tally = Tally::default();
-        let mut warned = false;
-        let mut cursor = None;
-        if let Some(mut prev) = previous.filter(|c| c.position.can_continue(&stamp)) {
-            warned = prev.warned;
+fn read_job(job: Job) -> Outcome {
+    let mut bytes_read = 0;
+    let before = job.previous.as_ref().map(|(c, _)| c.position.clone());
+    let result = read(&job.path, job.kind, job.previous, job.stated, &mut bytes_read);
+    let moved = match (&result, before) {
+        (Ok(cursor), Some(before)) => cursor.position != before,
+        _ => true,
+    };
+    Outcome {
+        path: job.path,
+        result,
+        bytes_read,
+        moved,
+    }
+}
+
+/// Continues `previous` when the file is an append of what it read, else reads the file from its end. A cursor
+/// from the index is continued only after the file's first bytes hash as recorded.
+fn read(
+    path: &Path,
+    kind: TranscriptKind,
+    previous: Option<(Cursor, bool)>,
+    stated: Stated,
+    bytes_read: &mut u64,
+) -> io::Result<Cursor> {
+    let mut file = File::open(path)?;
+    // Stamp from the open handle: the path may have been replaced since the `stat`.
+    let stamp = Stamp::of(&file.metadata()?);
+    let mut tally = Tally::default();
+    let mut warned = false;
+    let mut cursor = None;
+    if let Some((mut prev, from_index)) = previous.filter(|(c, _)| c.position.can_continue(&stamp)) {
+        warned = prev.warned;
+        // From the index: the same size with another mtime is a rewrite, never an append.
+        let rewritten =
+            from_index && stamp.len == prev.position.seen.len && stamp.modified != prev.position.seen.modified;
+        if rewritten || (from_index && !prev.position.head_matches(&mut file, bytes_read)?) {
+            tracing::debug!(file = %path.display(), "transcript index entry does not match the file; reading it again");
+        } else {
             let moved = match &mut prev.state {
-                State::Claude(state) => cursor::read_forward(
-                    &mut file,
-                    &prev.position,
-                    stamp.clone(),
-                    state,
-                    &mut tally,
-                    &mut self.bytes_read,
-                )?,
-                State::Codex(state) => cursor::read_forward(
-                    &mut file,
-                    &prev.position,
-                    stamp.clone(),
-                    state,
-                    &mut tally,
-                    &mut self.bytes_read,
-                )?,
+                State::Claude(state) => {
+                    cursor::read_forward(&mut file, &prev.position, stamp.clone(), state, &mut tally, bytes_read)?
+                }
+                State::Codex(state) => {
+                    cursor::read_forward(&mut file, &prev.position, stamp.clone(), state, &mut tally, bytes_read)?
+                }
             };
             match moved {
                 Some(position) => {
                     cursor = Some(Cursor {
                         position,
+                        effective: prev.state.clone(),
                         state: prev.state,
-                        usage: None,
                         warned,
                     })
                 }
@@ -255,59 +492,57 @@ impl TranscriptCache {
                 }
             }
         }
-        let mut cursor = match cursor {
-            Some(cursor) => cursor,
-            None => {
-                let (position, state) = match kind {
-                    TranscriptKind::Claude => {
-                        let mut back = claude::Backward::new(self.window_override);
-                        let position =
-                            cursor::read_backward(&mut file, stamp, &mut back, &mut tally, &mut self.bytes_read)?;
-                        (position, State::Claude(back.into_state()))
-                    }
-                    TranscriptKind::Codex => {
-                        let mut back = codex::Backward::default();
-                        let position =
-                            cursor::read_backward(&mut file, stamp, &mut back, &mut tally, &mut self.bytes_read)?;
-                        (position, State::Codex(back.into_state()))
-                    }
-                };
-                Cursor {
-                    position,
-                    state,
-                    usage: None,
-                    warned,
+    }
+    let mut cursor = match cursor {
+        Some(cursor) => cursor,
+        None => {
+            let (position, state) = match kind {
+                TranscriptKind::Claude => {
+                    let mut back = claude::Backward::new(stated);
+                    let position = cursor::read_backward(&mut file, stamp, &mut back, &mut tally, bytes_read)?;
+                    (position, State::Claude(back.into_state()))
                 }
+                TranscriptKind::Codex => {
+                    let mut back = codex::Backward::default();
+                    let position = cursor::read_backward(&mut file, stamp, &mut back, &mut tally, bytes_read)?;
+                    (position, State::Codex(back.into_state()))
+                }
+            };
+            Cursor {
+                position,
+                effective: state.clone(),
+                state,
+                warned,
             }
-        };
-        log_tally(path, &tally, &mut cursor.warned);
-        cursor.usage = match self.tentative_tail(&mut file, &cursor) {
-            Some(state) => self.usage_of(&state),
-            None => self.usage_of(&cursor.state),
-        };
-        Ok(cursor)
-    }
-
-    /// Returns the parser state with the file's unterminated last line applied, when there is one of at most
-    /// [`MAX_TENTATIVE_TAIL_BYTES`] that is complete JSON; the cursor itself is left before that line.
-    fn tentative_tail(&mut self, file: &mut File, cursor: &Cursor) -> Option<State> {
-        let tail_len = cursor.position.unconsumed();
-        if tail_len == 0 || tail_len > MAX_TENTATIVE_TAIL_BYTES {
-            return None;
         }
-        let mut tail = vec![0; usize::try_from(tail_len).ok()?];
-        file.seek(io::SeekFrom::Start(cursor.position.offset)).ok()?;
-        file.read_exact(&mut tail).ok()?;
-        self.bytes_read += tail_len;
-        // Only a line that is already whole: a half-written one fails here and waits for the rest.
-        cursor::parse_line::<serde::de::IgnoredAny>(&tail).ok()?;
-        let mut state = cursor.state.clone();
-        let applied = match &mut state {
-            State::Claude(state) => cursor::LineSink::line(state, &tail),
-            State::Codex(state) => cursor::LineSink::line(state, &tail),
-        };
-        applied.ok().map(|()| state)
+    };
+    cursor.position.note_head(&mut file, bytes_read)?;
+    log_tally(path, &tally, &mut cursor.warned);
+    if let Some(state) = tentative_tail(&mut file, &cursor, bytes_read) {
+        cursor.effective = state;
     }
+    Ok(cursor)
+}
+
+/// Returns the parser state with the file's unterminated last line applied, when there is one of at most
+/// [`MAX_TENTATIVE_TAIL_BYTES`] that is complete JSON; the cursor itself is left before that line.
+fn tentative_tail(file: &mut File, cursor: &Cursor, bytes_read: &mut u64) -> Option<State> {
+    let tail_len = cursor.position.unconsumed();
+    if tail_len == 0 || tail_len > MAX_TENTATIVE_TAIL_BYTES {
+        return None;
+    }
+    let mut tail = vec![0; usize::try_from(tail_len).ok()?];
+    file.seek(io::SeekFrom::Start(cursor.position.offset)).ok()?;
+    file.read_exact(&mut tail).ok()?;
+    *bytes_read += tail_len;
+    // Only a line that is already whole: a half-written one fails here and waits for the rest.
+    cursor::parse_line::<serde::de::IgnoredAny>(&tail).ok()?;
+    let mut state = cursor.state.clone();
+    let applied = match &mut state {
+        State::Claude(state) => cursor::LineSink::line(state, &tail),
+        State::Codex(state) => cursor::LineSink::line(state, &tail),
+    };
+    applied.ok().map(|()| state)
 }
 
 /// Logs skipped lines: every pass at debug level, the first time per file at warn level.
@@ -418,6 +653,7 @@ mod tests {
             current_tokens: None,
             window_tokens: 200_000,
             window_inferred: true,
+            window_source: WindowSource::Default,
             model: None,
             input_tokens: 0,
             output_tokens: 0,
@@ -440,7 +676,8 @@ mod tests {
                 "cache_read_tokens",
                 "cache_creation_tokens",
                 "compacted",
-                "updated_at"
+                "updated_at",
+                "window_source"
             ]
         );
         assert_eq!(json["current_tokens"], serde_json::Value::Null);
@@ -748,5 +985,71 @@ mod tests {
         assert_eq!(usage(&mut cache, &path), None);
         let u = cache.context_usage(&path, TranscriptKind::Codex).expect("usage");
         assert_eq!(u.current_tokens, Some(110));
+    }
+}
+
+#[cfg(test)]
+mod bad_input_tests {
+    use super::{test_util::*, *};
+
+    #[test]
+    fn files_of_nuls_a_50_mb_line_and_invalid_utf8_are_skipped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let a = claude_assistant("a", "claude-opus-4-6", [1, 2, 3, 4], "t1", "");
+
+        // Only NULs, no newline at all: nothing usable, and no error.
+        let nuls = tmp.path().join("nuls.jsonl");
+        append(&nuls, &vec![0u8; 8 << 20]);
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(cache.context_usage(&nuls, TranscriptKind::Claude), None);
+        assert_eq!(cache.context_usage(&nuls, TranscriptKind::Codex), None);
+
+        // A usable line, then NUL-filled lines and a NUL tail (a preallocated file): the line is the answer.
+        let padded = tmp.path().join("padded.jsonl");
+        append(&padded, a.as_bytes());
+        append(
+            &padded,
+            &[vec![0u8; 1 << 20], b"\n".to_vec(), vec![0u8; 3 << 20]].concat(),
+        );
+        assert_eq!(
+            TranscriptCache::new(None)
+                .context_usage(&padded, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(6)
+        );
+
+        // A 50 MB line between two usable ones, read backwards and forwards; and a line of invalid UTF-8.
+        let big = tmp.path().join("big.jsonl");
+        append(&big, a.as_bytes());
+        let b = claude_assistant("b", "claude-opus-4-6", [10, 20, 30, 40], "t2", "");
+        let mut cache = TranscriptCache::new(None);
+        assert_eq!(
+            cache
+                .context_usage(&big, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(6)
+        );
+        let line = [
+            b"{\"type\":\"user\",\"x\":\"".to_vec(),
+            vec![b'z'; 50_000_000],
+            b"\"}\n".to_vec(),
+        ]
+        .concat();
+        append(&big, &line);
+        append(&big, b"\xff\xfe{\"type\":\"assistant\",\"usage\":\xff}\n");
+        append(&big, b.as_bytes());
+        assert_eq!(
+            cache
+                .context_usage(&big, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(60)
+        );
+        let mut fresh = TranscriptCache::new(None);
+        assert_eq!(
+            fresh
+                .context_usage(&big, TranscriptKind::Claude)
+                .and_then(|u| u.current_tokens),
+            Some(60)
+        );
     }
 }

@@ -218,7 +218,25 @@ fn context_usage(value: &Value, session: &SessionJson) -> Option<pb::ContextUsag
             .get("context_window_inferred")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        window_source: usage
+            .get("window_source")
+            .and_then(Value::as_str)
+            .map_or(pb::WindowSource::Unspecified, window_source) as i32,
     })
+}
+
+/// Returns the proto window source for the JSON's `window_source` string.
+fn window_source(name: &str) -> pb::WindowSource {
+    use crate::transcript::WindowSource as W;
+    match W::from_name(name) {
+        Some(W::Override) => pb::WindowSource::Override,
+        Some(W::ModelSetting) => pb::WindowSource::ModelSetting,
+        Some(W::NativeModel) => pb::WindowSource::NativeModel,
+        Some(W::ObservedOver200k) => pb::WindowSource::ObservedOver200k,
+        Some(W::AgentReported) => pb::WindowSource::AgentReported,
+        Some(W::Default) => pb::WindowSource::Default,
+        None => pb::WindowSource::Unspecified,
+    }
 }
 
 /// A validated server-side filter.
@@ -273,6 +291,23 @@ mod tests {
     use super::*;
     use crate::model::test_util::object as session;
     use serde_json::json;
+
+    #[test]
+    fn window_source_maps_every_name() {
+        for (name, want) in [
+            ("override", pb::WindowSource::Override),
+            ("model_setting", pb::WindowSource::ModelSetting),
+            ("native_model", pb::WindowSource::NativeModel),
+            ("observed_over_200k", pb::WindowSource::ObservedOver200k),
+            ("agent_reported", pb::WindowSource::AgentReported),
+            ("default", pb::WindowSource::Default),
+            ("something newer", pb::WindowSource::Unspecified),
+        ] {
+            let s = session(json!({"context_usage": {"window_tokens": 1, "window_source": name}}));
+            let usage = session_to_proto(&s).context_usage.expect("usage");
+            assert_eq!(usage.window_source, want as i32, "{name}");
+        }
+    }
 
     #[test]
     fn typed_keys_are_typed_and_unknown_keys_go_to_extra_json() {

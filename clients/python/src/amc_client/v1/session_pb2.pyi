@@ -23,6 +23,16 @@ class Agent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AGENT_UNSPECIFIED: _ClassVar[Agent]
     AGENT_CLAUDE: _ClassVar[Agent]
     AGENT_CODEX: _ClassVar[Agent]
+
+class WindowSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WINDOW_SOURCE_UNSPECIFIED: _ClassVar[WindowSource]
+    WINDOW_SOURCE_OVERRIDE: _ClassVar[WindowSource]
+    WINDOW_SOURCE_MODEL_SETTING: _ClassVar[WindowSource]
+    WINDOW_SOURCE_NATIVE_MODEL: _ClassVar[WindowSource]
+    WINDOW_SOURCE_OBSERVED_OVER_200K: _ClassVar[WindowSource]
+    WINDOW_SOURCE_DEFAULT: _ClassVar[WindowSource]
+    WINDOW_SOURCE_AGENT_REPORTED: _ClassVar[WindowSource]
 SESSION_STATUS_UNSPECIFIED: SessionStatus
 SESSION_STATUS_STARTING: SessionStatus
 SESSION_STATUS_ACTIVE: SessionStatus
@@ -31,6 +41,13 @@ SESSION_STATUS_DONE: SessionStatus
 AGENT_UNSPECIFIED: Agent
 AGENT_CLAUDE: Agent
 AGENT_CODEX: Agent
+WINDOW_SOURCE_UNSPECIFIED: WindowSource
+WINDOW_SOURCE_OVERRIDE: WindowSource
+WINDOW_SOURCE_MODEL_SETTING: WindowSource
+WINDOW_SOURCE_NATIVE_MODEL: WindowSource
+WINDOW_SOURCE_OBSERVED_OVER_200K: WindowSource
+WINDOW_SOURCE_DEFAULT: WindowSource
+WINDOW_SOURCE_AGENT_REPORTED: WindowSource
 
 class QuestionOption(_message.Message):
     __slots__ = ("label", "description")
@@ -53,7 +70,7 @@ class PendingQuestion(_message.Message):
     def __init__(self, question: _Optional[str] = ..., header: _Optional[str] = ..., options: _Optional[_Iterable[_Union[QuestionOption, _Mapping]]] = ..., multi_select: _Optional[bool] = ...) -> None: ...
 
 class ContextUsage(_message.Message):
-    __slots__ = ("current_tokens", "window_tokens", "percent", "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "compacted", "update_time", "window_inferred")
+    __slots__ = ("current_tokens", "window_tokens", "percent", "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "compacted", "update_time", "window_inferred", "window_source")
     CURRENT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     WINDOW_TOKENS_FIELD_NUMBER: _ClassVar[int]
     PERCENT_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +82,7 @@ class ContextUsage(_message.Message):
     COMPACTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     WINDOW_INFERRED_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_SOURCE_FIELD_NUMBER: _ClassVar[int]
     current_tokens: int
     window_tokens: int
     percent: float
@@ -76,7 +94,8 @@ class ContextUsage(_message.Message):
     compacted: bool
     update_time: _timestamp_pb2.Timestamp
     window_inferred: bool
-    def __init__(self, current_tokens: _Optional[int] = ..., window_tokens: _Optional[int] = ..., percent: _Optional[float] = ..., model: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ..., compacted: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_inferred: _Optional[bool] = ...) -> None: ...
+    window_source: WindowSource
+    def __init__(self, current_tokens: _Optional[int] = ..., window_tokens: _Optional[int] = ..., percent: _Optional[float] = ..., model: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ..., compacted: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_inferred: _Optional[bool] = ..., window_source: _Optional[_Union[WindowSource, str]] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("session_id", "status", "raw_status", "agent", "raw_agent", "project_dir", "cwd", "transcript_path", "zellij_session", "zellij_pane", "last_event", "last_event_time", "start_time", "pending_questions", "last_message_preview", "spawn_id", "context_usage", "conversation_mtime_ns", "turn_start_tokens", "is_dead", "model", "permission_mode", "extra_json", "liveness_reason")

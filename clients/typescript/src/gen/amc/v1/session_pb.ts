@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/session.proto.
  */
 export const file_amc_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgiuQIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAhCEQoPX2N1cnJlbnRfdG9rZW5zItUFCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAlCGAoWX2NvbnZlcnNhdGlvbl9tdGltZV9uc0IUChJfdHVybl9zdGFydF90b2tlbnMqpAEKDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTRVNTSU9OX1NUQVRVU19TVEFSVElORxABEhkKFVNFU1NJT05fU1RBVFVTX0FDVElWRRACEiIKHlNFU1NJT05fU1RBVFVTX05FRURTX0FUVEVOVElPThADEhcKE1NFU1NJT05fU1RBVFVTX0RPTkUQBCpBCgVBZ2VudBIVChFBR0VOVF9VTlNQRUNJRklFRBAAEhAKDEFHRU5UX0NMQVVERRABEg8KC0FHRU5UX0NPREVYEAJCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zItUFCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAlCGAoWX2NvbnZlcnNhdGlvbl9tdGltZV9uc0IUChJfdHVybl9zdGFydF90b2tlbnMqpAEKDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTRVNTSU9OX1NUQVRVU19TVEFSVElORxABEhkKFVNFU1NJT05fU1RBVFVTX0FDVElWRRACEiIKHlNFU1NJT05fU1RBVFVTX05FRURTX0FUVEVOVElPThADEhcKE1NFU1NJT05fU1RBVFVTX0RPTkUQBCpBCgVBZ2VudBIVChFBR0VOVF9VTlNQRUNJRklFRBAAEhAKDEFHRU5UX0NMQVVERRABEg8KC0FHRU5UX0NPREVYEAIq7QEKDFdpbmRvd1NvdXJjZRIdChlXSU5ET1dfU09VUkNFX1VOU1BFQ0lGSUVEEAASGgoWV0lORE9XX1NPVVJDRV9PVkVSUklERRABEh8KG1dJTkRPV19TT1VSQ0VfTU9ERUxfU0VUVElORxACEh4KGldJTkRPV19TT1VSQ0VfTkFUSVZFX01PREVMEAMSJAogV0lORE9XX1NPVVJDRV9PQlNFUlZFRF9PVkVSXzIwMEsQBBIZChVXSU5ET1dfU09VUkNFX0RFRkFVTFQQBRIgChxXSU5ET1dfU09VUkNFX0FHRU5UX1JFUE9SVEVEEAZCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * QuestionOption is one answer offered by an AskUserQuestion dialog.
@@ -176,6 +176,13 @@ export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
    * @generated from field: bool window_inferred = 11;
    */
   windowInferred: boolean;
+
+  /**
+   * Where window_tokens came from.
+   *
+   * @generated from field: amc.v1.WindowSource window_source = 12;
+   */
+  windowSource: WindowSource;
 };
 
 /**
@@ -452,4 +459,67 @@ export enum Agent {
  */
 export const AgentSchema: GenEnum<Agent> = /*@__PURE__*/
   enumDesc(file_amc_v1_session, 1);
+
+/**
+ * WindowSource says where a ContextUsage's window_tokens came from, the authoritative sources first.
+ *
+ * @generated from enum amc.v1.WindowSource
+ */
+export enum WindowSource {
+  /**
+   * Not reported (an older server).
+   *
+   * @generated from enum value: WINDOW_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * AMC_CONTEXT_WINDOW forces the window.
+   *
+   * @generated from enum value: WINDOW_SOURCE_OVERRIDE = 1;
+   */
+  OVERRIDE = 1,
+
+  /**
+   * The model the session runs, as Claude Code selects it (session file `model`, ANTHROPIC_MODEL, Claude settings
+   * `model`), carries the `[1m]` suffix.
+   *
+   * @generated from enum value: WINDOW_SOURCE_MODEL_SETTING = 2;
+   */
+  MODEL_SETTING = 2,
+
+  /**
+   * The model runs natively at 1M (Opus >= 4.7, Sonnet >= 5, Fable >= 5).
+   *
+   * @generated from enum value: WINDOW_SOURCE_NATIVE_MODEL = 3;
+   */
+  NATIVE_MODEL = 3,
+
+  /**
+   * Inferred: a context above 200 000 tokens was seen in the transcript, so the session runs at 1M.
+   *
+   * @generated from enum value: WINDOW_SOURCE_OBSERVED_OVER_200K = 4;
+   */
+  OBSERVED_OVER_200K = 4,
+
+  /**
+   * Inferred: nothing stated a window, the default applies (Claude 200 000, Codex 258 400).
+   *
+   * @generated from enum value: WINDOW_SOURCE_DEFAULT = 5;
+   */
+  DEFAULT = 5,
+
+  /**
+   * The agent wrote the window into its transcript (Codex `model_context_window`).
+   *
+   * @generated from enum value: WINDOW_SOURCE_AGENT_REPORTED = 6;
+   */
+  AGENT_REPORTED = 6,
+}
+
+/**
+ * Describes the enum amc.v1.WindowSource.
+ */
+export const WindowSourceSchema: GenEnum<WindowSource> = /*@__PURE__*/
+  enumDesc(file_amc_v1_session, 2);
 

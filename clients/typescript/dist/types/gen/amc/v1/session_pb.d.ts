@@ -141,6 +141,12 @@ export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
      * @generated from field: bool window_inferred = 11;
      */
     windowInferred: boolean;
+    /**
+     * Where window_tokens came from.
+     *
+     * @generated from field: amc.v1.WindowSource window_source = 12;
+     */
+    windowSource: WindowSource;
 };
 /**
  * Describes the message amc.v1.ContextUsage.
@@ -377,3 +383,57 @@ export declare enum Agent {
  * Describes the enum amc.v1.Agent.
  */
 export declare const AgentSchema: GenEnum<Agent>;
+/**
+ * WindowSource says where a ContextUsage's window_tokens came from, the authoritative sources first.
+ *
+ * @generated from enum amc.v1.WindowSource
+ */
+export declare enum WindowSource {
+    /**
+     * Not reported (an older server).
+     *
+     * @generated from enum value: WINDOW_SOURCE_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * AMC_CONTEXT_WINDOW forces the window.
+     *
+     * @generated from enum value: WINDOW_SOURCE_OVERRIDE = 1;
+     */
+    OVERRIDE = 1,
+    /**
+     * The model the session runs, as Claude Code selects it (session file `model`, ANTHROPIC_MODEL, Claude settings
+     * `model`), carries the `[1m]` suffix.
+     *
+     * @generated from enum value: WINDOW_SOURCE_MODEL_SETTING = 2;
+     */
+    MODEL_SETTING = 2,
+    /**
+     * The model runs natively at 1M (Opus >= 4.7, Sonnet >= 5, Fable >= 5).
+     *
+     * @generated from enum value: WINDOW_SOURCE_NATIVE_MODEL = 3;
+     */
+    NATIVE_MODEL = 3,
+    /**
+     * Inferred: a context above 200 000 tokens was seen in the transcript, so the session runs at 1M.
+     *
+     * @generated from enum value: WINDOW_SOURCE_OBSERVED_OVER_200K = 4;
+     */
+    OBSERVED_OVER_200K = 4,
+    /**
+     * Inferred: nothing stated a window, the default applies (Claude 200 000, Codex 258 400).
+     *
+     * @generated from enum value: WINDOW_SOURCE_DEFAULT = 5;
+     */
+    DEFAULT = 5,
+    /**
+     * The agent wrote the window into its transcript (Codex `model_context_window`).
+     *
+     * @generated from enum value: WINDOW_SOURCE_AGENT_REPORTED = 6;
+     */
+    AGENT_REPORTED = 6
+}
+/**
+ * Describes the enum amc.v1.WindowSource.
+ */
+export declare const WindowSourceSchema: GenEnum<WindowSource>;

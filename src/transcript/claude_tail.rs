@@ -1,4 +1,6 @@
-//! The last assistant message of a Claude Code transcript, read from its tail.
+//! The last assistant message of a Claude Code transcript, read from its tail: the hook's fast reader, beside the
+//! collector's (`claude.rs`), with the same line decoding ([`parse_line`]: BOM, strict UTF-8) and a raw-byte filter
+//! ([`Prefilter`]) before any parse.
 //!
 //! Stop payloads before Claude Code 2.1.47 carry no `last_assistant_message`, so the hook reads the end of the
 //! transcript instead. Only the last [`TAIL_BYTES`] are read, whatever the transcript's size.
@@ -9,7 +11,15 @@ use std::{
     path::Path,
 };
 
+use std::sync::LazyLock;
+
 use serde_json::Value;
+
+use super::cursor::{parse_line, Prefilter};
+
+/// Lines that can be an assistant or a user line (the only ones read); everything else is skipped unparsed.
+static ASSISTANT: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&["\"assistant\""]));
+static USER: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&["\"user\""]));
 
 /// How much of the transcript's end is read, in bytes.
 pub const TAIL_BYTES: u64 = 256 * 1024;
@@ -46,13 +56,13 @@ fn newest_message_text<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> O
     let mut parts: Vec<String> = Vec::new();
     for line in lines.rev() {
         // Cheap filter before parsing: most lines of a long transcript are tool results and user lines.
-        if !line.contains("\"assistant\"") {
+        if !ASSISTANT.matches(line.as_bytes()) {
             if message_id.is_some() && is_user_line(line) {
                 break;
             }
             continue;
         }
-        let Ok(entry) = serde_json::from_str::<Value>(line) else {
+        let Ok(entry) = parse_line::<Value>(line.as_bytes()) else {
             continue;
         };
         if entry.get("type").and_then(Value::as_str) != Some("assistant") {
@@ -87,8 +97,8 @@ fn newest_message_text<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> O
 
 /// Returns whether a transcript line is a (main-chain) `type: "user"` line, without parsing lines that cannot be.
 fn is_user_line(line: &str) -> bool {
-    line.contains("\"user\"")
-        && serde_json::from_str::<Value>(line).ok().is_some_and(|e| {
+    USER.matches(line.as_bytes())
+        && parse_line::<Value>(line.as_bytes()).ok().is_some_and(|e| {
             e.get("type").and_then(Value::as_str) == Some("user") && e.get("isSidechain") != Some(&Value::Bool(true))
         })
 }

@@ -1,4 +1,4 @@
-//! Liveness: which sessions are dead (`is_dead`) and which `starting` sessions are orphans.
+//! The original's liveness rules: which sessions are dead (`is_dead`) and which `starting` sessions are orphans.
 //!
 //! Both rules take the live Zellij sessions as `Option<&HashSet<String>>`: `None` means the list could not be
 //! obtained, and then nothing is declared dead or removed on Zellij's account.
@@ -7,8 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::model::SessionJson;
-use crate::model::{str_field, truthy};
+use crate::model::{field, key, str_field, truthy, Decision, SessionJson};
 
 /// Returns whether `zellij_session` (a session-file value) names a live Zellij session.
 ///
@@ -70,6 +69,45 @@ pub fn dead_reason(
         }
         _ => None,
     }
+}
+
+/// The rule name of [`is_dead`]'s decisions.
+pub const RULE_IS_DEAD: &str = "rules::liveness::original::is_dead";
+
+/// Returns the original's `is_dead` decision ([`dead_reason`]) with its evidence: the session's status, agent and
+/// `zellij_session`, whether the Zellij list was known and names it, the `transcript_path` and whether it is open.
+pub fn is_dead(
+    session: &SessionJson,
+    live: Option<&HashSet<String>>,
+    transcript_open: Option<bool>,
+    at: f64,
+) -> Decision {
+    let reason = dead_reason(session, live, transcript_open);
+    let get = |k: &str| session.get(k).cloned().unwrap_or(Value::Null);
+    let mut decision = Decision::new(field::IS_DEAD, RULE_IS_DEAD, reason.is_some(), at)
+        .with(key::STATUS, get(key::STATUS))
+        .with(key::AGENT, get(key::AGENT));
+    match str_field(session, key::AGENT) {
+        Some("codex") => {
+            decision = decision
+                .with(key::TRANSCRIPT_PATH, get(key::TRANSCRIPT_PATH))
+                .with("transcript_open", transcript_open);
+        }
+        Some("claude") => {
+            decision = decision
+                .with(key::ZELLIJ_SESSION, get(key::ZELLIJ_SESSION))
+                .with("zellij_known", live.is_some())
+                .with(
+                    "zellij_live",
+                    live.zip(session.get(key::ZELLIJ_SESSION)).map(|(l, z)| is_live(z, l)),
+                );
+        }
+        _ => {}
+    }
+    if let Some(reason) = reason {
+        decision = decision.with("reason", reason);
+    }
+    decision
 }
 
 #[cfg(test)]
@@ -182,5 +220,26 @@ mod tests {
         ] {
             assert_eq!(dead_reason(&s(session), Some(&live(&[])), Some(false)), None);
         }
+    }
+
+    #[test]
+    fn the_is_dead_decision_carries_its_zellij_evidence() {
+        let l = live(&["main"]);
+        let gone = s(json!({"agent": "claude", "status": "done", "zellij_session": "old"}));
+        let decision = is_dead(&gone, Some(&l), None, 4.0);
+        assert_eq!((decision.field, decision.rule), ("is_dead", RULE_IS_DEAD));
+        assert_eq!(decision.value, json!(true));
+        assert_eq!(
+            decision.evidence.get("reason"),
+            Some(&json!("zellij session 'old' is not running"))
+        );
+        assert_eq!(decision.evidence.get("zellij_session"), Some(&json!("old")));
+        assert_eq!(decision.evidence.get("zellij_known"), Some(&json!(true)));
+        assert_eq!(decision.evidence.get("zellij_live"), Some(&json!(false)));
+        let codex = s(json!({"agent": "codex", "status": "done", "transcript_path": "/r.jsonl"}));
+        let decision = is_dead(&codex, None, Some(true), 4.0);
+        assert_eq!(decision.value, json!(false));
+        assert_eq!(decision.evidence.get("transcript_open"), Some(&json!(true)));
+        assert_eq!(decision.evidence.get("reason"), None);
     }
 }

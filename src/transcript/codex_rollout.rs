@@ -1,5 +1,6 @@
 //! Codex rollouts (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<local time>-<id>.jsonl`): the session meta from the
-//! head and the last turn event from the tail, never the whole file (rollouts reach 100+ MB).
+//! head and the last turn event from the tail, never the whole file (rollouts reach 100+ MB). Beside `codex.rs`
+//! (context usage from the same files); also reachable as `crate::sources::codex`.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -10,7 +11,12 @@ use std::{
     time::SystemTime,
 };
 
+use std::{borrow::Cow, sync::LazyLock};
+
+use serde::Deserialize;
 use serde_json::Value;
+
+use super::cursor::{parse_line, Lenient, Prefilter};
 
 /// How much of the end of a rollout is read when it is first seen.
 pub const TAIL_BYTES: u64 = 64 * 1024;
@@ -88,21 +94,42 @@ pub fn read_meta(path: &Path) -> Option<RolloutMeta> {
 /// Returns the newest turn event among the complete lines of `bytes`.
 pub fn last_turn_event(bytes: &[u8]) -> Option<TurnEvent> {
     bytes.split(|b| *b == b'\n').rev().find_map(|line| {
-        // Cheap filter before parsing: most lines are not turn events.
-        let text = std::str::from_utf8(line).ok()?;
-        if !TURN_EVENTS.iter().any(|k| text.contains(k)) {
+        // Raw-byte filter before parsing: most lines are not turn events.
+        if !TURN.matches(line) {
             return None;
         }
-        let record: Value = serde_json::from_str(text).ok()?;
-        if record.get("type").and_then(Value::as_str) != Some("event_msg") {
+        let record: TurnLine = parse_line(line).ok()?;
+        if record.kind.0.as_deref() != Some("event_msg") {
             return None;
         }
-        let kind = record.get("payload")?.get("type")?.as_str()?;
-        TURN_EVENTS.contains(&kind).then(|| TurnEvent {
-            kind: kind.to_owned(),
-            timestamp: record.get("timestamp").and_then(Value::as_str).map(str::to_owned),
+        let kind = record.payload.0?.kind.0?;
+        TURN_EVENTS.contains(&kind.as_ref()).then(|| TurnEvent {
+            kind: kind.into_owned(),
+            timestamp: record.timestamp.0.map(Cow::into_owned),
         })
     })
+}
+
+/// Lines that can be turn events.
+static TURN: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&TURN_EVENTS));
+
+/// The fields of a rollout line a turn event needs, borrowed from the line.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TurnLine<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Lenient<TurnPayload<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TurnPayload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Lenient<Cow<'a, str>>,
 }
 
 /// Returns the local start time in a rollout's file name (`rollout-2026-02-23T12-41-04-<id>.jsonl`): when the TUI
@@ -198,9 +225,9 @@ fn read_tail(path: &Path, start: u64, len: u64, skip_partial: bool) -> Option<(u
     file.take(len - start).read_to_end(&mut buf).ok()?;
     let mut from = 0;
     if skip_partial && start > 0 {
-        from = buf.iter().position(|b| *b == b'\n').map_or(buf.len(), |i| i + 1);
+        from = memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1);
     }
-    let Some(last_newline) = buf.iter().rposition(|b| *b == b'\n').filter(|i| *i + 1 > from) else {
+    let Some(last_newline) = memchr::memrchr(b'\n', &buf).filter(|i| *i + 1 > from) else {
         // No complete line yet: resume from the same place next time (or from a newer tail).
         return Some((start.min(len), None));
     };

@@ -1,0 +1,43 @@
+//! The liveness and status step of a pass: the process evidence (Claude Code's own status record, the agent
+//! processes) applied to the completed sessions, and `is_dead` set once per session from the original's decision
+//! and the process verdict ([`rules::liveness::settle`]).
+
+use serde_json::Value;
+
+use super::{with_sessions, Listed};
+use crate::{
+    model::key,
+    rules::{self, liveness::Evidence},
+};
+
+/// Settles every listed session's `is_dead` and `liveness_reason` (once), moves an alive Codex session to its TUI's
+/// pane, and applies Claude's status corrections; each session keeps the decisions behind them.
+pub(super) fn settle(listed: &mut [Listed], evidence: &Evidence<'_>, at: f64) {
+    let verdicts = with_sessions(listed, |all| rules::liveness::decide_all(all, evidence));
+    for (l, verdict) in listed.iter_mut().zip(&verdicts) {
+        let Some(original) = l.original_liveness.take() else {
+            continue;
+        };
+        let settled = rules::liveness::settle(&l.session, original, verdict, at);
+        l.session.insert(key::IS_DEAD.into(), settled.is_dead.into());
+        if let Some(reason) = &settled.reason {
+            l.session.insert(key::LIVENESS_REASON.into(), reason.clone().into());
+        }
+        if let Some((zellij_session, zellij_pane)) = &settled.pane {
+            l.session
+                .insert(key::ZELLIJ_SESSION.into(), zellij_session.clone().into());
+            l.session.insert(key::ZELLIJ_PANE.into(), zellij_pane.clone().into());
+        }
+        l.decisions.extend(settled.decisions);
+        // The status correction reads the status the hooks left, not `is_dead`: it may come after it.
+        if let Some(hint) = rules::status::claude_status_hint(&l.session, evidence) {
+            l.session.insert(key::STATUS.into(), hint.status.into());
+            if hint.clear_questions {
+                l.session
+                    .insert(key::PENDING_QUESTIONS.into(), Value::Array(Vec::new()));
+            }
+            l.session.insert(key::STATUS_REASON.into(), hint.reason.into());
+            l.decisions.push(hint.decision);
+        }
+    }
+}
