@@ -637,6 +637,41 @@ fn stop_whose_transcript_path_is_a_fifo_does_not_block() {
     assert!(env.hook_log().is_empty(), "{}", env.hook_log());
 }
 
+#[test]
+fn post_compact_logs_the_sizes_of_the_transcripts_compact_boundary() {
+    let env = TestEnv::new();
+    let transcript = env.dir.path().join("t.jsonl");
+    fs::write(
+        &transcript,
+        concat!(
+            r#"{"type":"user","message":{"role":"user","content":"hi"}}"#,
+            "\n",
+            r#"{"type":"system","subtype":"compact_boundary","content":"Conversation compacted","compactMetadata":{"trigger":"manual","preTokens":18069,"postTokens":2100}}"#,
+            "\n"
+        ),
+    )
+    .expect("transcript");
+    fs::create_dir_all(env.data().join("sessions")).expect("mkdir");
+    fs::write(env.session_path("pc1"), br#"{"session_id":"pc1","status":"active"}"#).expect("seed");
+    // The PostCompact payload Claude Code 2.1.331 sent after /compact (recorded by the e2e suite).
+    let payload = json!({"session_id": "pc1", "hook_event_name": "PostCompact", "cwd": "/p",
+                         "transcript_path": transcript, "trigger": "manual", "compact_summary": "Summary."});
+    env.hook(payload.to_string().as_bytes());
+    let line = env.events("pc1").pop().expect("event line");
+    assert_eq!(line["event"], "PostCompact");
+    assert_eq!(line["status"], "active");
+    assert_eq!(
+        (
+            line["trigger"].clone(),
+            line["pre_tokens"].clone(),
+            line["post_tokens"].clone()
+        ),
+        (json!("manual"), json!(18069), json!(2100))
+    );
+    assert_eq!(line["compact_summary"], "Summary.");
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
+}
+
 // === amc hook: concurrency ===
 
 #[test]

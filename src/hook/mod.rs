@@ -10,6 +10,7 @@
 //! lock, read-modify-write, append, log. `docs/hook.md` describes the whole contract.
 
 pub mod codex_trust;
+pub mod compaction;
 pub mod install;
 pub mod question;
 pub mod update;
@@ -318,7 +319,14 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         Effect::Write => str_field(&session, "status").unwrap_or_default(),
         Effect::Trash | Effect::Nothing => crate::model::status::ENDED,
     };
-    let mut line = update::event_line(event, &payload, new_status, &now);
+    let compaction = if event == "PostCompact" {
+        str_field(&payload, "transcript_path")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| compaction::read_boundary_tokens(Path::new(p)).ok().flatten())
+    } else {
+        None
+    };
+    let mut line = update::event_line_with(event, &payload, new_status, &now, compaction.unwrap_or_default());
     line.push('\n');
     append(&log_path, line.as_bytes()).map_err(io_error(format!("appending to {}", log_path.display())))
 }

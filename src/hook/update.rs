@@ -470,17 +470,24 @@ fn subagent_stopped(session: &mut Map<String, Value>, payload: &Map<String, Valu
     put_subagents(session, list);
 }
 
-/// Stop / StopFailure end the turn: sub-agents still listed then are kept only when the payload says background
-/// tasks still run (`background_tasks` non-empty); otherwise their SubagentStop was lost and the list is cleared, so
-/// the count cannot stick.
+/// Stop / StopFailure end the turn: a sub-agent still listed then stays only while the payload's `background_tasks`
+/// names it (Claude Code 2.1.331 runs the Agent tool in the background: `{"id": <agent id>, "type": "subagent",
+/// "status": "running"}`); otherwise its SubagentStop was lost, and it is dropped so the count cannot stick.
 fn end_turn_subagents(session: &mut Map<String, Value>, payload: &Map<String, Value>) {
-    let background = payload
+    let running: Vec<&str> = payload
         .get("background_tasks")
         .and_then(Value::as_array)
-        .is_some_and(|tasks| !tasks.is_empty());
-    if !background {
-        session.shift_remove(key::RUNNING_SUBAGENTS);
-    }
+        .into_iter()
+        .flatten()
+        .filter_map(|task| task.get("id").and_then(Value::as_str))
+        .collect();
+    let mut list = take_subagents(session);
+    list.retain(|a| {
+        a.get("agent_id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| running.contains(&id))
+    });
+    put_subagents(session, list);
 }
 
 /// StopFailure (the turn ended on an API error): `done`, with `status_reason` naming the error.
@@ -556,6 +563,17 @@ fn stop(session: &mut Map<String, Value>, message: Option<&str>, now: &str) -> &
 /// Beside `event`, `at` and `status` it copies a few short payload fields; free text (the prompt, a notification
 /// message) is cut to [`MAX_PREVIEW_CHARS`] characters.
 pub fn event_line(event: &str, payload: &Map<String, Value>, new_status: &str, now: &str) -> String {
+    event_line_with(event, payload, new_status, now, Map::new())
+}
+
+/// [`event_line`] plus `extra` keys (PostCompact: `pre_tokens`, `post_tokens` from the transcript).
+pub fn event_line_with(
+    event: &str,
+    payload: &Map<String, Value>,
+    new_status: &str,
+    now: &str,
+    extra: Map<String, Value>,
+) -> String {
     let mut line = Map::new();
     line.insert("event".into(), Value::String(event.to_owned()));
     line.insert("at".into(), Value::String(now.to_owned()));
@@ -574,10 +592,13 @@ pub fn event_line(event: &str, payload: &Map<String, Value>, new_status: &str, n
             line.insert(key.into(), Value::String(truncate_chars(value, MAX_PREVIEW_CHARS)));
         }
     }
-    for key in ["prompt", "message"] {
+    for key in ["prompt", "message", "error", "compact_summary"] {
         if let Some(text) = str_field(payload, key) {
             line.insert(key.into(), Value::String(truncate_chars(text, MAX_PREVIEW_CHARS)));
         }
+    }
+    for (key, value) in extra {
+        line.entry(key).or_insert(value);
     }
     // Serializing a map of strings cannot fail.
     serde_json::to_string(&Value::Object(line)).unwrap_or_default()
@@ -1203,10 +1224,19 @@ mod tests {
         );
         run(
             &mut s,
-            json!({"session_id": "s1", "hook_event_name": "Stop", "background_tasks": [{"id": "bg1"}]}),
+            json!({"session_id": "s1", "hook_event_name": "SubagentStart", "agent_id": "lost"}),
+            &at(T1),
+        );
+        // The Stop Claude Code 2.1.331 sent while a background sub-agent ran (recorded by the e2e suite).
+        run(
+            &mut s,
+            json!({"session_id": "s1", "hook_event_name": "Stop", "session_crons": [],
+                   "background_tasks": [{"id": "a1", "type": "subagent", "status": "running",
+                                         "description": "Look around", "agent_type": "general-purpose"}]}),
             &at(T2),
         );
         assert_eq!(s["running_subagents"].as_array().map(Vec::len), Some(1));
+        assert_eq!(s["running_subagents"][0]["agent_id"], "a1");
         run(
             &mut s,
             json!({"session_id": "s1", "hook_event_name": "Stop", "background_tasks": [], "session_crons": []}),

@@ -94,6 +94,7 @@ def test_claude_ask_user_question_dialog_then_answer(rig, timing):
         lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("pending_questions") and x,
         timeout=30, what="needs_attention with the dialog's questions", since=t0)
     t_hook, _ = rig.hook_event(sid, "PreToolUse", after=t0)
+    assert s["attention"]["kind"] == "question" and s["attention"]["tool_name"] == "AskUserQuestion", s["attention"]
     q = s["pending_questions"][0]
     assert q["question"] == "Which database should the service use?"
     assert q.get("header") == "Database"
@@ -251,3 +252,117 @@ def test_claude_esc_interrupt_ends_done(rig, timing):
         timing("Esc → watcher sees done", t_seen - t_esc, RECONCILE)
     finally:
         gate.set()
+
+
+# -- 2026 hooks: permission dialogs ------------------------------------------------------------------------------
+
+# The issue's budget: a permission dialog shows as needs_attention within 200 ms of its PermissionRequest hook.
+PERMISSION_TO_WATCHER = 0.2
+
+
+def test_claude_permission_dialog_then_approved(rig, timing):
+    """`--permission-mode default` and a Bash call outside the project: Claude Code fires PermissionRequest as the
+    dialog opens (no tool_use_id; the permission_prompt Notification follows ~6 s later); amc shows needs_attention
+    with attention {kind: permission, tool_name, tool_input_summary}. Approving fires no hook: Claude's own record
+    turns `busy` and the tool's PostToolUse follows when it finishes; amc shows active, then done after Stop."""
+    z = rig.zellij("c-perm")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-perm", pane)["session_id"]
+    marker = rig.world.root / "approved-marker"
+    command = f"sleep 4 && touch {marker}"
+    rig.anthropic.script("bash", ma.user_says("PERMPROMPT"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": command, "description": "Wait, then touch"}, id="toolu_perm_1")]})
+    rig.anthropic.script("after", ma.tool_result_for("toolu_perm_1"), {"content": [ma.text("Done touching.")]})
+    t0 = time.time()
+    z.type(pane, "Touch it PERMPROMPT")
+    t_seen, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("attention") and x,
+        timeout=30, what="needs_attention with a permission attention", since=t0)
+    t_hook, line = rig.hook_event(sid, "PermissionRequest", after=t0)
+    a = s["attention"]
+    assert a["kind"] == "permission", a
+    assert a["event"] == "PermissionRequest", a
+    assert a["tool_name"] == "Bash", a
+    assert a["tool_input_summary"] == command, a
+    assert line["status"] == "needs_attention" and line["tool_name"] == "Bash", line
+    timing("PermissionRequest hook → watcher sees needs_attention (permission)", t_seen - t_hook, PERMISSION_TO_WATCHER)
+
+    z.wait_screen(pane, "Do you want to proceed", timeout=15)
+    t1 = time.time()
+    answer_dialog(z, pane, marker="Do you want to proceed")
+    t_active, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") == "active" and not x.get("attention") and x,
+        timeout=10, what="active after the approval (the tool runs)", since=t1)
+    assert not marker.exists(), "active must show while the approved tool still runs"
+    timing("approval → watcher sees active", t_active - t1, 4.0)
+    t_done, s = rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the approved turn", since=t_active)
+    assert marker.exists()
+    assert s.get("attention") is None
+    events = [e["event"] for e in read_events(rig.world, sid) if parse_time(e["at"]) >= t0]
+    assert events.index("PermissionRequest") < events.index("PostToolUse") < events.index("Stop"), events
+
+
+def test_claude_permission_dialog_declined_with_esc_ends_done(rig, timing):
+    """Esc on a permission dialog fires no hook at all (2.1.331: no PermissionDenied, no Stop); Claude's own record
+    goes idle, and amc shows done with the reason, attention cleared."""
+    z = rig.zellij("c-deny")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-deny", pane)["session_id"]
+    rig.anthropic.script("bash", ma.user_says("DENYPROMPT"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": f"touch {rig.world.root}/denied", "description": "Touch"}, id="toolu_deny_1")]})
+    t0 = time.time()
+    z.type(pane, "Touch it DENYPROMPT")
+    rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("attention") and x,
+                 timeout=30, what="needs_attention (permission)", since=t0)
+    z.wait_screen(pane, "Do you want to proceed", timeout=15)
+    time.sleep(1.0)  # the dialog ignores keys for a moment after it opens
+    t_esc = time.time()
+    z.escape(pane)
+    z.wait_screen_gone(pane, "Do you want to proceed", timeout=15)
+    t_seen, s = rig.amc.wait(status_is(sid, "done"), timeout=RECONCILE, what="done after Esc on the dialog", since=t_esc)
+    assert s.get("attention") is None, s
+    assert "idle" in (s.get("status_reason") or ""), s
+    after = [e["event"] for e in read_events(rig.world, sid) if parse_time(e["at"]) >= t_esc]
+    assert not {"Stop", "PermissionDenied", "PostToolUse"} & set(after), after
+    timing("Esc on a permission dialog → watcher sees done", t_seen - t_esc, RECONCILE)
+
+
+def test_claude_api_error_fires_stop_failure_with_the_reason(rig, timing):
+    """An HTTP 400 ends the turn with StopFailure (`error`, `last_assistant_message`): amc shows done at once, with
+    the error as status_reason."""
+    z, pane, sid = start_one(rig, "c-stopfail")
+    rig.anthropic.script("apierr", ma.user_says("FAILPROMPT"), {"error": {"status": 400, "type": "invalid_request_error", "message": "mock: refused"}})
+    t0 = time.time()
+    z.type(pane, "Fail FAILPROMPT")
+    t_seen, s = rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "done" and x.get("status_reason") and x,
+                             timeout=30, what="done with a status_reason after the API error", since=t0)
+    t_hook, line = rig.hook_event(sid, "StopFailure", after=t0)
+    assert line.get("error") == "unknown", line
+    assert "API error" in s["status_reason"] and "mock: refused" in s["status_reason"], s["status_reason"]
+    timing("StopFailure hook → watcher sees done", t_seen - t_hook, HOOK_TO_WATCHER)
+
+
+def test_claude_background_subagent_is_counted(rig, timing):
+    """The Agent tool runs in the background in 2.1.331: SubagentStart after its PostToolUse, SubagentStop when it
+    ends; amc counts it in running_subagents meanwhile."""
+    z = rig.zellij("c-sub")
+    pane = rig.start_claude(z, ["--permission-mode", "default", "--allowedTools", "Agent"])
+    sid = rig.claude_session_file("c-sub", pane)["session_id"]
+    gate = threading.Event()
+    rig.anthropic.script("task", ma.user_says("SUBPROMPT"), {"content": [ma.text("Delegating."), ma.tool_use(
+        "Agent", {"description": "Look around", "prompt": "SUBAGENTWORK list files", "subagent_type": "general-purpose"}, id="toolu_sub_1")]}, times=1)
+    rig.anthropic.script("subwork", lambda req: ma.is_main_loop(req) and "SUBAGENTWORK" in ma.last_user_text(req),
+                         {"content": [ma.text("Sub-agent found nothing.")]}, times=1, gate=gate)
+    try:
+        t0 = time.time()
+        z.type(pane, "Delegate SUBPROMPT")
+        t_seen, s = rig.amc.wait(lambda st: (x := session(st, sid)) and len(x.get("running_subagents") or []) == 1 and x,
+                                 timeout=30, what="one running sub-agent", since=t0)
+        t_hook, line = rig.hook_event(sid, "SubagentStart", after=t0)
+        assert s["running_subagents"][0]["agent_type"] == "general-purpose", s["running_subagents"]
+        timing("SubagentStart hook → watcher sees the sub-agent", t_seen - t_hook, HOOK_TO_WATCHER)
+    finally:
+        gate.set()
+    rig.amc.wait(lambda st: (x := session(st, sid)) and not x.get("running_subagents") and x,
+                 timeout=30, what="no running sub-agent after it finished", since=t0)
+    rig.hook_event(sid, "SubagentStop", after=t0)
