@@ -65,8 +65,8 @@ pub const MAX_RUNNING_SUBAGENTS: usize = 64;
 /// What a Notification means, from its `notification_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationClass {
-    /// The agent is blocked on the user: `permission_prompt`, `elicitation_dialog`, `elicitation_url_dialog`,
-    /// `agent_needs_input`; without a type (Aug 2025 and older), a message starting "Claude needs your permission".
+    /// The agent is blocked on the user: `permission_prompt`, `worker_permission_prompt` (a teammate's tool),
+    /// `elicitation_dialog`, `elicitation_url_dialog`, `agent_needs_input`; without a type (Aug 2025 and older), a message starting "Claude needs your permission".
     Blocking(AttentionKind),
     /// An MCP elicitation was answered or dismissed (`elicitation_complete`, `elicitation_response`).
     ElicitationAnswered,
@@ -78,7 +78,9 @@ pub enum NotificationClass {
 /// Classifies a Notification payload.
 pub fn classify_notification(payload: &Map<String, Value>) -> NotificationClass {
     match str_field(payload, "notification_type") {
-        Some("permission_prompt") => NotificationClass::Blocking(AttentionKind::Permission),
+        Some("permission_prompt" | "worker_permission_prompt") => {
+            NotificationClass::Blocking(AttentionKind::Permission)
+        }
         Some("elicitation_dialog" | "elicitation_url_dialog") => {
             NotificationClass::Blocking(AttentionKind::Elicitation)
         }
@@ -1039,6 +1041,7 @@ mod tests {
         };
         for (t, kind) in [
             ("permission_prompt", "permission"),
+            ("worker_permission_prompt", "permission"),
             ("elicitation_dialog", "elicitation"),
             ("elicitation_url_dialog", "elicitation"),
             ("agent_needs_input", "question"),
@@ -1049,7 +1052,13 @@ mod tests {
             assert_eq!(s["attention"]["kind"], kind, "{t}");
             assert_eq!(s["attention"]["notification_type"], t);
         }
-        for t in ["idle_prompt", "auth_success", "agent_completed", "something_new"] {
+        for t in [
+            "idle_prompt",
+            "auth_success",
+            "agent_completed",
+            "push_notification",
+            "something_new",
+        ] {
             let mut s = obj(json!({"session_id": "s1", "status": "active"}));
             run(
                 &mut s,

@@ -6,6 +6,7 @@ Latency budget: a change must reach a watcher within HOOK_TO_WATCHER s of the ho
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -366,3 +367,25 @@ def test_claude_background_subagent_is_counted(rig, timing):
     rig.amc.wait(lambda st: (x := session(st, sid)) and not x.get("running_subagents") and x,
                  timeout=30, what="no running sub-agent after it finished", since=t0)
     rig.hook_event(sid, "SubagentStop", after=t0)
+
+
+def test_claude_idle_prompt_does_not_raise_attention(rig, timing):
+    """`idle_prompt` ("Claude is waiting for your input") reminds of a finished turn; it is not a prompt. Claude Code
+    fires it after `messageIdleNotifThresholdMs` (60 s by default; 3 s here through ~/.claude.json) without input."""
+    for path in (rig.world.home / ".claude.json", rig.world.claude_dir / ".claude.json"):
+        state = json.loads(path.read_text())
+        state["messageIdleNotifThresholdMs"] = 3000
+        path.write_text(json.dumps(state, indent=2))
+    z, pane, sid = start_one(rig, "c-idle")
+    rig.anthropic.script("plain", ma.user_says("IDLEPROMPT"), {"content": [ma.text("All done.")]})
+    t0 = time.time()
+    z.type(pane, "Finish IDLEPROMPT")
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done", since=t0)
+    t_idle, line = rig.hook_event(sid, "Notification", after=t0, timeout=30)
+    assert line.get("notification_type") == "idle_prompt", line
+    assert line["status"] == "done", line
+    time.sleep(1.0)
+    s = session(rig.amc.latest(), sid)
+    assert s["status"] == "done" and s.get("attention") is None, s
+    assert not any(f.t >= t_idle and (session(f.state, sid) or {}).get("status") == "needs_attention"
+                   for f in list(rig.amc.frames)), "a watcher saw needs_attention after idle_prompt"
