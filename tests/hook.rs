@@ -672,6 +672,98 @@ fn post_compact_logs_the_sizes_of_the_transcripts_compact_boundary() {
     assert!(env.hook_log().is_empty(), "{}", env.hook_log());
 }
 
+#[test]
+fn codex_hook_records_a_codex_session_without_the_daemons_pane() {
+    let env = TestEnv::new();
+    let mut vars = env.vars();
+    // Codex's daemon runs the hooks with the first TUI's environment: not this session's pane.
+    vars.push(("ZELLIJ_SESSION_NAME".into(), "first-tui".into()));
+    vars.push(("ZELLIJ_PANE_ID".into(), "1".into()));
+    let id = "01a24763-cda0-75a0-8e04-b2b7bdd422aa";
+    // The payloads Codex 0.169.0 sent (recorded by the e2e suite; paths shortened).
+    let rollout =
+        "/h/.codex/sessions/2026/12/05/rollout-2026-12-05T18-07-32-01a24763-cda0-75a0-8e04-b2b7bdd422aa.jsonl";
+    let events = [
+        json!({"session_id": id, "transcript_path": rollout, "cwd": "/p", "hook_event_name": "SessionStart",
+               "model": "gpt-5.5", "permission_mode": "default", "source": "startup"}),
+        json!({"session_id": id, "turn_id": "t1", "transcript_path": rollout, "cwd": "/p",
+               "hook_event_name": "PermissionRequest", "model": "gpt-5.5", "permission_mode": "default",
+               "tool_name": "Bash", "tool_input": {"command": "touch /tmp/x", "description": "Touch outside"}}),
+    ];
+    for payload in &events {
+        let child = Command::new(BIN)
+            .args(["hook", "--agent", "codex"])
+            .env_clear()
+            .envs(vars.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn amc hook --agent codex");
+        finish_hook(child, payload.to_string().as_bytes());
+    }
+    let s = env.session(id);
+    assert_eq!(s["agent"], "codex");
+    assert_eq!(s["transcript_path"], rollout);
+    assert_eq!(s["status"], "needs_attention");
+    assert_eq!(s["attention"]["tool_input_summary"], "touch /tmp/x");
+    assert!(
+        s.get("zellij_session").is_none() && s.get("zellij_pane").is_none(),
+        "{s}"
+    );
+    assert_eq!(env.events(id).len(), 2);
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
+}
+
+#[test]
+fn codex_install_writes_hooks_json_and_says_how_to_trust_when_codex_cannot_run() {
+    let env = TestEnv::new();
+    let codex_home = env.dir.path().join("codex-home");
+    fs::create_dir_all(&codex_home).expect("mkdir");
+    let out = Command::new(BIN)
+        .args([
+            "hooks",
+            "install",
+            "--agent",
+            "codex",
+            "--codex-bin",
+            "/nonexistent/codex",
+        ])
+        .env_clear()
+        .env("HOME", env.home())
+        .env("CODEX_HOME", &codex_home)
+        .output()
+        .expect("run amc");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/hooks") && stderr.contains("cannot run"), "{stderr}");
+    let v: Value = serde_json::from_slice(&fs::read(codex_home.join("hooks.json")).expect("hooks.json")).expect("json");
+    let events: Vec<&str> = v["hooks"]
+        .as_object()
+        .map(|h| h.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        events,
+        [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PermissionRequest",
+            "PostToolUse",
+            "Stop",
+            "Interrupt",
+            "SubagentStart",
+            "SubagentStop",
+            "PreCompact",
+            "PostCompact",
+            "SessionEnd"
+        ]
+    );
+    let command = v["hooks"]["Interrupt"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(command.ends_with("/amc hook --agent codex"), "{command}");
+}
+
 // === amc hook: concurrency ===
 
 #[test]
