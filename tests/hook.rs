@@ -80,8 +80,12 @@ impl TestEnv {
 }
 
 fn spawn_hook(vars: &[(String, String)]) -> Child {
+    spawn_amc(&["hook"], vars)
+}
+
+fn spawn_amc(args: &[&str], vars: &[(String, String)]) -> Child {
     Command::new(BIN)
-        .arg("hook")
+        .args(args)
         .env_clear()
         .envs(vars.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
@@ -691,15 +695,7 @@ fn codex_hook_records_a_codex_session_without_the_daemons_pane() {
                "tool_name": "Bash", "tool_input": {"command": "touch /tmp/x", "description": "Touch outside"}}),
     ];
     for payload in &events {
-        let child = Command::new(BIN)
-            .args(["hook", "--agent", "codex"])
-            .env_clear()
-            .envs(vars.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn amc hook --agent codex");
+        let child = spawn_amc(&["hook", "--agent", "codex"], &vars);
         finish_hook(child, payload.to_string().as_bytes());
     }
     let s = env.session(id);
