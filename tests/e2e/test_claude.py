@@ -270,7 +270,9 @@ def test_claude_permission_dialog_then_approved(rig, timing):
     pane = rig.start_claude(z, ["--permission-mode", "default"])
     sid = rig.claude_session_file("c-perm", pane)["session_id"]
     marker = rig.world.root / "approved-marker"
-    command = f"sleep 4 && touch {marker}"
+    # Long enough that active (Claude's busy record: 0.5 s settle plus the collector's 2 s process timer) shows while
+    # the approved command still runs.
+    command = f"sleep 6 && touch {marker}"
     rig.anthropic.script("bash", ma.user_says("PERMPROMPT"),
                          {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": command, "description": "Wait, then touch"}, id="toolu_perm_1")]})
     rig.anthropic.script("after", ma.tool_result_for("toolu_perm_1"), {"content": [ma.text("Done touching.")]})
@@ -295,7 +297,7 @@ def test_claude_permission_dialog_then_approved(rig, timing):
         lambda st: (x := session(st, sid)) and x.get("status") == "active" and not x.get("attention") and x,
         timeout=10, what="active after the approval (the tool runs)", since=t1)
     assert not marker.exists(), "active must show while the approved tool still runs"
-    timing("approval → watcher sees active", t_active - t1, 4.0)
+    timing("approval → watcher sees active", t_active - t1, 5.5)
     t_done, s = rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the approved turn", since=t_active)
     assert marker.exists()
     assert s.get("attention") is None
