@@ -60,6 +60,8 @@ pub mod key {
     pub const RUNNING_SUBAGENTS: &str = "running_subagents";
     /// The time of the last hook event (only the hook writes it; Codex discovery compares it with the rollout).
     pub const HOOK_EVENT_AT: &str = "hook_event_at";
+    /// When PreCompact fired, until the compaction's transcript boundary was logged (only the hook uses it).
+    pub const COMPACTING_SINCE: &str = "compacting_since";
 }
 
 /// What a session waits on the user for, recorded by the hook as the session file's `attention` object next to

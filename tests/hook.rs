@@ -642,37 +642,60 @@ fn stop_whose_transcript_path_is_a_fifo_does_not_block() {
 }
 
 #[test]
-fn post_compact_logs_the_sizes_of_the_transcripts_compact_boundary() {
+fn a_compaction_is_logged_with_its_sizes_once_its_boundary_is_written() {
     let env = TestEnv::new();
     let transcript = env.dir.path().join("t.jsonl");
-    fs::write(
-        &transcript,
-        concat!(
-            r#"{"type":"user","message":{"role":"user","content":"hi"}}"#,
-            "\n",
-            r#"{"type":"system","subtype":"compact_boundary","content":"Conversation compacted","compactMetadata":{"trigger":"manual","preTokens":18069,"postTokens":2100}}"#,
-            "\n"
-        ),
-    )
-    .expect("transcript");
-    fs::create_dir_all(env.data().join("sessions")).expect("mkdir");
-    fs::write(env.session_path("pc1"), br#"{"session_id":"pc1","status":"active"}"#).expect("seed");
-    // The PostCompact payload Claude Code 2.1.331 sent after /compact (recorded by the e2e suite).
-    let payload = json!({"session_id": "pc1", "hook_event_name": "PostCompact", "cwd": "/p",
-                         "transcript_path": transcript, "trigger": "manual", "compact_summary": "Summary."});
-    env.hook(payload.to_string().as_bytes());
-    let line = env.events("pc1").pop().expect("event line");
-    assert_eq!(line["event"], "PostCompact");
-    assert_eq!(line["status"], "active");
+    let boundary = |at: &str, pre: u64, post: u64| {
+        format!(
+            r#"{{"type":"system","subtype":"compact_boundary","content":"Conversation compacted","timestamp":"{at}","compactMetadata":{{"trigger":"manual","preTokens":{pre},"postTokens":{post}}}}}"#
+        )
+    };
+    // An earlier compaction's boundary is already there.
+    fs::write(&transcript, boundary("2000-01-01T00:00:00.000Z", 9, 1) + "\n").expect("transcript");
+    let ev = |event: &str| {
+        json!({"session_id": "pc1", "hook_event_name": event, "cwd": "/p", "transcript_path": transcript,
+               "trigger": "manual", "compact_summary": "Summary."})
+    };
+    env.hook(ev("UserPromptSubmit").to_string().as_bytes());
+    env.hook(ev("PreCompact").to_string().as_bytes());
+    // Claude Code 2.1.331 fires PostCompact ~10 ms before it writes the boundary (observed by the e2e suite).
+    env.hook(ev("PostCompact").to_string().as_bytes());
+    let mut text = fs::read_to_string(&transcript).expect("read");
+    text.push_str(&(boundary("2099-01-01T00:00:00.000Z", 33172, 2837) + "\n"));
+    fs::write(&transcript, text).expect("append boundary");
+    env.hook(ev("Stop").to_string().as_bytes());
+    env.hook(ev("UserPromptSubmit").to_string().as_bytes());
+    let lines = env.events("pc1");
+    let names: Vec<&str> = lines.iter().filter_map(|l| l["event"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "UserPromptSubmit",
+            "PreCompact",
+            "PostCompact",
+            "Compaction",
+            "Stop",
+            "UserPromptSubmit"
+        ],
+        "one Compaction line, before the first event after the boundary"
+    );
+    let c = &lines[3];
     assert_eq!(
         (
-            line["trigger"].clone(),
-            line["pre_tokens"].clone(),
-            line["post_tokens"].clone()
+            c["at"].clone(),
+            c["trigger"].clone(),
+            c["pre_tokens"].clone(),
+            c["post_tokens"].clone()
         ),
-        (json!("manual"), json!(18069), json!(2100))
+        (
+            json!("2099-01-01T00:00:00.000Z"),
+            json!("manual"),
+            json!(33172),
+            json!(2837)
+        )
     );
-    assert_eq!(line["compact_summary"], "Summary.");
+    assert_eq!(lines[2]["compact_summary"], "Summary.");
+    assert!(env.session("pc1").get("compacting_since").is_none());
     assert!(env.hook_log().is_empty(), "{}", env.hook_log());
 }
 

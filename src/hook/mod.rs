@@ -307,7 +307,11 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         last_assistant_message,
         agent: env.agent,
     };
+    let compaction = pending_compaction(&session, event);
     let effect = update::apply(&mut session, existed, event, &payload, &ctx);
+    if compaction.is_some() {
+        session.shift_remove(crate::model::key::COMPACTING_SINCE);
+    }
     if effect != Effect::Nothing {
         let bytes = session_file::session_bytes(&session);
         store::write_atomic(&session_path, &bytes).map_err(io_error(format!("writing {}", session_path.display())))?;
@@ -319,16 +323,27 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         Effect::Write => str_field(&session, "status").unwrap_or_default(),
         Effect::Trash | Effect::Nothing => crate::model::status::ENDED,
     };
-    let compaction = if event == "PostCompact" {
-        str_field(&payload, "transcript_path")
-            .filter(|p| !p.is_empty())
-            .and_then(|p| compaction::read_boundary_tokens(Path::new(p)).ok().flatten())
-    } else {
-        None
-    };
-    let mut line = update::event_line_with(event, &payload, new_status, &now, compaction.unwrap_or_default());
+    let mut line = update::event_line(event, &payload, new_status, &now);
     line.push('\n');
+    if let Some(found) = compaction {
+        let mut compaction_line = update::compaction_line(found, new_status, &now);
+        compaction_line.push('\n');
+        line.insert_str(0, &compaction_line);
+    }
     append(&log_path, line.as_bytes()).map_err(io_error(format!("appending to {}", log_path.display())))
+}
+
+/// A compaction PreCompact marked (`compacting_since`) whose `compact_boundary` line is now in the transcript: its
+/// sizes for a `Compaction` event-log line. Not looked for on PreCompact itself (a new compaction starts).
+fn pending_compaction(session: &Map<String, Value>, event: &str) -> Option<Map<String, Value>> {
+    if event == "PreCompact" {
+        return None;
+    }
+    let since = str_field(session, crate::model::key::COMPACTING_SINCE)?;
+    let transcript = str_field(session, "transcript_path").filter(|p| !p.is_empty())?;
+    compaction::read_boundary_tokens(Path::new(transcript), Some(since))
+        .ok()
+        .flatten()
 }
 
 /// Reads the session file; `(empty, false)` when there is none.

@@ -215,6 +215,7 @@ pub fn apply(
                 clear_questions(session);
                 clear_attention(session);
                 session.shift_remove(key::RUNNING_SUBAGENTS);
+                session.shift_remove(key::COMPACTING_SINCE);
                 Some(status::STARTING)
             }
         }
@@ -333,6 +334,11 @@ pub fn apply(
             }
             NotificationClass::Informational => None,
         },
+        "PreCompact" => {
+            // The sizes come with the transcript's boundary line, after PostCompact (see `hook::compaction`).
+            set_str(session, key::COMPACTING_SINCE, ctx.now);
+            None
+        }
         "SubagentStart" => {
             subagent_started(session, payload, ctx.now);
             None
@@ -565,17 +571,6 @@ fn stop(session: &mut Map<String, Value>, message: Option<&str>, now: &str) -> &
 /// Beside `event`, `at` and `status` it copies a few short payload fields; free text (the prompt, a notification
 /// message) is cut to [`MAX_PREVIEW_CHARS`] characters.
 pub fn event_line(event: &str, payload: &Map<String, Value>, new_status: &str, now: &str) -> String {
-    event_line_with(event, payload, new_status, now, Map::new())
-}
-
-/// [`event_line`] plus `extra` keys (PostCompact: `pre_tokens`, `post_tokens` from the transcript).
-pub fn event_line_with(
-    event: &str,
-    payload: &Map<String, Value>,
-    new_status: &str,
-    now: &str,
-    extra: Map<String, Value>,
-) -> String {
     let mut line = Map::new();
     line.insert("event".into(), Value::String(event.to_owned()));
     line.insert("at".into(), Value::String(now.to_owned()));
@@ -599,10 +594,31 @@ pub fn event_line_with(
             line.insert(key.into(), Value::String(truncate_chars(text, MAX_PREVIEW_CHARS)));
         }
     }
-    for (key, value) in extra {
-        line.entry(key).or_insert(value);
-    }
+
     // Serializing a map of strings cannot fail.
+    serde_json::to_string(&Value::Object(line)).unwrap_or_default()
+}
+
+/// Returns the `Compaction` event-log line (without the newline): `{"event": "Compaction", "at": <the boundary's
+/// time, else now>, "status", "logged_at": now, "trigger", "pre_tokens", "post_tokens"}` from the sizes
+/// [`super::compaction::boundary_tokens`] found.
+pub fn compaction_line(found: Map<String, Value>, new_status: &str, now: &str) -> String {
+    let mut line = Map::new();
+    line.insert("event".into(), "Compaction".into());
+    line.insert(
+        "at".into(),
+        found
+            .get("at")
+            .cloned()
+            .unwrap_or_else(|| Value::String(now.to_owned())),
+    );
+    line.insert("status".into(), new_status.into());
+    line.insert("logged_at".into(), now.into());
+    for key in ["trigger", "pre_tokens", "post_tokens"] {
+        if let Some(value) = found.get(key) {
+            line.insert(key.into(), value.clone());
+        }
+    }
     serde_json::to_string(&Value::Object(line)).unwrap_or_default()
 }
 
@@ -1278,10 +1294,38 @@ mod tests {
         let mut s = obj(json!({"session_id": "s1", "status": "active"}));
         let payload = json!({"session_id": "s1", "hook_event_name": "PostCompact", "trigger": "manual",
                              "compact_summary": "sum"});
-        run(&mut s, payload.clone(), &at(T1));
+        run(
+            &mut s,
+            json!({"session_id": "s1", "hook_event_name": "PreCompact", "trigger": "manual"}),
+            &at(T1),
+        );
+        assert_eq!(
+            s["compacting_since"], T1,
+            "PreCompact marks the compaction whose boundary is still to come"
+        );
+        run(&mut s, payload.clone(), &at(T2));
         assert_eq!(s["status"], "active");
-        let line: Value = serde_json::from_str(&event_line("PostCompact", &obj(payload), "active", T1)).expect("json");
-        assert_eq!(line["trigger"], "manual");
+        assert_eq!(s["compacting_since"], T1);
+        let line: Value = serde_json::from_str(&event_line("PostCompact", &obj(payload), "active", T2)).expect("json");
+        assert_eq!(
+            (line["trigger"].clone(), line["compact_summary"].clone()),
+            (json!("manual"), json!("sum"))
+        );
+        run(
+            &mut s,
+            json!({"session_id": "s1", "hook_event_name": "SessionStart", "source": "startup"}),
+            &at(T3),
+        );
+        assert!(!s.contains_key("compacting_since"), "a new session forgets it");
+        let found = obj(
+            json!({"at": "2026-03-01T10:00:02.500Z", "trigger": "manual", "pre_tokens": 33172, "post_tokens": 2837}),
+        );
+        let line: Value = serde_json::from_str(&compaction_line(found, "done", T3)).expect("json");
+        assert_eq!(
+            line,
+            json!({"event": "Compaction", "at": "2026-03-01T10:00:02.500Z", "status": "done", "logged_at": T3,
+                   "trigger": "manual", "pre_tokens": 33172, "post_tokens": 2837})
+        );
     }
 
     #[test]

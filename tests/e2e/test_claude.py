@@ -391,3 +391,30 @@ def test_claude_idle_prompt_does_not_raise_attention(rig, timing):
     assert s["status"] == "done" and s.get("attention") is None, s
     assert not any(f.t >= t_idle and (session(f.state, sid) or {}).get("status") == "needs_attention"
                    for f in list(rig.amc.frames)), "a watcher saw needs_attention after idle_prompt"
+
+
+def test_claude_compact_is_logged_with_its_sizes(rig, timing):
+    """`/compact` fires PreCompact, SessionStart (source compact) and PostCompact {trigger, compact_summary} (no
+    sizes); 2.1.331 writes the transcript's compact_boundary ~10 ms after PostCompact, so the hook logs a
+    `Compaction` line with the boundary's pre/post tokens at the next event. The status stays."""
+    z, pane, sid = start_one(rig, "c-compact")
+    rig.anthropic.script("plain", ma.user_says("WARMPROMPT"), {"content": [ma.text("Warm.")]})
+    rig.anthropic.script("after", ma.user_says("AFTERPROMPT"), {"content": [ma.text("Still here.")]})
+    t0 = time.time()
+    z.type(pane, "Warm up WARMPROMPT")
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done before /compact", since=t0)
+    t1 = time.time()
+    z.type(pane, "/compact")
+    _, line = rig.hook_event(sid, "PostCompact", after=t1, timeout=60)
+    assert line["trigger"] == "manual" and line["status"] == "done", line
+    assert session(rig.amc.latest(), sid)["status"] == "done"
+    time.sleep(1.0)
+    t2 = time.time()
+    z.type(pane, "Go on AFTERPROMPT")
+    _, c = rig.hook_event(sid, "Compaction", after=t1, timeout=30)
+    assert c["trigger"] == "manual", c
+    assert isinstance(c.get("pre_tokens"), int) and c["pre_tokens"] > 0, c
+    assert isinstance(c.get("post_tokens"), int) and c["post_tokens"] < c["pre_tokens"], c
+    events = [e["event"] for e in read_events(rig.world, sid) if parse_time(e.get("logged_at", e["at"])) >= t1]
+    assert events.index("PreCompact") < events.index("PostCompact") < events.index("Compaction") < events.index("UserPromptSubmit"), events
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the next turn", since=t2)
