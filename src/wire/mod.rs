@@ -3,7 +3,7 @@
 
 pub mod snapshot;
 
-pub use snapshot::{api_state, state_delta, ApiState, Snapshot};
+pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
 
 use std::{collections::HashSet, time::SystemTime};
 

@@ -17,7 +17,7 @@ use crate::proto as pb;
 const GET_STATE: &str = "/amc.v1.StateService/GetState";
 const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
 
-/// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`OutgoingEncoder`]).
+/// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
 pub struct StateServer {
     service: Arc<StateServiceImpl>,
