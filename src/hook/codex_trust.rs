@@ -20,8 +20,6 @@ use std::{
 
 use serde_json::{json, Value};
 
-use super::install::is_amc_command;
-
 /// How long one request to `codex app-server` may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -40,9 +38,9 @@ pub struct ListedHook {
     pub trust_status: String,
 }
 
-/// Returns the hooks of a `hooks/list` result that are amc's (their command is `<…>/amc hook …`) and come from
-/// `source` (the `hooks.json` amc wrote).
-pub fn amc_hooks(result: &Value, source: &Path) -> Vec<ListedHook> {
+/// Returns the hooks of a `hooks/list` result that are amc's (`is_amc_command` says so of their command) and come
+/// from `source` (the `hooks.json` amc wrote).
+pub fn amc_hooks(result: &Value, source: &Path, is_amc_command: fn(&str) -> bool) -> Vec<ListedHook> {
     let text = |h: &Value, k: &str| h.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     let entries = result.get("data").and_then(Value::as_array).into_iter().flatten();
     let mut out: Vec<ListedHook> = Vec::new();
@@ -84,9 +82,9 @@ fn same_path(a: &Path, b: &Path) -> bool {
 
 /// Trusts amc's hooks in `hooks_json` through `codex app-server`; prints what happened. Never fails the install:
 /// on any problem it prints the manual step instead.
-pub fn trust_amc_hooks(hooks_json: &Path, codex_bin: Option<&Path>) {
+pub fn trust_amc_hooks(hooks_json: &Path, codex_bin: Option<&Path>, is_amc_command: fn(&str) -> bool) {
     let program = codex_bin.map_or_else(|| PathBuf::from("codex"), Path::to_path_buf);
-    match trust_with(&program, hooks_json) {
+    match trust_with(&program, hooks_json, is_amc_command) {
         Ok(0) => println!("Codex already trusts amc's hooks"),
         Ok(n) => println!(
             "Codex now trusts amc's {n} hooks (recorded by `{} app-server`)",
@@ -103,7 +101,7 @@ pub fn trust_amc_hooks(hooks_json: &Path, codex_bin: Option<&Path>) {
 }
 
 /// Returns how many hooks were newly trusted.
-fn trust_with(program: &Path, hooks_json: &Path) -> Result<usize, String> {
+fn trust_with(program: &Path, hooks_json: &Path, is_amc_command: fn(&str) -> bool) -> Result<usize, String> {
     let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
     let mut server = AppServer::start(program)?;
     server.request(
@@ -112,7 +110,7 @@ fn trust_with(program: &Path, hooks_json: &Path) -> Result<usize, String> {
     )?;
     server.notify("initialized")?;
     let list = server.request("hooks/list", json!({"cwds": [cwd]}))?;
-    let ours = amc_hooks(&list, hooks_json);
+    let ours = amc_hooks(&list, hooks_json, is_amc_command);
     if ours.is_empty() {
         return Err(format!("`hooks/list` shows no amc hook from {}", hooks_json.display()));
     }
@@ -120,7 +118,11 @@ fn trust_with(program: &Path, hooks_json: &Path) -> Result<usize, String> {
         return Ok(0);
     };
     server.request("config/batchWrite", edits)?;
-    let again = amc_hooks(&server.request("hooks/list", json!({"cwds": [cwd]}))?, hooks_json);
+    let again = amc_hooks(
+        &server.request("hooks/list", json!({"cwds": [cwd]}))?,
+        hooks_json,
+        is_amc_command,
+    );
     let untrusted: Vec<&str> = again
         .iter()
         .filter(|h| h.trust_status != "trusted")
@@ -218,6 +220,11 @@ impl Drop for AppServer {
 mod tests {
     use super::*;
 
+    /// The command test of `hook::install` (a test here cannot import it: install calls this module).
+    fn ours(command: &str) -> bool {
+        command.ends_with("/amc hook --agent codex")
+    }
+
     /// The shape of a `hooks/list` answer of Codex 0.169.0 (recorded from the pinned binary; commands shortened).
     fn listed() -> Value {
         json!({"data": [{"cwd": "/p", "errors": [], "warnings": [], "hooks": [
@@ -238,7 +245,7 @@ mod tests {
 
     #[test]
     fn only_amc_hooks_of_the_written_file_are_trusted() {
-        let ours = amc_hooks(&listed(), Path::new("/h/.codex/hooks.json"));
+        let ours = amc_hooks(&listed(), Path::new("/h/.codex/hooks.json"), ours);
         let keys: Vec<&str> = ours.iter().map(|h| h.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -260,19 +267,25 @@ mod tests {
         for hook in all["data"][0]["hooks"].as_array_mut().into_iter().flatten() {
             hook["trustStatus"] = json!("trusted");
         }
-        assert_eq!(trust_edits(&amc_hooks(&all, Path::new("/h/.codex/hooks.json"))), None);
+        assert_eq!(
+            trust_edits(&amc_hooks(&all, Path::new("/h/.codex/hooks.json"), ours)),
+            None
+        );
         for odd in [
             json!(null),
             json!({"data": 3}),
             json!({"data": [{"hooks": [1, "x", {}]}]}),
         ] {
-            assert!(amc_hooks(&odd, Path::new("/h/.codex/hooks.json")).is_empty(), "{odd}");
+            assert!(
+                amc_hooks(&odd, Path::new("/h/.codex/hooks.json"), ours).is_empty(),
+                "{odd}"
+            );
         }
     }
 
     #[test]
     fn a_missing_codex_is_a_clear_error() {
-        let err = trust_with(Path::new("/nonexistent/codex"), Path::new("/h/hooks.json")).expect_err("no codex");
+        let err = trust_with(Path::new("/nonexistent/codex"), Path::new("/h/hooks.json"), ours).expect_err("no codex");
         assert!(err.contains("cannot run"), "{err}");
     }
 }

@@ -177,7 +177,7 @@ pub fn install(opts: &HooksOptions) -> anyhow::Result<()> {
         "amc hooks already installed in",
     )?;
     if opts.agent == HookAgent::Codex && !opts.dry_run {
-        super::codex_trust::trust_amc_hooks(&opts.settings, opts.codex_bin.as_deref());
+        super::codex_trust::trust_amc_hooks(&opts.settings, opts.codex_bin.as_deref(), is_amc_command);
     }
     Ok(())
 }
