@@ -154,6 +154,22 @@ export function normalizeQuestions(qs) {
   return out;
 }
 
+const ATTENTION_LABELS = { permission: 'Permission', question: 'Question', elicitation: 'Input requested' };
+
+/**
+ * The session's `attention` object → `{kind, label, text}`, or null when nothing is held (absent, null, not an
+ * object). `text` is "<tool>: <input summary>" for a tool, else the message.
+ */
+export function normalizeAttention(raw) {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const kind = str(raw.kind);
+  const tool = str(raw.tool_name);
+  const summary = str(raw.tool_input_summary);
+  const message = str(raw.message);
+  const text = tool && tool !== 'AskUserQuestion' ? (summary ? `${tool}: ${summary}` : tool) : message || tool;
+  return { kind, label: ATTENTION_LABELS[kind] || 'Waiting', text, since: parseTime(raw.since) };
+}
+
 /**
  * One session object → the view model, or null when it is not an object. `index` keys sessions without an id (so
  * they still render, though their card may be rebuilt when the list shifts).
@@ -188,6 +204,9 @@ export function normalizeSession(raw, index = 0) {
     model: str(raw.model) || (context ? context.model : ''),
     preview: str(raw.last_message_preview),
     questions: normalizeQuestions(raw.pending_questions),
+    attention: normalizeAttention(raw.attention),
+    subagents: Array.isArray(raw.running_subagents) ? raw.running_subagents.length : 0,
+    statusReason: str(raw.status_reason),
     context,
   };
 }

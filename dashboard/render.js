@@ -103,13 +103,19 @@ class Card {
     this.questions = h('div', 'questions');
     this.questionsKey = '';
     this.deadReason = h('p', 'dead-reason');
+    this.attention = h('p', 'attention');
+    this.attentionKind = h('span', 'attention-kind');
+    this.attentionText = h('span', 'attention-text');
+    this.attention.append(this.attentionKind, this.attentionText);
+    this.statusReason = h('p', 'status-reason');
 
     const foot = h('footer', 'card-foot');
     this.sid = h('span', 'sid');
+    this.subagents = h('span', 'subagents');
     this.event = h('span', 'event');
-    foot.append(this.sid, this.event);
+    foot.append(this.sid, this.subagents, this.event);
 
-    el.append(head, this.deadReason, this.ctx, this.preview, this.questions, foot);
+    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, foot);
   }
 
   /** Brings the card up to date with `s` (a normalized session); cheap when nothing changed. */
@@ -164,6 +170,17 @@ class Card {
 
     setText(this.deadReason, s.deadReason || 'The agent is no longer running');
     setHidden(this.deadReason, !s.dead);
+
+    const a = s.attention;
+    setText(this.attentionKind, a ? a.label : '');
+    setData(this.attention, 'kind', a ? a.kind || 'unknown' : 'none');
+    setText(this.attentionText, a ? a.text : '');
+    setAttr(this.attention, 'title', a && a.since !== null ? `Waiting since ${formatTimestamp(a.since)}` : '');
+    setHidden(this.attention, !a || s.dead);
+    setText(this.statusReason, s.statusReason);
+    setHidden(this.statusReason, !s.statusReason || s.dead);
+    setText(this.subagents, s.subagents === 1 ? '1 sub-agent' : `${s.subagents} sub-agents`);
+    setHidden(this.subagents, s.subagents === 0);
 
     // UUIDs are told apart by their first 8 hex digits (as git short hashes); other ids are shown whole.
     setText(this.sid, !s.id ? 'no session id' : UUID.test(s.id) ? s.id.slice(0, 8) : s.id);

@@ -49,14 +49,42 @@ pub enum Command {
         #[arg(long)]
         pretty: bool,
     },
-    /// The Claude Code hook: read one hook payload on stdin and record it. Always exits 0, prints nothing.
-    Hook,
-    /// Install, remove or inspect amc's entries in Claude Code's settings.json.
+    /// The Claude Code (or Codex) hook: read one hook payload on stdin and record it. Always exits 0, prints nothing.
+    Hook {
+        /// The agent that runs the hook.
+        #[arg(long, value_enum, default_value_t = AgentArg::Claude)]
+        agent: AgentArg,
+    },
+    /// Install, remove or inspect amc's entries in Claude Code's settings.json (or Codex's hooks.json).
     Hooks {
         /// What to do with the hooks.
         #[command(subcommand)]
         action: HooksAction,
+        /// Whose hooks: Claude Code's settings.json, or Codex's $CODEX_HOME/hooks.json.
+        #[arg(long, value_enum, default_value_t = AgentArg::Claude, global = true)]
+        agent: AgentArg,
+        /// Codex only: the `codex` binary that records the hooks' trust (default: `codex` on PATH).
+        #[arg(long, value_name = "PATH", global = true)]
+        codex_bin: Option<PathBuf>,
     },
+}
+
+/// The agents `amc hook` and `amc hooks` serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentArg {
+    /// Claude Code.
+    Claude,
+    /// Codex CLI.
+    Codex,
+}
+
+impl From<AgentArg> for hook::update::HookAgent {
+    fn from(agent: AgentArg) -> Self {
+        match agent {
+            AgentArg::Claude => hook::update::HookAgent::Claude,
+            AgentArg::Codex => hook::update::HookAgent::Codex,
+        }
+    }
 }
 
 /// `amc hooks` actions.
@@ -98,15 +126,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             addr_file,
         } => serve(Config::from_env(), listen, cors_origins, addr_file),
         Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
-        Command::Hook => {
-            hook::run_from_stdin(&Paths::from_env());
+        Command::Hook { agent } => {
+            hook::run_from_stdin(&Paths::from_env(), agent.into());
             Ok(())
         }
-        Command::Hooks { action } => {
+        Command::Hooks {
+            action,
+            agent,
+            codex_bin,
+        } => {
             let paths = Paths::from_env();
+            let default_file = match agent {
+                AgentArg::Claude => paths.claude_config_dir.join("settings.json"),
+                // `$CODEX_HOME/hooks.json` (the rollouts root is `$CODEX_HOME/sessions`).
+                AgentArg::Codex => paths
+                    .codex_sessions_dir
+                    .parent()
+                    .map_or_else(|| PathBuf::from("hooks.json"), |home| home.join("hooks.json")),
+            };
             let options = |settings: Option<PathBuf>, dry_run| hook::install::HooksOptions {
-                settings: settings.unwrap_or_else(|| paths.claude_config_dir.join("settings.json")),
+                settings: settings.unwrap_or_else(|| default_file.clone()),
                 dry_run,
+                agent: agent.into(),
+                codex_bin: codex_bin.clone(),
             };
             match action {
                 HooksAction::Install { settings, dry_run } => hook::install::install(&options(settings, dry_run)),

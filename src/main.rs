@@ -7,7 +7,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = amc::cli::Cli::parse();
     // The hook must stay fast and silent: it logs to its own file, not through tracing.
-    if !matches!(cli.command, amc::cli::Command::Hook) {
+    if !matches!(cli.command, amc::cli::Command::Hook { .. }) {
         tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()

@@ -7,7 +7,7 @@
 //!
 //! Nothing here does I/O or imports another module of the crate.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A session as the collector builds it: every key of its session file plus the computed keys
@@ -52,8 +52,90 @@ pub mod key {
     pub const IS_DEAD: &str = "is_dead";
     /// Computed: why `is_dead` is true.
     pub const LIVENESS_REASON: &str = "liveness_reason";
-    /// Computed: why the status was overridden by process evidence.
+    /// Why the status is what it is when an event or a rule says so (a StopFailure's error, process evidence).
     pub const STATUS_REASON: &str = "status_reason";
+    /// What the agent waits on the user for: an [`super::Attention`] object; absent when nothing is held.
+    pub const ATTENTION: &str = "attention";
+    /// The sub-agents running, as `[{"agent_id", "agent_type", "since"}]` (SubagentStart adds, SubagentStop removes).
+    pub const RUNNING_SUBAGENTS: &str = "running_subagents";
+    /// The time of the last hook event (only the hook writes it; Codex discovery compares it with the rollout).
+    pub const HOOK_EVENT_AT: &str = "hook_event_at";
+    /// When PreCompact fired, until the compaction's transcript boundary was logged (only the hook uses it).
+    pub const COMPACTING_SINCE: &str = "compacting_since";
+}
+
+/// What a session waits on the user for, recorded by the hook as the session file's `attention` object next to
+/// `status` (which is then `needs_attention`). Absent (no key) when nothing is held.
+///
+/// ```json
+/// {"kind": "permission", "since": "2026-12-05T18:00:00.123456Z", "event": "PermissionRequest",
+///  "tool_name": "Bash", "tool_input_summary": "touch /tmp/x"}
+/// ```
+///
+/// `since` is when the hold began: a later event about the same hold (the `permission_prompt` Notification ~6 s
+/// after a PermissionRequest, a duplicated event) keeps it. Everything but `kind`, `since` and `event` is optional;
+/// text fields are at most 200 characters. Read leniently: [`Attention::from_value`] returns `None` for anything that
+/// is not an object with a known `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    /// Why the agent is blocked.
+    pub kind: AttentionKind,
+    /// When the hold began (RFC 3339 UTC).
+    pub since: String,
+    /// The hook event that raised it: `PermissionRequest`, `Notification`, `PreToolUse` (AskUserQuestion) or `Stop`
+    /// (a final message ending in a question).
+    pub event: String,
+    /// The tool waiting for the user's decision (`Bash`, `AskUserQuestion`, an MCP tool, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    /// A short form of the tool's input: the command, the file path or URL, else its compact JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_input_summary: Option<String>,
+    /// The tool call's id, when the event carries one (PreToolUse does; PermissionRequest does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_use_id: Option<String>,
+    /// The notification's message or the question asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The Notification's `notification_type`, when a Notification raised it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_type: Option<String>,
+}
+
+/// The kinds of [`Attention`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttentionKind {
+    /// A tool waits for the user's permission (PermissionRequest, `permission_prompt`).
+    Permission,
+    /// The agent asked the user something (AskUserQuestion, a final message ending in `?`, `agent_needs_input`).
+    Question,
+    /// An MCP server asks the user for input (`elicitation_dialog`, `elicitation_url_dialog`).
+    Elicitation,
+}
+
+impl AttentionKind {
+    /// The kind's name in the session file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttentionKind::Permission => "permission",
+            AttentionKind::Question => "question",
+            AttentionKind::Elicitation => "elicitation",
+        }
+    }
+}
+
+impl Attention {
+    /// Reads a session file's `attention` value; `None` when it is absent, `null` or not a well-formed attention.
+    pub fn from_value(value: Option<&Value>) -> Option<Attention> {
+        serde_json::from_value(value?.clone()).ok()
+    }
+
+    /// Returns the attention as the session file's JSON object.
+    pub fn to_value(&self) -> Value {
+        // A struct of strings always serializes.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
 }
 
 /// The session statuses (the hook writes them; the collector may override them from process evidence).

@@ -83,8 +83,12 @@ impl TestEnv {
 }
 
 fn spawn_hook(vars: &[(String, String)]) -> Child {
+    spawn_amc(&["hook"], vars)
+}
+
+fn spawn_amc(args: &[&str], vars: &[(String, String)]) -> Child {
     Command::new(BIN)
-        .arg("hook")
+        .args(args)
         .env_clear()
         .envs(vars.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
@@ -360,10 +364,12 @@ fn check_real_payload(env: &TestEnv, payload: &Value, file: &Path) {
         "SessionStart" => json!("starting"),
         "UserPromptSubmit" => json!("active"),
         "Stop" => json!("done"),
+        // A permission prompt raises attention unless the turn is over (a late notification after Stop).
         "Notification"
             if payload["message"]
                 .as_str()
-                .is_some_and(|m| m.starts_with("Claude needs your permission")) =>
+                .is_some_and(|m| m.starts_with("Claude needs your permission"))
+                && old_status != Some(json!("done")) =>
         {
             json!("needs_attention")
         }
@@ -638,6 +644,148 @@ fn stop_whose_transcript_path_is_a_fifo_does_not_block() {
     assert!(env.hook_log().is_empty(), "{}", env.hook_log());
 }
 
+#[test]
+fn a_compaction_is_logged_with_its_sizes_once_its_boundary_is_written() {
+    let env = TestEnv::new();
+    let transcript = env.dir.path().join("t.jsonl");
+    let boundary = |at: &str, pre: u64, post: u64| {
+        format!(
+            r#"{{"type":"system","subtype":"compact_boundary","content":"Conversation compacted","timestamp":"{at}","compactMetadata":{{"trigger":"manual","preTokens":{pre},"postTokens":{post}}}}}"#
+        )
+    };
+    // An earlier compaction's boundary is already there.
+    fs::write(&transcript, boundary("2000-01-01T00:00:00.000Z", 9, 1) + "\n").expect("transcript");
+    let ev = |event: &str| {
+        json!({"session_id": "pc1", "hook_event_name": event, "cwd": "/p", "transcript_path": transcript,
+               "trigger": "manual", "compact_summary": "Summary."})
+    };
+    env.hook(ev("UserPromptSubmit").to_string().as_bytes());
+    env.hook(ev("PreCompact").to_string().as_bytes());
+    // Claude Code 2.1.331 fires PostCompact ~10 ms before it writes the boundary (observed by the e2e suite).
+    env.hook(ev("PostCompact").to_string().as_bytes());
+    let mut text = fs::read_to_string(&transcript).expect("read");
+    text.push_str(&(boundary("2099-01-01T00:00:00.000Z", 33172, 2837) + "\n"));
+    fs::write(&transcript, text).expect("append boundary");
+    env.hook(ev("Stop").to_string().as_bytes());
+    env.hook(ev("UserPromptSubmit").to_string().as_bytes());
+    let lines = env.events("pc1");
+    let names: Vec<&str> = lines.iter().filter_map(|l| l["event"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "UserPromptSubmit",
+            "PreCompact",
+            "PostCompact",
+            "Compaction",
+            "Stop",
+            "UserPromptSubmit"
+        ],
+        "one Compaction line, before the first event after the boundary"
+    );
+    let c = &lines[3];
+    assert_eq!(
+        (
+            c["at"].clone(),
+            c["trigger"].clone(),
+            c["pre_tokens"].clone(),
+            c["post_tokens"].clone()
+        ),
+        (
+            json!("2099-01-01T00:00:00.000Z"),
+            json!("manual"),
+            json!(33172),
+            json!(2837)
+        )
+    );
+    assert_eq!(lines[2]["compact_summary"], "Summary.");
+    assert!(env.session("pc1").get("compacting_since").is_none());
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
+}
+
+#[test]
+fn codex_hook_records_a_codex_session_without_the_daemons_pane() {
+    let env = TestEnv::new();
+    let mut vars = env.vars();
+    // Codex's daemon runs the hooks with the first TUI's environment: not this session's pane.
+    vars.push(("ZELLIJ_SESSION_NAME".into(), "first-tui".into()));
+    vars.push(("ZELLIJ_PANE_ID".into(), "1".into()));
+    let id = "01a24763-cda0-75a0-8e04-b2b7bdd422aa";
+    // The payloads Codex 0.169.0 sent (recorded by the e2e suite; paths shortened).
+    let rollout =
+        "/h/.codex/sessions/2026/12/05/rollout-2026-12-05T18-07-32-01a24763-cda0-75a0-8e04-b2b7bdd422aa.jsonl";
+    let events = [
+        json!({"session_id": id, "transcript_path": rollout, "cwd": "/p", "hook_event_name": "SessionStart",
+               "model": "gpt-5.5", "permission_mode": "default", "source": "startup"}),
+        json!({"session_id": id, "turn_id": "t1", "transcript_path": rollout, "cwd": "/p",
+               "hook_event_name": "PermissionRequest", "model": "gpt-5.5", "permission_mode": "default",
+               "tool_name": "Bash", "tool_input": {"command": "touch /tmp/x", "description": "Touch outside"}}),
+    ];
+    for payload in &events {
+        let child = spawn_amc(&["hook", "--agent", "codex"], &vars);
+        finish_hook(child, payload.to_string().as_bytes());
+    }
+    let s = env.session(id);
+    assert_eq!(s["agent"], "codex");
+    assert_eq!(s["transcript_path"], rollout);
+    assert_eq!(s["status"], "needs_attention");
+    assert_eq!(s["attention"]["tool_input_summary"], "touch /tmp/x");
+    assert!(
+        s.get("zellij_session").is_none() && s.get("zellij_pane").is_none(),
+        "{s}"
+    );
+    assert_eq!(env.events(id).len(), 2);
+    assert!(env.hook_log().is_empty(), "{}", env.hook_log());
+}
+
+#[test]
+fn codex_install_writes_hooks_json_and_says_how_to_trust_when_codex_cannot_run() {
+    let env = TestEnv::new();
+    let codex_home = env.dir.path().join("codex-home");
+    fs::create_dir_all(&codex_home).expect("mkdir");
+    let out = Command::new(BIN)
+        .args([
+            "hooks",
+            "install",
+            "--agent",
+            "codex",
+            "--codex-bin",
+            "/nonexistent/codex",
+        ])
+        .env_clear()
+        .env("HOME", env.home())
+        .env("CODEX_HOME", &codex_home)
+        .output()
+        .expect("run amc");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/hooks") && stderr.contains("cannot run"), "{stderr}");
+    let v: Value = serde_json::from_slice(&fs::read(codex_home.join("hooks.json")).expect("hooks.json")).expect("json");
+    let events: Vec<&str> = v["hooks"]
+        .as_object()
+        .map(|h| h.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        events,
+        [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PermissionRequest",
+            "PostToolUse",
+            "Stop",
+            "Interrupt",
+            "SubagentStart",
+            "SubagentStop",
+            "PreCompact",
+            "PostCompact",
+            "SessionEnd"
+        ]
+    );
+    let command = v["hooks"]["Interrupt"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(command.ends_with("/amc hook --agent codex"), "{command}");
+}
+
 // === amc hook: concurrency ===
 
 #[test]
@@ -768,7 +916,13 @@ fn install_uninstall_round_trip_keeps_everything_else() {
         ("PreCompact", None),
         ("SubagentStop", None),
         ("PreToolUse", Some("AskUserQuestion")),
-        ("PostToolUse", Some("AskUserQuestion")),
+        ("PostToolUse", None),
+        ("PostToolUseFailure", None),
+        ("PermissionRequest", None),
+        ("PermissionDenied", None),
+        ("StopFailure", None),
+        ("SubagentStart", None),
+        ("PostCompact", None),
     ] {
         let groups = installed["hooks"][event]
             .as_array()
@@ -820,7 +974,7 @@ fn install_uninstall_round_trip_keeps_everything_else() {
     let out = amc(&["hooks", "status", "--settings", &arg], &env.home());
     assert!(out.status.success());
     let report = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(report.matches("installed      ").count(), 9, "{report}");
+    assert_eq!(report.matches("installed      ").count(), 15, "{report}");
     assert!(!report.contains("not installed") && report.contains("(ok)"), "{report}");
 
     // Dry run writes nothing.
@@ -839,7 +993,10 @@ fn install_uninstall_round_trip_keeps_everything_else() {
         "even the text is the same"
     );
     let out = amc(&["hooks", "status", "--settings", &arg], &env.home());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).matches("not installed").count(), 9);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).matches("not installed").count(),
+        15
+    );
 }
 
 #[test]
@@ -854,7 +1011,7 @@ fn install_creates_a_missing_file_and_dry_run_writes_nothing() {
     let out = amc(&["hooks", "install", "--settings", &arg], &env.home());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&fs::read(&settings).expect("read")).expect("json");
-    assert_eq!(v["hooks"].as_object().map(|h| h.len()), Some(9));
+    assert_eq!(v["hooks"].as_object().map(|h| h.len()), Some(15));
     assert!(backups(&env.dir.path().join("claude")).is_empty(), "nothing to back up");
     amc(&["hooks", "uninstall", "--settings", &arg], &env.home());
     assert_eq!(

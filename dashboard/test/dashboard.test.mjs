@@ -170,6 +170,11 @@ test('a card shows project, agent, status with a ticking duration, context, Zell
   assert.equal(await card(S.done.session_id).locator('.tag-compacted').isVisible(), true);
   assert.equal(await text(S.starting.session_id, '.ctx-pct'), '—');
   assert.match(await text(S.dead.session_id, '.dead-reason'), /gpu-box/);
+  assert.equal(await text(S.permission.session_id, '.attention-kind'), 'Permission');
+  assert.equal(await text(S.permission.session_id, '.attention-text'), 'Bash: kubectl rollout restart deploy/api-gateway -n staging');
+  assert.equal(await card(S.active.session_id).locator('.attention').isVisible(), false, 'nothing held: no attention line');
+  assert.equal(await text(S.active.session_id, '.subagents'), '2 sub-agents');
+  assert.equal(await card(S.done.session_id).locator('.subagents').isVisible(), false);
 });
 
 test('screenshot of the dashboard (desktop, dark) for the docs', async () => {

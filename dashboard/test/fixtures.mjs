@@ -95,13 +95,21 @@ export function sessions(home) {
       }],
     }),
     permission: base('3e9f2b64-0c1a-4d7e-b5f8-91a2c3d4e5f6', 'claude', '/home/dana/src/api-gateway', {
-      status: 'needs_attention', zellij_pane: '6', last_event: 'Notification', last_event_at: ago(23),
+      status: 'needs_attention', zellij_pane: '6', last_event: 'PermissionRequest', last_event_at: ago(23),
       model: 'claude-sonnet-4-5',
+      attention: {
+        kind: 'permission', since: ago(23), event: 'PermissionRequest', tool_name: 'Bash',
+        tool_input_summary: 'kubectl rollout restart deploy/api-gateway -n staging',
+      },
       last_message_preview: 'Claude needs your permission to use Bash: `kubectl rollout restart deploy/api-gateway -n staging`',
     }),
     active: base('a41d0c77-93e2-4f1b-8d0a-6c5b2e9f7a10', 'claude', '/home/dana/src/web-frontend', {
       status: 'active', zellij_pane: 5, last_event: 'PostToolUse', last_event_at: ago(12),
       model: 'claude-sonnet-4-5',
+      running_subagents: [
+        { agent_id: 'a1b2c3d4e5f607182', agent_type: 'general-purpose', since: ago(40) },
+        { agent_id: 'b2c3d4e5f60718293', agent_type: 'Explore', since: ago(30) },
+      ],
       last_message_preview: 'Running the Playwright suite after splitting CheckoutForm into three steps…',
     }),
     codex: base('019c8a4d-8f45-7010-8b5d-7fad920aa6f9', 'codex', '/home/dana/src/infra/terraform-modules', {

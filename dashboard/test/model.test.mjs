@@ -12,6 +12,7 @@ import {
   formatTokens,
   groupSessions,
   matches,
+  normalizeAttention,
   normalizeSession,
   parseDelta,
   parseState,
@@ -184,6 +185,22 @@ test('window_source decides whether the window is an estimate, and says where it
   assert.equal(ctx(undefined, true).estimated, true);
   assert.equal(ctx('something-newer', false).estimated, false);
   assert.equal(ctx('something-newer', false).windowSource, '');
+});
+
+test('attention: a tool with its input, a question by its message, junk is nothing held', () => {
+  assert.deepEqual(
+    normalizeAttention({ kind: 'permission', since: '2026-03-01T10:00:00Z', event: 'PermissionRequest', tool_name: 'Bash', tool_input_summary: 'ls' }),
+    { kind: 'permission', label: 'Permission', text: 'Bash: ls', since: Date.parse('2026-03-01T10:00:00Z') },
+  );
+  const q = normalizeAttention({ kind: 'question', event: 'PreToolUse', tool_name: 'AskUserQuestion', message: 'Which?' });
+  assert.equal(q.text, 'Which?');
+  assert.equal(q.label, 'Question');
+  assert.equal(normalizeAttention({ kind: 'sandbox' }).label, 'Waiting');
+  for (const junk of [null, undefined, 'x', [1], 3]) assert.equal(normalizeAttention(junk), null);
+  const s = normalizeSession({ session_id: 'a', running_subagents: [{}, {}], status_reason: 'why' });
+  assert.equal(s.subagents, 2);
+  assert.equal(s.statusReason, 'why');
+  assert.equal(normalizeSession({ session_id: 'b', running_subagents: 'x' }).subagents, 0);
 });
 
 test('a delta applied to the state it was made against gives the same sessions as the new state itself', () => {

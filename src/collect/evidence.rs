@@ -35,6 +35,7 @@ pub(super) fn settle(listed: &mut [Listed], evidence: &Evidence<'_>, at: f64) {
             if hint.clear_questions {
                 l.session
                     .insert(key::PENDING_QUESTIONS.into(), Value::Array(Vec::new()));
+                l.session.remove(key::ATTENTION);
             }
             l.session.insert(key::STATUS_REASON.into(), hint.reason.into());
             l.decisions.push(hint.decision);

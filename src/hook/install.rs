@@ -1,4 +1,6 @@
-//! `amc hooks install|uninstall|status`: amc's entries in Claude Code's `settings.json`.
+//! `amc hooks install|uninstall|status`: amc's entries in Claude Code's `settings.json`, or with `--agent codex` in
+//! Codex's `$CODEX_HOME/hooks.json` (the same `{"hooks": {...}}` shape; Codex then runs them only once they are
+//! trusted, see [`super::codex_trust`]).
 //!
 //! Claude Code reads `{"hooks": {"<Event>": [{"matcher": "..", "hooks": [{"type": "command", "command": "..",
 //! "timeout": <seconds>}]}]}}`. amc's entries run `<absolute path of this binary> hook`. An entry is amc's when its
@@ -16,18 +18,53 @@ use std::{
 use anyhow::{bail, Context as _};
 use serde_json::{json, Map, Value};
 
-/// The events amc hooks, with their matcher (`None`: every occurrence of the event).
+use super::update::HookAgent;
+
+/// The Claude Code events amc hooks, with their matcher (`None`: every occurrence of the event).
+///
+/// PostToolUse and PostToolUseFailure have no matcher: the tool a permission dialog held finishing is what says the
+/// dialog was answered (an older install's `PostToolUse [AskUserQuestion]` is replaced by `install`).
 pub const HOOK_EVENTS: &[(&str, Option<&str>)] = &[
     ("SessionStart", None),
     ("UserPromptSubmit", None),
     ("PreToolUse", Some("AskUserQuestion")),
-    ("PostToolUse", Some("AskUserQuestion")),
+    ("PermissionRequest", None),
+    ("PermissionDenied", None),
+    ("PostToolUse", None),
+    ("PostToolUseFailure", None),
     ("Notification", None),
     ("Stop", None),
+    ("StopFailure", None),
+    ("SubagentStart", None),
     ("SubagentStop", None),
     ("PreCompact", None),
+    ("PostCompact", None),
     ("SessionEnd", None),
 ];
+
+/// The Codex CLI events amc hooks (what Codex 0.169.0 fires that tells the session's state; not its per-request
+/// PreModelRequest/PostModelRequest nor PreToolUse).
+pub const CODEX_HOOK_EVENTS: &[(&str, Option<&str>)] = &[
+    ("SessionStart", None),
+    ("UserPromptSubmit", None),
+    ("PermissionRequest", None),
+    ("PostToolUse", None),
+    ("Stop", None),
+    ("Interrupt", None),
+    ("SubagentStart", None),
+    ("SubagentStop", None),
+    ("PreCompact", None),
+    ("PostCompact", None),
+    ("SessionEnd", None),
+];
+
+/// Returns the events amc hooks for `agent`.
+pub fn hook_events(agent: HookAgent) -> &'static [(&'static str, Option<&'static str>)] {
+    match agent {
+        HookAgent::Claude => HOOK_EVENTS,
+        HookAgent::Codex => CODEX_HOOK_EVENTS,
+    }
+}
 
 /// The timeout written into each hook entry, in seconds (Claude Code's unit); the hook itself gives up after
 /// [`super::HOOK_DEADLINE`].
@@ -36,10 +73,15 @@ pub const HOOK_TIMEOUT_SECS: u64 = 5;
 /// Options shared by the `amc hooks` commands.
 #[derive(Debug, Clone)]
 pub struct HooksOptions {
-    /// The Claude Code settings file to edit (default `<claude config dir>/settings.json`).
+    /// The file to edit: Claude Code's `settings.json` (default `<claude config dir>/settings.json`) or Codex's
+    /// `hooks.json` (default `$CODEX_HOME/hooks.json`).
     pub settings: PathBuf,
     /// Print what would change without writing.
     pub dry_run: bool,
+    /// Whose hooks: Claude Code's or Codex's.
+    pub agent: HookAgent,
+    /// Codex only: the `codex` binary that records the hooks' trust (default: `codex` on `PATH`).
+    pub codex_bin: Option<PathBuf>,
 }
 
 /// One change `install` or `uninstall` makes to the settings.
@@ -125,15 +167,19 @@ fn label(event: &str, matcher: Option<&str>) -> String {
 /// Idempotent: when everything is already in place it says so and writes nothing. Otherwise it copies the file to
 /// `<settings>.amc-backup-<unix seconds>` first. A missing file is created.
 pub fn install(opts: &HooksOptions) -> anyhow::Result<()> {
-    let command = hook_command()?;
+    let command = hook_command(opts.agent)?;
     let mut settings = Settings::load(&opts.settings)?;
-    let changes = plan_install(&mut settings.value, &command)?;
+    let changes = plan_install_events(&mut settings.value, &command, hook_events(opts.agent))?;
     settings.finish(
         opts,
         &changes,
         "installed amc hooks in",
         "amc hooks already installed in",
-    )
+    )?;
+    if opts.agent == HookAgent::Codex && !opts.dry_run {
+        super::codex_trust::trust_amc_hooks(&opts.settings, opts.codex_bin.as_deref(), is_amc_command);
+    }
+    Ok(())
 }
 
 /// Removes exactly amc's hook entries from the settings file (and the groups and events that only held them).
@@ -150,16 +196,33 @@ pub fn uninstall(opts: &HooksOptions) -> anyhow::Result<()> {
 /// Prints, per event, whether amc's hook is installed and whether its command path still exists.
 pub fn status(opts: &HooksOptions) -> anyhow::Result<()> {
     let settings = Settings::load(&opts.settings)?;
-    let current = hook_command().ok();
+    let current = hook_command(opts.agent).ok();
     print!(
         "{}",
-        status_report(&opts.settings, settings.existed, &settings.value, current.as_deref())?
+        status_report_events(
+            &opts.settings,
+            settings.existed,
+            &settings.value,
+            current.as_deref(),
+            hook_events(opts.agent)
+        )?
     );
     Ok(())
 }
 
-/// Returns the `amc hooks status` text for `value` read from `path`.
+/// Returns the `amc hooks status` text for Claude Code's `value` read from `path`.
 pub fn status_report(path: &Path, existed: bool, value: &Value, current: Option<&str>) -> anyhow::Result<String> {
+    status_report_events(path, existed, value, current, HOOK_EVENTS)
+}
+
+/// Returns the `amc hooks status` text for `value` read from `path`, against the wanted `events`.
+pub fn status_report_events(
+    path: &Path,
+    existed: bool,
+    value: &Value,
+    current: Option<&str>,
+    events: &[(&str, Option<&str>)],
+) -> anyhow::Result<String> {
     use std::fmt::Write as _;
     let mut out = String::new();
     if !existed {
@@ -168,7 +231,7 @@ pub fn status_report(path: &Path, existed: bool, value: &Value, current: Option<
         let _ = writeln!(out, "{}:", path.display());
     }
     let found = amc_entries(value)?;
-    for (event, matcher) in HOOK_EVENTS {
+    for (event, matcher) in events {
         let name = label(event, *matcher);
         let here: Vec<&Found> = found
             .iter()
@@ -186,7 +249,10 @@ pub fn status_report(path: &Path, existed: bool, value: &Value, current: Option<
             );
         }
     }
-    for f in found.iter().filter(|f| !is_desired(&f.event, f.matcher.as_deref())) {
+    for f in found
+        .iter()
+        .filter(|f| !is_desired(events, &f.event, f.matcher.as_deref()))
+    {
         let name = label(&f.event, f.matcher.as_deref());
         let _ = writeln!(
             out,
@@ -217,14 +283,18 @@ fn command_note(command: &str, current: Option<&str>) -> String {
     }
 }
 
-/// Returns the command amc's entries run: this binary's canonical absolute path (shell-quoted when needed) + ` hook`.
-pub fn hook_command() -> anyhow::Result<String> {
+/// Returns the command amc's entries run: this binary's canonical absolute path (shell-quoted when needed) + ` hook`
+/// (+ ` --agent codex` for Codex).
+pub fn hook_command(agent: HookAgent) -> anyhow::Result<String> {
     let exe = std::env::current_exe().context("cannot find the path of the amc binary")?;
     let exe = fs::canonicalize(&exe).with_context(|| format!("cannot resolve {}", exe.display()))?;
     let exe = exe
         .to_str()
         .with_context(|| format!("the amc binary's path is not UTF-8: {}", exe.display()))?;
-    Ok(format!("{} hook", shell_quote(exe)))
+    Ok(match agent {
+        HookAgent::Claude => format!("{} hook", shell_quote(exe)),
+        HookAgent::Codex => format!("{} hook --agent codex", shell_quote(exe)),
+    })
 }
 
 /// Quotes `word` for `sh` when it holds anything but safe characters.
@@ -236,9 +306,15 @@ fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
-/// Returns the program of an amc hook command (`<program> hook`, program named `amc`), unquoted; `None` otherwise.
+/// Returns the program of an amc hook command (`<program> hook`, or `<program> hook --agent codex|claude`, program
+/// named `amc`), unquoted; `None` otherwise.
 fn amc_program(command: &str) -> Option<String> {
-    let program = command.trim().strip_suffix(" hook")?.trim_end();
+    let command = command.trim();
+    let command = command
+        .strip_suffix(" --agent codex")
+        .or_else(|| command.strip_suffix(" --agent claude"))
+        .unwrap_or(command);
+    let program = command.strip_suffix(" hook")?.trim_end();
     let program = if program.len() >= 2 && program.starts_with('\'') && program.ends_with('\'') {
         program[1..program.len() - 1].replace(r"'\''", "'")
     } else if program.len() >= 2 && program.starts_with('"') && program.ends_with('"') {
@@ -268,10 +344,8 @@ fn matcher_matches(wanted: Option<&str>, group: Option<&str>) -> bool {
     }
 }
 
-fn is_desired(event: &str, matcher: Option<&str>) -> bool {
-    HOOK_EVENTS
-        .iter()
-        .any(|(e, m)| *e == event && matcher_matches(*m, matcher))
+fn is_desired(events: &[(&str, Option<&str>)], event: &str, matcher: Option<&str>) -> bool {
+    events.iter().any(|(e, m)| *e == event && matcher_matches(*m, matcher))
 }
 
 fn desired_entry(command: &str) -> Value {
@@ -299,11 +373,21 @@ fn hooks_of(settings: &mut Value) -> anyhow::Result<Option<&mut Map<String, Valu
     }
 }
 
-/// Brings amc's entries in `settings` to exactly [`HOOK_EVENTS`] running `command`; returns what changed.
+/// Brings amc's entries in Claude Code's `settings` to exactly [`HOOK_EVENTS`] running `command`; returns what
+/// changed.
+pub fn plan_install(settings: &mut Value, command: &str) -> anyhow::Result<Vec<Change>> {
+    plan_install_events(settings, command, HOOK_EVENTS)
+}
+
+/// Brings amc's entries in `settings` to exactly `events` running `command`; returns what changed.
 ///
 /// An existing amc entry for a wanted (event, matcher) is updated in place (its other keys are kept); amc entries
 /// for anything else, and duplicates, are removed; missing ones are appended as new groups.
-pub fn plan_install(settings: &mut Value, command: &str) -> anyhow::Result<Vec<Change>> {
+pub fn plan_install_events(
+    settings: &mut Value,
+    command: &str,
+    events: &[(&str, Option<&str>)],
+) -> anyhow::Result<Vec<Change>> {
     hooks_of(settings)?;
     let mut changes = Vec::new();
     let Value::Object(root) = settings else {
@@ -313,7 +397,7 @@ pub fn plan_install(settings: &mut Value, command: &str) -> anyhow::Result<Vec<C
     let Value::Object(hooks) = hooks else {
         bail!("\"hooks\" is not a JSON object")
     };
-    let mut satisfied = vec![false; HOOK_EVENTS.len()];
+    let mut satisfied = vec![false; events.len()];
     let mut emptied_events = Vec::new();
     for (event, groups) in hooks.iter_mut() {
         let Value::Array(groups) = groups else {
@@ -339,7 +423,7 @@ pub fn plan_install(settings: &mut Value, command: &str) -> anyhow::Result<Vec<C
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                let slot = HOOK_EVENTS
+                let slot = events
                     .iter()
                     .position(|(e, m)| e == event && matcher_matches(*m, matcher.as_deref()))
                     .filter(|&k| !satisfied[k]);
@@ -379,7 +463,7 @@ pub fn plan_install(settings: &mut Value, command: &str) -> anyhow::Result<Vec<C
     for event in emptied_events {
         hooks.shift_remove(&event);
     }
-    for (k, (event, matcher)) in HOOK_EVENTS.iter().enumerate() {
+    for (k, (event, matcher)) in events.iter().enumerate() {
         if satisfied[k] {
             continue;
         }
@@ -706,7 +790,7 @@ mod tests {
         let mut v = json!({"hooks": {
             "Stop": [{"hooks": [{"type": "command", "command": "echo hi"}, {"type": "command", "command": "/old/amc hook", "timeout": 5}]},
                      {"hooks": [{"type": "command", "command": "/older/amc hook"}]}],
-            "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "/old/amc hook"}]}]
+            "PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "/old/amc hook"}]}]
         }});
         let changes = plan_install(&mut v, CMD).expect("install");
         assert!(changes.contains(&Change::Updated {
@@ -721,7 +805,7 @@ mod tests {
             command: "/older/amc hook".into()
         }));
         assert!(changes.contains(&Change::Removed {
-            event: "PostToolUse".into(),
+            event: "PreToolUse".into(),
             matcher: Some("*".into()),
             command: "/old/amc hook".into()
         }));
@@ -730,9 +814,70 @@ mod tests {
             json!([{"hooks": [{"type": "command", "command": "echo hi"}, desired_entry(CMD)]}])
         );
         assert_eq!(
-            v["hooks"]["PostToolUse"],
+            v["hooks"]["PreToolUse"],
             json!([{"matcher": "AskUserQuestion", "hooks": [desired_entry(CMD)]}])
         );
+    }
+
+    #[test]
+    fn an_install_of_the_2025_event_set_is_upgraded() {
+        // What `amc hooks install` wrote before the 2026 events: PostToolUse only for AskUserQuestion.
+        let old = |matcher: Option<&str>| match matcher {
+            Some(m) => json!([{"matcher": m, "hooks": [desired_entry(CMD)]}]),
+            None => json!([{"hooks": [desired_entry(CMD)]}]),
+        };
+        let mut v = json!({"hooks": {
+            "SessionStart": old(None), "UserPromptSubmit": old(None), "PreToolUse": old(Some("AskUserQuestion")),
+            "PostToolUse": old(Some("AskUserQuestion")), "Notification": old(None), "Stop": old(None),
+            "SubagentStop": old(None), "PreCompact": old(None), "SessionEnd": old(None)
+        }});
+        let changes = plan_install(&mut v, CMD).expect("install");
+        assert!(changes.contains(&Change::Removed {
+            event: "PostToolUse".into(),
+            matcher: Some("AskUserQuestion".into()),
+            command: CMD.into()
+        }));
+        for event in [
+            "PermissionRequest",
+            "PermissionDenied",
+            "PostToolUse",
+            "PostToolUseFailure",
+            "StopFailure",
+            "SubagentStart",
+            "PostCompact",
+        ] {
+            assert!(
+                changes.contains(&Change::Added {
+                    event: event.into(),
+                    matcher: None,
+                    command: CMD.into()
+                }),
+                "{event} added: {changes:?}"
+            );
+        }
+        assert_eq!(v["hooks"]["PostToolUse"], old(None));
+        assert_eq!(changes.len(), 8, "{changes:?}");
+        assert!(plan_install(&mut v, CMD).expect("again").is_empty());
+    }
+
+    #[test]
+    fn codex_hooks_use_their_own_events_and_command() {
+        let cmd = "/opt/amc/bin/amc hook --agent codex";
+        assert!(is_amc_command(cmd));
+        assert_eq!(amc_program(cmd).as_deref(), Some("/opt/amc/bin/amc"));
+        let mut v = json!({});
+        let changes = plan_install_events(&mut v, cmd, CODEX_HOOK_EVENTS).expect("install");
+        assert_eq!(changes.len(), CODEX_HOOK_EVENTS.len());
+        assert_eq!(v["hooks"]["Interrupt"], json!([{"hooks": [desired_entry(cmd)]}]));
+        assert!(v["hooks"].get("Notification").is_none());
+        assert!(plan_install_events(&mut v, cmd, CODEX_HOOK_EVENTS)
+            .expect("again")
+            .is_empty());
+        assert_eq!(
+            plan_uninstall(&mut v).expect("uninstall").len(),
+            CODEX_HOOK_EVENTS.len()
+        );
+        assert_eq!(v, json!({}));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! What each event does to the session file is in [`update`] (pure functions); this module does the I/O: read,
 //! lock, read-modify-write, append, log. `docs/hook.md` describes the whole contract.
 
+pub mod codex_trust;
+pub mod compaction;
 pub mod install;
 pub mod question;
 pub mod update;
@@ -54,6 +56,8 @@ pub struct HookEnv {
     pub zellij_pane: Option<String>,
     /// `AMC_SPAWN_ID` (set by amc when it spawns an agent), when set and non-empty.
     pub spawn_id: Option<String>,
+    /// The agent whose hook this is (`amc hook --agent codex`; Claude Code by default).
+    pub agent: update::HookAgent,
 }
 
 impl HookEnv {
@@ -64,7 +68,15 @@ impl HookEnv {
             zellij_session: var("ZELLIJ_SESSION_NAME"),
             zellij_pane: var("ZELLIJ_PANE_ID"),
             spawn_id: var("AMC_SPAWN_ID"),
+            agent: update::HookAgent::Claude,
         }
+    }
+
+    /// The same, for `agent`'s hook.
+    #[must_use]
+    pub fn for_agent(mut self, agent: update::HookAgent) -> Self {
+        self.agent = agent;
+        self
     }
 }
 
@@ -97,8 +109,8 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> HookError {
 /// never closed, or a session lock that is never released, cannot hold the agent past [`HOOK_DEADLINE`]: when the deadline passes this
 /// returns anyway, and the process exit ends the helper (an interrupted write leaves at worst a hidden temp file,
 /// never a half-written session file).
-pub fn run_from_stdin(paths: &Paths) {
-    let env = HookEnv::from_env();
+pub fn run_from_stdin(paths: &Paths, agent: update::HookAgent) {
+    let env = HookEnv::from_env().for_agent(agent);
     let (tx, rx) = mpsc::channel();
     let worker_paths = paths.clone();
     let spawned = thread::Builder::new().name("amc-hook".into()).spawn(move || {
@@ -273,7 +285,7 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         None
     };
     let last_assistant_message = match payload.get("last_assistant_message") {
-        Some(Value::String(message)) if event == "Stop" => Some(message.as_str()),
+        Some(Value::String(message)) if event == "Stop" || event == "StopFailure" => Some(message.as_str()),
         _ => transcript_message.as_deref(),
     };
 
@@ -293,8 +305,13 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
         zellij_pane: env.zellij_pane.as_deref(),
         spawn_id: env.spawn_id.as_deref(),
         last_assistant_message,
+        agent: env.agent,
     };
+    let compaction = pending_compaction(&session, event);
     let effect = update::apply(&mut session, existed, event, &payload, &ctx);
+    if compaction.is_some() {
+        session.shift_remove(crate::model::key::COMPACTING_SINCE);
+    }
     if effect != Effect::Nothing {
         let bytes = session_file::session_bytes(&session);
         store::write_atomic(&session_path, &bytes).map_err(io_error(format!("writing {}", session_path.display())))?;
@@ -308,7 +325,25 @@ pub fn handle_payload(paths: &Paths, payload: &[u8], env: &HookEnv) -> Result<()
     };
     let mut line = update::event_line(event, &payload, new_status, &now);
     line.push('\n');
+    if let Some(found) = compaction {
+        let mut compaction_line = update::compaction_line(found, new_status, &now);
+        compaction_line.push('\n');
+        line.insert_str(0, &compaction_line);
+    }
     append(&log_path, line.as_bytes()).map_err(io_error(format!("appending to {}", log_path.display())))
+}
+
+/// A compaction PreCompact marked (`compacting_since`) whose `compact_boundary` line is now in the transcript: its
+/// sizes for a `Compaction` event-log line. Not looked for on PreCompact itself (a new compaction starts).
+fn pending_compaction(session: &Map<String, Value>, event: &str) -> Option<Map<String, Value>> {
+    if event == "PreCompact" {
+        return None;
+    }
+    let since = str_field(session, crate::model::key::COMPACTING_SINCE)?;
+    let transcript = str_field(session, "transcript_path").filter(|p| !p.is_empty())?;
+    compaction::read_boundary_tokens(Path::new(transcript), Some(since))
+        .ok()
+        .flatten()
 }
 
 /// Reads the session file; `(empty, false)` when there is none.
@@ -410,6 +445,7 @@ mod tests {
             zellij_session: Some("z".into()),
             zellij_pane: Some("7".into()),
             spawn_id: None,
+            agent: update::HookAgent::Claude,
         };
         let payload = json!({"session_id": "s1", "hook_event_name": "UserPromptSubmit", "cwd": "/p", "prompt": "hi"});
         handle_payload(&paths, payload.to_string().as_bytes(), &env).expect("handled");

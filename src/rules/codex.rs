@@ -106,6 +106,23 @@ pub fn match_pane(
         .and_then(|p| pane_of(p, Evidence::Weak))
 }
 
+/// Returns whether `amc hook --agent codex` recorded an event (`hook_event_at`) no older than the rollout's newest
+/// turn event: then the hook's status (`needs_attention` on an approval, `done` on Interrupt) stands, and the rollout
+/// is the fallback only when it says something newer (hooks not installed or not trusted, a lost hook).
+pub fn hooks_are_newer(existing: Option<&SessionJson>, facts: &RolloutFacts) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let Some(hook_at) = existing
+        .and_then(|e| str_field(e, crate::model::key::HOOK_EVENT_AT))
+        .and_then(parse)
+    else {
+        return false;
+    };
+    match facts.last_turn.as_ref().and_then(|t| t.timestamp.as_deref()) {
+        Some(turn_at) => parse(turn_at).is_none_or(|turn_at| hook_at >= turn_at),
+        None => true,
+    }
+}
+
 /// Returns the content of the Codex session file for a discovered rollout, or `None` when `existing` already says
 /// all of it (so an unchanged file is never rewritten and file watchers are not woken in a loop).
 ///
@@ -126,19 +143,21 @@ pub fn codex_session(
     set("session_id", facts.meta.id.clone().into());
     set("agent", "codex".into());
     set("transcript_path", rollout.to_string_lossy().into_owned().into());
-    let status = match facts.last_turn.as_ref().and_then(status_after) {
-        Some(status) => status.to_owned(),
-        None => existing
-            .and_then(|e| str_field(e, "status"))
-            .filter(|s| !s.is_empty())
-            .unwrap_or("active")
-            .to_owned(),
-    };
-    set("status", status.into());
-    if let Some(event) = &facts.last_turn {
-        set("last_event", event.kind.clone().into());
-        if let Some(at) = &event.timestamp {
-            set("last_event_at", at.clone().into());
+    if !hooks_are_newer(existing, facts) {
+        let status = match facts.last_turn.as_ref().and_then(status_after) {
+            Some(status) => status.to_owned(),
+            None => existing
+                .and_then(|e| str_field(e, "status"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or("active")
+                .to_owned(),
+        };
+        set("status", status.into());
+        if let Some(event) = &facts.last_turn {
+            set("last_event", event.kind.clone().into());
+            if let Some(at) = &event.timestamp {
+                set("last_event_at", at.clone().into());
+            }
         }
     }
     if let Some(pane) = pane {
@@ -353,6 +372,40 @@ mod tests {
             let s = codex_session(None, Path::new(ROLLOUT), &facts(Some((kind, "T"))), None).expect("new");
             assert_eq!(s.get("status"), Some(&json!(status)), "{kind}");
         }
+    }
+
+    #[test]
+    fn a_newer_codex_hook_outranks_the_rollout_and_an_older_one_does_not() {
+        let hooked = |status: &str, at: &str| {
+            crate::model::test_util::object(json!({"session_id": "r1", "agent": "codex", "status": status,
+                "last_event": "PermissionRequest", "last_event_at": at, "hook_event_at": at}))
+        };
+        // The approval dialog opened after the turn started: the hook's needs_attention stands.
+        let existing = hooked("needs_attention", "2026-01-01T09:00:05.000000Z");
+        let s = codex_session(
+            Some(&existing),
+            Path::new(ROLLOUT),
+            &facts(Some(("task_started", "2026-01-01T09:00:04.900Z"))),
+            None,
+        )
+        .unwrap_or(existing.clone());
+        assert_eq!(s.get("status"), Some(&json!("needs_attention")));
+        assert_eq!(s.get("last_event"), Some(&json!("PermissionRequest")));
+        // The turn completed after the last hook (a lost Stop, hooks untrusted since): the rollout wins.
+        let s = codex_session(
+            Some(&existing),
+            Path::new(ROLLOUT),
+            &facts(Some(("task_complete", "2026-01-01T09:00:09Z"))),
+            None,
+        )
+        .expect("changed");
+        assert_eq!(s.get("status"), Some(&json!("done")));
+        assert_eq!(s.get("last_event"), Some(&json!("task_complete")));
+        // No hook ever ran: the rollout decides, as before.
+        assert!(!hooks_are_newer(
+            None,
+            &facts(Some(("task_started", "2026-01-01T09:00:04Z")))
+        ));
     }
 
     #[test]

@@ -32,8 +32,11 @@ pub struct StatusHint {
 /// that would have said so:
 /// - `idle` since after the last hook event, while amc says `active` or `needs_attention` and the last event is not
 ///   `Stop` → `done` (Esc interrupt, an API error, a declined dialog: no Stop hook fires), questions cleared;
-/// - `waiting` since after the last hook event while amc says `active` → `needs_attention` (a dialog opened before
-///   its Notification, which comes ~6 s later).
+/// - `waiting` since after the last hook event while amc says `active` or `done` → `needs_attention` (a dialog opened
+///   without a hook amc listens to, or before its Notification, which comes ~6 s later);
+/// - `busy` since after the last hook event while amc says `needs_attention` for a permission or elicitation dialog
+///   (`attention.kind`) → `active`: the dialog was answered and the tool runs (no hook fires at the approval; the
+///   tool's PostToolUse comes only when it finishes), attention cleared.
 ///
 /// Only a running process's file counts, and only once its status has stood for [`STATUS_SETTLE`].
 pub fn claude_status_hint(session: &SessionJson, ev: &Evidence<'_>) -> Option<StatusHint> {
@@ -41,13 +44,18 @@ pub fn claude_status_hint(session: &SessionJson, ev: &Evidence<'_>) -> Option<St
         return None;
     }
     let status = str_field(session, "status")?;
-    if !matches!(status, "active" | "needs_attention") {
+    if !matches!(status, "active" | "needs_attention" | "done") {
         return None;
     }
     let last_event = str_field(session, "last_event").unwrap_or("");
-    if matches!(last_event, "Stop" | "SessionStart" | "SessionEnd") {
+    if matches!(last_event, "SessionStart" | "SessionEnd") {
         return None;
     }
+    // A Stop is authoritative for the turn it ends (a prose question stays needs_attention, done stays done) unless
+    // Claude then opens a dialog (`waiting`).
+    let after_stop = matches!(last_event, "Stop" | "StopFailure");
+    let held_dialog = crate::model::Attention::from_value(session.get(key::ATTENTION))
+        .is_some_and(|a| a.kind != crate::model::AttentionKind::Question);
     let last = last_event_time(session)?;
     let session_id = str_field(session, "session_id")?;
     let f = ev
@@ -63,12 +71,20 @@ pub fn claude_status_hint(session: &SessionJson, ev: &Evidence<'_>) -> Option<St
     }
     let when = chrono::DateTime::<chrono::Utc>::from(changed).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let (new_status, clear_questions, reason) = match f.status.as_deref()? {
-        "idle" => (
+        "idle" if status != status::DONE && !after_stop => (
             status::DONE,
             true,
             format!("claude pid {} reports idle since {when}, after the last hook ({last_event}): the turn ended without a Stop hook", f.pid),
         ),
-        "waiting" if status == status::ACTIVE => (
+        "busy" if status == status::NEEDS_ATTENTION && held_dialog && !after_stop => (
+            status::ACTIVE,
+            true,
+            format!(
+                "claude pid {} reports busy since {when}, after the dialog of the last hook ({last_event}): it was answered",
+                f.pid
+            ),
+        ),
+        "waiting" if status == status::ACTIVE || status == status::DONE => (
             status::NEEDS_ATTENTION,
             false,
             format!(
@@ -191,6 +207,54 @@ mod tests {
             claude_status_hint(&claude_session("needs_attention", "PreToolUse"), &ev),
             None
         );
+    }
+
+    #[test]
+    fn busy_after_a_held_permission_dialog_means_it_was_answered() {
+        let ap = scan(
+            vec![proc_(100, "claude", &["/x/claude"], Some(("main", "3")))],
+            vec![pid_file(100, "s1", Some(1000), "busy", (T0 + 2) * 1000)],
+        );
+        let ev = evid(&ap, None, now());
+        let mut held = claude_session("needs_attention", "PermissionRequest");
+        held.insert(
+            "attention".into(),
+            serde_json::json!({"kind": "permission", "since": "2026-11-25T05:20:00Z", "event": "PermissionRequest",
+                               "tool_name": "Bash"}),
+        );
+        let hint = claude_status_hint(&held, &ev).expect("hint");
+        assert_eq!((hint.status, hint.clear_questions), ("active", true));
+        assert!(hint.reason.contains("busy"), "{}", hint.reason);
+        // A question (AskUserQuestion) is answered by its PostToolUse, not by busy; a plain active stays.
+        let mut question = held.clone();
+        question.insert(
+            "attention".into(),
+            serde_json::json!({"kind": "question", "since": "x", "event": "PreToolUse"}),
+        );
+        assert_eq!(claude_status_hint(&question, &ev), None);
+        assert_eq!(
+            claude_status_hint(&claude_session("active", "UserPromptSubmit"), &ev),
+            None
+        );
+    }
+
+    #[test]
+    fn waiting_after_a_stop_means_a_dialog_opened() {
+        let ap = scan(
+            vec![proc_(100, "claude", &["/x/claude"], Some(("main", "3")))],
+            vec![pid_file(100, "s1", Some(1000), "waiting", (T0 + 2) * 1000)],
+        );
+        let ev = evid(&ap, None, now());
+        let hint = claude_status_hint(&claude_session("done", "Stop"), &ev).expect("hint");
+        assert_eq!(hint.status, "needs_attention");
+        // idle after a Stop is what the Stop said already.
+        let ap = scan(
+            vec![proc_(100, "claude", &["/x/claude"], Some(("main", "3")))],
+            vec![pid_file(100, "s1", Some(1000), "idle", (T0 + 2) * 1000)],
+        );
+        let ev = evid(&ap, None, now());
+        assert_eq!(claude_status_hint(&claude_session("done", "Stop"), &ev), None);
+        assert_eq!(claude_status_hint(&claude_session("done", "Notification"), &ev), None);
     }
 
     // ---- Codex ---------------------------------------------------------------------------------------------------

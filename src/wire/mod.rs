@@ -35,6 +35,9 @@ const TYPED_KEYS: &[&str] = &[
     "liveness_reason",
     "model",
     "permission_mode",
+    "attention",
+    "running_subagents",
+    "status_reason",
 ];
 
 /// Returns the proto status for a session file's status string.
@@ -97,7 +100,37 @@ pub fn session_to_proto(session: &SessionJson) -> pb::Session {
             Value::Object(extra).to_string()
         },
         liveness_reason: text(session, "liveness_reason"),
+        attention: session.get("attention").and_then(attention),
+        running_subagents: session
+            .get("running_subagents")
+            .and_then(Value::as_array)
+            .map_or(0, |list| i32::try_from(list.len()).unwrap_or(i32::MAX)),
+        status_reason: text(session, "status_reason"),
     }
+}
+
+/// The session file's `attention` object as proto; `None` when it is not an object (nothing held).
+fn attention(value: &Value) -> Option<pb::Attention> {
+    let a = value.as_object()?;
+    let field = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let raw_kind = field("kind");
+    let kind = match raw_kind.as_str() {
+        "permission" => pb::AttentionKind::Permission,
+        "question" => pb::AttentionKind::Question,
+        "elicitation" => pb::AttentionKind::Elicitation,
+        _ => pb::AttentionKind::Unspecified,
+    };
+    Some(pb::Attention {
+        kind: kind as i32,
+        raw_kind,
+        since_time: a.get("since").and_then(timestamp),
+        event: field("event"),
+        tool_name: field("tool_name"),
+        tool_input_summary: field("tool_input_summary"),
+        tool_use_id: field("tool_use_id"),
+        message: field("message"),
+        notification_type: field("notification_type"),
+    })
 }
 
 /// Returns the string form of `key`: strings as they are, numbers and booleans printed, anything else empty.
@@ -340,6 +373,44 @@ mod tests {
         assert!(usage.compacted);
         let extra: Value = serde_json::from_str(&p.extra_json).expect("extra_json is JSON");
         assert_eq!(extra, json!({"custom_key": {"nested": [1, 2]}, "another": "x"}));
+    }
+
+    #[test]
+    fn attention_sub_agents_and_status_reason_are_typed() {
+        let s = session(json!({
+            "session_id": "s1", "status": "needs_attention",
+            "attention": {"kind": "permission", "since": "2026-01-02T03:04:05Z", "event": "PermissionRequest",
+                          "tool_name": "Bash", "tool_input_summary": "touch /tmp/x"},
+            "running_subagents": [{"agent_id": "a1"}, {"agent_id": "a2"}],
+            "status_reason": "the turn ended on an API error (unknown)"
+        }));
+        let p = session_to_proto(&s);
+        let a = p.attention.expect("attention");
+        assert_eq!(a.kind, pb::AttentionKind::Permission as i32);
+        assert_eq!(
+            (a.raw_kind.as_str(), a.event.as_str()),
+            ("permission", "PermissionRequest")
+        );
+        assert_eq!(
+            (a.tool_name.as_str(), a.tool_input_summary.as_str()),
+            ("Bash", "touch /tmp/x")
+        );
+        assert_eq!(a.since_time.map(|t| t.seconds), Some(1_767_323_045));
+        assert_eq!(p.running_subagents, 2);
+        assert_eq!(p.status_reason, "the turn ended on an API error (unknown)");
+        assert_eq!(p.extra_json, "");
+        // Nothing held, or junk: no attention; a future kind keeps its name.
+        for junk in [json!(null), json!("x"), json!([1])] {
+            let p = session_to_proto(&session(json!({"attention": junk, "running_subagents": 3})));
+            assert!(p.attention.is_none());
+            assert_eq!(p.running_subagents, 0);
+        }
+        let p = session_to_proto(&session(json!({"attention": {"kind": "sandbox"}})));
+        let a = p.attention.expect("attention");
+        assert_eq!(
+            (a.kind, a.raw_kind.as_str()),
+            (pb::AttentionKind::Unspecified as i32, "sandbox")
+        );
     }
 
     #[test]

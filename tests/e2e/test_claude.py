@@ -6,6 +6,7 @@ Latency budget: a change must reach a watcher within HOOK_TO_WATCHER s of the ho
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -94,6 +95,7 @@ def test_claude_ask_user_question_dialog_then_answer(rig, timing):
         lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("pending_questions") and x,
         timeout=30, what="needs_attention with the dialog's questions", since=t0)
     t_hook, _ = rig.hook_event(sid, "PreToolUse", after=t0)
+    assert s["attention"]["kind"] == "question" and s["attention"]["tool_name"] == "AskUserQuestion", s["attention"]
     q = s["pending_questions"][0]
     assert q["question"] == "Which database should the service use?"
     assert q.get("header") == "Database"
@@ -251,3 +253,168 @@ def test_claude_esc_interrupt_ends_done(rig, timing):
         timing("Esc → watcher sees done", t_seen - t_esc, RECONCILE)
     finally:
         gate.set()
+
+
+# -- 2026 hooks: permission dialogs ------------------------------------------------------------------------------
+
+# The issue's budget: a permission dialog shows as needs_attention within 200 ms of its PermissionRequest hook.
+PERMISSION_TO_WATCHER = 0.2
+
+
+def test_claude_permission_dialog_then_approved(rig, timing):
+    """`--permission-mode default` and a Bash call outside the project: Claude Code fires PermissionRequest as the
+    dialog opens (no tool_use_id; the permission_prompt Notification follows ~6 s later); amc shows needs_attention
+    with attention {kind: permission, tool_name, tool_input_summary}. Approving fires no hook: Claude's own record
+    turns `busy` and the tool's PostToolUse follows when it finishes; amc shows active, then done after Stop."""
+    z = rig.zellij("c-perm")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-perm", pane)["session_id"]
+    marker = rig.world.root / "approved-marker"
+    # Long enough that active (Claude's busy record: 0.5 s settle plus the collector's 2 s process timer) shows while
+    # the approved command still runs.
+    command = f"sleep 6 && touch {marker}"
+    rig.anthropic.script("bash", ma.user_says("PERMPROMPT"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": command, "description": "Wait, then touch"}, id="toolu_perm_1")]})
+    rig.anthropic.script("after", ma.tool_result_for("toolu_perm_1"), {"content": [ma.text("Done touching.")]})
+    t0 = time.time()
+    z.type(pane, "Touch it PERMPROMPT")
+    t_seen, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("attention") and x,
+        timeout=30, what="needs_attention with a permission attention", since=t0)
+    t_hook, line = rig.hook_event(sid, "PermissionRequest", after=t0)
+    a = s["attention"]
+    assert a["kind"] == "permission", a
+    assert a["event"] == "PermissionRequest", a
+    assert a["tool_name"] == "Bash", a
+    assert a["tool_input_summary"] == command, a
+    assert line["status"] == "needs_attention" and line["tool_name"] == "Bash", line
+    timing("PermissionRequest hook → watcher sees needs_attention (permission)", t_seen - t_hook, PERMISSION_TO_WATCHER)
+
+    z.wait_screen(pane, "Do you want to proceed", timeout=15)
+    t1 = time.time()
+    answer_dialog(z, pane, marker="Do you want to proceed")
+    t_active, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and x.get("status") == "active" and not x.get("attention") and x,
+        timeout=10, what="active after the approval (the tool runs)", since=t1)
+    assert not marker.exists(), "active must show while the approved tool still runs"
+    timing("approval → watcher sees active", t_active - t1, 5.5)
+    t_done, s = rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the approved turn", since=t_active)
+    assert marker.exists()
+    assert s.get("attention") is None
+    events = [e["event"] for e in read_events(rig.world, sid) if parse_time(e["at"]) >= t0]
+    assert events.index("PermissionRequest") < events.index("PostToolUse") < events.index("Stop"), events
+
+
+def test_claude_permission_dialog_declined_with_esc_ends_done(rig, timing):
+    """Esc on a permission dialog fires no hook at all (2.1.331: no PermissionDenied, no Stop); Claude's own record
+    goes idle, and amc shows done with the reason, attention cleared."""
+    z = rig.zellij("c-deny")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-deny", pane)["session_id"]
+    rig.anthropic.script("bash", ma.user_says("DENYPROMPT"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": f"touch {rig.world.root}/denied", "description": "Touch"}, id="toolu_deny_1")]})
+    t0 = time.time()
+    z.type(pane, "Touch it DENYPROMPT")
+    rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "needs_attention" and x.get("attention") and x,
+                 timeout=30, what="needs_attention (permission)", since=t0)
+    z.wait_screen(pane, "Do you want to proceed", timeout=15)
+    time.sleep(1.0)  # the dialog ignores keys for a moment after it opens
+    t_esc = time.time()
+    z.escape(pane)
+    z.wait_screen_gone(pane, "Do you want to proceed", timeout=15)
+    t_seen, s = rig.amc.wait(status_is(sid, "done"), timeout=RECONCILE, what="done after Esc on the dialog", since=t_esc)
+    assert s.get("attention") is None, s
+    assert "idle" in (s.get("status_reason") or ""), s
+    after = [e["event"] for e in read_events(rig.world, sid) if parse_time(e["at"]) >= t_esc]
+    assert not {"Stop", "PermissionDenied", "PostToolUse"} & set(after), after
+    timing("Esc on a permission dialog → watcher sees done", t_seen - t_esc, RECONCILE)
+
+
+def test_claude_api_error_fires_stop_failure_with_the_reason(rig, timing):
+    """An HTTP 400 ends the turn with StopFailure (`error`, `last_assistant_message`): amc shows done at once, with
+    the error as status_reason."""
+    z, pane, sid = start_one(rig, "c-stopfail")
+    rig.anthropic.script("apierr", ma.user_says("FAILPROMPT"), {"error": {"status": 400, "type": "invalid_request_error", "message": "mock: refused"}})
+    t0 = time.time()
+    z.type(pane, "Fail FAILPROMPT")
+    t_seen, s = rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "done" and x.get("status_reason") and x,
+                             timeout=30, what="done with a status_reason after the API error", since=t0)
+    t_hook, line = rig.hook_event(sid, "StopFailure", after=t0)
+    assert line.get("error") == "unknown", line
+    assert "API error" in s["status_reason"] and "mock: refused" in s["status_reason"], s["status_reason"]
+    timing("StopFailure hook → watcher sees done", t_seen - t_hook, HOOK_TO_WATCHER)
+
+
+def test_claude_background_subagent_is_counted(rig, timing):
+    """The Agent tool runs in the background in 2.1.331: SubagentStart after its PostToolUse, SubagentStop when it
+    ends; amc counts it in running_subagents meanwhile."""
+    z = rig.zellij("c-sub")
+    pane = rig.start_claude(z, ["--permission-mode", "default", "--allowedTools", "Agent"])
+    sid = rig.claude_session_file("c-sub", pane)["session_id"]
+    gate = threading.Event()
+    rig.anthropic.script("task", ma.user_says("SUBPROMPT"), {"content": [ma.text("Delegating."), ma.tool_use(
+        "Agent", {"description": "Look around", "prompt": "SUBAGENTWORK list files", "subagent_type": "general-purpose"}, id="toolu_sub_1")]}, times=1)
+    rig.anthropic.script("subwork", lambda req: ma.is_main_loop(req) and "SUBAGENTWORK" in ma.last_user_text(req),
+                         {"content": [ma.text("Sub-agent found nothing.")]}, times=1, gate=gate)
+    try:
+        t0 = time.time()
+        z.type(pane, "Delegate SUBPROMPT")
+        t_seen, s = rig.amc.wait(lambda st: (x := session(st, sid)) and len(x.get("running_subagents") or []) == 1 and x,
+                                 timeout=30, what="one running sub-agent", since=t0)
+        t_hook, line = rig.hook_event(sid, "SubagentStart", after=t0)
+        assert s["running_subagents"][0]["agent_type"] == "general-purpose", s["running_subagents"]
+        timing("SubagentStart hook → watcher sees the sub-agent", t_seen - t_hook, HOOK_TO_WATCHER)
+    finally:
+        gate.set()
+    rig.amc.wait(lambda st: (x := session(st, sid)) and not x.get("running_subagents") and x,
+                 timeout=30, what="no running sub-agent after it finished", since=t0)
+    rig.hook_event(sid, "SubagentStop", after=t0)
+
+
+def test_claude_idle_prompt_does_not_raise_attention(rig, timing):
+    """`idle_prompt` ("Claude is waiting for your input") reminds of a finished turn; it is not a prompt. Claude Code
+    fires it after `messageIdleNotifThresholdMs` (60 s by default; 3 s here through ~/.claude.json) without input."""
+    for path in (rig.world.home / ".claude.json", rig.world.claude_dir / ".claude.json"):
+        state = json.loads(path.read_text())
+        state["messageIdleNotifThresholdMs"] = 3000
+        path.write_text(json.dumps(state, indent=2))
+    z, pane, sid = start_one(rig, "c-idle")
+    rig.anthropic.script("plain", ma.user_says("IDLEPROMPT"), {"content": [ma.text("All done.")]})
+    t0 = time.time()
+    z.type(pane, "Finish IDLEPROMPT")
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done", since=t0)
+    t_idle, line = rig.hook_event(sid, "Notification", after=t0, timeout=30)
+    assert line.get("notification_type") == "idle_prompt", line
+    assert line["status"] == "done", line
+    time.sleep(1.0)
+    s = session(rig.amc.latest(), sid)
+    assert s["status"] == "done" and s.get("attention") is None, s
+    assert not any(f.t >= t_idle and (session(f.state, sid) or {}).get("status") == "needs_attention"
+                   for f in list(rig.amc.frames)), "a watcher saw needs_attention after idle_prompt"
+
+
+def test_claude_compact_is_logged_with_its_sizes(rig, timing):
+    """`/compact` fires PreCompact, SessionStart (source compact) and PostCompact {trigger, compact_summary} (no
+    sizes); 2.1.331 writes the transcript's compact_boundary ~10 ms after PostCompact, so the hook logs a
+    `Compaction` line with the boundary's pre/post tokens at the next event. The status stays."""
+    z, pane, sid = start_one(rig, "c-compact")
+    rig.anthropic.script("plain", ma.user_says("WARMPROMPT"), {"content": [ma.text("Warm.")]})
+    rig.anthropic.script("after", ma.user_says("AFTERPROMPT"), {"content": [ma.text("Still here.")]})
+    t0 = time.time()
+    z.type(pane, "Warm up WARMPROMPT")
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done before /compact", since=t0)
+    t1 = time.time()
+    z.type(pane, "/compact")
+    _, line = rig.hook_event(sid, "PostCompact", after=t1, timeout=60)
+    assert line["trigger"] == "manual" and line["status"] == "done", line
+    assert session(rig.amc.latest(), sid)["status"] == "done"
+    time.sleep(1.0)
+    t2 = time.time()
+    z.type(pane, "Go on AFTERPROMPT")
+    _, c = rig.hook_event(sid, "Compaction", after=t1, timeout=30)
+    assert c["trigger"] == "manual", c
+    assert isinstance(c.get("pre_tokens"), int) and c["pre_tokens"] > 0, c
+    assert isinstance(c.get("post_tokens"), int) and c["post_tokens"] < c["pre_tokens"], c
+    events = [e["event"] for e in read_events(rig.world, sid) if parse_time(e.get("logged_at", e["at"])) >= t1]
+    assert events.index("PreCompact") < events.index("PostCompact") < events.index("Compaction") < events.index("UserPromptSubmit"), events
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the next turn", since=t2)

@@ -206,3 +206,66 @@ def test_codex_sigkill_mid_turn_is_dead(rig, timing):
         timing("SIGKILL → watcher sees is_dead (codex --no-daemon)", t_dead - t_kill, RECONCILE)
     finally:
         gate.set()
+
+
+# -- Codex hooks (`amc hooks install --agent codex`) --------------------------------------------------------------
+
+HOOK_TO_WATCHER = 1.0
+
+
+def test_codex_hooks_approval_needs_attention_then_back(rig, timing):
+    """With amc's hooks installed and trusted (through Codex's own app-server), an approval request shows
+    needs_attention from the PermissionRequest hook without waiting for the rollout; approving runs the command
+    (PostToolUse) → active; Stop → done; Esc mid-turn → Interrupt → done."""
+    out = rig.world.install_codex_hooks()
+    assert "trusts amc's" in out, out
+    rig.world.codex_approvals()
+    z = rig.zellij("x-hooks")
+    pane = rig.start_codex(z, ["--no-daemon"])
+    marker = rig.world.root / "codex-approved"
+    command = f"sleep 4 && touch {marker}"
+    rig.openai.script("call", mo.user_says("CALLPROMPT"), {"text": "Running.", "calls": [{
+        "name": "exec_command", "call_id": "call_e2e_1",
+        "arguments": {"cmd": command, "sandbox_permissions": "require_escalated", "justification": "Touch outside"}}]})
+    rig.openai.script("after", mo.output_for("call_e2e_1"), {"text": "Touched."})
+    t0 = time.time()
+    submit(rig, z, pane, "Touch it CALLPROMPT", lambda: any(e.rule == "call" for e in list(rig.openai.log)))
+    t_seen, s = rig.amc.wait(
+        lambda st: next((x for x in st.get("sessions", []) if x.get("agent") == "codex" and x.get("status") == "needs_attention"
+                         and (x.get("attention") or {}).get("kind") == "permission"), None),
+        timeout=30, what="the codex session needs_attention (permission)", since=t0)
+    sid = s["session_id"]
+    t_hook, line = rig.hook_event(sid, "PermissionRequest", after=t0)
+    assert s["attention"]["tool_name"] == "Bash" and s["attention"]["tool_input_summary"] == command, s["attention"]
+    assert s["is_dead"] is False, s
+    timing("Codex PermissionRequest hook → watcher sees needs_attention", t_seen - t_hook, HOOK_TO_WATCHER)
+
+    z.wait_screen(pane, "Would you like to run the following command?", timeout=15)
+    time.sleep(0.5)
+    t1 = time.time()
+    z.key(pane, 13)
+    t_back, s = rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") in ("active", "done") and not x.get("attention") and x,
+                             timeout=20, what="the approval answered", since=t1)
+    rig.hook_event(sid, "PostToolUse", after=t1)
+    t_done, s = rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "done" and x,
+                             timeout=30, what="done after Stop", since=t1)
+    assert marker.exists()
+    rig.hook_event(sid, "Stop", after=t1)
+    timing("Codex approval → watcher sees it answered", t_back - t1, 10.0)
+
+    gate = threading.Event()
+    rig.openai.script("stall", mo.user_says("STALLPROMPT"), {"text": "never finished"}, gate=gate)
+    try:
+        t2 = time.time()
+        submit(rig, z, pane, "Long job STALLPROMPT", lambda: any(e.rule == "stall" for e in list(rig.openai.log)))
+        rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "active" and x, timeout=30,
+                     what="active mid-turn", since=t2)
+        z.wait_screen(pane, "esc to interrupt", timeout=15)
+        t_esc = time.time()
+        z.escape(pane)
+        t_seen, s = rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("status") == "done" and x, timeout=15,
+                                 what="done after Esc", since=t_esc)
+        t_int, _ = rig.hook_event(sid, "Interrupt", after=t_esc)
+        timing("Codex Interrupt hook → watcher sees done", t_seen - t_int, HOOK_TO_WATCHER)
+    finally:
+        gate.set()

@@ -200,11 +200,30 @@ pub(crate) fn pid_file_state(f: &ClaudePidFile, ev: &Evidence<'_>) -> PidFileSta
         Some(p)
             if p.is_running()
                 && f.proc_start.is_none_or(|s| s == p.start_ticks)
+                && (f.proc_start.is_some() || started_together(f.started_at_ms, p.started_at))
                 && classify(p) == AgentKind::Claude =>
         {
             PidFileState::Running
         }
         _ => PidFileState::Gone,
+    }
+}
+
+/// How far a pid file's `startedAt` may lie after its process's start time (`/proc/<pid>/stat` field 22 plus the
+/// boot time, which is whole seconds) and still be that process's: Claude Code writes it while starting up.
+pub const PID_START_TOLERANCE: Duration = Duration::from_secs(10);
+
+/// Returns whether a pid file without `procStart` (older Claude Code) belongs to the process running under its pid:
+/// its `startedAt` within [`PID_START_TOLERANCE`] after the process started (1 s before, for the boot time's
+/// rounding). A reused pid started later than the file says; unknown times are not evidence against it.
+pub(crate) fn started_together(file_started_ms: Option<u64>, proc_started: Option<SystemTime>) -> bool {
+    let (Some(ms), Some(proc_started)) = (file_started_ms, proc_started) else {
+        return true;
+    };
+    let file_started = UNIX_EPOCH + Duration::from_millis(ms);
+    match file_started.duration_since(proc_started) {
+        Ok(after) => after <= PID_START_TOLERANCE,
+        Err(before) => before.duration() <= Duration::from_secs(1),
     }
 }
 
@@ -215,6 +234,27 @@ pub(crate) fn last_event_time(session: &SessionJson) -> Option<SystemTime> {
         let ms = u64::try_from(t.timestamp_millis()).ok()?;
         Some(UNIX_EPOCH + Duration::from_millis(ms))
     })
+}
+
+#[cfg(test)]
+#[test]
+fn a_pid_file_without_proc_start_is_matched_by_its_start_time() {
+    let proc_started = UNIX_EPOCH + Duration::from_secs(1_000);
+    assert!(started_together(Some(1_000_400), Some(proc_started)));
+    assert!(
+        started_together(Some(999_500), Some(proc_started)),
+        "boot time rounding"
+    );
+    assert!(
+        !started_together(Some(1_030_000), Some(proc_started)),
+        "the process started 30 s before the file says: another process"
+    );
+    assert!(
+        !started_together(Some(900_000), Some(proc_started)),
+        "the pid was reused after the file's process"
+    );
+    assert!(started_together(None, Some(proc_started)));
+    assert!(started_together(Some(1), None));
 }
 
 pub(crate) fn non_empty<'a>(session: &'a SessionJson, key: &str) -> Option<&'a str> {

@@ -15,12 +15,15 @@ Codex reaches it through a custom provider in ``$CODEX_HOME/config.toml``::
 - ``GET /v1/models``: an empty list in both shapes Codex knows (``data`` and ``models``).
 - anything else: 404 in OpenAI's error shape, logged.
 
-A reply is ``{"text": ..., "usage": {...}?}`` or ``{"error": {"status": 400, "message": ...}}``.
+A reply is ``{"text": ..., "usage": {...}?, "calls": [...]?}`` or ``{"error": {"status": 400, "message": ...}}``; each of
+``calls`` is a function call ``{"name": ..., "arguments": {...}, "call_id": ...}`` sent after the text (a tool call the
+model asks Codex to run).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -57,7 +60,22 @@ def is_title_request(req: Any) -> bool:
 
 
 def user_says(marker: str) -> Callable[[Any], bool]:
-    return lambda req: not is_title_request(req) and marker in last_user_text(req)
+    return lambda req: not is_title_request(req) and marker in last_user_text(req) and not call_outputs(req)
+
+
+def call_outputs(req: Any) -> list[dict]:
+    """The ``function_call_output`` items after the newest user message (the results of the tools Codex ran)."""
+    out: list[dict] = []
+    for item in reversed(input_items(req)):
+        if isinstance(item, dict) and item.get("type") == "message" and item.get("role") == "user":
+            break
+        if isinstance(item, dict) and item.get("type") == "function_call_output":
+            out.append(item)
+    return out
+
+
+def output_for(call_id: str) -> Callable[[Any], bool]:
+    return lambda req: any(o.get("call_id") == call_id for o in call_outputs(req))
 
 
 class MockOpenAI(MockServer):
@@ -130,6 +148,13 @@ class MockOpenAI(MockServer):
         for piece in [t[j:j + 40] for j in range(0, len(t), 40)]:
             events.append(("response.output_text.delta", {"type": "response.output_text.delta", "item_id": item_id, "output_index": 0, "content_index": 0, "delta": piece}))
         events.append(("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item_done}))
+        output = [item_done]
+        for i, call in enumerate(reply.get("calls") or [], start=1):
+            item = {"type": "function_call", "id": f"fc_mock{n:06d}_{i}", "call_id": call["call_id"], "name": call["name"],
+                    "arguments": json.dumps(call["arguments"]), "status": "completed"}
+            events.append(("response.output_item.added", {"type": "response.output_item.added", "output_index": i, "item": dict(item, status="in_progress")}))
+            events.append(("response.output_item.done", {"type": "response.output_item.done", "output_index": i, "item": item}))
+            output.append(item)
         events.append(("response.completed", {"type": "response.completed", "response": {
-            "id": resp_id, "object": "response", "model": model, "status": "completed", "output": [item_done], "usage": usage}}))
+            "id": resp_id, "object": "response", "model": model, "status": "completed", "output": output, "usage": usage}}))
         send_sse(h, logged, events, gate=rule.gate if rule else None, gate_after=3)

@@ -88,6 +88,25 @@ class World:
             raise RuntimeError(f"amc hooks install failed ({out.returncode}): {out.stderr}")
         return out.stdout
 
+    def install_codex_hooks(self) -> str:
+        """``amc hooks install --agent codex``: writes ``$CODEX_HOME/hooks.json`` and has the real Codex (its npm
+        launcher, ``codex app-server``) record its trust in them."""
+        env = self.amc_env()
+        env["PATH"] = f"{self.tools.codex.parent}:{env['PATH']}:/usr/local/bin"
+        out = subprocess.run(
+            [str(self.tools.amc), "hooks", "install", "--agent", "codex", "--codex-bin", str(self.tools.codex)],
+            env=env, cwd=str(self.projects[0]) if self.projects else None, capture_output=True, text=True, timeout=120,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"amc hooks install --agent codex failed ({out.returncode}): {out.stderr}")
+        return out.stdout + out.stderr
+
+    def codex_approvals(self) -> None:
+        """Codex asks before a command that wants to leave its sandbox (the model asks for escalation)."""
+        cfg = self.codex_home / "config.toml"
+        cfg.write_text(cfg.read_text().replace('approval_policy = "never"', 'approval_policy = "on-request"')
+                       .replace('sandbox_mode = "danger-full-access"', 'sandbox_mode = "workspace-write"'))
+
     def configure_codex(self, openai_url: str) -> None:
         self.openai_url = openai_url
         trust = "".join(f'\n[projects."{p}"]\ntrust_level = "trusted"\n' for p in self.projects)
@@ -163,7 +182,8 @@ screen_reader_detection_done = true
     def codex_env(self) -> dict[str, str]:
         assert self.openai_url, "configure_codex first"
         env = self.base_env()
-        env.update({"CODEX_HOME": str(self.codex_home), "MOCK_OPENAI_API_KEY": "dummy"})
+        env.update({"CODEX_HOME": str(self.codex_home), "MOCK_OPENAI_API_KEY": "dummy",
+                    "AMC_DATA_DIR": str(self.data_dir)})  # for `amc hook --agent codex`, when installed
         return env
 
     def zellij_env(self) -> dict[str, str]:

@@ -33,6 +33,13 @@ class WindowSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WINDOW_SOURCE_OBSERVED_OVER_200K: _ClassVar[WindowSource]
     WINDOW_SOURCE_DEFAULT: _ClassVar[WindowSource]
     WINDOW_SOURCE_AGENT_REPORTED: _ClassVar[WindowSource]
+
+class AttentionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ATTENTION_KIND_UNSPECIFIED: _ClassVar[AttentionKind]
+    ATTENTION_KIND_PERMISSION: _ClassVar[AttentionKind]
+    ATTENTION_KIND_QUESTION: _ClassVar[AttentionKind]
+    ATTENTION_KIND_ELICITATION: _ClassVar[AttentionKind]
 SESSION_STATUS_UNSPECIFIED: SessionStatus
 SESSION_STATUS_STARTING: SessionStatus
 SESSION_STATUS_ACTIVE: SessionStatus
@@ -48,6 +55,10 @@ WINDOW_SOURCE_NATIVE_MODEL: WindowSource
 WINDOW_SOURCE_OBSERVED_OVER_200K: WindowSource
 WINDOW_SOURCE_DEFAULT: WindowSource
 WINDOW_SOURCE_AGENT_REPORTED: WindowSource
+ATTENTION_KIND_UNSPECIFIED: AttentionKind
+ATTENTION_KIND_PERMISSION: AttentionKind
+ATTENTION_KIND_QUESTION: AttentionKind
+ATTENTION_KIND_ELICITATION: AttentionKind
 
 class QuestionOption(_message.Message):
     __slots__ = ("label", "description")
@@ -98,7 +109,7 @@ class ContextUsage(_message.Message):
     def __init__(self, current_tokens: _Optional[int] = ..., window_tokens: _Optional[int] = ..., percent: _Optional[float] = ..., model: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ..., compacted: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_inferred: _Optional[bool] = ..., window_source: _Optional[_Union[WindowSource, str]] = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ("session_id", "status", "raw_status", "agent", "raw_agent", "project_dir", "cwd", "transcript_path", "zellij_session", "zellij_pane", "last_event", "last_event_time", "start_time", "pending_questions", "last_message_preview", "spawn_id", "context_usage", "conversation_mtime_ns", "turn_start_tokens", "is_dead", "model", "permission_mode", "extra_json", "liveness_reason")
+    __slots__ = ("session_id", "status", "raw_status", "agent", "raw_agent", "project_dir", "cwd", "transcript_path", "zellij_session", "zellij_pane", "last_event", "last_event_time", "start_time", "pending_questions", "last_message_preview", "spawn_id", "context_usage", "conversation_mtime_ns", "turn_start_tokens", "is_dead", "model", "permission_mode", "extra_json", "liveness_reason", "attention", "running_subagents", "status_reason")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RAW_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +134,9 @@ class Session(_message.Message):
     PERMISSION_MODE_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
     LIVENESS_REASON_FIELD_NUMBER: _ClassVar[int]
+    ATTENTION_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_SUBAGENTS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     status: SessionStatus
     raw_status: str
@@ -147,4 +161,29 @@ class Session(_message.Message):
     permission_mode: str
     extra_json: str
     liveness_reason: str
-    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., raw_status: _Optional[str] = ..., agent: _Optional[_Union[Agent, str]] = ..., raw_agent: _Optional[str] = ..., project_dir: _Optional[str] = ..., cwd: _Optional[str] = ..., transcript_path: _Optional[str] = ..., zellij_session: _Optional[str] = ..., zellij_pane: _Optional[str] = ..., last_event: _Optional[str] = ..., last_event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_questions: _Optional[_Iterable[_Union[PendingQuestion, _Mapping]]] = ..., last_message_preview: _Optional[str] = ..., spawn_id: _Optional[str] = ..., context_usage: _Optional[_Union[ContextUsage, _Mapping]] = ..., conversation_mtime_ns: _Optional[int] = ..., turn_start_tokens: _Optional[int] = ..., is_dead: _Optional[bool] = ..., model: _Optional[str] = ..., permission_mode: _Optional[str] = ..., extra_json: _Optional[str] = ..., liveness_reason: _Optional[str] = ...) -> None: ...
+    attention: Attention
+    running_subagents: int
+    status_reason: str
+    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., raw_status: _Optional[str] = ..., agent: _Optional[_Union[Agent, str]] = ..., raw_agent: _Optional[str] = ..., project_dir: _Optional[str] = ..., cwd: _Optional[str] = ..., transcript_path: _Optional[str] = ..., zellij_session: _Optional[str] = ..., zellij_pane: _Optional[str] = ..., last_event: _Optional[str] = ..., last_event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_questions: _Optional[_Iterable[_Union[PendingQuestion, _Mapping]]] = ..., last_message_preview: _Optional[str] = ..., spawn_id: _Optional[str] = ..., context_usage: _Optional[_Union[ContextUsage, _Mapping]] = ..., conversation_mtime_ns: _Optional[int] = ..., turn_start_tokens: _Optional[int] = ..., is_dead: _Optional[bool] = ..., model: _Optional[str] = ..., permission_mode: _Optional[str] = ..., extra_json: _Optional[str] = ..., liveness_reason: _Optional[str] = ..., attention: _Optional[_Union[Attention, _Mapping]] = ..., running_subagents: _Optional[int] = ..., status_reason: _Optional[str] = ...) -> None: ...
+
+class Attention(_message.Message):
+    __slots__ = ("kind", "raw_kind", "since_time", "event", "tool_name", "tool_input_summary", "tool_use_id", "message", "notification_type")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    RAW_KIND_FIELD_NUMBER: _ClassVar[int]
+    SINCE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    TOOL_NAME_FIELD_NUMBER: _ClassVar[int]
+    TOOL_INPUT_SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    TOOL_USE_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    kind: AttentionKind
+    raw_kind: str
+    since_time: _timestamp_pb2.Timestamp
+    event: str
+    tool_name: str
+    tool_input_summary: str
+    tool_use_id: str
+    message: str
+    notification_type: str
+    def __init__(self, kind: _Optional[_Union[AttentionKind, str]] = ..., raw_kind: _Optional[str] = ..., since_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event: _Optional[str] = ..., tool_name: _Optional[str] = ..., tool_input_summary: _Optional[str] = ..., tool_use_id: _Optional[str] = ..., message: _Optional[str] = ..., notification_type: _Optional[str] = ...) -> None: ...

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/session.proto.
  */
 export const file_amc_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zItUFCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAlCGAoWX2NvbnZlcnNhdGlvbl9tdGltZV9uc0IUChJfdHVybl9zdGFydF90b2tlbnMqpAEKDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTRVNTSU9OX1NUQVRVU19TVEFSVElORxABEhkKFVNFU1NJT05fU1RBVFVTX0FDVElWRRACEiIKHlNFU1NJT05fU1RBVFVTX05FRURTX0FUVEVOVElPThADEhcKE1NFU1NJT05fU1RBVFVTX0RPTkUQBCpBCgVBZ2VudBIVChFBR0VOVF9VTlNQRUNJRklFRBAAEhAKDEFHRU5UX0NMQVVERRABEg8KC0FHRU5UX0NPREVYEAIq7QEKDFdpbmRvd1NvdXJjZRIdChlXSU5ET1dfU09VUkNFX1VOU1BFQ0lGSUVEEAASGgoWV0lORE9XX1NPVVJDRV9PVkVSUklERRABEh8KG1dJTkRPV19TT1VSQ0VfTU9ERUxfU0VUVElORxACEh4KGldJTkRPV19TT1VSQ0VfTkFUSVZFX01PREVMEAMSJAogV0lORE9XX1NPVVJDRV9PQlNFUlZFRF9PVkVSXzIwMEsQBBIZChVXSU5ET1dfU09VUkNFX0RFRkFVTFQQBRIgChxXSU5ET1dfU09VUkNFX0FHRU5UX1JFUE9SVEVEEAZCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIq0GCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAkSJAoJYXR0ZW50aW9uGBkgASgLMhEuYW1jLnYxLkF0dGVudGlvbhIZChFydW5uaW5nX3N1YmFnZW50cxgaIAEoBRIVCg1zdGF0dXNfcmVhc29uGBsgASgJQhgKFl9jb252ZXJzYXRpb25fbXRpbWVfbnNCFAoSX3R1cm5fc3RhcnRfdG9rZW5zIvEBCglBdHRlbnRpb24SIwoEa2luZBgBIAEoDjIVLmFtYy52MS5BdHRlbnRpb25LaW5kEhAKCHJhd19raW5kGAIgASgJEi4KCnNpbmNlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAQgASgJEhEKCXRvb2xfbmFtZRgFIAEoCRIaChJ0b29sX2lucHV0X3N1bW1hcnkYBiABKAkSEwoLdG9vbF91c2VfaWQYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIZChFub3RpZmljYXRpb25fdHlwZRgJIAEoCSqkAQoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1NFU1NJT05fU1RBVFVTX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFUVVNfQUNUSVZFEAISIgoeU0VTU0lPTl9TVEFUVVNfTkVFRFNfQVRURU5USU9OEAMSFwoTU0VTU0lPTl9TVEFUVVNfRE9ORRAEKkEKBUFnZW50EhUKEUFHRU5UX1VOU1BFQ0lGSUVEEAASEAoMQUdFTlRfQ0xBVURFEAESDwoLQUdFTlRfQ09ERVgQAirtAQoMV2luZG93U291cmNlEh0KGVdJTkRPV19TT1VSQ0VfVU5TUEVDSUZJRUQQABIaChZXSU5ET1dfU09VUkNFX09WRVJSSURFEAESHwobV0lORE9XX1NPVVJDRV9NT0RFTF9TRVRUSU5HEAISHgoaV0lORE9XX1NPVVJDRV9OQVRJVkVfTU9ERUwQAxIkCiBXSU5ET1dfU09VUkNFX09CU0VSVkVEX09WRVJfMjAwSxAEEhkKFVdJTkRPV19TT1VSQ0VfREVGQVVMVBAFEiAKHFdJTkRPV19TT1VSQ0VfQUdFTlRfUkVQT1JURUQQBiqLAQoNQXR0ZW50aW9uS2luZBIeChpBVFRFTlRJT05fS0lORF9VTlNQRUNJRklFRBAAEh0KGUFUVEVOVElPTl9LSU5EX1BFUk1JU1NJT04QARIbChdBVFRFTlRJT05fS0lORF9RVUVTVElPThACEh4KGkFUVEVOVElPTl9LSU5EX0VMSUNJVEFUSU9OEANCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * QuestionOption is one answer offered by an AskUserQuestion dialog.
@@ -369,6 +369,29 @@ export type Session = Message<"amc.v1.Session"> & {
    * @generated from field: string liveness_reason = 24;
    */
   livenessReason: string;
+
+  /**
+   * What the agent waits on the user for; unset when nothing is held. Set with status NEEDS_ATTENTION by the hook
+   * (PermissionRequest, a blocking Notification, AskUserQuestion, a final message ending in "?").
+   *
+   * @generated from field: amc.v1.Attention attention = 25;
+   */
+  attention?: Attention | undefined;
+
+  /**
+   * How many sub-agents run (SubagentStart not yet followed by its SubagentStop).
+   *
+   * @generated from field: int32 running_subagents = 26;
+   */
+  runningSubagents: number;
+
+  /**
+   * Why the status is what it is, when an event or a rule says so (a StopFailure's API error, Claude's own idle or
+   * busy record overriding the hooks); empty otherwise.
+   *
+   * @generated from field: string status_reason = 27;
+   */
+  statusReason: string;
 };
 
 /**
@@ -377,6 +400,83 @@ export type Session = Message<"amc.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_amc_v1_session, 3);
+
+/**
+ * What a session waits on the user for (the session file's `attention` object).
+ *
+ * @generated from message amc.v1.Attention
+ */
+export type Attention = Message<"amc.v1.Attention"> & {
+  /**
+   * Why the agent is blocked.
+   *
+   * @generated from field: amc.v1.AttentionKind kind = 1;
+   */
+  kind: AttentionKind;
+
+  /**
+   * The kind exactly as written in the session file.
+   *
+   * @generated from field: string raw_kind = 2;
+   */
+  rawKind: string;
+
+  /**
+   * When the hold began (a later event about the same hold keeps it).
+   *
+   * @generated from field: google.protobuf.Timestamp since_time = 3;
+   */
+  sinceTime?: Timestamp | undefined;
+
+  /**
+   * The hook event that raised it: "PermissionRequest", "Notification", "PreToolUse" or "Stop".
+   *
+   * @generated from field: string event = 4;
+   */
+  event: string;
+
+  /**
+   * The tool waiting for the user's decision ("Bash", "AskUserQuestion", an MCP tool...), if any.
+   *
+   * @generated from field: string tool_name = 5;
+   */
+  toolName: string;
+
+  /**
+   * A short form of the tool's input (the command, file path or URL; at most 200 characters).
+   *
+   * @generated from field: string tool_input_summary = 6;
+   */
+  toolInputSummary: string;
+
+  /**
+   * The tool call's id, when the event carried one.
+   *
+   * @generated from field: string tool_use_id = 7;
+   */
+  toolUseId: string;
+
+  /**
+   * The notification's message or the question asked (at most 200 characters).
+   *
+   * @generated from field: string message = 8;
+   */
+  message: string;
+
+  /**
+   * The Notification's notification_type, when a Notification raised it.
+   *
+   * @generated from field: string notification_type = 9;
+   */
+  notificationType: string;
+};
+
+/**
+ * Describes the message amc.v1.Attention.
+ * Use `create(AttentionSchema)` to create a new message.
+ */
+export const AttentionSchema: GenMessage<Attention> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 4);
 
 /**
  * SessionStatus is where the agent is in its turn, as the hook last recorded it.
@@ -522,4 +622,43 @@ export enum WindowSource {
  */
 export const WindowSourceSchema: GenEnum<WindowSource> = /*@__PURE__*/
   enumDesc(file_amc_v1_session, 2);
+
+/**
+ * @generated from enum amc.v1.AttentionKind
+ */
+export enum AttentionKind {
+  /**
+   * A kind this version of amc does not know (see Attention.raw_kind).
+   *
+   * @generated from enum value: ATTENTION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A tool waits for the user's permission (PermissionRequest, a permission_prompt notification).
+   *
+   * @generated from enum value: ATTENTION_KIND_PERMISSION = 1;
+   */
+  PERMISSION = 1,
+
+  /**
+   * The agent asked the user something (AskUserQuestion, a reply ending in "?", agent_needs_input).
+   *
+   * @generated from enum value: ATTENTION_KIND_QUESTION = 2;
+   */
+  QUESTION = 2,
+
+  /**
+   * An MCP server asks the user for input (elicitation_dialog, elicitation_url_dialog).
+   *
+   * @generated from enum value: ATTENTION_KIND_ELICITATION = 3;
+   */
+  ELICITATION = 3,
+}
+
+/**
+ * Describes the enum amc.v1.AttentionKind.
+ */
+export const AttentionKindSchema: GenEnum<AttentionKind> = /*@__PURE__*/
+  enumDesc(file_amc_v1_session, 3);
 

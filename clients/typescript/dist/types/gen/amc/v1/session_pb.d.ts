@@ -307,12 +307,98 @@ export type Session = Message<"amc.v1.Session"> & {
      * @generated from field: string liveness_reason = 24;
      */
     livenessReason: string;
+    /**
+     * What the agent waits on the user for; unset when nothing is held. Set with status NEEDS_ATTENTION by the hook
+     * (PermissionRequest, a blocking Notification, AskUserQuestion, a final message ending in "?").
+     *
+     * @generated from field: amc.v1.Attention attention = 25;
+     */
+    attention?: Attention | undefined;
+    /**
+     * How many sub-agents run (SubagentStart not yet followed by its SubagentStop).
+     *
+     * @generated from field: int32 running_subagents = 26;
+     */
+    runningSubagents: number;
+    /**
+     * Why the status is what it is, when an event or a rule says so (a StopFailure's API error, Claude's own idle or
+     * busy record overriding the hooks); empty otherwise.
+     *
+     * @generated from field: string status_reason = 27;
+     */
+    statusReason: string;
 };
 /**
  * Describes the message amc.v1.Session.
  * Use `create(SessionSchema)` to create a new message.
  */
 export declare const SessionSchema: GenMessage<Session>;
+/**
+ * What a session waits on the user for (the session file's `attention` object).
+ *
+ * @generated from message amc.v1.Attention
+ */
+export type Attention = Message<"amc.v1.Attention"> & {
+    /**
+     * Why the agent is blocked.
+     *
+     * @generated from field: amc.v1.AttentionKind kind = 1;
+     */
+    kind: AttentionKind;
+    /**
+     * The kind exactly as written in the session file.
+     *
+     * @generated from field: string raw_kind = 2;
+     */
+    rawKind: string;
+    /**
+     * When the hold began (a later event about the same hold keeps it).
+     *
+     * @generated from field: google.protobuf.Timestamp since_time = 3;
+     */
+    sinceTime?: Timestamp | undefined;
+    /**
+     * The hook event that raised it: "PermissionRequest", "Notification", "PreToolUse" or "Stop".
+     *
+     * @generated from field: string event = 4;
+     */
+    event: string;
+    /**
+     * The tool waiting for the user's decision ("Bash", "AskUserQuestion", an MCP tool...), if any.
+     *
+     * @generated from field: string tool_name = 5;
+     */
+    toolName: string;
+    /**
+     * A short form of the tool's input (the command, file path or URL; at most 200 characters).
+     *
+     * @generated from field: string tool_input_summary = 6;
+     */
+    toolInputSummary: string;
+    /**
+     * The tool call's id, when the event carried one.
+     *
+     * @generated from field: string tool_use_id = 7;
+     */
+    toolUseId: string;
+    /**
+     * The notification's message or the question asked (at most 200 characters).
+     *
+     * @generated from field: string message = 8;
+     */
+    message: string;
+    /**
+     * The Notification's notification_type, when a Notification raised it.
+     *
+     * @generated from field: string notification_type = 9;
+     */
+    notificationType: string;
+};
+/**
+ * Describes the message amc.v1.Attention.
+ * Use `create(AttentionSchema)` to create a new message.
+ */
+export declare const AttentionSchema: GenMessage<Attention>;
 /**
  * SessionStatus is where the agent is in its turn, as the hook last recorded it.
  *
@@ -437,3 +523,36 @@ export declare enum WindowSource {
  * Describes the enum amc.v1.WindowSource.
  */
 export declare const WindowSourceSchema: GenEnum<WindowSource>;
+/**
+ * @generated from enum amc.v1.AttentionKind
+ */
+export declare enum AttentionKind {
+    /**
+     * A kind this version of amc does not know (see Attention.raw_kind).
+     *
+     * @generated from enum value: ATTENTION_KIND_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * A tool waits for the user's permission (PermissionRequest, a permission_prompt notification).
+     *
+     * @generated from enum value: ATTENTION_KIND_PERMISSION = 1;
+     */
+    PERMISSION = 1,
+    /**
+     * The agent asked the user something (AskUserQuestion, a reply ending in "?", agent_needs_input).
+     *
+     * @generated from enum value: ATTENTION_KIND_QUESTION = 2;
+     */
+    QUESTION = 2,
+    /**
+     * An MCP server asks the user for input (elicitation_dialog, elicitation_url_dialog).
+     *
+     * @generated from enum value: ATTENTION_KIND_ELICITATION = 3;
+     */
+    ELICITATION = 3
+}
+/**
+ * Describes the enum amc.v1.AttentionKind.
+ */
+export declare const AttentionKindSchema: GenEnum<AttentionKind>;
