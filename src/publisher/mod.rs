@@ -4,7 +4,8 @@
 //! liveness timer, and on the reconcile timer), bumps the revision only when the sessions changed, and publishes an
 //! `Arc<Snapshot>` on a `tokio::sync::watch` channel. `GetState`, `WatchState`, `/api/state` and `/api/stream` only
 //! read that channel: a slow subscriber skips stale snapshots instead of growing a queue, and never slows the
-//! collector or anyone else.
+//! collector or anyone else. It also keeps the [`decision_log`]: why each session is what it is, and why removed
+//! sessions went (`ExplainSession`, `/api/sessions/{id}/explain`).
 
 use std::{
     collections::HashSet,
@@ -20,14 +21,19 @@ use notify::RecursiveMode;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+pub mod decision_log;
 mod watches;
 
-use self::watches::FileWatches;
+use self::{
+    decision_log::{DecisionLog, SharedDecisionLog},
+    watches::FileWatches,
+};
 use crate::{
     collect::{Collector, Pass},
-    config::Config,
+    config::{Config, Paths},
+    error::Error,
     model::SessionJson,
-    wire::Snapshot,
+    wire::{Explanation, Snapshot},
 };
 
 /// A cheap handle to the published state, cloned into every server handler.
@@ -36,6 +42,7 @@ pub struct StateHandle {
     rx: watch::Receiver<Arc<Snapshot>>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    decisions: SharedDecisionLog,
 }
 
 impl StateHandle {
@@ -59,6 +66,12 @@ impl StateHandle {
         self.pass_count.load(Ordering::Relaxed)
     }
 
+    /// Explains session `id` from the decision log: the latest pass's decisions, or a removed session's last ones.
+    /// An unsafe id is [`Error::InvalidArgument`]; an id neither listed nor recently removed [`Error::NotFound`].
+    pub fn explain(&self, id: &str) -> Result<Explanation, Error> {
+        self.decisions.explain(id)
+    }
+
     /// Builds a handle that publishes `sessions` once and never changes (for tests and benchmarks of the server
     /// alone); the sender is returned so the caller can publish more.
     pub fn fixed(sessions: Vec<SessionJson>) -> (Self, FixedPublisher) {
@@ -69,6 +82,7 @@ impl StateHandle {
             rx,
             polling: Arc::default(),
             pass_count: Arc::default(),
+            decisions: SharedDecisionLog::new(DecisionLog::in_memory(&Paths::from_lookup(|_| None))),
         };
         (handle, FixedPublisher { tx, revision })
     }
@@ -111,14 +125,18 @@ fn start_revision() -> u64 {
 pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
     let mut collector = Collector::new(&config);
-    let (collector_back, first) = tokio::task::spawn_blocking(move || {
-        let pass = collector.pass(SystemTime::now());
-        (collector, pass)
+    let paths = config.paths.clone();
+    let (collector_back, first, decisions) = tokio::task::spawn_blocking(move || {
+        let now = SystemTime::now();
+        let decisions = SharedDecisionLog::new(DecisionLog::open(&paths, now));
+        let pass = record(&decisions, collector.pass(now), now);
+        (collector, pass, decisions)
     })
     .await
     .unwrap_or_else(|error| {
         tracing::error!(%error, "first collection pass panicked");
-        (Collector::new(&config), Pass::default())
+        let decisions = SharedDecisionLog::new(DecisionLog::in_memory(&config.paths));
+        (Collector::new(&config), Pass::default(), decisions)
     });
     let revision = start_revision();
     let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, first.sessions)));
@@ -128,6 +146,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         rx,
         polling: polling.clone(),
         pass_count: pass_count.clone(),
+        decisions: decisions.clone(),
     };
     let publisher = Publisher {
         config,
@@ -136,6 +155,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         collector: Some(collector_back),
         polling,
         pass_count,
+        decisions,
     };
     tokio::spawn(publisher.run(first.watch_paths, shutdown));
     handle
@@ -148,6 +168,15 @@ struct Publisher {
     collector: Option<Collector>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    decisions: SharedDecisionLog,
+}
+
+/// Records `pass`'s decisions and removals in the decision log (moved out of the pass); returns the rest of the pass.
+fn record(log: &SharedDecisionLog, mut pass: Pass, now: SystemTime) -> Pass {
+    let decisions = std::mem::take(&mut pass.decisions);
+    let removed = std::mem::take(&mut pass.removed);
+    log.record(&pass.sessions, decisions, removed, now);
+    pass
 }
 
 impl Publisher {
@@ -198,8 +227,10 @@ impl Publisher {
 
     async fn run_pass(&mut self) -> Option<Pass> {
         let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
+        let decisions = self.decisions.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let pass = collector.pass(SystemTime::now());
+            let now = SystemTime::now();
+            let pass = record(&decisions, collector.pass(now), now);
             (collector, pass)
         })
         .await;
