@@ -132,9 +132,7 @@ impl DecisionLog {
                 if bad > 0 {
                     tracing::warn!(file = %file.display(), lines = bad, "skipping corrupt lines of the decision log");
                 }
-                log.removed
-                    .make_contiguous()
-                    .sort_by(|a, b| a.at.total_cmp(&b.at));
+                log.removed.make_contiguous().sort_by(|a, b| a.at.total_cmp(&b.at));
                 log.prune(now);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -214,11 +212,8 @@ impl DecisionLog {
             .file_name()
             .and_then(|name| newest_in_trash(&self.paths.trash_dir(), name));
         let last_event = store::event_log(&self.paths, id).and_then(|p| last_event(&p));
-        let session_end = last_event
-            .as_ref()
-            .and_then(|e| e.get("event"))
-            .and_then(Value::as_str)
-            == Some("SessionEnd");
+        let session_end =
+            last_event.as_ref().and_then(|e| e.get("event")).and_then(Value::as_str) == Some("SessionEnd");
         let reason = if session_end {
             REASON_SESSION_END
         } else {
@@ -402,7 +397,12 @@ mod tests {
             session_id: id.into(),
             file: PathBuf::from(format!("/d/sessions/{id}.json")),
             trash_path: Some(PathBuf::from(format!("/d/trash/{id}.json.{secs}"))),
-            decisions: vec![Decision::new(field::REMOVAL, "rules::dedupe::losers", "lost", secs as f64)],
+            decisions: vec![Decision::new(
+                field::REMOVAL,
+                "rules::dedupe::losers",
+                "lost",
+                secs as f64,
+            )],
             at: secs as f64,
         }
     }
@@ -515,7 +515,16 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let log = DecisionLog::in_memory(&paths(tmp.path()));
         let long = "a".repeat(10 * 1024);
-        for bad in ["", "../etc/passwd", "a/b", "..", ".hidden", "a\\b", "nul\0", long.as_str()] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "a/b",
+            "..",
+            ".hidden",
+            "a\\b",
+            "nul\0",
+            long.as_str(),
+        ] {
             match log.explain(bad) {
                 Err(Error::InvalidArgument(message)) => assert!(message.len() < 200, "{message}"),
                 other => panic!("{bad:?}: {other:?}"),

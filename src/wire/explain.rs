@@ -156,7 +156,10 @@ mod tests {
         present.trash_path = None;
         present.removed_at = None;
         let json = present.to_json();
-        assert!(json.get("trash_path").is_none() && json.get("removed_at").is_none(), "{json}");
+        assert!(
+            json.get("trash_path").is_none() && json.get("removed_at").is_none(),
+            "{json}"
+        );
     }
 
     #[test]
@@ -164,7 +167,10 @@ mod tests {
         let proto = explanation().to_proto();
         assert_eq!(proto.decisions.len(), 1);
         let d = &proto.decisions[0];
-        assert_eq!(serde_json::from_str::<Value>(&d.value_json).ok(), Some(json!("same pane")));
+        assert_eq!(
+            serde_json::from_str::<Value>(&d.value_json).ok(),
+            Some(json!("same pane"))
+        );
         assert_eq!(
             serde_json::from_str::<Value>(&d.evidence_json).ok(),
             Some(json!({"winner": "b", "pane": 3}))
