@@ -236,6 +236,25 @@ fn explanation_text(e: &Explanation) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "session {}", e.session_id);
+    // Each field's outcome, when it is a scalar: its last decision that says something (`null` is "no evidence").
+    let mut outcome: Vec<(&str, &serde_json::Value)> = Vec::new();
+    for d in e
+        .decisions
+        .iter()
+        .filter(|d| !d.value.is_null() && !d.value.is_object() && !d.value.is_array())
+    {
+        match outcome.iter_mut().find(|(field, _)| *field == d.field) {
+            Some(slot) => slot.1 = &d.value,
+            None => outcome.push((&d.field, &d.value)),
+        }
+    }
+    let outcome: Vec<String> = outcome
+        .iter()
+        .map(|(field, value)| format!("{field} {}", crate::model::string_form(value)))
+        .collect();
+    if !outcome.is_empty() {
+        let _ = writeln!(out, "  {}", outcome.join(", "));
+    }
     if e.present {
         let _ = writeln!(out, "  listed in the current state; the latest pass decided:");
     } else {

@@ -454,7 +454,9 @@ async fn explain_says_why_each_session_is_alive_dead_or_removed() {
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(printed["trash_path"], orphan["trash_path"]);
     let out = env.amc_explain(&["alive"], None);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("listed in the current state"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("listed in the current state"), "{text}");
+    assert!(text.contains("status active, is_dead false"), "the outcome comes first:\n{text}");
 }
 
 // `amc explain` blocks this thread while the server answers it on another.
