@@ -1,5 +1,6 @@
 //! Session JSON (the original's shape, as the collector builds it) → proto `amc.v1.Session`, the server-side
-//! filters, and the published [`Snapshot`] in both shapes. The only module that knows both shapes.
+//! filters, the published [`Snapshot`] in both shapes, and a session's [`Explanation`] in both shapes. The only module
+//! that knows both shapes.
 
 pub mod explain;
 pub mod snapshot;
