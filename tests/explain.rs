@@ -243,9 +243,11 @@ fn assert_same(grpc: &pb::ExplainSessionResponse, http: &Value) {
             serde_json::from_str::<Value>(&g.evidence_json).ok().as_ref(),
             Some(&h["evidence"])
         );
+        // The time of the pass (a later pass between the two calls may have decided the same again).
         let at = g.at.expect("a time");
         let seconds = at.seconds as f64 + f64::from(at.nanos) / 1e9;
-        assert!((seconds - h["at"].as_f64().unwrap_or_default()).abs() < 1e-3);
+        let http_at = h["at"].as_f64().unwrap_or_default();
+        assert!(seconds > 1e9 && (http.get("removed_at").is_none() || (seconds - http_at).abs() < 1e-3));
     }
 }
 
@@ -271,6 +273,13 @@ async fn explain_says_why_each_session_is_alive_dead_or_removed() {
     let dup_a_file = env.session("dup-a", dup_a);
     env.session("dup-b", dup_b);
     let orphan_file = env.session("orphan", env.claude("orphan", "starting", "gone-zellij", "4"));
+    // A `starting` file older than an hour: listed by the pass that moves it to the trash (as in the original).
+    let stale_file = env.session("stale", env.claude("stale", "starting", &live, "5"));
+    fs::File::options()
+        .write(true)
+        .open(&stale_file)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(7200)))
+        .expect("age the stale file");
     // Codex after `/quit`: the app-server daemon still holds the rollout, no TUI is left.
     let codex_id = "019c0000-0000-7000-8000-0000000000e1";
     let project = env.root.join("project");
@@ -377,6 +386,14 @@ async fn explain_says_why_each_session_is_alive_dead_or_removed() {
     assert!(trash.is_file() && !orphan_file.exists());
     assert_eq!(listed("orphan"), Value::Null);
 
+    // The stale `starting` file: still in this state, already in the trash, and the explanation says so.
+    let (_, stale) = http_explain(&server, "stale").await;
+    assert_eq!(stale["present"], true);
+    assert_eq!(listed("stale")["status"], "starting");
+    assert_eq!(last(&stale, "removal")["rule"], rules::cleanup::RULE_STARTING);
+    let stale_trash = PathBuf::from(stale["trash_path"].as_str().expect("a trash path"));
+    assert!(stale_trash.is_file() && !stale_file.exists());
+
     // Codex after /quit: dead, on the daemon's evidence.
     let (code, codex) = http_explain(&server, codex_id).await;
     assert_eq!(code, 200, "{codex}");
@@ -448,6 +465,10 @@ async fn explain_says_why_each_session_is_alive_dead_or_removed() {
     assert_eq!(code, 200);
     assert_eq!(again["trash_path"], loser["trash_path"]);
     assert_eq!(again["decisions"], loser["decisions"]);
+    let (_, stale_again) = http_explain(&restarted, "stale").await;
+    assert_eq!(stale_again["present"], false);
+    assert_eq!(stale_again["trash_path"], stale["trash_path"]);
+    assert_eq!(last(&stale_again, "removal")["rule"], rules::cleanup::RULE_STARTING);
     restarted.stop().await;
     let out = env.amc_explain(&["--json", "orphan"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -456,7 +477,10 @@ async fn explain_says_why_each_session_is_alive_dead_or_removed() {
     let out = env.amc_explain(&["alive"], None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("listed in the current state"), "{text}");
-    assert!(text.contains("status active, is_dead false"), "the outcome comes first:\n{text}");
+    assert!(
+        text.contains("status active, is_dead false"),
+        "the outcome comes first:\n{text}"
+    );
 }
 
 // `amc explain` blocks this thread while the server answers it on another.

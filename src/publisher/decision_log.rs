@@ -199,13 +199,20 @@ impl DecisionLog {
     /// Returns the entry of a session listed by the previous pass whose file is gone, or `None` while its file is
     /// still there (it may have stopped parsing: that is not a removal).
     fn vanished(&self, id: &str, last: &SessionDecisions, at: f64) -> Option<RemovedEntry> {
-        let file = last
-            .iter()
-            .find(|d| d.field == field::STATUS)
-            .and_then(|d| d.evidence.get("file"))
-            .and_then(Value::as_str)
-            .map(PathBuf::from)?;
+        let file = PathBuf::from(session_file(last)?);
         if fs::symlink_metadata(&file).is_ok() {
+            return None;
+        }
+        // Removed by amc in the pass that listed it last (a stale `starting` file is listed by the pass that removes
+        // it, as in the original): that removal is already recorded.
+        let last_listed_at = decided_at(last);
+        let file_text = file.to_string_lossy();
+        if self
+            .removed
+            .iter()
+            .rev()
+            .any(|e| e.file == file_text && e.at >= last_listed_at)
+        {
             return None;
         }
         let trash_path = file
@@ -227,7 +234,7 @@ impl DecisionLog {
                     .as_ref()
                     .map_or(Value::Null, |p| p.to_string_lossy().into_owned().into()),
             )
-            .with("last_listed_at", last.iter().map(|d| d.at).fold(0.0, f64::max));
+            .with("last_listed_at", last_listed_at);
         if let Some(event) = last_event {
             removal = removal.with("last_event", event);
         }
@@ -280,13 +287,28 @@ impl DecisionLog {
             )));
         }
         if let Some(decisions) = self.listed.get(id) {
-            return Ok(Explanation {
+            let mut explanation = Explanation {
                 session_id: id.to_owned(),
                 present: true,
                 decisions: decisions.iter().map(ExplainedDecision::from).collect(),
                 trash_path: None,
                 removed_at: None,
-            });
+            };
+            // Listed by the pass that removed its file (a stale `starting` file, as in the original): it leaves the
+            // state at the next pass; say so now.
+            let (listed_at, file) = (decided_at(decisions), session_file(decisions));
+            let same_pass = self
+                .removed
+                .iter()
+                .rev()
+                .take_while(|e| e.at >= listed_at)
+                .find(|e| e.session_id == id && Some(e.file.as_str()) == file);
+            if let Some(entry) = same_pass {
+                explanation.decisions.extend(entry.decisions.last().cloned());
+                explanation.trash_path.clone_from(&entry.trash_path);
+                explanation.removed_at = Some(entry.at);
+            }
+            return Ok(explanation);
         }
         // The newest removal of its session file; an event log's only when no session file was removed.
         let mine = || self.removed.iter().rev().filter(|e| e.session_id == id);
@@ -302,6 +324,20 @@ impl DecisionLog {
             removed_at: Some(entry.at),
         })
     }
+}
+
+/// The session file a listed session was read from (the evidence of its status decision).
+fn session_file(decisions: &SessionDecisions) -> Option<&str> {
+    decisions
+        .iter()
+        .find(|d| d.field == field::STATUS)
+        .and_then(|d| d.evidence.get("file"))
+        .and_then(Value::as_str)
+}
+
+/// When the pass that took `decisions` ran.
+fn decided_at(decisions: &SessionDecisions) -> f64 {
+    decisions.iter().map(|d| d.at).fold(0.0, f64::max)
 }
 
 /// The newest file the trash holds for `name` (`<name>.<unix seconds>` or `<name>.<unix seconds>.<n>`, as
@@ -508,6 +544,47 @@ mod tests {
         assert_eq!(last.evidence["last_event"]["reason"], json!("exit"));
         assert_eq!(last.evidence["last_listed_at"], json!(T0 as f64));
         assert!(matches!(log.explain("broken"), Err(Error::NotFound(_))));
+    }
+
+    #[test]
+    fn a_session_listed_by_the_pass_that_removes_it_is_not_called_vanished_later() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let paths = paths(tmp.path());
+        fs::create_dir_all(paths.sessions_dir()).expect("sessions");
+        let file = paths.sessions_dir().join("stale.json");
+        fs::write(&file, "{}").expect("write");
+        let mut log = DecisionLog::in_memory(&paths);
+        let (session, decisions) = listed("stale", &file, T0);
+        let trash = store::move_to_trash(&paths, &file).expect("trash").expect("moved");
+        let removal = Removed {
+            session_id: "stale".into(),
+            file: file.clone(),
+            trash_path: Some(trash.clone()),
+            decisions: vec![Decision::new(
+                field::REMOVAL,
+                "rules::cleanup::stale_starting_sessions",
+                "old",
+                T0 as f64,
+            )],
+            at: T0 as f64,
+        };
+        log.record(&[session], vec![decisions], vec![removal], at(T0));
+        let now = log.explain("stale").expect("listed");
+        assert!(now.present, "still in this pass's state");
+        assert_eq!(now.trash_path.as_deref(), Some(trash.to_string_lossy().as_ref()));
+        assert_eq!(
+            now.decisions.last().map(|d| d.rule.as_str()),
+            Some("rules::cleanup::stale_starting_sessions")
+        );
+
+        log.record(&[], Vec::new(), Vec::new(), at(T0 + 2));
+        let later = log.explain("stale").expect("removed");
+        assert!(!later.present);
+        assert_eq!(
+            later.decisions.last().map(|d| d.rule.as_str()),
+            Some("rules::cleanup::stale_starting_sessions")
+        );
+        assert_eq!(log.removed_len(), 1, "no second entry calling it vanished");
     }
 
     #[test]
