@@ -61,7 +61,7 @@ pub enum Command {
     ///
     /// Asks the running server at ADDR (with AMC_TOKEN when set). When nothing listens there, runs one collection
     /// pass here instead (exactly `amc snapshot`'s, with its removals) and adds the removed sessions the server kept
-    /// in <data dir>/cache/removed.jsonl. Exits 1 for an unknown or unsafe id.
+    /// in cache/removed.jsonl of the data dir. Exits 1 for an unknown or unsafe id.
     Explain {
         /// The session id.
         session_id: String,
