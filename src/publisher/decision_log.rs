@@ -49,6 +49,9 @@ pub const REASON_SESSION_END: &str = "file removed by the hook on SessionEnd";
 /// The removal reason of any other session file that vanished between two passes.
 pub const REASON_VANISHED: &str = "file removed outside amc (hook SessionEnd or the user)";
 
+/// The largest log file read back (the cap keeps amc's own far smaller): a bigger one is not amc's, and is ignored.
+const MAX_LOG_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The log file, under the data dir.
 pub fn log_file(paths: &Paths) -> PathBuf {
     paths.data_dir.join("cache").join("removed.jsonl")
@@ -120,6 +123,11 @@ impl DecisionLog {
             file: Some(file.clone()),
             ..Self::in_memory(paths)
         };
+        let too_big = fs::metadata(&file).is_ok_and(|m| m.len() > MAX_LOG_BYTES);
+        if too_big {
+            tracing::warn!(file = %file.display(), "the decision log is too big to be amc's; ignoring it");
+            return log;
+        }
         match fs::read(&file) {
             Ok(bytes) => {
                 let mut bad = 0usize;
@@ -493,6 +501,14 @@ mod tests {
         let log = DecisionLog::open(&paths, at(T0 + 1));
         assert_eq!(log.removed_len(), 1);
         assert!(log.explain("good").is_ok());
+        // A file too big to be amc's (sparse: no disk used): ignored, then replaced by the next removal.
+        fs::File::create(&file)
+            .and_then(|f| f.set_len(MAX_LOG_BYTES + 1))
+            .expect("a big file");
+        let mut log = DecisionLog::open(&paths, at(T0 + 1));
+        assert_eq!(log.removed_len(), 0);
+        log.record(&[], Vec::new(), vec![removal("next", T0 + 1)], at(T0 + 1));
+        assert!(fs::metadata(&file).is_ok_and(|m| m.len() < 10_000));
         // A directory where the file should be: empty, and recording does not fail.
         let other = tempfile::tempdir().expect("tempdir");
         let paths = paths_with_dir_as_log(other.path());
