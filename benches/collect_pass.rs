@@ -10,6 +10,9 @@
 //! Printed: wall time per pass (median and p99) and process CPU per pass (`getrusage`-like utime + stime from
 //! `/proc/self/stat`, averaged over the run). `AMC_BENCH_PASSES` sets the passes per run (default 300).
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     path::Path,
     time::{Duration, Instant, SystemTime},

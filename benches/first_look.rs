@@ -21,6 +21,9 @@
 //! Transcripts use a model without native 1M and no `[1m]` setting, so a cold read must look back through the whole
 //! 5 MB history for the ">200K seen" window rule: the hardest case. Session files are restored before every run
 //! (the same-pane dedupe moves the losers to `trash/`, the original deletes them). Data lives in a temp dir.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// wait4 (the child's peak RSS from its rusage) and kill have no safe std equivalent.
+#![allow(unsafe_code)]
 
 use std::{
     fs::{self, File},

@@ -9,6 +9,9 @@
 //! The file is generated in a temp dir and is in the page cache when read (dropping caches needs root and affects
 //! the whole machine), so the times are CPU-bound figures.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     fs::{self, File, OpenOptions},
     io::{BufWriter, Read, Seek, SeekFrom, Write},

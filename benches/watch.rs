@@ -16,7 +16,11 @@
 //! - **P5** peak RSS (`VmHWM`) with 500 sessions and 1 000 watchers receiving 20 changes. Goal: ≤ 64 MB.
 //!
 //! Environment: `AMC_BENCH_QUICK=1` scales every phase down (fewer writes, 10 s idle, 2 s throughput runs) for a quick
-//! check; `AMC_BENCH_ONLY=p1,p2,p4,fanout,p5` runs a subset; `AMC_BENCH_BIN=/path/to/amc` uses another binary.
+//! check; `AMC_BENCH_ONLY=p1,p2,p4,fanout,p5` runs a subset; `AMC_BENCH_BIN=/path/to/amc` uses another binary;
+//! `AMC_BENCH_BASELINE=/path/to/amc` also measures P1 (full snapshots) on that binary in the same run (before/after).
+
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
     collections::HashMap,
@@ -612,6 +616,9 @@ struct Options {
     quick: bool,
     only: Option<Vec<String>>,
     bin: PathBuf,
+    /// Another binary (`AMC_BENCH_BASELINE`, e.g. a build of main) whose P1 with full snapshots is measured in the
+    /// same run, right after this one's, for a before/after on the same machine and load.
+    baseline: Option<PathBuf>,
 }
 
 impl Options {
@@ -648,10 +655,25 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
     report.add(
         "P1",
         "write → slowest of 100 watchers (200 sessions)",
-        summary(&result.slowest),
+        format!("{}; {} missed", summary(&result.slowest), result.missing),
         "p99 ≤ 25 ms",
         Some(p99_within(&result, Duration::from_millis(25))),
     );
+    if let Some(baseline) = &options.baseline {
+        println!(
+            "P1: the same with the baseline {} (load {})",
+            baseline.display(),
+            load()
+        );
+        let before = watch_run(baseline, &plan).await?;
+        report.add(
+            "P1",
+            "baseline (AMC_BENCH_BASELINE): write → slowest of 100 watchers (200 sessions)",
+            format!("{}; {} missed", summary(&before.slowest), before.missing),
+            "p99 ≤ 25 ms",
+            Some(p99_within(&before, Duration::from_millis(25))),
+        );
+    }
     report.add(
         "P1",
         "write → each watcher (all deliveries)",
@@ -1108,6 +1130,9 @@ fn main() -> Result<()> {
             .filter(|v| !v.is_empty())
             .map(|v| v.split(',').map(|p| p.trim().to_lowercase()).collect()),
         bin: binary(),
+        baseline: std::env::var_os("AMC_BENCH_BASELINE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
     };
     if !options.bin.exists() {
         return Err(format!(

@@ -1,6 +1,6 @@
 // amc dashboard: the live state over SSE (`/api/stream`), rendered by render.js. Plain ES modules, no build step.
 
-import { GROUPS, agentOptions, formatAgo, parseState, projectOptions } from './model.js';
+import { GROUPS, agentOptions, applyDelta, formatAgo, parseDelta, parseState, projectOptions } from './model.js';
 import { Board, formatTimestamp } from './render.js';
 
 /** How long a broken connection shows "reconnecting" before it is called "offline" (retries go on). */
@@ -16,7 +16,8 @@ const REOPEN_MAX_MS = 30_000;
 const accessToken =
   new URLSearchParams(location.hash.slice(1)).get('access_token') ??
   new URLSearchParams(location.search).get('access_token');
-const withToken = (path) => (accessToken ? `${path}?access_token=${encodeURIComponent(accessToken)}` : path);
+const withToken = (path) =>
+  accessToken ? `${path}${path.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(accessToken)}` : path;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -44,6 +45,10 @@ const state = {
   revision: null,
   instanceId: '',
   received: false,
+  /** The server is still reading the sessions for the first time (its state is an empty placeholder). */
+  warming: false,
+  /** How many `event: delta` frames were applied (shown to the tests as `data-deltas`). */
+  deltas: 0,
   /** Server clock minus ours, so durations are right on a device whose clock is off. */
   clockOffset: 0,
   /** When (our clock) the last state frame arrived. */
@@ -86,7 +91,10 @@ function renderEmpty(shown) {
   const none = state.received && state.sessions.length === 0;
   const filteredOut = state.sessions.length > 0 && shown === 0;
   ui.empty.hidden = !(none || filteredOut);
-  if (filteredOut) {
+  if (none && state.warming) {
+    ui.emptyTitle.textContent = 'Reading sessions…';
+    ui.emptyText.replaceChildren('amc has just started and is reading the session files and transcripts.');
+  } else if (filteredOut) {
     ui.emptyTitle.textContent = 'No sessions match';
     ui.emptyText.replaceChildren('Nothing matches the search and filters. ', clearLink());
   } else if (none) {
@@ -243,9 +251,13 @@ function connect() {
     return;
   }
   if (source) source.close();
-  const es = (source = new EventSource(withToken('/api/stream')));
+  // Changes come as deltas (the sessions that changed), the first frame and anything a delta cannot say as a state.
+  const es = (source = new EventSource(withToken('/api/stream?deltas=1')));
   es.addEventListener('state', (e) => {
     if (es === source) applyFrame(e.data);
+  });
+  es.addEventListener('delta', (e) => {
+    if (es === source) applyDeltaFrame(e.data);
   });
   es.addEventListener('open', () => {
     if (es !== source) return;
@@ -291,7 +303,39 @@ function applyFrame(text) {
   // Within one server run revisions only grow; an older one is a late duplicate. A new instance_id (the server
   // restarted) always replaces the state, whatever its revision.
   if (sameInstance && next.revision !== null && state.revision !== null && next.revision < state.revision) return;
-  state.sessions = next.sessions;
+  state.warming = next.warming;
+  accept(next.sessions, next);
+}
+
+/**
+ * A delta applies only to the state it was made against (same instance, `base_revision` = our revision). Anything
+ * else (a frame this page could not apply) reopens the stream: a new EventSource sends no Last-Event-ID, so the
+ * server starts it with the whole state.
+ */
+function applyDeltaFrame(text) {
+  let delta;
+  try {
+    delta = parseDelta(text);
+  } catch (err) {
+    console.warn('amc: a delta frame that is not JSON; reloading the state', err);
+    connect();
+    return;
+  }
+  const sameInstance = delta.instanceId !== '' && delta.instanceId === state.instanceId;
+  if (sameInstance && delta.revision !== null && state.revision !== null && delta.revision <= state.revision) return;
+  if (!sameInstance || delta.baseRevision === null || delta.baseRevision !== state.revision) {
+    connect();
+    return;
+  }
+  state.warming = false;
+  state.deltas += 1;
+  document.body.dataset.deltas = String(state.deltas);
+  accept(applyDelta(state.sessions, delta), delta);
+}
+
+/** Takes `sessions` as the state at `frame.revision` (a parsed state or delta frame). */
+function accept(sessions, next) {
+  state.sessions = sessions;
   state.revision = next.revision;
   state.instanceId = next.instanceId;
   state.received = true;

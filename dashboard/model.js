@@ -219,7 +219,38 @@ export function parseState(text) {
     serverTime: parseTime(obj.server_time),
     revision: num(obj.revision),
     instanceId: str(obj.instance_id),
+    // The server has not finished reading the sessions yet (its first collection pass): the list is not known.
+    warming: obj.warming === true,
   };
+}
+
+/**
+ * An `event: delta` frame of `/api/stream?deltas=1` → `{baseRevision, revision, instanceId, serverTime, upserted,
+ * removed}` (`upserted` as view models, `removed` as session ids). Throws only on JSON syntax errors.
+ */
+export function parseDelta(text) {
+  const data = JSON.parse(text);
+  const obj = data && typeof data === 'object' && !Array.isArray(data) ? data : {};
+  const upserted = (Array.isArray(obj.upserted) ? obj.upserted : []).map((raw, i) => normalizeSession(raw, i)).filter(Boolean);
+  return {
+    baseRevision: num(obj.base_revision),
+    revision: num(obj.revision),
+    instanceId: str(obj.instance_id),
+    serverTime: parseTime(obj.server_time),
+    upserted,
+    removed: (Array.isArray(obj.removed) ? obj.removed : []).map(str),
+  };
+}
+
+/**
+ * Applies a parsed delta to the sessions of the state it was made against: the result is what `parseState` gives
+ * for the new state (sessions replaced or added by key, removed ones dropped, sorted by key).
+ */
+export function applyDelta(sessions, delta) {
+  const byId = new Map(sessions.map((s) => [s.key, s]));
+  for (const id of delta.removed) byId.delete(id);
+  for (const s of delta.upserted) byId.set(s.key, s);
+  return [...byId.values()].sort(byKey);
 }
 
 /** The filters: `project` is a full path ('' = all), `agent` a raw agent value ('' = all), `query` free text. */

@@ -47,7 +47,8 @@ pub enum Command {
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
-        /// Write the bound address (e.g. 127.0.0.1:40123) to this file once listening (useful with port 0).
+        /// Write the bound address (e.g. 127.0.0.1:40123) to this file once the first full state is published (the
+        /// port answers before that, with an empty state and "warming": true in /api/health). Useful with port 0.
         #[arg(long, value_name = "FILE")]
         addr_file: Option<PathBuf>,
     },
@@ -316,11 +317,7 @@ fn serve(
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let state = publisher::start(config.clone(), shutdown.clone()).await;
-        if let Some(file) = &addr_file {
-            crate::store::write_atomic(file, addr.to_string().as_bytes())
-                .with_context(|| format!("writing the address to {}", file.display()))?;
-        }
-        tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard)");
+        tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard); reading the first state");
         let signal_token = shutdown.clone();
         tokio::spawn(async move {
             shutdown::signal().await;
@@ -334,7 +331,21 @@ fn serve(
             cors_origins,
             token: config.token.as_deref().map(Arc::from),
         };
-        server::run(listener, state, options, shutdown).await?;
+        let server = server::run(listener, state.clone(), options, shutdown);
+        tokio::pin!(server);
+        // The port answers at once (an empty state with `"warming": true`); the address file, which scripts read to
+        // start querying, is written once the first full state is published.
+        tokio::select! {
+            result = &mut server => return result.map(|()| tracing::info!("amc stopped")),
+            () = state.warmed() => {}
+        }
+        // (Still warming here only when the publisher stopped: the server is shutting down.)
+        if let Some(file) = addr_file.as_ref().filter(|_| !state.is_warming()) {
+            tracing::info!(sessions = state.current().sessions.len(), "first state published");
+            crate::store::write_atomic(file, addr.to_string().as_bytes())
+                .with_context(|| format!("writing the address to {}", file.display()))?;
+        }
+        server.await?;
         tracing::info!("amc stopped");
         Ok(())
     })

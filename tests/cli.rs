@@ -1,6 +1,9 @@
 //! The `amc` binary as a user runs it: `serve` as a process (signals, grpcurl, refusing unsafe listens),
 //! `snapshot`, `--help`.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::{

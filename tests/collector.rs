@@ -1,6 +1,9 @@
 //! The collector's rules end to end: `amc snapshot` on a temporary HOME with a fake `zellij` (and, for Codex, fake
 //! `codex` processes), checking the sessions it prints and the files it leaves on disk and in `trash/`.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     collections::BTreeSet,
     fs,

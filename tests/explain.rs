@@ -2,6 +2,9 @@
 //! against the real server on 127.0.0.1:0 with a fake `zellij`, the real `/proc` (fake `codex` processes, Claude pid
 //! files naming exited pids) and the real hook.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::{

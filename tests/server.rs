@@ -1,11 +1,14 @@
 //! The real server on 127.0.0.1:0, called with real clients: tonic, tonic-web, reqwest (JSON and SSE), grpcurl.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;
 
 use amc::proto::{self as pb, watch_state_response::Kind};
-use support::{eventually, spawn_server, SseReader, TestEnv};
+use support::{eventually, spawn_server, spawn_server_warming, SseReader, TestEnv};
 use tokio_stream::StreamExt;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -423,18 +426,24 @@ async fn health_check_serves_then_shutdown_ends_open_streams_with_unavailable() 
         .connect()
         .await
         .expect("connect");
-    let mut health = HealthClient::new(channel.clone());
-    let reply = health
-        .check(HealthCheckRequest {
-            service: "amc.v1.StateService".into(),
-        })
-        .await
-        .expect("health check")
-        .into_inner();
-    assert_eq!(
-        reply.status,
-        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    );
+    let health = HealthClient::new(channel.clone());
+    // SERVING follows the first full state (which `spawn_server` waited for) through a task: at most a moment later.
+    let serving = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
+    let status = eventually(5 * SECOND, || {
+        let mut health = health.clone();
+        async move {
+            let reply = health
+                .check(HealthCheckRequest {
+                    service: "amc.v1.StateService".into(),
+                })
+                .await
+                .expect("health check")
+                .into_inner();
+            (reply.status == serving).then_some(reply.status)
+        }
+    })
+    .await;
+    assert_eq!(status, Some(serving), "the StateService reports SERVING once warm");
 
     let mut client = pb::state_service_client::StateServiceClient::new(channel);
     let mut watch = client
@@ -703,5 +712,358 @@ async fn with_deltas_each_change_is_a_small_delta_that_rebuilds_the_same_state()
         assert_eq!(copies[i].1, state.revision);
     }
     drop(streams);
+    server.stop().await;
+}
+
+/// Returns the next WatchState message that is not a heartbeat.
+async fn next_change(stream: &mut tonic::Streaming<pb::WatchStateResponse>) -> pb::WatchStateResponse {
+    loop {
+        let message = next(stream).await;
+        if !matches!(message.kind, Some(Kind::Heartbeat(_))) {
+            return message;
+        }
+    }
+}
+
+/// Splits an SSE frame into its `id`, `event` and the JSON of its `data` line.
+fn sse_event(frame: &str) -> (u64, String, serde_json::Value) {
+    let field = |name: &str| {
+        frame
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {frame:?}"))
+    };
+    let id = field("id: ").parse().expect("numeric id");
+    let data = serde_json::from_str(field("data: ")).expect("JSON data");
+    (id, field("event: ").to_string(), data)
+}
+
+/// Returns the next SSE frame that is not a `: ping`.
+async fn next_event(sse: &mut SseReader) -> (u64, String, serde_json::Value) {
+    loop {
+        let frame = sse.next_frame(10 * SECOND).await.expect("SSE frame");
+        if frame != ": ping" && !frame.starts_with("retry:") {
+            return sse_event(&frame);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_server_answers_while_the_first_pass_runs_then_publishes_the_whole_state_as_one_revision() {
+    use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest};
+    const SESSIONS: usize = 40;
+    let env = TestEnv::new();
+    for i in 0..SESSIONS {
+        env.write_session(
+            &format!("s{i:02}.json"),
+            &session(&format!("s{i:02}"), "active", "claude"),
+        );
+    }
+    // What makes this first pass slow is a real one: a `zellij list-sessions` that takes 1.5 s to answer (as on a busy
+    // machine; amc waits up to 2 s for it) the first time it is asked. Every pass asks Zellij before it reads a
+    // session file, so the first pass cannot end sooner.
+    let zellij = env.home().join("slow-zellij");
+    std::fs::write(
+        &zellij,
+        "#!/bin/sh\nif [ ! -e \"$0.asked\" ]; then : > \"$0.asked\"; sleep 1.5; fi\nexit 0\n",
+    )
+    .expect("write fake zellij");
+    std::fs::set_permissions(&zellij, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let mut config = env.config();
+    config.paths.zellij_bin = Some(zellij);
+    let started = std::time::Instant::now();
+    let server = spawn_server_warming(config).await;
+
+    // At once: health (warming), an empty but valid state, gRPC health NOT_SERVING for the StateService.
+    let health: serde_json::Value = reqwest::get(format!("{}/api/health", server.url()))
+        .await
+        .expect("GET /api/health")
+        .json()
+        .await
+        .expect("health JSON");
+    assert_eq!(health["warming"], true, "{health}");
+    assert_eq!(health["status"], "ok");
+    let state: serde_json::Value = reqwest::get(format!("{}/api/state", server.url()))
+        .await
+        .expect("GET /api/state")
+        .json()
+        .await
+        .expect("state JSON");
+    assert_eq!(state["sessions"], serde_json::json!([]));
+    assert_eq!(state["warming"], true);
+    let warming_revision = state["revision"].as_u64().expect("revision");
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let check = |mut health: HealthClient<tonic::transport::Channel>| async move {
+        health
+            .check(HealthCheckRequest {
+                service: "amc.v1.StateService".into(),
+            })
+            .await
+            .expect("health check")
+            .into_inner()
+            .status
+    };
+    let health = HealthClient::new(channel.clone());
+    assert_eq!(check(health.clone()).await, ServingStatus::NotServing as i32);
+    let overall = health
+        .clone()
+        .check(HealthCheckRequest::default())
+        .await
+        .expect("overall health")
+        .into_inner();
+    assert_eq!(
+        overall.status,
+        ServingStatus::Serving as i32,
+        "the process itself serves"
+    );
+
+    // Watchers that connect now: the empty placeholder first, then the whole state as the very next revision.
+    let mut client = pb::state_service_client::StateServiceClient::new(channel);
+    let mut full = client
+        .watch_state(pb::WatchStateRequest::default())
+        .await
+        .expect("WatchState")
+        .into_inner();
+    let mut deltas = client
+        .watch_state(pb::WatchStateRequest {
+            deltas: true,
+            ..Default::default()
+        })
+        .await
+        .expect("WatchState deltas")
+        .into_inner();
+    let mut sse = SseReader::new(
+        reqwest::get(format!("{}/api/stream", server.url()))
+            .await
+            .expect("GET /api/stream"),
+    );
+    let first = next(&mut full).await;
+    assert_eq!(first.revision, warming_revision);
+    assert!(snapshot_of(&first).sessions.is_empty());
+    assert_eq!(next(&mut deltas).await.revision, warming_revision);
+    let (id, event, data) = next_event(&mut sse).await;
+    assert_eq!(
+        (id, event.as_str(), data["warming"].clone()),
+        (warming_revision, "state", true.into())
+    );
+    assert!(
+        server.state.is_warming(),
+        "all of the above happened during the first pass"
+    );
+
+    // (Heartbeats carry the placeholder's revision while the pass runs: 300 ms apart in tests.)
+    let update = next_change(&mut full).await;
+    let warm_after = started.elapsed();
+    assert_eq!(update.revision, warming_revision + 1, "one revision, no partial states");
+    assert_eq!(snapshot_of(&update).sessions.len(), SESSIONS);
+    assert!(
+        warm_after >= Duration::from_millis(1400),
+        "the first pass waited for the slow zellij ({warm_after:?})"
+    );
+    let update = next_change(&mut deltas).await;
+    assert_eq!(update.revision, warming_revision + 1);
+    let received = match update.kind {
+        Some(Kind::Delta(delta)) => {
+            assert_eq!(delta.base_revision, warming_revision);
+            assert!(delta.removed_session_ids.is_empty());
+            delta.upserted_sessions
+        }
+        Some(Kind::Snapshot(state)) => state.sessions,
+        other => panic!("expected the first state, got {other:?}"),
+    };
+    assert_eq!(received.len(), SESSIONS);
+    let (id, event, data) = next_event(&mut sse).await;
+    assert_eq!((id, event.as_str()), (warming_revision + 1, "state"));
+    assert_eq!(data["sessions"].as_array().map(Vec::len), Some(SESSIONS));
+    assert!(data.get("warming").is_none(), "the key is left out once warm: {data}");
+
+    let health_json: serde_json::Value = reqwest::get(format!("{}/api/health", server.url()))
+        .await
+        .expect("GET /api/health")
+        .json()
+        .await
+        .expect("health JSON");
+    assert_eq!(health_json["warming"], false);
+    assert_eq!(health_json["sessions"], SESSIONS);
+    let serving = eventually(5 * SECOND, || {
+        let health = health.clone();
+        async move { (check(health).await == ServingStatus::Serving as i32).then_some(()) }
+    })
+    .await;
+    assert!(
+        serving.is_some(),
+        "the StateService reports SERVING once the first state is published"
+    );
+    server.stop().await;
+}
+
+/// An `/api/stream` client that keeps the sessions it was sent, applying `event: delta` frames to them.
+struct SseState {
+    sse: SseReader,
+    revision: u64,
+    sessions: Vec<serde_json::Value>,
+    deltas_applied: usize,
+}
+
+impl SseState {
+    async fn open(url: String, last_event_id: Option<u64>) -> Self {
+        let mut request = reqwest::Client::new().get(url);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.expect("GET /api/stream");
+        assert_eq!(response.status(), 200);
+        SseState {
+            sse: SseReader::new(response),
+            revision: last_event_id.unwrap_or(0),
+            sessions: Vec::new(),
+            deltas_applied: 0,
+        }
+    }
+
+    /// Reads and applies the next frame; returns its event name.
+    async fn apply_next(&mut self) -> String {
+        let (id, event, data) = next_event(&mut self.sse).await;
+        match event.as_str() {
+            "state" => self.sessions = data["sessions"].as_array().expect("sessions").clone(),
+            "delta" => {
+                assert_eq!(
+                    data["base_revision"], self.revision,
+                    "a delta applies to the state held: {data}"
+                );
+                assert_eq!(data["revision"], id);
+                let removed = data["removed"].as_array().expect("removed");
+                self.sessions.retain(|s| !removed.contains(&s["session_id"]));
+                for session in data["upserted"].as_array().expect("upserted") {
+                    self.sessions.retain(|s| s["session_id"] != session["session_id"]);
+                    self.sessions.push(session.clone());
+                }
+                self.sessions
+                    .sort_by(|a, b| a["session_id"].as_str().cmp(&b["session_id"].as_str()));
+                self.deltas_applied += 1;
+            }
+            other => panic!("unexpected event {other}"),
+        }
+        self.revision = id;
+        event
+    }
+
+    /// Applies frames until the state is at `revision`.
+    async fn reach(&mut self, revision: u64) {
+        while self.revision < revision {
+            self.apply_next().await;
+        }
+        assert_eq!(self.revision, revision, "no frame skips past the revision waited for");
+    }
+}
+
+#[tokio::test]
+async fn the_delta_sse_stream_applies_to_the_same_state_as_the_full_stream_and_api_state() {
+    let env = TestEnv::new();
+    for id in ["a", "b", "c", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"] {
+        env.write_session(&format!("{id}.json"), &session(id, "active", "claude"));
+    }
+    let server = spawn_server(env.config()).await;
+    let url = format!("{}/api/stream", server.url());
+    let mut full = SseState::open(url.clone(), None).await;
+    let mut deltas = SseState::open(format!("{url}?deltas=1"), None).await;
+    let start = server.state.current().revision;
+    assert_eq!(full.apply_next().await, "state");
+    assert_eq!(deltas.apply_next().await, "state", "the first frame is the whole state");
+
+    type Change<'a> = (&'static str, Box<dyn Fn() + 'a>);
+    let changes: [Change; 4] = [
+        (
+            "a session changes",
+            Box::new(|| {
+                env.write_session("a.json", &session("a", "done", "claude"));
+            }),
+        ),
+        (
+            "a session arrives",
+            Box::new(|| {
+                env.write_session("d.json", &session("d", "starting", "codex"));
+            }),
+        ),
+        (
+            "a session leaves",
+            Box::new(|| {
+                std::fs::remove_file(env.paths.sessions_dir().join("b.json")).expect("remove b");
+            }),
+        ),
+        (
+            "two change at once",
+            Box::new(|| {
+                env.write_session("c.json", &session("c", "needs_attention", "claude"));
+                env.write_session("a.json", &session("a", "active", "claude"));
+            }),
+        ),
+    ];
+    let mut revision = start;
+    for (what, change) in &changes {
+        change();
+        let next = eventually(5 * SECOND, || async {
+            let now = server.state.current().revision;
+            (now > revision).then_some(now)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{what}: no new revision"));
+        // A burst may still be collecting: settle on the revision both streams reach.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        revision = server.state.current().revision.max(next);
+        full.reach(revision).await;
+        deltas.reach(revision).await;
+        let api: serde_json::Value = reqwest::get(format!("{}/api/state", server.url()))
+            .await
+            .expect("GET /api/state")
+            .json()
+            .await
+            .expect("state JSON");
+        assert_eq!(api["revision"], revision, "{what}");
+        assert_eq!(
+            deltas.sessions, full.sessions,
+            "{what}: deltas applied = the full stream"
+        );
+        assert_eq!(
+            serde_json::Value::Array(deltas.sessions.clone()),
+            api["sessions"],
+            "{what}: deltas applied = /api/state"
+        );
+    }
+    assert!(
+        deltas.deltas_applied >= changes.len(),
+        "every change came as a delta ({} of {})",
+        deltas.deltas_applied,
+        changes.len()
+    );
+    assert_eq!(full.deltas_applied, 0, "a client that did not ask gets no delta");
+
+    // A reconnect holding the revision before the current one gets the current one's delta; one holding an older
+    // revision gets the whole state.
+    let held = (full.revision, full.sessions.clone());
+    env.write_session("e1.json", &session("e1", "done", "claude"));
+    revision = eventually(5 * SECOND, || async {
+        let now = server.state.current().revision;
+        (now > revision).then_some(now)
+    })
+    .await
+    .expect("one more revision");
+    full.reach(revision).await;
+    let mut resumed = SseState::open(format!("{url}?deltas=1"), Some(held.0)).await;
+    resumed.sessions = held.1;
+    assert_eq!(resumed.apply_next().await, "delta");
+    assert_eq!((resumed.revision, &resumed.sessions), (revision, &full.sessions));
+    let mut old = SseState::open(format!("{url}?deltas=true"), Some(start)).await;
+    assert_eq!(old.apply_next().await, "state");
+    assert_eq!(old.sessions, full.sessions);
+
+    let bad = reqwest::get(format!("{url}?deltas=maybe")).await.expect("GET");
+    assert_eq!(bad.status(), 400);
+    let error: serde_json::Value = bad.json().await.expect("JSON error");
+    assert_eq!(error["code"], "INVALID_ARGUMENT");
     server.stop().await;
 }

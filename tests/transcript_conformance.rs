@@ -16,6 +16,9 @@
 //! No fixture has `<synthetic>` or `isApiErrorMessage` lines (grep finds none), so those rules are covered by the
 //! unit tests' hand-made files.
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     fs,
     path::{Path, PathBuf},

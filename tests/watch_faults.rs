@@ -2,6 +2,9 @@
 //! watchers arriving and leaving at once, a burst of file events, the sessions dir deleted and recreated, a session
 //! file replaced by a rename from another directory. Every wait is bounded (`support::eventually` or a timeout).
 
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::{path::Path, sync::Arc, time::Duration};

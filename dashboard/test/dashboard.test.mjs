@@ -248,6 +248,7 @@ test('a session file changed on disk shows within a second, in place (same eleme
     el.dataset.marker = 'kept';
   });
   const before = await page.evaluate(() => document.body.dataset.revision);
+  const deltasBefore = Number(await page.evaluate(() => document.body.dataset.deltas ?? '0'));
   const t0 = Date.now();
   writeSession(TMP, { ...S.active, status: 'needs_attention', last_event: 'Notification', last_event_at: new Date().toISOString(),
     last_message_preview: 'Claude needs your permission to use Bash: `npx playwright test`' });
@@ -259,6 +260,14 @@ test('a session file changed on disk shows within a second, in place (same eleme
   assert.equal((await groupCounts()).needs_attention, 3);
   assert.match(await text(id, '.preview'), /npx playwright test/);
   assert.match(await page.title(), /^\(3\) amc/);
+  // The change came as a delta (`/api/stream?deltas=1`), and the page holds exactly the server's state.
+  assert.ok(Number(await page.evaluate(() => document.body.dataset.deltas ?? '0')) > deltasBefore, 'applied as a delta');
+  const api = await (await fetch(`${URL_}/api/state`)).json();
+  const shown = await page.evaluate(() => ({
+    revision: document.body.dataset.revision,
+    ids: [...document.querySelectorAll('#groups .card')].map((c) => c.dataset.id).sort(),
+  }));
+  assert.deepEqual(shown, { revision: String(api.revision), ids: api.sessions.map((s) => s.session_id).sort() });
 
   const t1 = Date.now();
   writeSession(TMP, S.active);

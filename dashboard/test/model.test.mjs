@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 
 import {
   agentOptions,
+  applyDelta,
   basename,
   contextLevel,
   formatDuration,
@@ -12,6 +13,7 @@ import {
   groupSessions,
   matches,
   normalizeSession,
+  parseDelta,
   parseState,
   projectOptions,
 } from '../model.js';
@@ -182,4 +184,48 @@ test('window_source decides whether the window is an estimate, and says where it
   assert.equal(ctx(undefined, true).estimated, true);
   assert.equal(ctx('something-newer', false).estimated, false);
   assert.equal(ctx('something-newer', false).windowSource, '');
+});
+
+test('a delta applied to the state it was made against gives the same sessions as the new state itself', () => {
+  const before = {
+    sessions: [
+      { session_id: 'a', status: 'active', agent: 'claude', project_dir: '/p/a' },
+      { session_id: 'b', status: 'active', agent: 'codex', project_dir: '/p/b' },
+      { session_id: 'c', status: 'done', agent: 'claude', project_dir: '/p/c' },
+    ],
+    revision: 7,
+    instance_id: 'i1',
+  };
+  const afterSessions = [
+    { session_id: 'a', status: 'needs_attention', agent: 'claude', project_dir: '/p/a' },
+    { session_id: 'c', status: 'done', agent: 'claude', project_dir: '/p/c' },
+    { session_id: 'd', status: 'starting', agent: 'codex', project_dir: '/p/d' },
+  ];
+  const delta = parseDelta(
+    JSON.stringify({
+      base_revision: 7,
+      revision: 8,
+      instance_id: 'i1',
+      server_time: '2026-03-01T10:00:00.000000+00:00',
+      upserted: [afterSessions[0], afterSessions[2]],
+      removed: ['b'],
+    }),
+  );
+  assert.deepEqual([delta.baseRevision, delta.revision, delta.instanceId, delta.removed], [7, 8, 'i1', ['b']]);
+  const applied = applyDelta(parseState(JSON.stringify(before)).sessions, delta);
+  assert.deepEqual(applied, parseState(JSON.stringify({ sessions: afterSessions, revision: 8 })).sessions);
+  assert.deepEqual(applied.map((s) => [s.key, s.group]), [['a', 'needs_attention'], ['c', 'done'], ['d', 'starting']]);
+});
+
+test('a malformed delta applies as nothing rather than throwing', () => {
+  const state = parseState(JSON.stringify({ sessions: [{ session_id: 'a', status: 'active' }] })).sessions;
+  const delta = parseDelta(JSON.stringify({ upserted: 'nope', removed: [null, 5] }));
+  assert.equal(delta.baseRevision, null);
+  assert.deepEqual(applyDelta(state, delta).map((s) => s.key), ['a']);
+  assert.throws(() => parseDelta('{not json'));
+});
+
+test('a warming state says so', () => {
+  assert.equal(parseState(JSON.stringify({ sessions: [], warming: true })).warming, true);
+  assert.equal(parseState(JSON.stringify({ sessions: [] })).warming, false);
 });

@@ -2,14 +2,14 @@
 //! sessions. `amc serve` (through the publisher) and `amc snapshot` share it, so both apply exactly the same rules.
 //!
 //! The pass flows one way, in the original's order (`_collect_sessions`):
-//! 1. **Facts.** The one `/proc` scan ([`crate::sources::agent_procs`]); Codex discovery ([`codex`]: the collector is
+//! 1. **Facts.** The one `/proc` scan ([`crate::sources::agent_procs`]); Codex discovery (`collect::codex`: the collector is
 //!    Codex's hook, so it writes the session files of running Codex threads before they are read); the live Zellij
 //!    sessions; every session file and event log.
 //! 2. **Rules** ([`crate::rules`]), per session file: skip non-objects; remove orphan `starting` sessions; context
 //!    usage; `turn_start_tokens`; transcript mtime; the original's `is_dead` decision. Then, over all sessions
-//!    ([`evidence`]): process evidence settles `is_dead` once and corrects statuses; sort by `session_id`; same-pane
+//!    (`collect::evidence`): process evidence settles `is_dead` once and corrects statuses; sort by `session_id`; same-pane
 //!    dedupe; cleanup.
-//! 3. **Effects**, in one place at the end ([`Collector::apply`]): `turn_start_tokens` write-backs, then every
+//! 3. **Effects**, in one place at the end (`Collector::apply`): `turn_start_tokens` write-backs, then every
 //!    removal (each file goes to `trash/`, never unlinked), then the trash purge.
 //!
 //! Every rule returns a [`Decision`]; the pass keeps, per listed session, the decisions that made its status,

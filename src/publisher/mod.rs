@@ -61,6 +61,19 @@ impl StateHandle {
         self.polling.load(Ordering::Relaxed)
     }
 
+    /// Returns whether the first collection pass is still running (the published state is then an empty
+    /// placeholder, [`Snapshot::warming`]).
+    pub fn is_warming(&self) -> bool {
+        self.rx.borrow().warming
+    }
+
+    /// Waits until the first full state is published (at once when it is); returns early only if the publisher
+    /// stopped.
+    pub async fn warmed(&self) {
+        let mut rx = self.rx.clone();
+        let _ = rx.wait_for(|snapshot| !snapshot.warming).await;
+    }
+
     /// Returns how many collection passes have run.
     pub fn passes(&self) -> u64 {
         self.pass_count.load(Ordering::Relaxed)
@@ -119,29 +132,26 @@ fn start_revision() -> u64 {
         .max(1)
 }
 
-/// Runs the first pass, then spawns the publisher task; returns the handle once a first state exists.
+/// Publishes a warming-up placeholder (an empty state, [`Snapshot::warming`]) and spawns the publisher task, which runs
+/// the first pass and publishes its result as the next revision; returns at once, so the server can answer while the
+/// first pass reads big histories. [`StateHandle::warmed`] waits for the first full state.
 ///
 /// The task stops when `shutdown` is cancelled.
 pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
-    let mut collector = Collector::new(&config);
+    // The removed sessions kept across restarts (a small file; read off the async threads).
     let paths = config.paths.clone();
-    let (collector_back, first, decisions) = tokio::task::spawn_blocking(move || {
-        let now = SystemTime::now();
-        let decisions = SharedDecisionLog::new(DecisionLog::open(&paths, now));
-        let pass = record(&decisions, collector.pass(now), now);
-        (collector, pass, decisions)
-    })
-    .await
-    .unwrap_or_else(|error| {
-        tracing::error!(%error, "first collection pass panicked");
-        let decisions = SharedDecisionLog::new(DecisionLog::in_memory(&config.paths));
-        (Collector::new(&config), Pass::default(), decisions)
-    });
+    let log = tokio::task::spawn_blocking(move || DecisionLog::open(&paths, SystemTime::now()))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "reading the decision log panicked");
+            DecisionLog::in_memory(&config.paths)
+        });
+    let decisions = SharedDecisionLog::new(log);
     let revision = start_revision();
-    let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, first.sessions)));
+    let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revision, instance)));
     let polling = Arc::new(AtomicBool::new(false));
-    let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(1));
+    let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let handle = StateHandle {
         rx,
         polling: polling.clone(),
@@ -152,12 +162,23 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         config,
         revision,
         tx,
-        collector: Some(collector_back),
+        collector: None,
         polling,
         pass_count,
         decisions,
     };
-    tokio::spawn(publisher.run(first.watch_paths, shutdown));
+    tokio::spawn(async move {
+        // The first pass can take seconds on big histories; a shutdown meanwhile ends the task at once (the pass's
+        // blocking thread finishes on its own and its result is dropped).
+        let first = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return,
+            pass = publisher.first_pass() => pass,
+        };
+        let (mut publisher, first) = first;
+        publisher.publish(first.sessions);
+        publisher.run(first.watch_paths, shutdown).await;
+    });
     handle
 }
 
@@ -180,6 +201,12 @@ fn record(log: &SharedDecisionLog, mut pass: Pass, now: SystemTime) -> Pass {
 }
 
 impl Publisher {
+    /// Runs the first pass (a panic in it yields an empty list, as any failed pass would leave the state).
+    async fn first_pass(mut self) -> (Self, Pass) {
+        let pass = self.run_pass().await.unwrap_or_default();
+        (self, pass)
+    }
+
     async fn run(mut self, first_watch: Vec<PathBuf>, shutdown: CancellationToken) {
         let (event_tx, mut event_rx) = mpsc::channel::<()>(1);
         let catch_up = event_tx.clone();
@@ -251,7 +278,8 @@ impl Publisher {
     fn publish(&mut self, sessions: Vec<SessionJson>) {
         // `borrow()` holds the channel's read lock; release it before sending.
         let previous = self.tx.borrow().clone();
-        if previous.sessions != sessions {
+        // The first full state always follows the warming placeholder, even when it has no sessions either.
+        if previous.warming || previous.sessions != sessions {
             self.revision += 1;
             tracing::debug!(
                 revision = self.revision,
@@ -306,14 +334,22 @@ mod tests {
         );
         let mut changed = many.clone();
         changed[3] = session("s03", "done", "claude");
-        publisher.publish(changed);
+        publisher.publish(changed.clone());
         let current = handle.current();
         let delta = <pb::StateDelta as prost::Message>::decode(current.encoded_delta.clone().expect("a delta"))
             .expect("decodes");
         assert_eq!(delta.base_revision, current.revision - 1);
         assert_eq!(ids(&delta.upserted_sessions), ["s03"]);
+        // The same change in the /api/state shape, for `/api/stream?deltas=1`.
+        let json: serde_json::Value =
+            serde_json::from_slice(&current.api_delta.clone().expect("a JSON delta")).expect("JSON");
+        assert_eq!(json["base_revision"], current.revision - 1);
+        assert_eq!(json["revision"], current.revision);
+        assert_eq!(json["upserted"], serde_json::json!([changed[3]]));
+        assert_eq!(json["removed"], serde_json::json!([]));
         // Everything replaced: a delta would not be smaller than the state, so there is none.
         publisher.publish(vec![session("other", "active", "codex")]);
         assert!(handle.current().encoded_delta.is_none());
+        assert!(handle.current().api_delta.is_none());
     }
 }

@@ -5,7 +5,7 @@ use std::{convert::Infallible, sync::Arc, time::SystemTime};
 
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -14,7 +14,7 @@ use axum::{
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Paths, error::Error, publisher::StateHandle, store};
+use crate::{config::Paths, error::Error, publisher::StateHandle, store, wire::Snapshot};
 
 /// What the HTTP handlers share.
 #[derive(Debug, Clone)]
@@ -57,6 +57,7 @@ async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
         "revision": snapshot.revision,
         "instance_id": &*snapshot.instance_id,
         "sessions": snapshot.sessions.len(),
+        "warming": snapshot.warming,
         "watch_mode": if http.state.is_polling() { "polling" } else { "events" },
         "passes": http.state.passes(),
     }))
@@ -87,10 +88,36 @@ async fn api_explain(State(http): State<HttpState>, Path(id): Path<String>) -> R
     Ok(Json(http.state.explain(&id)?.to_json()))
 }
 
+/// `/api/stream`'s query: `deltas=1` (or `true`) asks for `event: delta` frames; `access_token` is checked by the
+/// auth layer.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct StreamQuery {
+    deltas: Option<String>,
+}
+
 /// SSE as the original: `retry: 2000`, then an `event: state` frame with `id: <revision>` per change, and a
 /// `: ping` comment every 15 s. A reconnecting browser's `Last-Event-ID` equal to the current revision skips the
 /// first frame (it has that state already).
-async fn api_stream(State(http): State<HttpState>, headers: HeaderMap) -> Response {
+///
+/// With `?deltas=1`, a change that directly follows the revision the client holds goes out as an `event: delta`
+/// frame ([`crate::wire::ApiDelta`], serialized once per change and shared by every client), everything else
+/// (the first frame, a client that skipped revisions, a change no delta expresses) as `event: state`; a reconnect
+/// whose `Last-Event-ID` is the revision before the current one gets the current one's delta.
+async fn api_stream(
+    State(http): State<HttpState>,
+    headers: HeaderMap,
+    query: Result<Query<StreamQuery>, QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(query) = query.map_err(|rejection| Error::InvalidArgument(rejection.body_text()))?;
+    let deltas = match query.deltas.as_deref() {
+        None | Some("0" | "false") => false,
+        Some("1" | "true" | "") => true,
+        Some(other) => {
+            return Err(Error::InvalidArgument(format!(
+                "deltas must be 1, true, 0 or false, not {other:?}"
+            )))
+        }
+    };
     let last_event_id: Option<u64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -101,8 +128,17 @@ async fn api_stream(State(http): State<HttpState>, headers: HeaderMap) -> Respon
     let stream = async_stream::stream! {
         yield Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n\n"));
         let first = rx.borrow_and_update().clone();
-        if last_event_id != Some(first.revision) {
-            yield Ok(frame(&first.api_json(SystemTime::now()), first.revision));
+        // The revision the client holds, as far as this stream knows.
+        let mut held = last_event_id;
+        if held != Some(first.revision) {
+            if let Some(delta) = deltas.then(|| delta_for(&first, held)).flatten() {
+                for piece in frame_pieces("delta", first.revision, delta) { yield Ok(piece); }
+            } else {
+                // A new connection's first state carries the time it is sent.
+                let payload = Bytes::from(first.api_json(SystemTime::now()));
+                for piece in frame_pieces("state", first.revision, payload) { yield Ok(piece); }
+            }
+            held = Some(first.revision);
         }
         let mut next_ping = Box::pin(tokio::time::sleep(ping));
         loop {
@@ -112,7 +148,12 @@ async fn api_stream(State(http): State<HttpState>, headers: HeaderMap) -> Respon
                 changed = rx.changed() => {
                     if changed.is_err() { break; }
                     let snapshot = rx.borrow_and_update().clone();
-                    yield Ok(frame(&snapshot.api_json(SystemTime::now()), snapshot.revision));
+                    let (event, payload) = match deltas.then(|| delta_for(&snapshot, held)).flatten() {
+                        Some(delta) => ("delta", delta),
+                        None => ("state", snapshot.shared_api_json()),
+                    };
+                    for piece in frame_pieces(event, snapshot.revision, payload) { yield Ok(piece); }
+                    held = Some(snapshot.revision);
                 }
                 () = &mut next_ping => {
                     next_ping.as_mut().reset(tokio::time::Instant::now() + ping);
@@ -126,12 +167,23 @@ async fn api_stream(State(http): State<HttpState>, headers: HeaderMap) -> Respon
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    Ok(response)
 }
 
-fn frame(payload: &str, revision: u64) -> Bytes {
-    // The payload is compact JSON: one line, so one `data:` line.
-    Bytes::from(format!("id: {revision}\nevent: state\ndata: {payload}\n\n"))
+/// The snapshot's shared JSON delta, when the client holds exactly the revision before it.
+fn delta_for(snapshot: &Snapshot, held: Option<u64>) -> Option<Bytes> {
+    let base = snapshot.revision.checked_sub(1)?;
+    (held == Some(base)).then(|| snapshot.api_delta.clone()).flatten()
+}
+
+/// One SSE frame as three pieces, so that a payload shared by every client is not copied: `id:` and `event:` lines
+/// and the `data: ` prefix, the payload (compact JSON: one line, so one `data:` line), and the blank line.
+fn frame_pieces(event: &str, revision: u64, payload: Bytes) -> [Bytes; 3] {
+    [
+        Bytes::from(format!("id: {revision}\nevent: {event}\ndata: ")),
+        payload,
+        Bytes::from_static(b"\n\n"),
+    ]
 }
 
 /// The fallback for unknown paths: a gRPC UNIMPLEMENTED for gRPC requests, else a JSON 404.

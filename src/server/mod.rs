@@ -66,7 +66,20 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_serving::<grpc::StateServer>().await;
+    // The process ("") serves at once; `amc.v1.StateService` reports NOT_SERVING while the first collection pass runs
+    // (its state is then an empty placeholder, `"warming": true` in `/api/health`), and SERVING from the first full
+    // state on: gRPC clients that care can wait for it with `Health/Watch`.
+    health_reporter.set_not_serving::<grpc::StateServer>().await;
+    let warm = {
+        let (state, reporter, shutdown) = (state.clone(), health_reporter.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {}
+                () = state.warmed() => reporter.set_serving::<grpc::StateServer>().await,
+            }
+        })
+    };
 
     let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat);
     let state_server = grpc::StateServer::new(service)
@@ -115,6 +128,8 @@ pub async fn run(
         let reporter = health_reporter.clone();
         async move {
             shutdown.cancelled().await;
+            // The warm-up task ends on shutdown too; waiting for it means it cannot report SERVING after this.
+            let _ = warm.await;
             reporter.set_not_serving::<grpc::StateServer>().await;
             reporter
                 .set_service_status("", tonic_health::ServingStatus::NotServing)

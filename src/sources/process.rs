@@ -4,7 +4,7 @@
 //! calls); a process that cannot be read (another user's, or one that exits mid-scan) is skipped silently. Where there
 //! is no `/proc`, one batched `lsof -F pcn` call over the candidate files stands in, with a timeout; it cannot see
 //! environments, so Codex sessions found that way get no pane. The agent processes themselves (which `codex` and
-//! `claude` run, with their panes) are [`super::agent_procs`]'s one scan.
+//! `claude` run, with their panes) are [`crate::sources::agent_procs`]'s one scan.
 
 use std::{
     collections::HashSet,

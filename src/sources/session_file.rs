@@ -1,7 +1,7 @@
 //! `sessions/*.json` and `events/*.jsonl` as found on disk, and the one codec of session files: how they are read,
-//! serialized ([`session_bytes`]) and written, for the hook and the collector alike.
+//! serialized ([`session_bytes`](crate::sources::session_file::session_bytes)) and written, for the hook and the collector alike.
 //!
-//! Every write holds the session's [`SessionLock`] (named after the file stem, as the hook names it), re-reads the
+//! Every write holds the session's [`SessionLock`](crate::store::SessionLock) (named after the file stem, as the hook names it), re-reads the
 //! file under it, and goes through [`crate::store::write_atomic`]; every removal moves the file to `trash/`. A file that vanished
 //! or changed since the pass read it is left alone: the next pass looks again.
 

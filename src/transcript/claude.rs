@@ -17,72 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     index::nested,
-    window::{claude_window, Stated, WindowSource},
+    window::{claude_window, is_native_1m, Stated, WindowSource, DEFAULT_WINDOW_TOKENS},
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
-
-/// The window Claude Code uses unless the model runs at 1M.
-pub const DEFAULT_WINDOW_TOKENS: u64 = 200_000;
-
-/// The extended window.
-pub const EXTENDED_WINDOW_TOKENS: u64 = 1_000_000;
-
-/// Model families that always run at a 1M window, from the given `(major, minor)` version on. This is the only list
-/// of native-1M models in amc.
-///
-/// Sources (shared/docs/formats.md):
-/// - §3.2, [doc] model-config.md and the changelog: "Opus 4.7+, Sonnet 5 and Fable 5 always run at 1M on the
-///   Anthropic API"; Claude Code 2.1.117 fixed Opus 4.7 `/context` being computed against a 200K window. The id of
-///   Fable 5 is assumed to follow the others (`claude-fable-5…`).
-/// - §8.1: `claude-opus-5-5`, the default model of Claude Code 2.1.331, runs at 1M (covered by `opus` ≥ 4.7).
-///
-/// Not listed: Sonnet 4/4.5/4.6 and Opus 4.6 reach 1M only when the user picks a `[1m]` variant, which the
-/// transcript does not record; for them the ">200K seen" rule below, or `AMC_CONTEXT_WINDOW`, decides.
-const NATIVE_1M_MODELS: &[(&str, u32, u32)] = &[("opus", 4, 7), ("sonnet", 5, 0), ("fable", 5, 0)];
-
-/// Returns whether `model` (a transcript `message.model` such as `claude-opus-4-7`) runs natively at a 1M window.
-pub fn is_native_1m(model: &str) -> bool {
-    let model = model.to_ascii_lowercase();
-    if model.contains("[1m]") {
-        return true;
-    }
-    let Some((family, major, minor)) = model_version(&model) else {
-        return false;
-    };
-    NATIVE_1M_MODELS
-        .iter()
-        .any(|&(f, fmaj, fmin)| f == family && (major, minor) >= (fmaj, fmin))
-}
-
-/// Splits a Claude model id into family and version: `claude-opus-4-7` → `("opus", 4, 7)`,
-/// `claude-sonnet-4-5-20250929` → `("sonnet", 4, 5)`, `claude-3-7-sonnet-20250219` → `("sonnet", 3, 7)`, and the
-/// dotted spelling of gateways (`anthropic/claude-opus-4.7`) → `("opus", 4, 7)`.
-fn model_version(model: &str) -> Option<(&str, u32, u32)> {
-    let rest = &model[model.find("claude-")? + "claude-".len()..];
-    let rest = rest.split(['@', '[', ':']).next().unwrap_or(rest);
-    let mut family = None;
-    let (mut before, mut after) = (Vec::new(), Vec::new());
-    for token in rest.split(['-', '.', '_']) {
-        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
-            // A date suffix (20250929) ends the version.
-            if token.len() >= 6 {
-                break;
-            }
-            let n: u32 = token.parse().ok()?;
-            if family.is_none() {
-                before.push(n);
-            } else {
-                after.push(n);
-            }
-        } else if family.is_none() && !token.is_empty() && token.bytes().all(|b| b.is_ascii_alphabetic()) {
-            family = Some(token);
-        } else {
-            break;
-        }
-    }
-    let version = if after.is_empty() { before } else { after };
-    Some((family?, *version.first()?, version.get(1).copied().unwrap_or(0)))
-}
 
 /// The fields of a transcript line amc reads, borrowed from the line where it has no escapes; everything else is
 /// skipped unparsed.
@@ -374,6 +311,7 @@ impl BackwardSink for Backward {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcript::window::{model_version, EXTENDED_WINDOW_TOKENS};
 
     #[test]
     fn native_1m_table() {

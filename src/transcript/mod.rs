@@ -32,13 +32,13 @@ pub mod discover;
 mod index;
 mod window;
 
-pub use claude::{is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS};
 pub use claude_tail::{last_assistant_message, TAIL_BYTES as CLAUDE_TAIL_BYTES};
 pub use codex::DEFAULT_WINDOW_TOKENS as CODEX_DEFAULT_WINDOW;
 pub use cursor::MAX_LINE_BYTES;
 pub use discover::{claude_project_dir_name, claude_transcript, find_claude_transcript, CodexRolloutIndex};
 pub use index::{INDEX_FILE, SAVE_INTERVAL as INDEX_SAVE_INTERVAL};
 pub use window::WindowSource;
+pub use window::{is_native_1m, DEFAULT_WINDOW_TOKENS as CLAUDE_DEFAULT_WINDOW, EXTENDED_WINDOW_TOKENS};
 
 use cursor::{Position, Stamp, Tally};
 use window::{ModelSettings, Stated};

@@ -25,8 +25,6 @@ use std::{
 
 use serde::Deserialize;
 
-use super::claude::{is_native_1m, DEFAULT_WINDOW_TOKENS, EXTENDED_WINDOW_TOKENS};
-
 /// How long a settings file's `model` is trusted before the file is looked at again.
 const SETTINGS_TTL: Duration = Duration::from_secs(2);
 
@@ -217,6 +215,69 @@ fn read_model(file: &Path) -> Option<String> {
             None
         }
     }
+}
+
+/// The window Claude Code uses unless the model runs at 1M.
+pub const DEFAULT_WINDOW_TOKENS: u64 = 200_000;
+
+/// The extended window.
+pub const EXTENDED_WINDOW_TOKENS: u64 = 1_000_000;
+
+/// Model families that always run at a 1M window, from the given `(major, minor)` version on. This is the only list
+/// of native-1M models in amc.
+///
+/// Sources (shared/docs/formats.md):
+/// - §3.2, [doc] model-config.md and the changelog: "Opus 4.7+, Sonnet 5 and Fable 5 always run at 1M on the
+///   Anthropic API"; Claude Code 2.1.117 fixed Opus 4.7 `/context` being computed against a 200K window. The id of
+///   Fable 5 is assumed to follow the others (`claude-fable-5…`).
+/// - §8.1: `claude-opus-5-5`, the default model of Claude Code 2.1.331, runs at 1M (covered by `opus` ≥ 4.7).
+///
+/// Not listed: Sonnet 4/4.5/4.6 and Opus 4.6 reach 1M only when the user picks a `[1m]` variant, which the
+/// transcript does not record; for them the ">200K seen" rule below, or `AMC_CONTEXT_WINDOW`, decides.
+const NATIVE_1M_MODELS: &[(&str, u32, u32)] = &[("opus", 4, 7), ("sonnet", 5, 0), ("fable", 5, 0)];
+
+/// Returns whether `model` (a transcript `message.model` such as `claude-opus-4-7`) runs natively at a 1M window.
+pub fn is_native_1m(model: &str) -> bool {
+    let model = model.to_ascii_lowercase();
+    if model.contains("[1m]") {
+        return true;
+    }
+    let Some((family, major, minor)) = model_version(&model) else {
+        return false;
+    };
+    NATIVE_1M_MODELS
+        .iter()
+        .any(|&(f, fmaj, fmin)| f == family && (major, minor) >= (fmaj, fmin))
+}
+
+/// Splits a Claude model id into family and version: `claude-opus-4-7` → `("opus", 4, 7)`,
+/// `claude-sonnet-4-5-20250929` → `("sonnet", 4, 5)`, `claude-3-7-sonnet-20250219` → `("sonnet", 3, 7)`, and the
+/// dotted spelling of gateways (`anthropic/claude-opus-4.7`) → `("opus", 4, 7)`.
+pub(super) fn model_version(model: &str) -> Option<(&str, u32, u32)> {
+    let rest = &model[model.find("claude-")? + "claude-".len()..];
+    let rest = rest.split(['@', '[', ':']).next().unwrap_or(rest);
+    let mut family = None;
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for token in rest.split(['-', '.', '_']) {
+        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+            // A date suffix (20250929) ends the version.
+            if token.len() >= 6 {
+                break;
+            }
+            let n: u32 = token.parse().ok()?;
+            if family.is_none() {
+                before.push(n);
+            } else {
+                after.push(n);
+            }
+        } else if family.is_none() && !token.is_empty() && token.bytes().all(|b| b.is_ascii_alphabetic()) {
+            family = Some(token);
+        } else {
+            break;
+        }
+    }
+    let version = if after.is_empty() { before } else { after };
+    Some((family?, *version.first()?, version.get(1).copied().unwrap_or(0)))
 }
 
 #[cfg(test)]

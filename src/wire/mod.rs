@@ -6,7 +6,7 @@ pub mod explain;
 pub mod snapshot;
 
 pub use explain::{ExplainedDecision, Explanation};
-pub use snapshot::{api_state, state_delta, ApiState, Snapshot};
+pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
 
 use std::{collections::HashSet, time::SystemTime};
 

@@ -23,6 +23,10 @@ pub struct ApiState<'a, S: Serialize> {
     /// The server process's id (the server only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<&'a str>,
+    /// `true` while the server has not finished its first collection pass (the sessions are then empty, not
+    /// known); the key is left out otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warming: bool,
 }
 
 /// Returns the `/api/state` envelope of `sessions` at `server_time`; `publication` is the server's revision and
@@ -34,10 +38,10 @@ pub fn api_state<'a, S: Serialize>(
 ) -> ApiState<'a, S> {
     ApiState {
         sessions,
-        server_time: chrono::DateTime::<chrono::Utc>::from(server_time)
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
+        server_time: rfc3339(server_time),
         revision: publication.map(|(revision, _)| revision),
         instance_id: publication.map(|(_, id)| id),
+        warming: false,
     }
 }
 
@@ -67,54 +71,140 @@ pub struct Snapshot {
     /// The whole (unfiltered) `amc.v1.State` encoded once as protobuf, shared by every GetState and WatchState
     /// response without a filter (the server only frames it; nothing is copied into a message or encoded per client).
     pub encoded_state: bytes::Bytes,
+    /// The change from the previous published snapshot as `/api/state` JSON ([`ApiDelta`]), serialized once and shared
+    /// by every `/api/stream?deltas=1` client; `None` for the first snapshot, and when a delta cannot express the
+    /// change exactly or would not be smaller than the state.
+    pub api_delta: Option<bytes::Bytes>,
+    /// The `/api/state` payload serialized once, by the first client that sends this state as a change (its
+    /// `server_time` is then), and shared by the others.
+    shared_api_json: std::sync::OnceLock<bytes::Bytes>,
+    /// Whether this is the placeholder published before the first collection pass ended: no sessions, not because
+    /// there are none but because none are known yet. The first full state follows as the next revision.
+    pub warming: bool,
     /// The change from the previous published snapshot as an encoded `amc.v1.StateDelta`, shared by every
     /// unfiltered watcher that asked for deltas; `None` for the first snapshot, and when a delta cannot express the
     /// change exactly or would not be smaller than the state.
     pub encoded_delta: Option<bytes::Bytes>,
 }
 
+/// The change between two snapshots, as positions: the indices (in `after`) of the sessions that are new or changed,
+/// and the ids of the sessions that left.
+struct Diff<'a> {
+    upserted: Vec<usize>,
+    removed: Vec<&'a str>,
+}
+
 /// Returns the change from `before` to `after` (both sorted by session_id, as every snapshot is), restricted to the
-/// sessions `filter` lets through; `None` when a session id appears twice in either list, so that a delta keyed by
-/// session id could not say which one changed.
-pub fn state_delta(before: &Snapshot, after: &Snapshot, filter: &Filter) -> Option<pb::StateDelta> {
-    let old: Vec<&pb::Session> = before.proto_sessions.iter().filter(|s| filter.matches(s)).collect();
-    let new: Vec<&pb::Session> = after.proto_sessions.iter().filter(|s| filter.matches(s)).collect();
-    let unique = |list: &[&pb::Session]| list.windows(2).all(|w| w[0].session_id < w[1].session_id);
-    if !unique(&old) || !unique(&new) {
+/// sessions `filter` lets through, with `same(i, j)` telling whether `before`'s session `i` and `after`'s session `j`
+/// (same id) are equal; `None` when a session id appears twice in either list, so that a change keyed by session id
+/// could not say which one changed. The one walk behind both the proto and the JSON delta.
+fn diff<'a>(
+    before: &'a Snapshot,
+    after: &Snapshot,
+    filter: &Filter,
+    same: impl Fn(usize, usize) -> bool,
+) -> Option<Diff<'a>> {
+    let listed = |snapshot: &Snapshot| -> Vec<usize> {
+        (0..snapshot.proto_sessions.len())
+            .filter(|&i| filter.matches(&snapshot.proto_sessions[i]))
+            .collect()
+    };
+    let (old, new) = (listed(before), listed(after));
+    fn id(snapshot: &Snapshot, i: usize) -> &str {
+        snapshot.proto_sessions[i].session_id.as_str()
+    }
+    let unique = |snapshot: &Snapshot, list: &[usize]| list.windows(2).all(|w| id(snapshot, w[0]) < id(snapshot, w[1]));
+    if !unique(before, &old) || !unique(after, &new) {
         return None;
     }
-    let mut delta = pb::StateDelta {
-        base_revision: before.revision,
-        upserted_sessions: Vec::new(),
-        removed_session_ids: Vec::new(),
-        snapshot_time: Some(system_time(after.time)),
+    let mut diff = Diff {
+        upserted: Vec::new(),
+        removed: Vec::new(),
     };
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
         match (old.get(i), new.get(j)) {
-            (Some(o), Some(n)) if o.session_id == n.session_id => {
-                if o != n {
-                    delta.upserted_sessions.push((*n).clone());
+            (Some(&o), Some(&n)) if id(before, o) == id(after, n) => {
+                if !same(o, n) {
+                    diff.upserted.push(n);
                 }
                 i += 1;
                 j += 1;
             }
-            (Some(o), Some(n)) if o.session_id < n.session_id => {
-                delta.removed_session_ids.push(o.session_id.clone());
+            (Some(&o), Some(&n)) if id(before, o) < id(after, n) => {
+                diff.removed.push(id(before, o));
                 i += 1;
             }
-            (Some(o), None) => {
-                delta.removed_session_ids.push(o.session_id.clone());
+            (Some(&o), None) => {
+                diff.removed.push(id(before, o));
                 i += 1;
             }
-            (_, Some(n)) => {
-                delta.upserted_sessions.push((*n).clone());
+            (_, Some(&n)) => {
+                diff.upserted.push(n);
                 j += 1;
             }
             (None, None) => break,
         }
     }
-    Some(delta)
+    Some(diff)
+}
+
+/// Returns the change from `before` to `after` (both sorted by session_id, as every snapshot is), restricted to the
+/// sessions `filter` lets through; `None` when a session id appears twice in either list, so that a delta keyed by
+/// session id could not say which one changed.
+pub fn state_delta(before: &Snapshot, after: &Snapshot, filter: &Filter) -> Option<pb::StateDelta> {
+    let diff = diff(before, after, filter, |i, j| {
+        before.proto_sessions[i] == after.proto_sessions[j]
+    })?;
+    Some(pb::StateDelta {
+        base_revision: before.revision,
+        upserted_sessions: diff.upserted.iter().map(|&j| after.proto_sessions[j].clone()).collect(),
+        removed_session_ids: diff.removed.iter().map(|id| id.to_string()).collect(),
+        snapshot_time: Some(system_time(after.time)),
+    })
+}
+
+/// One change of the `/api/state` JSON, as `/api/stream?deltas=1` sends it (`event: delta`): replace or add every
+/// session of `upserted` (matched by `session_id`), drop every session whose id is in `removed`, keep the list sorted
+/// by `session_id`; the result is the `sessions` of `/api/state` at `revision`. Applies only to the state at
+/// `base_revision` of the same `instance_id`.
+#[derive(Debug, Serialize)]
+pub struct ApiDelta<'a> {
+    /// The revision of the state this delta applies to.
+    pub base_revision: u64,
+    /// The revision it brings the client to.
+    pub revision: u64,
+    /// The server process's id.
+    pub instance_id: &'a str,
+    /// When the new state was published, RFC 3339 with microseconds.
+    pub server_time: String,
+    /// The sessions that are new or changed, whole, in the `/api/state` shape, sorted by `session_id`.
+    pub upserted: Vec<&'a SessionJson>,
+    /// The `session_id` of every session that left.
+    pub removed: Vec<&'a str>,
+}
+
+/// Returns the `/api/state` JSON delta from `before` to `after` (compact JSON, one line); `None` when session ids are
+/// not unique (see [`state_delta`]).
+fn api_delta_json(before: &Snapshot, after: &Snapshot) -> Option<String> {
+    let diff = diff(before, after, &Filter::default(), |i, j| {
+        before.sessions[i] == after.sessions[j]
+    })?;
+    let delta = ApiDelta {
+        base_revision: before.revision,
+        revision: after.revision,
+        instance_id: &after.instance_id,
+        server_time: rfc3339(after.time),
+        upserted: diff.upserted.iter().map(|&j| &after.sessions[j]).collect(),
+        removed: diff.removed,
+    };
+    // Maps of JSON values, strings and numbers: serializing cannot fail.
+    serde_json::to_string(&delta).ok()
+}
+
+/// `time` as the original's `server_time`: RFC 3339 with microseconds (`datetime.isoformat()`).
+fn rfc3339(time: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
 }
 
 impl Snapshot {
@@ -124,6 +214,9 @@ impl Snapshot {
         snapshot.encoded_delta = state_delta(previous, &snapshot, &Filter::default())
             .map(|delta| prost::Message::encode_to_vec(&delta))
             .filter(|delta| delta.len() < snapshot.encoded_state.len())
+            .map(bytes::Bytes::from);
+        snapshot.api_delta = api_delta_json(previous, &snapshot)
+            .filter(|delta| delta.len() < snapshot.sessions_json.get().len())
             .map(bytes::Bytes::from);
         snapshot
     }
@@ -147,19 +240,40 @@ impl Snapshot {
             proto_sessions: state.sessions,
             sessions_json,
             encoded_state,
+            warming: false,
             encoded_delta: None,
+            api_delta: None,
+            shared_api_json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Returns the placeholder a server publishes before its first collection pass ends: a valid, empty state that
+    /// says it is warming up.
+    pub fn warming(revision: u64, instance_id: Arc<str>) -> Self {
+        Snapshot {
+            warming: true,
+            ..Snapshot::new(revision, instance_id, Vec::new())
         }
     }
 
     /// Returns the original's `/api/state` payload: `{"sessions":[...],"server_time":"...","revision":N,"instance_id":"..."}`.
     pub fn api_json(&self, server_time: SystemTime) -> String {
-        let envelope = api_state(
+        let mut envelope = api_state(
             &*self.sessions_json,
             server_time,
             Some((self.revision, &self.instance_id)),
         );
+        envelope.warming = self.warming;
         // Strings, a number and JSON that is already text: serializing cannot fail.
         serde_json::to_string(&envelope).unwrap_or_default()
+    }
+
+    /// Returns [`Self::api_json`] built once, at the first call, and shared by every later caller (the SSE frames
+    /// that announce this state as a change all go out at about that time).
+    pub fn shared_api_json(&self) -> bytes::Bytes {
+        self.shared_api_json
+            .get_or_init(|| self.api_json(SystemTime::now()).into())
+            .clone()
     }
 
     /// Returns the proto state, with `filter` applied.

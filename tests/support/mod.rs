@@ -87,8 +87,19 @@ impl Running {
     }
 }
 
-/// Starts the collector and the server for `config` on 127.0.0.1:0.
+/// Starts the collector and the server for `config` on 127.0.0.1:0, and returns once the first full state is
+/// published (the server answers before that: see [`spawn_server_warming`]).
 pub async fn spawn_server(config: Config) -> Running {
+    let running = spawn_server_warming(config).await;
+    tokio::time::timeout(Duration::from_secs(30), running.state.warmed())
+        .await
+        .expect("the first collection pass ends within 30 s");
+    running
+}
+
+/// Starts the collector and the server for `config` on 127.0.0.1:0 and returns at once, while the first collection
+/// pass may still run.
+pub async fn spawn_server_warming(config: Config) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind test listener");
     let addr = listener.local_addr().expect("listener has an address");
     let shutdown = CancellationToken::new();

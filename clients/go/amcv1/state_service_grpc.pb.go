@@ -19,11 +19,12 @@ const _ = grpc.SupportPackageIsVersion7
 type StateServiceClient interface {
 	// GetState returns the latest published state.
 	GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error)
-	// WatchState streams the state: first a full snapshot (unless the client is already current), then one snapshot
-	// per published change, and a heartbeat after a quiet interval (15 s by default). Changes are sent as full
-	// snapshots, not deltas: a slow client skips intermediate revisions and receives the newest state, so it can never
-	// fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts down; reconnect with the
-	// last revision and instance_id you saw.
+	// WatchState streams the state: first a full snapshot (unless the client is already current), then one message
+	// per published change, and a heartbeat after a quiet interval (15 s by default). A change is a full snapshot, or,
+	// when the request sets `deltas`, a delta against the client's previous message (see WatchStateRequest.deltas). A
+	// slow client skips intermediate revisions and receives the newest state (a delta then spans the skipped
+	// revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
+	// down; reconnect with the last revision and instance_id you saw.
 	WatchState(ctx context.Context, in *WatchStateRequest, opts ...grpc.CallOption) (StateService_WatchStateClient, error)
 	// ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
 	// pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe
@@ -99,11 +100,12 @@ func (c *stateServiceClient) ExplainSession(ctx context.Context, in *ExplainSess
 type StateServiceServer interface {
 	// GetState returns the latest published state.
 	GetState(context.Context, *GetStateRequest) (*GetStateResponse, error)
-	// WatchState streams the state: first a full snapshot (unless the client is already current), then one snapshot
-	// per published change, and a heartbeat after a quiet interval (15 s by default). Changes are sent as full
-	// snapshots, not deltas: a slow client skips intermediate revisions and receives the newest state, so it can never
-	// fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts down; reconnect with the
-	// last revision and instance_id you saw.
+	// WatchState streams the state: first a full snapshot (unless the client is already current), then one message
+	// per published change, and a heartbeat after a quiet interval (15 s by default). A change is a full snapshot, or,
+	// when the request sets `deltas`, a delta against the client's previous message (see WatchStateRequest.deltas). A
+	// slow client skips intermediate revisions and receives the newest state (a delta then spans the skipped
+	// revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
+	// down; reconnect with the last revision and instance_id you saw.
 	WatchState(*WatchStateRequest, StateService_WatchStateServer) error
 	// ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
 	// pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe

@@ -1,10 +1,11 @@
 //! Liveness: which sessions are dead (`is_dead`, with `liveness_reason`) and which `starting` sessions are orphans.
 //!
-//! Two sets of rules decide, and [`settle`] sets `is_dead` once from both:
-//! - [`original`]: the original's rules, from the Zellij list and the open files;
-//! - process evidence, from the agent processes themselves ([`AgentProcs`]: `/proc` and Claude Code's
-//!   `sessions/<pid>.json`), which overrides the original's verdict when it says alive or dead: [`claude`] and
-//!   [`codex`] (each file's doc lists its evidence, strongest first). [`decide_all`] is the entry point.
+//! Two sets of rules decide, and [`settle`](crate::rules::liveness::settle) sets `is_dead` once from both:
+//! - [`original`](crate::rules::liveness::original): the original's rules, from the Zellij list and the open files;
+//! - process evidence, from the agent processes themselves ([`AgentProcs`](crate::sources::agent_procs::AgentProcs): `/proc` and Claude Code's
+//!   `sessions/<pid>.json`), which overrides the original's verdict when it says alive or dead:
+//!   [`claude`](crate::rules::liveness::claude) and [`codex`](crate::rules::liveness::codex) (each file's doc lists
+//!   its evidence, strongest first). [`decide_all`](crate::rules::liveness::decide_all) is the entry point.
 //!
 //! process is gone). A `starting` Codex session is not dead by Codex rules 1 and 5 either (the original exempts
 //! `starting` from them), only by rule 4.

@@ -1,7 +1,7 @@
 //! `amc.v1.StateService`: GetState and WatchState, both reading the publisher's watch channel.
 //!
-//! The service semantics (resume, filters, deltas, heartbeats) are here; [`codec`] writes the messages (sharing the
-//! snapshot's encoding) and [`routes`] dispatches the two methods in place of the generated server.
+//! The service semantics (resume, filters, deltas, heartbeats) are here; `codec` writes the messages (sharing the
+//! snapshot's encoding) and `routes` dispatches the two methods in place of the generated server.
 
 mod codec;
 mod routes;

@@ -19,7 +19,7 @@ const GET_STATE: &str = "/amc.v1.StateService/GetState";
 const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
 const EXPLAIN_SESSION: &str = "/amc.v1.StateService/ExplainSession";
 
-/// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`OutgoingEncoder`]).
+/// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
 pub struct StateServer {
     service: Arc<StateServiceImpl>,

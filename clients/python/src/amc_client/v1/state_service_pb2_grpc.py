@@ -74,11 +74,12 @@ class StateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchState(self, request, context):
-        """WatchState streams the state: first a full snapshot (unless the client is already current), then one snapshot
-        per published change, and a heartbeat after a quiet interval (15 s by default). Changes are sent as full
-        snapshots, not deltas: a slow client skips intermediate revisions and receives the newest state, so it can never
-        fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts down; reconnect with the
-        last revision and instance_id you saw.
+        """WatchState streams the state: first a full snapshot (unless the client is already current), then one message
+        per published change, and a heartbeat after a quiet interval (15 s by default). A change is a full snapshot, or,
+        when the request sets `deltas`, a delta against the client's previous message (see WatchStateRequest.deltas). A
+        slow client skips intermediate revisions and receives the newest state (a delta then spans the skipped
+        revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
+        down; reconnect with the last revision and instance_id you saw.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
