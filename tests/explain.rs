@@ -21,7 +21,7 @@ use amc::{
     proto as pb, rules,
 };
 use serde_json::{json, Value};
-use support::{eventually, spawn_server, Running};
+use support::{eventually, spawn_server, spawn_server_warming, Running};
 
 const SECOND: Duration = Duration::from_secs(1);
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/collector");
@@ -596,5 +596,55 @@ async fn a_session_file_that_vanishes_between_passes_keeps_its_last_decisions() 
     );
     assert_eq!(removal["evidence"]["trash_path"], Value::Null);
     assert!(deleted.get("trash_path").is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn while_warming_up_unknown_ids_say_so_and_removed_sessions_answer_at_once() {
+    let env = Env::new();
+    let live = env.live.clone();
+    let mut a = env.claude("dup-a", "done", &live, "2");
+    a["conversation_mtime_ns"] = json!(5);
+    env.session("dup-a", a);
+    let mut b = env.claude("dup-b", "done", &live, "2");
+    b["conversation_mtime_ns"] = json!(9);
+    env.session("dup-b", b);
+    let server = spawn_server(env.config()).await;
+    let (_, loser) = http_explain(&server, "dup-a").await;
+    assert_eq!(loser["present"], false, "{loser}");
+    server.stop().await;
+
+    // A first pass held up by a Zellij that answers after 1.5 s (once).
+    let slow = env.root.join("slow-zellij");
+    fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\nif [ ! -e \"$0.asked\" ]; then : > \"$0.asked\"; sleep 1.5; fi\n\
+             FAKE_ZELLIJ_STDOUT={root}/zellij.txt exec sh {FIXTURES}/zellij.sh \"$@\"\n",
+            root = env.root.display()
+        ),
+    )
+    .expect("write slow zellij");
+    fs::set_permissions(&slow, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut config = env.config();
+    config.paths.zellij_bin = Some(slow);
+    let server = spawn_server_warming(config).await;
+    let (code, body) = http_explain(&server, "dup-b").await;
+    assert_eq!((code, body["code"].as_str()), (404, Some("NOT_FOUND")), "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("warming up")),
+        "{body}"
+    );
+    let (code, removed) = http_explain(&server, "dup-a").await;
+    assert_eq!(
+        code, 200,
+        "the removed sessions kept in cache/removed.jsonl answer at once"
+    );
+    assert_eq!(removed["trash_path"], loser["trash_path"]);
+    tokio::time::timeout(10 * SECOND, server.state.warmed())
+        .await
+        .expect("warmed");
+    let (code, listed) = http_explain(&server, "dup-b").await;
+    assert_eq!((code, listed["present"].as_bool()), (200, Some(true)));
     server.stop().await;
 }

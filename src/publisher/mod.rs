@@ -80,9 +80,15 @@ impl StateHandle {
     }
 
     /// Explains session `id` from the decision log: the latest pass's decisions, or a removed session's last ones.
-    /// An unsafe id is [`Error::InvalidArgument`]; an id neither listed nor recently removed [`Error::NotFound`].
+    /// An unsafe id is [`Error::InvalidArgument`]; an id neither listed nor recently removed [`Error::NotFound`]
+    /// (which says so while the first pass still runs: the removed sessions kept from before answer at once).
     pub fn explain(&self, id: &str) -> Result<Explanation, Error> {
-        self.decisions.explain(id)
+        match self.decisions.explain(id) {
+            Err(Error::NotFound(message)) if self.current().warming => Err(Error::NotFound(format!(
+                "{message} (amc is warming up: the first collection pass has not finished)"
+            ))),
+            other => other,
+        }
     }
 
     /// Builds a handle that publishes `sessions` once and never changes (for tests and benchmarks of the server
