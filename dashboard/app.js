@@ -473,5 +473,28 @@ ui.groups.addEventListener('click', (e) => {
   if (el) toggleCard(el);
 });
 
+// "why?" on a card: the rules behind the session, from /api/sessions/{id}/explain; a second click closes it.
+ui.groups.addEventListener('click', async (e) => {
+  const button = e.target instanceof Element ? e.target.closest('.why') : null;
+  if (!button) return;
+  const card = board.cardFor(button.closest('.card'));
+  if (!card || !card.sessionId) return;
+  if (card.whyOpen) {
+    card.hideWhy();
+    return;
+  }
+  card.showWhy('Loading…');
+  let content;
+  try {
+    const r = await fetch(withToken(`/api/sessions/${encodeURIComponent(card.sessionId)}/explain`), { cache: 'no-store' });
+    const body = await r.json().catch(() => null);
+    content = r.ok && body ? body : `Cannot explain this session: ${body?.error ?? `HTTP ${r.status}`}`;
+  } catch (err) {
+    content = `Cannot reach amc: ${err instanceof Error ? err.message : err}`;
+  }
+  // Closed again while loading: leave it closed.
+  if (card.whyOpen) card.showWhy(content);
+});
+
 render();
 connect();

@@ -113,9 +113,38 @@ class Card {
     this.sid = h('span', 'sid');
     this.subagents = h('span', 'subagents');
     this.event = h('span', 'event');
-    foot.append(this.sid, this.subagents, this.event);
+    // "why?": the rules behind this card (fetched from /api/sessions/{id}/explain by app.js, shown in whyPanel).
+    this.sessionId = '';
+    this.why = h('button', 'why', 'why?');
+    this.why.type = 'button';
+    this.why.title = 'Why is this session in this state? The rules that decided it, and their evidence';
+    this.why.setAttribute('aria-expanded', 'false');
+    this.whyPanel = h('div', 'why-panel');
+    this.whyPanel.id = `why-${Math.random().toString(36).slice(2)}`;
+    this.whyPanel.hidden = true;
+    this.why.setAttribute('aria-controls', this.whyPanel.id);
+    foot.append(this.sid, this.subagents, this.why, this.event);
 
-    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, foot);
+    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, foot, this.whyPanel);
+  }
+
+  /** Whether the "why?" panel is open. */
+  get whyOpen() {
+    return this.why.getAttribute('aria-expanded') === 'true';
+  }
+
+  /** Opens the "why?" panel with `content`: an explanation (the explain route's JSON) or a message. */
+  showWhy(content) {
+    this.why.setAttribute('aria-expanded', 'true');
+    this.whyPanel.hidden = false;
+    this.whyPanel.replaceChildren(...(typeof content === 'string' ? [h('p', 'why-message', content)] : renderExplanation(content)));
+  }
+
+  /** Closes the "why?" panel. */
+  hideWhy() {
+    this.why.setAttribute('aria-expanded', 'false');
+    this.whyPanel.hidden = true;
+    this.whyPanel.replaceChildren();
   }
 
   /** Brings the card up to date with `s` (a normalized session); cheap when nothing changed. */
@@ -187,6 +216,8 @@ class Card {
     setAttr(this.sid, 'title', s.id ? `Session ${s.id}` : '');
     setText(this.event, s.lastEvent);
     setAttr(this.event, 'title', s.lastEvent ? 'Last hook event' : '');
+    this.sessionId = s.id;
+    setHidden(this.why, !s.id);
   }
 
   updateContext(s) {
@@ -244,6 +275,51 @@ class Card {
   setExpanded(expanded) {
     this.el.setAttribute('aria-expanded', String(expanded));
   }
+}
+
+/** A JSON value as short text: strings as they are, anything else as JSON. */
+function valueText(v) {
+  return typeof v === 'string' ? v : JSON.stringify(v) ?? 'null';
+}
+
+/** A time in seconds since the epoch as a local time, or ''. */
+function secondsText(at) {
+  return typeof at === 'number' && Number.isFinite(at) ? formatTimestamp(at * 1000) : '';
+}
+
+/**
+ * The nodes of an explanation (`{session_id, present, decisions: [{field, value, rule, evidence, at}], trash_path?}`):
+ * one line on where the session stands, then each decision with its rule, time and evidence. Every value is text.
+ */
+export function renderExplanation(e) {
+  const decisions = Array.isArray(e?.decisions) ? e.decisions : [];
+  const head = h('p', 'why-head');
+  if (e?.present) {
+    head.textContent = 'Decided by the latest collection pass:';
+  } else {
+    const when = secondsText(e?.removed_at);
+    head.textContent = `Removed${when ? ` ${when}` : ''}${e?.trash_path ? `; its file is in the trash: ${e.trash_path}` : ''}.`;
+  }
+  const list = h('ol', 'why-list');
+  for (const d of decisions) {
+    if (!d || typeof d !== 'object') continue;
+    const item = h('li', 'why-item');
+    item.dataset.field = String(d.field ?? '');
+    const line = h('div', 'why-line');
+    line.append(h('span', 'why-field', String(d.field ?? '?')), ' = ', h('code', 'why-value', valueText(d.value)));
+    const rule = h('div', 'why-rule', String(d.rule ?? ''));
+    const when = secondsText(d.at);
+    if (when) rule.title = `Decided ${when}`;
+    item.append(line, rule);
+    const evidence = d.evidence && typeof d.evidence === 'object' ? Object.entries(d.evidence) : [];
+    if (evidence.length) {
+      const dl = h('dl', 'why-evidence');
+      for (const [k, v] of evidence) dl.append(h('dt', '', k), h('dd', '', valueText(v)));
+      item.append(dl);
+    }
+    list.append(item);
+  }
+  return decisions.length ? [head, list] : [head, h('p', 'why-message', 'No decisions recorded.')];
 }
 
 /** Text with `backtick` spans as <code> elements (built node by node: the text is never parsed as HTML). */

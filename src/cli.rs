@@ -1,6 +1,11 @@
-//! The command line: `amc serve`, `amc snapshot`, `amc hook`, `amc hooks ...`.
+//! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::SystemTime};
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -9,7 +14,11 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     collect::Collector,
     config::{self, Config, Paths},
-    hook, publisher, server, shutdown, wire,
+    error::Error,
+    hook, proto as pb,
+    publisher::{self, decision_log::DecisionLog},
+    server, shutdown,
+    wire::{self, Explanation},
 };
 
 /// amc — Agent Mission Control: what every Claude Code and Codex agent in your Zellij panes is doing.
@@ -48,6 +57,24 @@ pub enum Command {
         /// Pretty-print the JSON.
         #[arg(long)]
         pretty: bool,
+    },
+    /// Explain why a session is what it is, or why it went: every rule's decision, value and evidence.
+    ///
+    /// Asks the running server at ADDR (with AMC_TOKEN when set). When nothing listens there, runs one collection
+    /// pass here instead (exactly `amc snapshot`'s, with its removals) and adds the removed sessions the server kept
+    /// in cache/removed.jsonl of the data dir. Exits 1 for an unknown or unsafe id.
+    Explain {
+        /// The session id.
+        session_id: String,
+        /// Print the JSON of GET /api/sessions/{id}/explain instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The server to ask.
+        #[arg(long, value_name = "ADDR", default_value = config::DEFAULT_LISTEN, env = "AMC_LISTEN")]
+        addr: SocketAddr,
+        /// Do not ask a server: run one pass here.
+        #[arg(long)]
+        local: bool,
     },
     /// The Claude Code (or Codex) hook: read one hook payload on stdin and record it. Always exits 0, prints nothing.
     Hook {
@@ -126,6 +153,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             addr_file,
         } => serve(Config::from_env(), listen, cors_origins, addr_file),
         Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
+        Command::Explain {
+            session_id,
+            json,
+            addr,
+            local,
+        } => {
+            let config = Config::from_env();
+            let explanation = explain(&config, &session_id, (!local).then_some(addr))?;
+            let text = if json {
+                serde_json::to_string_pretty(&explanation.to_json())?
+            } else {
+                explanation_text(&explanation)
+            };
+            print_stdout(&text)
+        }
         Command::Hook { agent } => {
             hook::run_from_stdin(&Paths::from_env(), agent.into());
             Ok(())
@@ -160,7 +202,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
-    use std::io::Write as _;
     let pass = Collector::new(config).pass(SystemTime::now());
     let payload = wire::api_state(&pass.sessions, SystemTime::now(), None);
     let text = if pretty {
@@ -168,12 +209,133 @@ fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
     } else {
         serde_json::to_string(&payload)?
     };
+    print_stdout(&text)
+}
+
+/// Prints `text` and a newline on stdout; a closed pipe (`amc ... | head`) is fine.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
         // `amc snapshot | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing the snapshot to stdout"),
+        other => other.context("writing to stdout"),
     }
+}
+
+/// Explains `id`: from the server at `addr` when one answers there, else from one pass here.
+fn explain(config: &Config, id: &str, addr: Option<SocketAddr>) -> anyhow::Result<Explanation> {
+    if let Some(addr) = addr {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the tokio runtime")?;
+        if let Some(answer) = runtime.block_on(explain_remote(addr, config.token.as_deref(), id))? {
+            return Ok(answer);
+        }
+        tracing::info!(%addr, "no amc server answers there: running one collection pass here");
+    }
+    // An unsafe id needs no pass to be refused.
+    if let Err(error @ Error::InvalidArgument(_)) = DecisionLog::in_memory(&config.paths).explain(id) {
+        anyhow::bail!(error);
+    }
+    let now = SystemTime::now();
+    let mut log = DecisionLog::open(&config.paths, now);
+    let pass = Collector::new(config).pass(now);
+    log.record(&pass.sessions, pass.decisions, pass.removed, now);
+    Ok(log.explain(id)?)
+}
+
+/// Asks the server at `addr`; `None` when nothing answers there.
+async fn explain_remote(addr: SocketAddr, token: Option<&str>, id: &str) -> anyhow::Result<Option<Explanation>> {
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(10));
+    let Ok(channel) = endpoint.connect().await else {
+        return Ok(None);
+    };
+    let mut request = tonic::Request::new(pb::ExplainSessionRequest {
+        session_id: id.to_owned(),
+    });
+    if let Some(token) = token {
+        let value = format!("Bearer {token}")
+            .parse()
+            .context("AMC_TOKEN cannot be sent as a header")?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    let mut client = pb::state_service_client::StateServiceClient::new(channel);
+    match client.explain_session(request).await {
+        Ok(response) => Ok(Some(Explanation::from_proto(response.into_inner()))),
+        Err(status) => anyhow::bail!(
+            "the server at {addr} answered {:?}: {}",
+            status.code(),
+            status.message()
+        ),
+    }
+}
+
+/// The human-readable form of an explanation.
+fn explanation_text(e: &Explanation) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "session {}", e.session_id);
+    // Each field's outcome, when it is a scalar: its last decision that says something (`null` is "no evidence").
+    let mut outcome: Vec<(&str, &serde_json::Value)> = Vec::new();
+    for d in e
+        .decisions
+        .iter()
+        .filter(|d| !d.value.is_null() && !d.value.is_object() && !d.value.is_array())
+    {
+        match outcome.iter_mut().find(|(field, _)| *field == d.field) {
+            Some(slot) => slot.1 = &d.value,
+            None => outcome.push((&d.field, &d.value)),
+        }
+    }
+    let outcome: Vec<String> = outcome
+        .iter()
+        .map(|(field, value)| format!("{field} {}", crate::model::string_form(value)))
+        .collect();
+    if !outcome.is_empty() {
+        let _ = writeln!(out, "  {}", outcome.join(", "));
+    }
+    if e.present {
+        let _ = writeln!(out, "  listed in the current state; the latest pass decided:");
+    } else {
+        let when = e.removed_at.map(utc).unwrap_or_else(|| "?".into());
+        let _ = writeln!(out, "  removed at {when}");
+        match &e.trash_path {
+            Some(path) => {
+                let _ = writeln!(out, "  its file is in the trash: {path}");
+            }
+            None => {
+                let _ = writeln!(out, "  its file is not in the trash");
+            }
+        }
+        let _ = writeln!(out, "  its last decisions:");
+    }
+    for d in &e.decisions {
+        let _ = writeln!(
+            out,
+            "  - {} = {}   ({}, {})",
+            d.field,
+            crate::model::string_form(&d.value),
+            d.rule,
+            utc(d.at)
+        );
+        for (name, value) in &d.evidence {
+            let _ = writeln!(out, "      {name}: {}", crate::model::string_form(value));
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// Seconds since the Unix epoch as an RFC 3339 UTC time with milliseconds.
+fn utc(seconds: f64) -> String {
+    let whole = seconds.floor();
+    let nanos = ((seconds - whole) * 1e9) as u32;
+    chrono::DateTime::from_timestamp(whole as i64, nanos)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_else(|| seconds.to_string())
 }
 
 fn serve(

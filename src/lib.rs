@@ -30,15 +30,17 @@
 //! - [`hook`]: `amc hook` (a hook event → the session file and the event log) and `amc hooks install|uninstall|status`.
 //! - [`collect`]: one collection pass (facts → rules → effects), shared by `amc serve` and `amc snapshot`; its
 //!   `Pass` carries each session's decisions and the files it removed.
-//! - [`wire`]: session JSON → proto, the published `Snapshot` in both shapes, and the `/api/state` envelope; the only
-//!   module that knows both shapes.
-//! - [`publisher`]: the one task that owns the state and publishes revisioned snapshots.
+//! - [`wire`]: session JSON → proto, the published `Snapshot` in both shapes, the `/api/state` envelope, and a
+//!   session's `Explanation` (`wire::explain`); the only module that knows both shapes.
+//! - [`publisher`]: the one task that owns the state and publishes revisioned snapshots;
+//!   [`publisher::decision_log`] keeps the latest decisions per session and the removed sessions' last ones.
 //! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*` and the dashboard.
 //! - [`cli`]: the command line.
 //!
 //! **Why was a session removed or marked dead?** `rules::*` returns a `Decision` whose `rule` names the function and
 //! whose reason is the log line (`liveness_reason` for `is_dead`; the `reason` of "moved to trash" for a removal):
-//! grep the words, land on the rule. `collect::Pass::decisions` and `collect::Pass::removed` keep them per session.
+//! grep the words, land on the rule. `collect::Pass::decisions` and `collect::Pass::removed` keep them per session;
+//! the publisher's decision log keeps them for `amc explain <id>`, `ExplainSession` and `/api/sessions/{id}/explain`.
 #![forbid(unsafe_code)]
 
 pub mod cli;

@@ -123,6 +123,41 @@ fn serve_is_listable_describable_and_callable_by_grpcurl() {
     assert_eq!(state["state"]["sessions"][0]["status"], "SESSION_STATUS_ACTIVE");
     let health = run(&[&served.addr, "grpc.health.v1.Health/Check"]);
     assert!(health.contains("SERVING"), "{health}");
+    // ExplainSession, found through reflection.
+    assert!(describe
+        .contains("rpc ExplainSession ( .amc.v1.ExplainSessionRequest ) returns ( .amc.v1.ExplainSessionResponse )"));
+    let why = run(&[
+        "-d",
+        r#"{"session_id":"a"}"#,
+        &served.addr,
+        "amc.v1.StateService/ExplainSession",
+    ]);
+    let why: serde_json::Value = serde_json::from_str(&why).expect("grpcurl prints JSON");
+    assert_eq!(
+        (why["sessionId"].as_str(), why["present"].as_bool()),
+        (Some("a"), Some(true))
+    );
+    assert!(
+        why["decisions"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["field"] == "status")),
+        "{why}"
+    );
+    let unknown = Command::new(&grpcurl)
+        .args([
+            "-plaintext",
+            "-d",
+            r#"{"session_id":"nope"}"#,
+            &served.addr,
+            "amc.v1.StateService/ExplainSession",
+        ])
+        .output()
+        .expect("run grpcurl");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("NotFound"),
+        "{unknown:?}"
+    );
 }
 
 #[test]

@@ -206,6 +206,47 @@ test('text from session files is shown as text: a <script> preview shows its cha
   assert.deepEqual(fits, { ellipsis: true, inside: true, cardFits: true });
 });
 
+test('"why?" on a card shows the rules behind it, as the explain route says, as text, and closes again', async () => {
+  const explain = async (id) => (await fetch(`${URL_}/api/sessions/${id}/explain`)).json();
+  const open = async (id) => {
+    await card(id).locator('.why').click();
+    await page.waitForSelector(`.card[data-id="${id}"] .why-list`, { timeout: 5_000 });
+  };
+
+  const id = S.active.session_id;
+  const why = card(id).locator('.why');
+  assert.equal(await why.textContent(), 'why?');
+  await open(id);
+  assert.equal(await why.getAttribute('aria-expanded'), 'true');
+  assert.equal(await card(id).getAttribute('aria-expanded'), 'false', 'the card itself does not expand');
+  const expected = await explain(id);
+  assert.equal(expected.present, true);
+  assert.deepEqual(await card(id).locator('.why-rule').allTextContents(), expected.decisions.map((d) => d.rule));
+  const fields = await card(id).locator('.why-item').evaluateAll((items) => items.map((i) => i.dataset.field));
+  assert.deepEqual(fields, expected.decisions.map((d) => d.field));
+  assert.ok(fields.includes('status') && fields.includes('is_dead'), fields.join());
+  assert.match(await text(id, '.why-head'), /latest collection pass/);
+  await why.click();
+  assert.equal(await card(id).locator('.why-panel').isVisible(), false);
+  assert.equal(await why.getAttribute('aria-expanded'), 'false');
+
+  // The dead card says which Zellij session is gone, in the is_dead decision's evidence.
+  await page.locator('#group-dead').evaluate((d) => (d.open = true));
+  await open(S.dead.session_id);
+  const dead = card(S.dead.session_id).locator('.why-item[data-field="is_dead"]').last();
+  assert.equal(await dead.locator('.why-value').textContent(), 'true');
+  assert.match(await dead.locator('.why-evidence').textContent(), /gpu-box/);
+  await card(S.dead.session_id).locator('.why').click();
+  await page.locator('#group-dead').evaluate((d) => (d.open = false));
+
+  // Values from a session file are text: the <script> session's evidence injects nothing.
+  await open(S.html.session_id);
+  assert.equal(await page.locator('#groups script').count(), 0);
+  assert.deepEqual(dialogs, []);
+  await card(S.html.session_id).locator('.why').click();
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a session file changed on disk shows within a second, in place (same element, no re-render)', async () => {
   const id = S.active.session_id;
   await card(id).evaluate((el) => {

@@ -4,7 +4,8 @@
 //! liveness timer, and on the reconcile timer), bumps the revision only when the sessions changed, and publishes an
 //! `Arc<Snapshot>` on a `tokio::sync::watch` channel. `GetState`, `WatchState`, `/api/state` and `/api/stream` only
 //! read that channel: a slow subscriber skips stale snapshots instead of growing a queue, and never slows the
-//! collector or anyone else.
+//! collector or anyone else. It also keeps the [`decision_log`]: why each session is what it is, and why removed
+//! sessions went (`ExplainSession`, `/api/sessions/{id}/explain`).
 
 use std::{
     collections::HashSet,
@@ -20,14 +21,19 @@ use notify::RecursiveMode;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+pub mod decision_log;
 mod watches;
 
-use self::watches::FileWatches;
+use self::{
+    decision_log::{DecisionLog, SharedDecisionLog},
+    watches::FileWatches,
+};
 use crate::{
     collect::{Collector, Pass},
-    config::Config,
+    config::{Config, Paths},
+    error::Error,
     model::SessionJson,
-    wire::Snapshot,
+    wire::{Explanation, Snapshot},
 };
 
 /// A cheap handle to the published state, cloned into every server handler.
@@ -36,6 +42,7 @@ pub struct StateHandle {
     rx: watch::Receiver<Arc<Snapshot>>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    decisions: SharedDecisionLog,
 }
 
 impl StateHandle {
@@ -72,6 +79,18 @@ impl StateHandle {
         self.pass_count.load(Ordering::Relaxed)
     }
 
+    /// Explains session `id` from the decision log: the latest pass's decisions, or a removed session's last ones.
+    /// An unsafe id is [`Error::InvalidArgument`]; an id neither listed nor recently removed [`Error::NotFound`]
+    /// (which says so while the first pass still runs: the removed sessions kept from before answer at once).
+    pub fn explain(&self, id: &str) -> Result<Explanation, Error> {
+        match self.decisions.explain(id) {
+            Err(Error::NotFound(message)) if self.current().warming => Err(Error::NotFound(format!(
+                "{message} (amc is warming up: the first collection pass has not finished)"
+            ))),
+            other => other,
+        }
+    }
+
     /// Builds a handle that publishes `sessions` once and never changes (for tests and benchmarks of the server
     /// alone); the sender is returned so the caller can publish more.
     pub fn fixed(sessions: Vec<SessionJson>) -> (Self, FixedPublisher) {
@@ -82,6 +101,7 @@ impl StateHandle {
             rx,
             polling: Arc::default(),
             pass_count: Arc::default(),
+            decisions: SharedDecisionLog::new(DecisionLog::in_memory(&Paths::from_lookup(|_| None))),
         };
         (handle, FixedPublisher { tx, revision })
     }
@@ -125,6 +145,15 @@ fn start_revision() -> u64 {
 /// The task stops when `shutdown` is cancelled.
 pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+    // The removed sessions kept across restarts (a small file; read off the async threads).
+    let paths = config.paths.clone();
+    let log = tokio::task::spawn_blocking(move || DecisionLog::open(&paths, SystemTime::now()))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "reading the decision log panicked");
+            DecisionLog::in_memory(&config.paths)
+        });
+    let decisions = SharedDecisionLog::new(log);
     let revision = start_revision();
     let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revision, instance)));
     let polling = Arc::new(AtomicBool::new(false));
@@ -133,6 +162,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         rx,
         polling: polling.clone(),
         pass_count: pass_count.clone(),
+        decisions: decisions.clone(),
     };
     let publisher = Publisher {
         config,
@@ -141,6 +171,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         collector: None,
         polling,
         pass_count,
+        decisions,
     };
     tokio::spawn(async move {
         // The first pass can take seconds on big histories; a shutdown meanwhile ends the task at once (the pass's
@@ -164,6 +195,15 @@ struct Publisher {
     collector: Option<Collector>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    decisions: SharedDecisionLog,
+}
+
+/// Records `pass`'s decisions and removals in the decision log (moved out of the pass); returns the rest of the pass.
+fn record(log: &SharedDecisionLog, mut pass: Pass, now: SystemTime) -> Pass {
+    let decisions = std::mem::take(&mut pass.decisions);
+    let removed = std::mem::take(&mut pass.removed);
+    log.record(&pass.sessions, decisions, removed, now);
+    pass
 }
 
 impl Publisher {
@@ -220,8 +260,10 @@ impl Publisher {
 
     async fn run_pass(&mut self) -> Option<Pass> {
         let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
+        let decisions = self.decisions.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let pass = collector.pass(SystemTime::now());
+            let now = SystemTime::now();
+            let pass = record(&decisions, collector.pass(now), now);
             (collector, pass)
         })
         .await;

@@ -1,5 +1,5 @@
 //! The HTTP shim that keeps the original's JSON: `/api/state`, `/api/stream` (SSE), `/api/events/{id}`,
-//! `/api/health`, and the JSON 404 for everything else.
+//! `/api/health`, amc's own `/api/sessions/{id}/explain`, and the JSON 404 for everything else.
 
 use std::{convert::Infallible, sync::Arc, time::SystemTime};
 
@@ -36,6 +36,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/api/stream", get(api_stream))
         .route("/api/health", get(api_health))
         .route("/api/events/{id}", get(api_events))
+        .route("/api/sessions/{id}/explain", get(api_explain))
         .with_state(state)
 }
 
@@ -79,6 +80,12 @@ async fn api_events(State(http): State<HttpState>, Path(id): Path<String>) -> Re
         .filter_map(|line| serde_json::from_slice(line).ok())
         .collect();
     Ok(Json(serde_json::json!({ "session_id": id, "events": events })))
+}
+
+/// Why one session is what it is: `{"session_id", "present", "decisions": [...], "trash_path"?}` (see
+/// `publisher::decision_log`); 400 for an unsafe id, 404 for one neither listed nor recently removed.
+async fn api_explain(State(http): State<HttpState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Error> {
+    Ok(Json(http.state.explain(&id)?.to_json()))
 }
 
 /// `/api/stream`'s query: `deltas=1` (or `true`) asks for `event: delta` frames; `access_token` is checked by the

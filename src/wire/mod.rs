@@ -1,8 +1,11 @@
 //! Session JSON (the original's shape, as the collector builds it) → proto `amc.v1.Session`, the server-side
-//! filters, and the published [`Snapshot`] in both shapes. The only module that knows both shapes.
+//! filters, the published [`Snapshot`] in both shapes, and a session's [`Explanation`] in both shapes. The only module
+//! that knows both shapes.
 
+pub mod explain;
 pub mod snapshot;
 
+pub use explain::{ExplainedDecision, Explanation};
 pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
 
 use std::{collections::HashSet, time::SystemTime};

@@ -26,6 +26,14 @@ type StateServiceClient interface {
 	// revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
 	// down; reconnect with the last revision and instance_id you saw.
 	WatchState(ctx context.Context, in *WatchStateRequest, opts ...grpc.CallOption) (StateService_WatchStateClient, error)
+	// ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
+	// pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe
+	// loser, an orphan `starting` session, a stale file) or saw vanish (the hook's SessionEnd, the user), its last
+	// decisions, ending with the removal, and where its file went in the trash. Removed sessions are remembered for
+	// at least 24 hours (at most the newest 1000; across restarts, in `<data dir>/cache/removed.jsonl`).
+	// Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
+	// `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
+	ExplainSession(ctx context.Context, in *ExplainSessionRequest, opts ...grpc.CallOption) (*ExplainSessionResponse, error)
 }
 
 type stateServiceClient struct {
@@ -77,6 +85,15 @@ func (x *stateServiceWatchStateClient) Recv() (*WatchStateResponse, error) {
 	return m, nil
 }
 
+func (c *stateServiceClient) ExplainSession(ctx context.Context, in *ExplainSessionRequest, opts ...grpc.CallOption) (*ExplainSessionResponse, error) {
+	out := new(ExplainSessionResponse)
+	err := c.cc.Invoke(ctx, "/amc.v1.StateService/ExplainSession", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StateServiceServer is the server API for StateService service.
 // All implementations must embed UnimplementedStateServiceServer
 // for forward compatibility
@@ -90,6 +107,14 @@ type StateServiceServer interface {
 	// revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
 	// down; reconnect with the last revision and instance_id you saw.
 	WatchState(*WatchStateRequest, StateService_WatchStateServer) error
+	// ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
+	// pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe
+	// loser, an orphan `starting` session, a stale file) or saw vanish (the hook's SessionEnd, the user), its last
+	// decisions, ending with the removal, and where its file went in the trash. Removed sessions are remembered for
+	// at least 24 hours (at most the newest 1000; across restarts, in `<data dir>/cache/removed.jsonl`).
+	// Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
+	// `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
+	ExplainSession(context.Context, *ExplainSessionRequest) (*ExplainSessionResponse, error)
 	mustEmbedUnimplementedStateServiceServer()
 }
 
@@ -102,6 +127,9 @@ func (UnimplementedStateServiceServer) GetState(context.Context, *GetStateReques
 }
 func (UnimplementedStateServiceServer) WatchState(*WatchStateRequest, StateService_WatchStateServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchState not implemented")
+}
+func (UnimplementedStateServiceServer) ExplainSession(context.Context, *ExplainSessionRequest) (*ExplainSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExplainSession not implemented")
 }
 func (UnimplementedStateServiceServer) mustEmbedUnimplementedStateServiceServer() {}
 
@@ -155,6 +183,24 @@ func (x *stateServiceWatchStateServer) Send(m *WatchStateResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _StateService_ExplainSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateServiceServer).ExplainSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/amc.v1.StateService/ExplainSession",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateServiceServer).ExplainSession(ctx, req.(*ExplainSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _StateService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "amc.v1.StateService",
 	HandlerType: (*StateServiceServer)(nil),
@@ -162,6 +208,10 @@ var _StateService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetState",
 			Handler:    _StateService_GetState_Handler,
+		},
+		{
+			MethodName: "ExplainSession",
+			Handler:    _StateService_ExplainSession_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
+import grpc
 import pytest
 
 import amc_client
@@ -81,6 +84,30 @@ def test_get_state_filter(server) -> None:
     assert ids(only) == {PREPARED}
     codex = amc_client.get_state(server.addr, filter=amc_client.SessionFilter(agents=[amc_client.AGENT_CODEX]))
     assert PREPARED not in ids(codex)
+
+
+# --- ExplainSession
+
+
+def test_explain_session(server) -> None:
+    why = amc_client.explain_session(PREPARED, server.addr)
+    assert why.session_id == PREPARED
+    assert why.present
+    assert why.trash_path == ""
+    by_field = {d.field: d for d in why.decisions}
+    assert json.loads(by_field["status"].value_json) == "needs_attention"
+    assert by_field["status"].rule == "hook::update::apply"
+    assert json.loads(by_field["status"].evidence_json)["file"].endswith(f"/sessions/{PREPARED}.json")
+    assert all(d.at.seconds > 0 for d in why.decisions)
+
+
+def test_explain_session_errors(server) -> None:
+    with pytest.raises(amc_client.AmcError) as unknown:
+        amc_client.explain_session("never-seen-" + uuid.uuid4().hex, server.addr)
+    assert unknown.value.code == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(amc_client.AmcError) as unsafe:
+        amc_client.explain_session("../../etc/passwd", server.addr)
+    assert unsafe.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
 # --- WatchState

@@ -6813,7 +6813,7 @@ var AttentionKind = /* @__PURE__ */ ((AttentionKind2) => {
 var AttentionKindSchema = /* @__PURE__ */ enumDesc(file_amc_v1_session, 3);
 
 // src/gen/amc/v1/state_service_pb.ts
-var file_amc_v1_state_service = /* @__PURE__ */ fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kMpQBCgxTdGF0ZVNlcnZpY2USPQoIR2V0U3RhdGUSFy5hbWMudjEuR2V0U3RhdGVSZXF1ZXN0GhguYW1jLnYxLkdldFN0YXRlUmVzcG9uc2USRQoKV2F0Y2hTdGF0ZRIZLmFtYy52MS5XYXRjaFN0YXRlUmVxdWVzdBoaLmFtYy52MS5XYXRjaFN0YXRlUmVzcG9uc2UwAUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_session, file_google_protobuf_timestamp]);
+var file_amc_v1_state_service = /* @__PURE__ */ fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy5QEKDFN0YXRlU2VydmljZRI9CghHZXRTdGF0ZRIXLmFtYy52MS5HZXRTdGF0ZVJlcXVlc3QaGC5hbWMudjEuR2V0U3RhdGVSZXNwb25zZRJFCgpXYXRjaFN0YXRlEhkuYW1jLnYxLldhdGNoU3RhdGVSZXF1ZXN0GhouYW1jLnYxLldhdGNoU3RhdGVSZXNwb25zZTABEk8KDkV4cGxhaW5TZXNzaW9uEh0uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVxdWVzdBoeLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_session, file_google_protobuf_timestamp]);
 var StateSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 0);
 var SessionFilterSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 1);
 var GetStateRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 2);
@@ -6822,6 +6822,9 @@ var WatchStateRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_serv
 var StateDeltaSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 5);
 var HeartbeatSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 6);
 var WatchStateResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 7);
+var ExplainSessionRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 8);
+var DecisionSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 9);
+var ExplainSessionResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 10);
 var StateService = /* @__PURE__ */ serviceDesc(file_amc_v1_state_service, 0);
 
 // src/index.ts
@@ -6855,6 +6858,18 @@ async function getState(options = {}) {
     return response.state;
   } catch (err) {
     throw toAmcError(err, baseUrl, "GetState");
+  }
+}
+async function explainSession(sessionId, options = {}) {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  const client = createStateServiceClient(options);
+  try {
+    return await client.explainSession(create(ExplainSessionRequestSchema, { sessionId }), {
+      timeoutMs: options.timeoutMs ?? 5e3,
+      signal: options.signal
+    });
+  } catch (err) {
+    throw toAmcError(err, baseUrl, "ExplainSession");
   }
 }
 function applyDelta(state, message, delta) {
@@ -6993,6 +7008,9 @@ export {
   ConnectError,
   ContextUsageSchema,
   DEFAULT_BASE_URL,
+  DecisionSchema,
+  ExplainSessionRequestSchema,
+  ExplainSessionResponseSchema,
   GetStateRequestSchema,
   GetStateResponseSchema,
   HeartbeatSchema,
@@ -7011,6 +7029,7 @@ export {
   WindowSourceSchema,
   createAmcTransport,
   createStateServiceClient,
+  explainSession,
   file_amc_v1_session,
   file_amc_v1_state_service,
   getState,

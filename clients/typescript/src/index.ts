@@ -10,11 +10,13 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import {
+  ExplainSessionRequestSchema,
   GetStateRequestSchema,
   SessionFilterSchema,
   StateSchema,
   StateService,
   WatchStateRequestSchema,
+  type ExplainSessionResponse,
   type State,
   type StateDelta,
   type WatchStateResponse,
@@ -129,6 +131,36 @@ export async function getState(options: GetStateOptions = {}): Promise<State> {
     return response.state;
   } catch (err) {
     throw toAmcError(err, baseUrl, "GetState");
+  }
+}
+
+export interface ExplainSessionOptions extends AmcClientOptions {
+  /** Deadline of the call in milliseconds (default 5000). */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Returns why session `sessionId` is what it is (ExplainSession): each rule's decision, value and evidence. For a
+ * listed session `present` is true and the decisions are the latest pass's; for a session amc removed (or saw vanish)
+ * `present` is false, the last decision is the removal, and `trashPath` says where its file went. Each Decision's
+ * `valueJson` and `evidenceJson` are JSON text (`JSON.parse` them). Rejects with an AmcError: `Code.NotFound` for an
+ * id amc has not seen, `Code.InvalidArgument` for an id that cannot name a session file.
+ */
+export async function explainSession(
+  sessionId: string,
+  options: ExplainSessionOptions = {},
+): Promise<ExplainSessionResponse> {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  const client = createStateServiceClient(options);
+  try {
+    return await client.explainSession(create(ExplainSessionRequestSchema, { sessionId }), {
+      timeoutMs: options.timeoutMs ?? 5000,
+      signal: options.signal,
+    });
+  } catch (err) {
+    throw toAmcError(err, baseUrl, "ExplainSession");
   }
 }
 

@@ -12,6 +12,7 @@ import {
   Agent,
   Code,
   SessionStatus,
+  explainSession,
   getState,
   watchState,
   type ReconnectInfo,
@@ -87,6 +88,28 @@ describe("amc TypeScript client (gRPC-Web over HTTP/1.1)", { skip: !baseUrl && "
       s.pendingQuestions.map((q) => q.question),
       ["Proceed?"],
     );
+  });
+
+  test("explainSession: the decisions behind a listed session; NotFound and InvalidArgument", async () => {
+    const why = await explainSession(PREPARED, { baseUrl });
+    assert.equal(why.sessionId, PREPARED);
+    assert.equal(why.present, true);
+    assert.equal(why.trashPath, "");
+    const status = why.decisions.find((d) => d.field === "status");
+    assert.ok(status, "a status decision");
+    assert.equal(JSON.parse(status.valueJson), "needs_attention");
+    assert.equal(status.rule, "hook::update::apply");
+    assert.match(JSON.parse(status.evidenceJson).file, new RegExp(`/sessions/${PREPARED}\\.json$`));
+    await assert.rejects(explainSession(`never-seen-${randomUUID()}`, { baseUrl }), (err: unknown) => {
+      assert.ok(err instanceof AmcError);
+      assert.equal(err.code, Code.NotFound);
+      return true;
+    });
+    await assert.rejects(explainSession("../../etc/passwd", { baseUrl }), (err: unknown) => {
+      assert.ok(err instanceof AmcError);
+      assert.equal(err.code, Code.InvalidArgument);
+      return true;
+    });
   });
 
   test("getState with a filter", async () => {

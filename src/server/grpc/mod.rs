@@ -56,6 +56,15 @@ impl StateServiceImpl {
         }))
     }
 
+    /// ExplainSession: the decisions behind one session, listed or removed (see `publisher::decision_log`).
+    pub fn explain_session(
+        &self,
+        request: Request<pb::ExplainSessionRequest>,
+    ) -> Result<Response<pb::ExplainSessionResponse>, Status> {
+        let explanation = self.state.explain(&request.into_inner().session_id)?;
+        Ok(Response::new(explanation.to_proto()))
+    }
+
     /// WatchState: a first snapshot (or a heartbeat when the client is current), then one snapshot per change that
     /// its filter lets through, and a heartbeat after each quiet interval.
     pub fn watch_state(&self, request: Request<pb::WatchStateRequest>) -> Result<Response<WatchStream>, Status> {

@@ -1,4 +1,5 @@
-//! The `amc.v1.StateService` routes: what the generated `StateServiceServer` would be, with the hand-written codec.
+//! The `amc.v1.StateService` routes: what the generated `StateServiceServer` would be, with the hand-written codec
+//! for GetState and WatchState (ExplainSession uses prost's).
 
 use std::{convert::Infallible, pin::Pin, sync::Arc, task};
 
@@ -16,6 +17,7 @@ use crate::proto as pb;
 
 const GET_STATE: &str = "/amc.v1.StateService/GetState";
 const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
+const EXPLAIN_SESSION: &str = "/amc.v1.StateService/ExplainSession";
 
 /// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
@@ -87,6 +89,16 @@ where
                 let mut grpc = self.grpc::<pb::WatchStateRequest>();
                 let method = tower::service_fn(move |r| std::future::ready(service.watch_state(r)));
                 Box::pin(async move { Ok(grpc.server_streaming(method, request).await) })
+            }
+            EXPLAIN_SESSION => {
+                // A small message: prost's own codec, no shared encoding.
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::<
+                    pb::ExplainSessionResponse,
+                    pb::ExplainSessionRequest,
+                >::default())
+                .apply_compression_config(self.accept_compression, self.send_compression);
+                let method = tower::service_fn(move |r| std::future::ready(service.explain_session(r)));
+                Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
             _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),
         }

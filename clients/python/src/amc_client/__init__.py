@@ -3,6 +3,7 @@
     import amc_client
 
     state = amc_client.get_state("127.0.0.1:7400")
+    why = amc_client.explain_session(state.sessions[0].session_id, "127.0.0.1:7400")
     for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
                                          instance_id=state.instance_id):
         ...
@@ -17,6 +18,7 @@ from .client import (
     AmcUnavailableError,
     Reconnect,
     StateWatch,
+    explain_session,
     get_state,
     watch_state,
 )
@@ -37,6 +39,9 @@ from .v1.session_pb2 import (
     SessionStatus,
 )
 from .v1.state_service_pb2 import (
+    Decision,
+    ExplainSessionRequest,
+    ExplainSessionResponse,
     GetStateRequest,
     GetStateResponse,
     Heartbeat,
@@ -56,6 +61,7 @@ __all__ = [
     "AmcUnavailableError",
     "Reconnect",
     "StateWatch",
+    "explain_session",
     "get_state",
     "watch_state",
     "AGENT_CLAUDE",
@@ -72,6 +78,9 @@ __all__ = [
     "QuestionOption",
     "Session",
     "SessionStatus",
+    "Decision",
+    "ExplainSessionRequest",
+    "ExplainSessionResponse",
     "GetStateRequest",
     "GetStateResponse",
     "Heartbeat",

@@ -92,6 +92,35 @@ def get_state(
             ch.close()
 
 
+def explain_session(
+    session_id: str,
+    target: str = DEFAULT_TARGET,
+    *,
+    timeout: float = 5.0,
+    metadata: Metadata = None,
+    channel: Optional[grpc.Channel] = None,
+) -> _pb.ExplainSessionResponse:
+    """Returns why session ``session_id`` is what it is (ExplainSession): the rules' decisions, values and evidence.
+
+    For a listed session ``present`` is True and ``decisions`` are the latest pass's; for a session amc removed (or saw
+    vanish) ``present`` is False, the last decision is the removal, and ``trash_path`` says where its file went. Each
+    Decision's ``value_json`` and ``evidence_json`` are JSON text (``json.loads`` them). Raises AmcError with
+    ``code`` NOT_FOUND for an id amc has not seen (listed or removed in the last days), INVALID_ARGUMENT for an id that
+    cannot name a session file; AmcUnavailableError / AmcTimeoutError as get_state().
+    """
+    own = channel is None
+    ch = grpc.insecure_channel(target) if channel is None else channel
+    try:
+        stub = _pb_grpc.StateServiceStub(ch)
+        request = _pb.ExplainSessionRequest(session_id=session_id)
+        return stub.ExplainSession(request, timeout=timeout, metadata=metadata, wait_for_ready=False)
+    except grpc.RpcError as err:
+        raise _error_from_rpc(err, target, "ExplainSession") from None
+    finally:
+        if own:
+            ch.close()
+
+
 @dataclass(frozen=True)
 class Reconnect:
     """Passed to ``on_reconnect`` before each reconnect attempt."""

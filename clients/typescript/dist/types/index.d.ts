@@ -1,6 +1,6 @@
 import { type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, type Client, type Transport } from "@connectrpc/connect";
-import { SessionFilterSchema, StateService, type State } from "./gen/amc/v1/state_service_pb.js";
+import { SessionFilterSchema, StateService, type ExplainSessionResponse, type State } from "./gen/amc/v1/state_service_pb.js";
 export * from "./gen/amc/v1/session_pb.js";
 export * from "./gen/amc/v1/state_service_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -78,6 +78,20 @@ export declare function createAmcTransport(baseUrl?: string): Transport;
 export declare function createStateServiceClient(options?: AmcClientOptions): StateServiceClient;
 /** Returns the latest published state. Rejects with an AmcError (never hangs past timeoutMs). */
 export declare function getState(options?: GetStateOptions): Promise<State>;
+export interface ExplainSessionOptions extends AmcClientOptions {
+    /** Deadline of the call in milliseconds (default 5000). */
+    timeoutMs?: number;
+    /** Cancels the call. */
+    signal?: AbortSignal;
+}
+/**
+ * Returns why session `sessionId` is what it is (ExplainSession): each rule's decision, value and evidence. For a
+ * listed session `present` is true and the decisions are the latest pass's; for a session amc removed (or saw vanish)
+ * `present` is false, the last decision is the removal, and `trashPath` says where its file went. Each Decision's
+ * `valueJson` and `evidenceJson` are JSON text (`JSON.parse` them). Rejects with an AmcError: `Code.NotFound` for an
+ * id amc has not seen, `Code.InvalidArgument` for an id that cannot name a session file.
+ */
+export declare function explainSession(sessionId: string, options?: ExplainSessionOptions): Promise<ExplainSessionResponse>;
 /**
  * Watches the state: yields the first snapshot, then one State per change. Heartbeats are consumed silently but
  * advance the last revision. When the stream breaks (server restart, network error, idle timeout) it reconnects with

@@ -87,3 +87,37 @@ class WatchStateResponse(_message.Message):
     heartbeat: Heartbeat
     delta: StateDelta
     def __init__(self, revision: _Optional[int] = ..., instance_id: _Optional[str] = ..., snapshot: _Optional[_Union[State, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., delta: _Optional[_Union[StateDelta, _Mapping]] = ...) -> None: ...
+
+class ExplainSessionRequest(_message.Message):
+    __slots__ = ("session_id",)
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class Decision(_message.Message):
+    __slots__ = ("field", "value_json", "rule", "evidence_json", "at")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_JSON_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    value_json: str
+    rule: str
+    evidence_json: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, field: _Optional[str] = ..., value_json: _Optional[str] = ..., rule: _Optional[str] = ..., evidence_json: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ExplainSessionResponse(_message.Message):
+    __slots__ = ("session_id", "present", "decisions", "trash_path", "removed_at")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PRESENT_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    TRASH_PATH_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_AT_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    present: bool
+    decisions: _containers.RepeatedCompositeFieldContainer[Decision]
+    trash_path: str
+    removed_at: _timestamp_pb2.Timestamp
+    def __init__(self, session_id: _Optional[str] = ..., present: _Optional[bool] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., trash_path: _Optional[str] = ..., removed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

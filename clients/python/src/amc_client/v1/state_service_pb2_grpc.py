@@ -50,6 +50,11 @@ class StateServiceStub:
                 request_serializer=amc_dot_v1_dot_state__service__pb2.WatchStateRequest.SerializeToString,
                 response_deserializer=amc_dot_v1_dot_state__service__pb2.WatchStateResponse.FromString,
                 _registered_method=True)
+        self.ExplainSession = channel.unary_unary(
+                '/amc.v1.StateService/ExplainSession',
+                request_serializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionRequest.SerializeToString,
+                response_deserializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionResponse.FromString,
+                _registered_method=True)
 
 
 class StateServiceServicer:
@@ -80,6 +85,19 @@ class StateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainSession(self, request, context):
+        """ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
+        pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe
+        loser, an orphan `starting` session, a stale file) or saw vanish (the hook's SessionEnd, the user), its last
+        decisions, ending with the removal, and where its file went in the trash. Removed sessions are remembered for
+        at least 24 hours (at most the newest 1000; across restarts, in `<data dir>/cache/removed.jsonl`).
+        Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
+        `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +110,11 @@ def add_StateServiceServicer_to_server(servicer, server):
                     servicer.WatchState,
                     request_deserializer=amc_dot_v1_dot_state__service__pb2.WatchStateRequest.FromString,
                     response_serializer=amc_dot_v1_dot_state__service__pb2.WatchStateResponse.SerializeToString,
+            ),
+            'ExplainSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainSession,
+                    request_deserializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionRequest.FromString,
+                    response_serializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -154,6 +177,33 @@ class StateService:
             '/amc.v1.StateService/WatchState',
             amc_dot_v1_dot_state__service__pb2.WatchStateRequest.SerializeToString,
             amc_dot_v1_dot_state__service__pb2.WatchStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amc.v1.StateService/ExplainSession',
+            amc_dot_v1_dot_state__service__pb2.ExplainSessionRequest.SerializeToString,
+            amc_dot_v1_dot_state__service__pb2.ExplainSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kMpQBCgxTdGF0ZVNlcnZpY2USPQoIR2V0U3RhdGUSFy5hbWMudjEuR2V0U3RhdGVSZXF1ZXN0GhguYW1jLnYxLkdldFN0YXRlUmVzcG9uc2USRQoKV2F0Y2hTdGF0ZRIZLmFtYy52MS5XYXRjaFN0YXRlUmVxdWVzdBoaLmFtYy52MS5XYXRjaFN0YXRlUmVzcG9uc2UwAUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy5QEKDFN0YXRlU2VydmljZRI9CghHZXRTdGF0ZRIXLmFtYy52MS5HZXRTdGF0ZVJlcXVlc3QaGC5hbWMudjEuR2V0U3RhdGVSZXNwb25zZRJFCgpXYXRjaFN0YXRlEhkuYW1jLnYxLldhdGNoU3RhdGVSZXF1ZXN0GhouYW1jLnYxLldhdGNoU3RhdGVSZXNwb25zZTABEk8KDkV4cGxhaW5TZXNzaW9uEh0uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVxdWVzdBoeLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -316,6 +316,127 @@ export const WatchStateResponseSchema: GenMessage<WatchStateResponse> = /*@__PUR
   messageDesc(file_amc_v1_state_service, 7);
 
 /**
+ * ExplainSessionRequest names the session to explain.
+ *
+ * @generated from message amc.v1.ExplainSessionRequest
+ */
+export type ExplainSessionRequest = Message<"amc.v1.ExplainSessionRequest"> & {
+  /**
+   * The session's id (the `session_id` of its session file).
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message amc.v1.ExplainSessionRequest.
+ * Use `create(ExplainSessionRequestSchema)` to create a new message.
+ */
+export const ExplainSessionRequestSchema: GenMessage<ExplainSessionRequest> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 8);
+
+/**
+ * Decision is one decision of one collector rule about one session.
+ *
+ * @generated from message amc.v1.Decision
+ */
+export type Decision = Message<"amc.v1.Decision"> & {
+  /**
+   * The field decided: "status", "is_dead", "context_window", "turn_start_tokens", "pane", "dedupe" or "removal".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * The value set, as JSON (`true`, `"done"`, `null` for "no evidence either way", an object for a context window;
+   * for a removal, the reason in words).
+   *
+   * @generated from field: string value_json = 2;
+   */
+  valueJson: string;
+
+  /**
+   * The rule that decided, as its path in amc's source (e.g. "rules::dedupe::losers").
+   *
+   * @generated from field: string rule = 3;
+   */
+  rule: string;
+
+  /**
+   * The facts the rule used, as a JSON object: files and lines, pids, the Zellij line, timestamps and thresholds.
+   *
+   * @generated from field: string evidence_json = 4;
+   */
+  evidenceJson: string;
+
+  /**
+   * When it was decided (the collection pass's time).
+   *
+   * @generated from field: google.protobuf.Timestamp at = 5;
+   */
+  at?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message amc.v1.Decision.
+ * Use `create(DecisionSchema)` to create a new message.
+ */
+export const DecisionSchema: GenMessage<Decision> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 9);
+
+/**
+ * ExplainSessionResponse is the explanation of one session.
+ *
+ * @generated from message amc.v1.ExplainSessionResponse
+ */
+export type ExplainSessionResponse = Message<"amc.v1.ExplainSessionResponse"> & {
+  /**
+   * The session asked about.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * True when the session is in the latest state; false when it was removed (see trash_path).
+   *
+   * @generated from field: bool present = 2;
+   */
+  present: boolean;
+
+  /**
+   * The decisions, in the order they were taken (a later decision on the same field overrides an earlier one). For a
+   * removed session the last one is the removal.
+   *
+   * @generated from field: repeated amc.v1.Decision decisions = 3;
+   */
+  decisions: Decision[];
+
+  /**
+   * For a removed session: where its file went in `<data dir>/trash/` (empty when unknown or not removed).
+   *
+   * @generated from field: string trash_path = 4;
+   */
+  trashPath: string;
+
+  /**
+   * For a removed session: when it was removed (or first seen gone).
+   *
+   * @generated from field: google.protobuf.Timestamp removed_at = 5;
+   */
+  removedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message amc.v1.ExplainSessionResponse.
+ * Use `create(ExplainSessionResponseSchema)` to create a new message.
+ */
+export const ExplainSessionResponseSchema: GenMessage<ExplainSessionResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 10);
+
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -350,6 +471,22 @@ export const StateService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchStateRequestSchema;
     output: typeof WatchStateResponseSchema;
+  },
+  /**
+   * ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
+   * pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe
+   * loser, an orphan `starting` session, a stale file) or saw vanish (the hook's SessionEnd, the user), its last
+   * decisions, ending with the removal, and where its file went in the trash. Removed sessions are remembered for
+   * at least 24 hours (at most the newest 1000; across restarts, in `<data dir>/cache/removed.jsonl`).
+   * Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
+   * `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
+   *
+   * @generated from rpc amc.v1.StateService.ExplainSession
+   */
+  explainSession: {
+    methodKind: "unary";
+    input: typeof ExplainSessionRequestSchema;
+    output: typeof ExplainSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_amc_v1_state_service, 0);

@@ -270,6 +270,110 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
  */
 export declare const WatchStateResponseSchema: GenMessage<WatchStateResponse>;
 /**
+ * ExplainSessionRequest names the session to explain.
+ *
+ * @generated from message amc.v1.ExplainSessionRequest
+ */
+export type ExplainSessionRequest = Message<"amc.v1.ExplainSessionRequest"> & {
+    /**
+     * The session's id (the `session_id` of its session file).
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+};
+/**
+ * Describes the message amc.v1.ExplainSessionRequest.
+ * Use `create(ExplainSessionRequestSchema)` to create a new message.
+ */
+export declare const ExplainSessionRequestSchema: GenMessage<ExplainSessionRequest>;
+/**
+ * Decision is one decision of one collector rule about one session.
+ *
+ * @generated from message amc.v1.Decision
+ */
+export type Decision = Message<"amc.v1.Decision"> & {
+    /**
+     * The field decided: "status", "is_dead", "context_window", "turn_start_tokens", "pane", "dedupe" or "removal".
+     *
+     * @generated from field: string field = 1;
+     */
+    field: string;
+    /**
+     * The value set, as JSON (`true`, `"done"`, `null` for "no evidence either way", an object for a context window;
+     * for a removal, the reason in words).
+     *
+     * @generated from field: string value_json = 2;
+     */
+    valueJson: string;
+    /**
+     * The rule that decided, as its path in amc's source (e.g. "rules::dedupe::losers").
+     *
+     * @generated from field: string rule = 3;
+     */
+    rule: string;
+    /**
+     * The facts the rule used, as a JSON object: files and lines, pids, the Zellij line, timestamps and thresholds.
+     *
+     * @generated from field: string evidence_json = 4;
+     */
+    evidenceJson: string;
+    /**
+     * When it was decided (the collection pass's time).
+     *
+     * @generated from field: google.protobuf.Timestamp at = 5;
+     */
+    at?: Timestamp | undefined;
+};
+/**
+ * Describes the message amc.v1.Decision.
+ * Use `create(DecisionSchema)` to create a new message.
+ */
+export declare const DecisionSchema: GenMessage<Decision>;
+/**
+ * ExplainSessionResponse is the explanation of one session.
+ *
+ * @generated from message amc.v1.ExplainSessionResponse
+ */
+export type ExplainSessionResponse = Message<"amc.v1.ExplainSessionResponse"> & {
+    /**
+     * The session asked about.
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+    /**
+     * True when the session is in the latest state; false when it was removed (see trash_path).
+     *
+     * @generated from field: bool present = 2;
+     */
+    present: boolean;
+    /**
+     * The decisions, in the order they were taken (a later decision on the same field overrides an earlier one). For a
+     * removed session the last one is the removal.
+     *
+     * @generated from field: repeated amc.v1.Decision decisions = 3;
+     */
+    decisions: Decision[];
+    /**
+     * For a removed session: where its file went in `<data dir>/trash/` (empty when unknown or not removed).
+     *
+     * @generated from field: string trash_path = 4;
+     */
+    trashPath: string;
+    /**
+     * For a removed session: when it was removed (or first seen gone).
+     *
+     * @generated from field: google.protobuf.Timestamp removed_at = 5;
+     */
+    removedAt?: Timestamp | undefined;
+};
+/**
+ * Describes the message amc.v1.ExplainSessionResponse.
+ * Use `create(ExplainSessionResponseSchema)` to create a new message.
+ */
+export declare const ExplainSessionResponseSchema: GenMessage<ExplainSessionResponse>;
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -304,5 +408,21 @@ export declare const StateService: GenService<{
         methodKind: "server_streaming";
         input: typeof WatchStateRequestSchema;
         output: typeof WatchStateResponseSchema;
+    };
+    /**
+     * ExplainSession says why a session is what it is: for a listed session, the decisions of the latest collection
+     * pass (its status, is_dead, context window, dedupe outcome, ...); for a session amc removed (a same-pane dedupe
+     * loser, an orphan `starting` session, a stale file) or saw vanish (the hook's SessionEnd, the user), its last
+     * decisions, ending with the removal, and where its file went in the trash. Removed sessions are remembered for
+     * at least 24 hours (at most the newest 1000; across restarts, in `<data dir>/cache/removed.jsonl`).
+     * Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
+     * `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
+     *
+     * @generated from rpc amc.v1.StateService.ExplainSession
+     */
+    explainSession: {
+        methodKind: "unary";
+        input: typeof ExplainSessionRequestSchema;
+        output: typeof ExplainSessionResponseSchema;
     };
 }>;
