@@ -340,6 +340,25 @@ mod tests {
     }
 
     #[test]
+    fn the_warming_placeholder_is_an_empty_valid_state_that_says_so() {
+        let warming = Snapshot::warming(5, Arc::from("instance"));
+        let json: serde_json::Value = serde_json::from_str(&warming.api_json(SystemTime::now())).expect("JSON");
+        assert_eq!(json["sessions"], serde_json::json!([]));
+        assert_eq!(
+            (json["revision"].clone(), json["warming"].clone()),
+            (5.into(), true.into())
+        );
+        let state = <pb::State as prost::Message>::decode(warming.encoded_state.clone()).expect("decodes");
+        assert_eq!((state.revision, state.sessions.len()), (5, 0));
+        // The first full state follows it; its JSON has no `warming` key, and its delta adds every session.
+        let full = Snapshot::next(&warming, 6, vec![session("a", "active", "claude")]);
+        let json: serde_json::Value = serde_json::from_str(&full.api_json(SystemTime::now())).expect("JSON");
+        assert!(json.get("warming").is_none(), "{json}");
+        let delta = state_delta(&warming, &full, &Filter::default()).expect("unique ids");
+        assert_eq!((delta.base_revision, ids(&delta.upserted_sessions)), (5, vec!["a"]));
+    }
+
+    #[test]
     fn a_session_id_listed_twice_gets_no_delta() {
         let twice = snapshot(
             2,
