@@ -363,9 +363,12 @@ struct WatchPlan {
     /// Watchers decode only the previews ([`LightWatch`]) instead of whole `WatchStateResponse`s: separates the
     /// server's fan-out from the clients' decoding, which shares the same cores.
     light: bool,
-    /// Watchers ask for deltas (`WatchStateRequest.deltas`): after the first snapshot, each change is a
-    /// `StateDelta` with the changed session only.
+    /// Watchers ask for deltas (`WatchStateRequest.deltas`, or `/api/stream?deltas=1`): after the first snapshot,
+    /// each change is a delta with the changed session only.
     deltas: bool,
+    /// Watchers are SSE clients (`/api/stream` over HTTP/1.1, every frame's JSON parsed whole, as a browser's
+    /// `JSON.parse` does) instead of gRPC ones.
+    sse: bool,
 }
 
 /// The part of a `WatchStateResponse` a light client decodes: `snapshot.sessions[].last_message_preview`.
@@ -396,14 +399,37 @@ struct LightSession {
     last_message_preview: String,
 }
 
-/// A WatchState stream decoded fully (the crate's client) or lightly.
+/// A WatchState stream decoded fully (the crate's client) or lightly, or an `/api/stream` SSE stream.
 enum WatchStream {
     Full(tonic::Streaming<pb::WatchStateResponse>),
     Light(tonic::Streaming<LightWatch>),
+    Sse {
+        response: reqwest::Response,
+        buffer: String,
+    },
+}
+
+/// Where a watcher connects: a gRPC connection of its own, or the server's URL for SSE.
+enum Source {
+    Grpc(Channel),
+    Sse(String),
 }
 
 impl WatchStream {
-    async fn open(channel: Channel, light: bool, deltas: bool) -> Result<WatchStream> {
+    async fn open(source: Source, light: bool, deltas: bool) -> Result<WatchStream> {
+        let channel = match source {
+            Source::Grpc(channel) => channel,
+            Source::Sse(url) => {
+                let query = if deltas { "?deltas=1" } else { "" };
+                let response = reqwest::get(format!("{url}/api/stream{query}"))
+                    .await?
+                    .error_for_status()?;
+                return Ok(WatchStream::Sse {
+                    response,
+                    buffer: String::new(),
+                });
+            }
+        };
         let request = pb::WatchStateRequest {
             deltas,
             ..Default::default()
@@ -445,6 +471,26 @@ impl WatchStream {
                     (None, None) => None,
                 }
             }),
+            WatchStream::Sse { response, buffer } => loop {
+                if let Some(end) = buffer.find("\n\n") {
+                    let frame: String = buffer.drain(..end + 2).collect();
+                    let data = frame.lines().find_map(|l| l.strip_prefix("data: "));
+                    let event = frame.lines().find_map(|l| l.strip_prefix("event: "));
+                    let (Some(data), Some(event)) = (data, event) else {
+                        break Some(None); // `retry:`, `: ping`
+                    };
+                    let json: serde_json::Value = serde_json::from_str(data)?;
+                    let key = if event == "delta" { "upserted" } else { "sessions" };
+                    let sessions = json[key].as_array().ok_or("an SSE frame without sessions")?;
+                    break Some(Some(max_seq(
+                        sessions.iter().filter_map(|s| s["last_message_preview"].as_str()),
+                    )));
+                }
+                match response.chunk().await? {
+                    Some(bytes) => buffer.push_str(std::str::from_utf8(&bytes)?),
+                    None => break None,
+                }
+            },
         })
     }
 }
@@ -466,18 +512,35 @@ struct WatchResult {
     rss_kib: u64,
     /// Collection passes during the writes.
     passes: u64,
+    /// CPU (user + system) per write of the server, and of this process (the watchers' decoding, their transport),
+    /// over the writes.
+    server_cpu: Duration,
+    client_cpu: Duration,
+}
+
+impl WatchResult {
+    /// The slowest watcher's latencies, missed deliveries, and the CPU per write on both sides.
+    fn figures(&self) -> String {
+        format!(
+            "{}; {} missed; CPU per write {} server / {} watchers",
+            summary(&self.slowest),
+            self.missing,
+            ms(self.server_cpu),
+            ms(self.client_cpu)
+        )
+    }
 }
 
 /// One watcher: returns (newest write included, arrival time) for every snapshot that brought a newer write.
 async fn watcher(
-    channel: Channel,
+    source: Source,
     light: bool,
     deltas: bool,
     ready: Arc<AtomicUsize>,
     last_seq: u64,
     deadline: tokio::time::Instant,
 ) -> Result<Vec<(u64, Instant)>> {
-    let mut stream = WatchStream::open(channel, light, deltas).await?;
+    let mut stream = WatchStream::open(source, light, deltas).await?;
     let mut seen = 0;
     let mut arrivals = Vec::new();
     let mut counted = false;
@@ -508,14 +571,22 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
     let hwm_idle_kib = server.vm_kib("VmHWM")?;
     let state_bytes = get_state_len(connect(&server.url()).await?).await?;
 
-    let channels = connect_many(&server.url(), plan.watchers).await?;
+    let sources: Vec<Source> = if plan.sse {
+        (0..plan.watchers).map(|_| Source::Sse(server.url())).collect()
+    } else {
+        connect_many(&server.url(), plan.watchers)
+            .await?
+            .into_iter()
+            .map(Source::Grpc)
+            .collect()
+    };
     let ready = Arc::new(AtomicUsize::new(0));
     let run_limit = plan.spacing * (plan.writes as u32 + 10) + Duration::from_secs(30);
     let deadline = tokio::time::Instant::now() + run_limit.min(PHASE_LIMIT);
     let mut set = JoinSet::new();
-    for channel in channels {
+    for source in sources {
         set.spawn(watcher(
-            channel,
+            source,
             plan.light,
             plan.deltas,
             ready.clone(),
@@ -538,6 +609,7 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
     // Let the connection burst settle (first snapshots encoded and sent) before timing anything.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let passes_before = server.passes().await?;
+    let cpu_before = (server.cpu_ticks()?, proc_cpu_ticks("/proc/self/stat")?);
 
     // The writes run on their own thread, on a fixed schedule, so a slow watcher cannot delay them.
     let writer = {
@@ -568,6 +640,14 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
     while let Some(joined) = set.join_next().await {
         per_watcher.push(joined??);
     }
+    let cpu_after = (server.cpu_ticks()?, proc_cpu_ticks("/proc/self/stat")?);
+    let per_write = |before: u64, after: u64| {
+        Duration::from_secs_f64(
+            after.saturating_sub(before) as f64 / clock_ticks_per_second() as f64 / plan.writes as f64,
+        )
+    };
+    let server_cpu = per_write(cpu_before.0, cpu_after.0);
+    let client_cpu = per_write(cpu_before.1, cpu_after.1);
     let passes = server.passes().await?.saturating_sub(passes_before);
     let hwm_kib = server.vm_kib("VmHWM")?;
     let rss_kib = server.vm_kib("VmRSS")?;
@@ -602,6 +682,8 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
         missing,
         hwm_idle_kib,
         state_bytes,
+        server_cpu,
+        client_cpu,
         hwm_kib,
         rss_kib,
         passes,
@@ -642,6 +724,7 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
         spacing: Duration::from_millis(50),
         light: false,
         deltas: false,
+        sse: false,
     };
     println!(
         "P1: {} sessions, {} watchers, {} writes every {:?} (load {})",
@@ -673,7 +756,23 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
             "p99 ≤ 25 ms",
             Some(p99_within(&before, Duration::from_millis(25))),
         );
+        report.add(
+            "P1",
+            "baseline: CPU per write, server / the 100 watchers",
+            format!("{} / {}", ms(before.server_cpu), ms(before.client_cpu)),
+            "",
+            None,
+        );
     }
+    // Where the time goes: CPU per change of the server (pass, publish, fan-out) and of the watchers (transport and
+    // decoding), which share the same two cores.
+    report.add(
+        "P1",
+        "CPU per write, server / the 100 watchers",
+        format!("{} / {}", ms(result.server_cpu), ms(result.client_cpu)),
+        "",
+        None,
+    );
     report.add(
         "P1",
         "write → each watcher (all deliveries)",
@@ -702,7 +801,12 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
     report.add(
         "P1",
         "write → slowest of 100 light watchers (decode previews only)",
-        summary(&result.slowest),
+        format!(
+            "{}; CPU per write {} server / {} watchers",
+            summary(&result.slowest),
+            ms(result.server_cpu),
+            ms(result.client_cpu)
+        ),
         "",
         None,
     );
@@ -713,10 +817,27 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
     report.add(
         "P1",
         "write → slowest of 100 watchers asking for deltas (StateServiceClient)",
-        format!("{}; {} missed", summary(&result.slowest), result.missing),
+        result.figures(),
         "p99 ≤ 25 ms",
         Some(p99_within(&result, Duration::from_millis(25))),
     );
+    // The same through SSE (`/api/stream`, each frame's JSON parsed whole): full state frames, then deltas.
+    for (deltas, what) in [(false, "full state frames"), (true, "`?deltas=1`")] {
+        let sse = WatchPlan {
+            sse: true,
+            deltas,
+            ..plan
+        };
+        println!("P1: SSE watchers, {what} (load {})", load());
+        let result = watch_run(&options.bin, &sse).await?;
+        report.add(
+            "P1",
+            format!("write → slowest of 100 SSE watchers, {what}"),
+            result.figures(),
+            if deltas { "p99 ≤ 25 ms" } else { "" },
+            deltas.then(|| p99_within(&result, Duration::from_millis(25))),
+        );
+    }
     // The floor: one watcher (a pass and one delivery, no fan-out).
     let single = WatchPlan { watchers: 1, ..plan };
     println!("P1: the same with 1 watcher (load {})", load());
@@ -741,7 +862,14 @@ async fn idle_cpu(bin: &Path, sessions: usize, watchers: usize, window: Duration
     let mut set = JoinSet::new();
     for channel in channels {
         // u64::MAX: keep reading (heartbeats) until the deadline or until the set is dropped.
-        set.spawn(watcher(channel, false, false, ready.clone(), u64::MAX, deadline));
+        set.spawn(watcher(
+            Source::Grpc(channel),
+            false,
+            false,
+            ready.clone(),
+            u64::MAX,
+            deadline,
+        ));
     }
     let wait_until = Instant::now() + Duration::from_secs(60);
     while ready.load(Ordering::SeqCst) < watchers {
@@ -990,6 +1118,7 @@ async fn fanout(options: &Options, report: &mut Report) -> Result<()> {
         spacing: Duration::from_millis(500),
         light: false,
         deltas: false,
+        sse: false,
     };
     println!(
         "P4: {} watchers, {} sessions, {} writes every {:?} (load {})",
@@ -1039,6 +1168,7 @@ async fn p5(options: &Options, report: &mut Report) -> Result<()> {
             spacing: Duration::from_millis(500),
             light,
             deltas: false,
+            sse: false,
         };
         let clients = if light { "light clients" } else { "StateServiceClient" };
         println!(
@@ -1212,6 +1342,7 @@ async fn smoke(bin: &Path) -> Result<()> {
         spacing: Duration::from_millis(50),
         light: false,
         deltas: false,
+        sse: false,
     };
     let result = watch_run(bin, &plan).await?;
     if result.missing > 0 {

@@ -10,8 +10,10 @@
 //! - [`error`]: the error enum and its one mapping to gRPC and HTTP codes.
 //! - [`shutdown`]: SIGINT/SIGTERM and the token every long-lived stream watches.
 //! - [`proto`]: the generated `amc.v1` types and the descriptor set for reflection.
-//! - [`transcript`]: context usage from Claude transcripts and Codex rollouts, read incrementally.
 //! - [`store`]: session files on disk: safe ids, per-session locks, atomic writes, the trash.
+//! - [`transcript`]: context usage from Claude transcripts and Codex rollouts, read incrementally (memchr
+//!   scans, a raw-byte line filter, a persisted index in `cache/`), the window and where it came from; one reader
+//!   per agent format, the hook's tail reader included.
 //! - [`sources`]: all disk and process I/O of the collector; facts only:
 //!   - [`sources::agent_procs`]: the one `/proc` scan of a pass, agent processes classified once (Claude, Codex
 //!     TUI, `exec`, daemon), and Claude Code's `sessions/<pid>.json`;

@@ -715,6 +715,16 @@ async fn with_deltas_each_change_is_a_small_delta_that_rebuilds_the_same_state()
     server.stop().await;
 }
 
+/// GETs `path` from the server and parses the JSON body.
+async fn get_json(server: &support::Running, path: &str) -> serde_json::Value {
+    reqwest::get(format!("{}{path}", server.url()))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("JSON from {path}: {e}"))
+}
+
 /// Returns the next WatchState message that is not a heartbeat.
 async fn next_change(stream: &mut tonic::Streaming<pb::WatchStateResponse>) -> pb::WatchStateResponse {
     loop {
@@ -775,20 +785,10 @@ async fn the_server_answers_while_the_first_pass_runs_then_publishes_the_whole_s
     let server = spawn_server_warming(config).await;
 
     // At once: health (warming), an empty but valid state, gRPC health NOT_SERVING for the StateService.
-    let health: serde_json::Value = reqwest::get(format!("{}/api/health", server.url()))
-        .await
-        .expect("GET /api/health")
-        .json()
-        .await
-        .expect("health JSON");
+    let health: serde_json::Value = get_json(&server, "/api/health").await;
     assert_eq!(health["warming"], true, "{health}");
     assert_eq!(health["status"], "ok");
-    let state: serde_json::Value = reqwest::get(format!("{}/api/state", server.url()))
-        .await
-        .expect("GET /api/state")
-        .json()
-        .await
-        .expect("state JSON");
+    let state: serde_json::Value = get_json(&server, "/api/state").await;
     assert_eq!(state["sessions"], serde_json::json!([]));
     assert_eq!(state["warming"], true);
     let warming_revision = state["revision"].as_u64().expect("revision");
@@ -881,12 +881,7 @@ async fn the_server_answers_while_the_first_pass_runs_then_publishes_the_whole_s
     assert_eq!(data["sessions"].as_array().map(Vec::len), Some(SESSIONS));
     assert!(data.get("warming").is_none(), "the key is left out once warm: {data}");
 
-    let health_json: serde_json::Value = reqwest::get(format!("{}/api/health", server.url()))
-        .await
-        .expect("GET /api/health")
-        .json()
-        .await
-        .expect("health JSON");
+    let health_json: serde_json::Value = get_json(&server, "/api/health").await;
     assert_eq!(health_json["warming"], false);
     assert_eq!(health_json["sessions"], SESSIONS);
     let serving = eventually(5 * SECOND, || {
@@ -1017,12 +1012,7 @@ async fn the_delta_sse_stream_applies_to_the_same_state_as_the_full_stream_and_a
         revision = server.state.current().revision.max(next);
         full.reach(revision).await;
         deltas.reach(revision).await;
-        let api: serde_json::Value = reqwest::get(format!("{}/api/state", server.url()))
-            .await
-            .expect("GET /api/state")
-            .json()
-            .await
-            .expect("state JSON");
+        let api: serde_json::Value = get_json(&server, "/api/state").await;
         assert_eq!(api["revision"], revision, "{what}");
         assert_eq!(
             deltas.sessions, full.sessions,

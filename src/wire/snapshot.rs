@@ -87,61 +87,51 @@ pub struct Snapshot {
     pub encoded_delta: Option<bytes::Bytes>,
 }
 
-/// The change between two snapshots, as positions: the indices (in `after`) of the sessions that are new or changed,
-/// and the ids of the sessions that left.
+/// The change between two lists of sessions, as positions: those (in the new list) of the sessions that are new or
+/// changed, the pairs (new, old) of the sessions that did not change, and the ids of the sessions that left.
 struct Diff<'a> {
     upserted: Vec<usize>,
+    kept: Vec<(usize, usize)>,
     removed: Vec<&'a str>,
 }
 
-/// Returns the change from `before` to `after` (both sorted by session_id, as every snapshot is), restricted to the
-/// sessions `filter` lets through, with `same(i, j)` telling whether `before`'s session `i` and `after`'s session `j`
-/// (same id) are equal; `None` when a session id appears twice in either list, so that a change keyed by session id
-/// could not say which one changed. The one walk behind both the proto and the JSON delta.
-fn diff<'a>(
-    before: &'a Snapshot,
-    after: &Snapshot,
-    filter: &Filter,
-    same: impl Fn(usize, usize) -> bool,
-) -> Option<Diff<'a>> {
-    let listed = |snapshot: &Snapshot| -> Vec<usize> {
-        (0..snapshot.proto_sessions.len())
-            .filter(|&i| filter.matches(&snapshot.proto_sessions[i]))
-            .collect()
-    };
-    let (old, new) = (listed(before), listed(after));
-    fn id(snapshot: &Snapshot, i: usize) -> &str {
-        snapshot.proto_sessions[i].session_id.as_str()
-    }
-    let unique = |snapshot: &Snapshot, list: &[usize]| list.windows(2).all(|w| id(snapshot, w[0]) < id(snapshot, w[1]));
-    if !unique(before, &old) || !unique(after, &new) {
+/// Compares two lists of sessions given as (position, session id), each sorted by session id, with `same(i, j)`
+/// telling whether the old session at `i` and the new one at `j` (same id) are equal; `None` when a session id
+/// appears twice in either list (or a list is not sorted), so that a change keyed by session id could not say which
+/// one changed. The one walk behind the proto and the JSON deltas.
+fn diff<'a>(old: &[(usize, &'a str)], new: &[(usize, &str)], same: impl Fn(usize, usize) -> bool) -> Option<Diff<'a>> {
+    let sorted = |list: &[(usize, &str)]| list.windows(2).all(|w| w[0].1 < w[1].1);
+    if !sorted(old) || !sorted(new) {
         return None;
     }
     let mut diff = Diff {
         upserted: Vec::new(),
+        kept: Vec::new(),
         removed: Vec::new(),
     };
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        match (old.get(i), new.get(j)) {
-            (Some(&o), Some(&n)) if id(before, o) == id(after, n) => {
-                if !same(o, n) {
-                    diff.upserted.push(n);
+    let (mut a, mut b) = (0, 0);
+    while a < old.len() || b < new.len() {
+        match (old.get(a), new.get(b)) {
+            (Some(&(i, old_id)), Some(&(j, new_id))) if old_id == new_id => {
+                if same(i, j) {
+                    diff.kept.push((j, i));
+                } else {
+                    diff.upserted.push(j);
                 }
-                i += 1;
-                j += 1;
+                a += 1;
+                b += 1;
             }
-            (Some(&o), Some(&n)) if id(before, o) < id(after, n) => {
-                diff.removed.push(id(before, o));
-                i += 1;
+            (Some(&(_, old_id)), Some(&(_, new_id))) if old_id < new_id => {
+                diff.removed.push(old_id);
+                a += 1;
             }
-            (Some(&o), None) => {
-                diff.removed.push(id(before, o));
-                i += 1;
+            (Some(&(_, old_id)), None) => {
+                diff.removed.push(old_id);
+                a += 1;
             }
-            (_, Some(&n)) => {
-                diff.upserted.push(n);
-                j += 1;
+            (_, Some(&(j, _))) => {
+                diff.upserted.push(j);
+                b += 1;
             }
             (None, None) => break,
         }
@@ -149,19 +139,35 @@ fn diff<'a>(
     Some(diff)
 }
 
+/// The (position, session id) of the sessions of `snapshot` that `filter` lets through.
+fn listed<'a>(snapshot: &'a Snapshot, filter: &Filter) -> Vec<(usize, &'a str)> {
+    snapshot
+        .proto_sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| filter.matches(s))
+        .map(|(i, s)| (i, s.session_id.as_str()))
+        .collect()
+}
+
 /// Returns the change from `before` to `after` (both sorted by session_id, as every snapshot is), restricted to the
 /// sessions `filter` lets through; `None` when a session id appears twice in either list, so that a delta keyed by
 /// session id could not say which one changed.
 pub fn state_delta(before: &Snapshot, after: &Snapshot, filter: &Filter) -> Option<pb::StateDelta> {
-    let diff = diff(before, after, filter, |i, j| {
+    let diff = diff(&listed(before, filter), &listed(after, filter), |i, j| {
         before.proto_sessions[i] == after.proto_sessions[j]
     })?;
-    Some(pb::StateDelta {
+    Some(proto_delta(before, after, &diff))
+}
+
+/// The proto delta of `diff` (from `before` to `after`).
+fn proto_delta(before: &Snapshot, after: &Snapshot, diff: &Diff<'_>) -> pb::StateDelta {
+    pb::StateDelta {
         base_revision: before.revision,
         upserted_sessions: diff.upserted.iter().map(|&j| after.proto_sessions[j].clone()).collect(),
         removed_session_ids: diff.removed.iter().map(|id| id.to_string()).collect(),
         snapshot_time: Some(system_time(after.time)),
-    })
+    }
 }
 
 /// One change of the `/api/state` JSON, as `/api/stream?deltas=1` sends it (`event: delta`): replace or add every
@@ -184,22 +190,18 @@ pub struct ApiDelta<'a> {
     pub removed: Vec<&'a str>,
 }
 
-/// Returns the `/api/state` JSON delta from `before` to `after` (compact JSON, one line); `None` when session ids are
-/// not unique (see [`state_delta`]).
-fn api_delta_json(before: &Snapshot, after: &Snapshot) -> Option<String> {
-    let diff = diff(before, after, &Filter::default(), |i, j| {
-        before.sessions[i] == after.sessions[j]
-    })?;
+/// Returns the `/api/state` JSON delta of `diff` (from `before` to `after`), compact JSON on one line.
+fn api_delta_json(before: &Snapshot, after: &Snapshot, diff: &Diff<'_>) -> String {
     let delta = ApiDelta {
         base_revision: before.revision,
         revision: after.revision,
         instance_id: &after.instance_id,
         server_time: rfc3339(after.time),
         upserted: diff.upserted.iter().map(|&j| &after.sessions[j]).collect(),
-        removed: diff.removed,
+        removed: diff.removed.clone(),
     };
     // Maps of JSON values, strings and numbers: serializing cannot fail.
-    serde_json::to_string(&delta).ok()
+    serde_json::to_string(&delta).unwrap_or_default()
 }
 
 /// `time` as the original's `server_time`: RFC 3339 with microseconds (`datetime.isoformat()`).
@@ -208,25 +210,54 @@ fn rfc3339(time: SystemTime) -> String {
 }
 
 impl Snapshot {
-    /// Builds the snapshot that follows `previous` (its shared delta is computed once here, not per watcher).
+    /// Builds the snapshot that follows `previous`, with the shared deltas from it, computed once here (not per
+    /// watcher) from one comparison of the sessions: a session whose JSON did not change keeps its proto form (cloned,
+    /// not converted again), and the changed ones make both the proto and the JSON delta.
     pub fn next(previous: &Snapshot, revision: u64, sessions: Vec<SessionJson>) -> Self {
-        let mut snapshot = Snapshot::new(revision, previous.instance_id.clone(), sessions);
-        snapshot.encoded_delta = state_delta(previous, &snapshot, &Filter::default())
-            .map(|delta| prost::Message::encode_to_vec(&delta))
-            .filter(|delta| delta.len() < snapshot.encoded_state.len())
-            .map(bytes::Bytes::from);
-        snapshot.api_delta = api_delta_json(previous, &snapshot)
-            .filter(|delta| delta.len() < snapshot.sessions_json.get().len())
-            .map(bytes::Bytes::from);
+        let ids: Vec<String> = sessions.iter().map(|s| super::text(s, "session_id")).collect();
+        let new: Vec<(usize, &str)> = ids.iter().map(String::as_str).enumerate().collect();
+        let diff = diff(&listed(previous, &Filter::default()), &new, |i, j| {
+            previous.sessions[i] == sessions[j]
+        });
+        let mut reused: Vec<Option<usize>> = vec![None; sessions.len()];
+        for &(j, i) in diff.iter().flat_map(|d| &d.kept) {
+            reused[j] = Some(i);
+        }
+        let proto_sessions = sessions
+            .iter()
+            .zip(&reused)
+            .map(|(session, reused)| match reused {
+                Some(i) => previous.proto_sessions[*i].clone(),
+                None => session_to_proto(session),
+            })
+            .collect();
+        let mut snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, proto_sessions);
+        if let Some(diff) = diff {
+            let delta = prost::Message::encode_to_vec(&proto_delta(previous, &snapshot, &diff));
+            snapshot.encoded_delta = (delta.len() < snapshot.encoded_state.len()).then(|| delta.into());
+            let delta = api_delta_json(previous, &snapshot, &diff);
+            snapshot.api_delta = (delta.len() < snapshot.sessions_json.get().len()).then(|| delta.into());
+        }
         snapshot
     }
 
     /// Builds a snapshot: the proto state encoded once and the sessions' JSON serialized once.
     pub fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
+        let proto_sessions = sessions.iter().map(session_to_proto).collect();
+        Snapshot::build(revision, instance_id, sessions, proto_sessions)
+    }
+
+    /// Builds a snapshot of `sessions`, whose proto forms are `proto_sessions`.
+    fn build(
+        revision: u64,
+        instance_id: Arc<str>,
+        sessions: Vec<SessionJson>,
+        proto_sessions: Vec<pb::Session>,
+    ) -> Self {
         let time = SystemTime::now();
         let state = pb::State {
             revision,
-            sessions: sessions.iter().map(session_to_proto).collect(),
+            sessions: proto_sessions,
             snapshot_time: Some(system_time(time)),
             instance_id: instance_id.to_string(),
         };
@@ -337,6 +368,25 @@ mod tests {
         // Nothing changed: an empty delta.
         let same = state_delta(&before, &before, &Filter::default()).expect("unique ids");
         assert!(same.upserted_sessions.is_empty() && same.removed_session_ids.is_empty());
+    }
+
+    #[test]
+    fn the_warming_placeholder_is_an_empty_valid_state_that_says_so() {
+        let warming = Snapshot::warming(5, Arc::from("instance"));
+        let json: serde_json::Value = serde_json::from_str(&warming.api_json(SystemTime::now())).expect("JSON");
+        assert_eq!(json["sessions"], serde_json::json!([]));
+        assert_eq!(
+            (json["revision"].clone(), json["warming"].clone()),
+            (5.into(), true.into())
+        );
+        let state = <pb::State as prost::Message>::decode(warming.encoded_state.clone()).expect("decodes");
+        assert_eq!((state.revision, state.sessions.len()), (5, 0));
+        // The first full state follows it; its JSON has no `warming` key, and its delta adds every session.
+        let full = Snapshot::next(&warming, 6, vec![session("a", "active", "claude")]);
+        let json: serde_json::Value = serde_json::from_str(&full.api_json(SystemTime::now())).expect("JSON");
+        assert!(json.get("warming").is_none(), "{json}");
+        let delta = state_delta(&warming, &full, &Filter::default()).expect("unique ids");
+        assert_eq!((delta.base_revision, ids(&delta.upserted_sessions)), (5, vec!["a"]));
     }
 
     #[test]
