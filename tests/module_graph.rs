@@ -1,6 +1,6 @@
 //! The house rules of `src/`: the import graph of the crate's modules has no cycle, and no module imports from a
-//! higher floor (the declared order below, bottom to top: model and the ground → store → transcript → sources → rules and hook →
-//! collect and wire → publisher → server → cli).
+//! higher floor (the declared order below, bottom to top: model and the ground → store → transcript → sources →
+//! rules and hook → collect and wire → publisher → server → cli).
 //!
 //! The graph is read from the source text: every `crate::…` path (including `use crate::{a::{b, c}, d}` groups) and
 //! every `super::…`/`self::…` path, outside comments and string literals, resolved to the longest module path it
