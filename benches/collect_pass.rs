@@ -5,7 +5,12 @@
 //! server's does, many passes in a row, keeping its caches:
 //!
 //! - **idle**: nothing changes between passes (the liveness and reconcile timers);
-//! - **one write**: one session file is rewritten (atomically, as the hook does) before each pass (a file event);
+//! - **one write**: one session file is rewritten (atomically, as the hook does) before each pass, and the pass is
+//!   told which (`Changes::Only`, as the publisher's file events tell it);
+//! - **idle, told**: nothing changes, and the pass is told so (an event-driven pass whose events named no session
+//!   file: `Changes::Only` of nothing);
+//! - **write, full**: as one write, but the pass is not told which file changed (`Changes::Unknown`: every file is
+//!   checked, as after lost events);
 //! - **timer**: nothing changes, and the passes are 300 ms apart, as the liveness timer's are (2 s apart in the
 //!   server): beyond the collector's 250 ms reuse window, so each pass scans `/proc` and looks for missing
 //!   transcripts again. The two runs above go back to back, within that window.
@@ -26,7 +31,7 @@ mod common;
 use common::{session_file, session_json};
 
 use amc::{
-    collect::Collector,
+    collect::{Changes, Collector},
     config::{Config, Paths},
 };
 
@@ -42,14 +47,14 @@ fn cpu_ticks() -> u64 {
 /// The clock ticks per second of `/proc/<pid>/stat` times (USER_HZ).
 const TICKS_PER_SEC: f64 = 100.0;
 
-fn run(label: &str, collector: &mut Collector, passes: usize, mut before: impl FnMut(usize)) {
+fn run(label: &str, collector: &mut Collector, passes: usize, mut before: impl FnMut(usize) -> Changes) {
     let mut times = Vec::with_capacity(passes);
     let (ticks0, t0) = (cpu_ticks(), Instant::now());
     let mut sessions = 0;
     for i in 0..passes {
-        before(i);
+        let changes = before(i);
         let start = Instant::now();
-        let pass = collector.pass(SystemTime::now());
+        let pass = collector.pass_with(SystemTime::now(), &changes);
         times.push(start.elapsed());
         sessions = pass.sessions.len();
     }
@@ -111,14 +116,25 @@ fn main() {
     // Files changed within the last second are read again on every pass (see `SessionFileCache`); the server's
     // files are normally older than that.
     std::thread::sleep(Duration::from_millis(1100));
-    run("idle", &mut collector, passes, |_| {});
+    run("idle", &mut collector, passes, |_| Changes::Unknown);
     let mut seq = 0;
     run("one write", &mut collector, passes, |i| {
         seq += 1;
         let n = i % count.max(1);
         amc::store::write_atomic(&file(n), session_json(n, seq).as_bytes()).expect("write");
+        Changes::Only([file(n)].into())
+    });
+    run("idle, told", &mut collector, passes, |_| {
+        Changes::Only(Default::default())
+    });
+    run("write, full", &mut collector, passes, |i| {
+        seq += 1;
+        let n = i % count.max(1);
+        amc::store::write_atomic(&file(n), session_json(n, seq).as_bytes()).expect("write");
+        Changes::Unknown
     });
     run("timer", &mut collector, (passes / 15).max(1), |_| {
         std::thread::sleep(Duration::from_millis(300));
+        Changes::Unknown
     });
 }
