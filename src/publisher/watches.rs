@@ -133,9 +133,13 @@ impl FileWatches {
                     lost.store(true, Ordering::Relaxed);
                 }
             }
-            // The next pass re-reads the files named; an event that names none (an overflow) or asks for a rescan
-            // may stand for any change.
-            if event.paths.is_empty() || event.need_rescan() {
+            // The next pass re-reads the files named; an event that names none (an overflow), asks for a rescan, or
+            // names a watched directory itself (deleted, moved, recreated) may stand for any change.
+            let names_root = || {
+                let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                event.paths.iter().any(|p| roots.contains(p))
+            };
+            if event.paths.is_empty() || event.need_rescan() || names_root() {
                 pending.mark_unknown();
             } else {
                 pending.add(&event.paths);
