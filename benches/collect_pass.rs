@@ -5,7 +5,15 @@
 //! server's does, many passes in a row, keeping its caches:
 //!
 //! - **idle**: nothing changes between passes (the liveness and reconcile timers);
-//! - **one write**: one session file is rewritten (atomically, as the hook does) before each pass (a file event);
+//! - **one write**: one session file is rewritten (atomically, as the hook does) before each pass, and the pass is
+//!   told which (`Changes::Only`, as the publisher's file events tell it);
+//! - **idle, told**: nothing changes, and the pass is told so (an event-driven pass whose events named no session
+//!   file: `Changes::Only` of nothing);
+//! - **write, full**: as one write, but the pass is not told which file changed (`Changes::Unknown`: every file is
+//!   checked, as after lost events);
+//! - **published**: as one write, and then what the publisher does with the pass (records its decisions, compares
+//!   the sessions with the published ones, builds the next `wire::Snapshot`: the proto state and the JSON): the
+//!   rows above measure `Collector::pass` alone;
 //! - **timer**: nothing changes, and the passes are 300 ms apart, as the liveness timer's are (2 s apart in the
 //!   server): beyond the collector's 250 ms reuse window, so each pass scans `/proc` and looks for missing
 //!   transcripts again. The two runs above go back to back, within that window.
@@ -26,8 +34,10 @@ mod common;
 use common::{session_file, session_json};
 
 use amc::{
-    collect::Collector,
+    collect::{Changes, Collector, Pass},
     config::{Config, Paths},
+    publisher::decision_log::DecisionLog,
+    wire::Snapshot,
 };
 
 fn cpu_ticks() -> u64 {
@@ -42,16 +52,28 @@ fn cpu_ticks() -> u64 {
 /// The clock ticks per second of `/proc/<pid>/stat` times (USER_HZ).
 const TICKS_PER_SEC: f64 = 100.0;
 
-fn run(label: &str, collector: &mut Collector, passes: usize, mut before: impl FnMut(usize)) {
+fn run(label: &str, collector: &mut Collector, passes: usize, before: impl FnMut(usize) -> Changes) {
+    run_then(label, collector, passes, before, |_| {});
+}
+
+/// [`run`], with `after` given each pass's result (in the timed part).
+fn run_then(
+    label: &str,
+    collector: &mut Collector,
+    passes: usize,
+    mut before: impl FnMut(usize) -> Changes,
+    mut after: impl FnMut(Pass),
+) {
     let mut times = Vec::with_capacity(passes);
     let (ticks0, t0) = (cpu_ticks(), Instant::now());
     let mut sessions = 0;
     for i in 0..passes {
-        before(i);
+        let changes = before(i);
         let start = Instant::now();
-        let pass = collector.pass(SystemTime::now());
-        times.push(start.elapsed());
+        let pass = collector.pass_with(SystemTime::now(), &changes);
         sessions = pass.sessions.len();
+        after(pass);
+        times.push(start.elapsed());
     }
     let elapsed = t0.elapsed();
     let cpu = (cpu_ticks() - ticks0) as f64 / TICKS_PER_SEC;
@@ -111,14 +133,52 @@ fn main() {
     // Files changed within the last second are read again on every pass (see `SessionFileCache`); the server's
     // files are normally older than that.
     std::thread::sleep(Duration::from_millis(1100));
-    run("idle", &mut collector, passes, |_| {});
+    run("idle", &mut collector, passes, |_| Changes::Unknown);
     let mut seq = 0;
     run("one write", &mut collector, passes, |i| {
         seq += 1;
         let n = i % count.max(1);
         amc::store::write_atomic(&file(n), session_json(n, seq).as_bytes()).expect("write");
+        Changes::Only([file(n)].into())
     });
+    run("idle, told", &mut collector, passes, |_| {
+        Changes::Only(Default::default())
+    });
+    run("write, full", &mut collector, passes, |i| {
+        seq += 1;
+        let n = i % count.max(1);
+        amc::store::write_atomic(&file(n), session_json(n, seq).as_bytes()).expect("write");
+        Changes::Unknown
+    });
+    // What the publisher does with a pass after one write (`publisher::record` and `Publisher::publish`): record the
+    // decisions, compare the sessions with the published ones, and build the next snapshot (proto and JSON).
+    let mut log = DecisionLog::in_memory(&config.paths);
+    let mut published = Snapshot::new(1, "bench".into(), collector.pass(SystemTime::now()).sessions);
+    run_then(
+        "published",
+        &mut collector,
+        passes,
+        |i| {
+            seq += 1;
+            let n = i % count.max(1);
+            amc::store::write_atomic(&file(n), session_json(n, seq).as_bytes()).expect("write");
+            Changes::Only([file(n)].into())
+        },
+        |mut pass| {
+            let now = SystemTime::now();
+            log.record(
+                &pass.sessions,
+                std::mem::take(&mut pass.decisions),
+                std::mem::take(&mut pass.removed),
+                now,
+            );
+            if published.sessions != pass.sessions {
+                published = Snapshot::next(&published, published.revision + 1, pass.sessions);
+            }
+        },
+    );
     run("timer", &mut collector, (passes / 15).max(1), |_| {
         std::thread::sleep(Duration::from_millis(300));
+        Changes::Unknown
     });
 }

@@ -33,7 +33,7 @@ pub(super) struct PendingRemoval {
 /// What must still hold when a file is removed.
 pub(super) enum Check {
     /// The file still holds these bytes (what the pass read, after its own write-back).
-    Bytes(Vec<u8>),
+    Bytes(std::sync::Arc<[u8]>),
     /// The file is still a stale `starting` session by its current mtime and status.
     StaleStarting,
     /// Nothing: an event log.
@@ -118,7 +118,7 @@ fn write_turn_start_tokens(paths: &Paths, l: &mut Listed) {
         return;
     };
     match session_file::write_turn_start_tokens(paths, &l.path, tokens) {
-        Ok(Some(bytes)) => l.bytes = bytes,
+        Ok(Some(bytes)) => l.bytes = bytes.into(),
         Ok(None) => {}
         Err(error) => {
             tracing::warn!(file = %l.path.display(), %error, "cannot record turn_start_tokens")
@@ -131,7 +131,7 @@ fn write_turn_start_tokens(paths: &Paths, l: &mut Listed) {
 fn remove(paths: &Paths, removal: &Removal, check: &Check, now: SystemTime) -> Option<PathBuf> {
     let (path, reason) = (&removal.path, removal.reason());
     let result = match check {
-        Check::Bytes(bytes) => session_file::trash_session_if(paths, path, |current| &current.bytes == bytes),
+        Check::Bytes(bytes) => session_file::trash_session_if(paths, path, |current| current.bytes[..] == bytes[..]),
         Check::StaleStarting => session_file::trash_session_if(paths, path, |current| {
             let status = match current.parse() {
                 Parsed::Object(s) => model::str_field(&s, key::STATUS).map(str::to_owned),

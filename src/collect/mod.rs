@@ -72,6 +72,35 @@ pub struct Pass {
     pub processes_known: bool,
 }
 
+/// What may have changed since the previous pass, as the caller knows it.
+///
+/// The publisher's file events name the files written; a pass told which ones re-reads and re-runs the per-file rules
+/// only for those (and for new files), and skips the `stat` of every other session file and transcript. The rules
+/// over all sessions (liveness, dedupe, cleanup) still run every pass. When events may have been lost (a watcher
+/// error, a queue overflow, a directory watched anew) and on the timers' passes, the caller says
+/// [`Changes::Unknown`]: every file is checked again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Changes {
+    /// Anything may have changed: every session file and transcript is checked (`stat`).
+    #[default]
+    Unknown,
+    /// Only these files (and the files in their directories) may have changed: any other session file or transcript
+    /// the previous pass completed is reused without a `stat`, a missing transcript is not looked for again (unless
+    /// a file changed in a directory other than the sessions and events dirs), and stale event logs are not looked
+    /// for. The session files are still listed: a new one is read, a removed one is gone.
+    Only(HashSet<PathBuf>),
+}
+
+impl Changes {
+    /// Whether `path`, known to the previous pass, is unchanged for certain (not named, nor its directory's files).
+    fn unchanged(&self, path: &Path, dirs: &HashSet<&Path>) -> bool {
+        match self {
+            Changes::Unknown => false,
+            Changes::Only(paths) => !paths.contains(path) && path.parent().is_none_or(|d| !dirs.contains(d)),
+        }
+    }
+}
+
 impl Pass {
     /// Returns the decisions behind the listed session `session_id` (the first one, if two files share the id).
     pub fn decisions_of(&self, session_id: &str) -> Option<&SessionDecisions> {
@@ -115,8 +144,8 @@ const FACTS_REUSE: Duration = Duration::from_millis(250);
 /// What a pass made of one session file, for the next pass.
 #[derive(Debug)]
 struct Completed {
-    /// The file's bytes.
-    bytes: Vec<u8>,
+    /// The file's bytes (shared with the pass's [`Listed`], not copied).
+    bytes: Arc<[u8]>,
     mtime: Option<SystemTime>,
     /// The file's own `status`.
     file_status: Option<String>,
@@ -145,7 +174,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
 struct Listed {
     path: PathBuf,
     /// The bytes the pass read (after its own `turn_start_tokens` write, once applied).
-    bytes: Vec<u8>,
+    bytes: Arc<[u8]>,
     transcript: Option<PathBuf>,
     session: SessionJson,
     /// The decisions taken so far.
@@ -194,8 +223,23 @@ impl Collector {
         self.dismissed.insert(id);
     }
 
-    /// Runs one pass at wall-clock time `now`.
+    /// Runs one pass at wall-clock time `now`, checking every file ([`Changes::Unknown`]).
     pub fn pass(&mut self, now: SystemTime) -> Pass {
+        self.pass_with(now, &Changes::Unknown)
+    }
+
+    /// Runs one pass at wall-clock time `now`, told what may have changed since the previous pass.
+    pub fn pass_with(&mut self, now: SystemTime, changes: &Changes) -> Pass {
+        // The directories holding a changed file other than a session file: a transcript there may be new.
+        let own_dirs = [self.config.paths.sessions_dir(), self.config.paths.events_dir()];
+        let changed_dirs: HashSet<&Path> = match changes {
+            Changes::Unknown => HashSet::new(),
+            Changes::Only(paths) => paths
+                .iter()
+                .filter_map(|p| p.parent())
+                .filter(|d| !own_dirs.iter().any(|own| own == d))
+                .collect(),
+        };
         let at = model::epoch_seconds(now);
         let paths = self.config.paths.clone();
         let sessions_dir = paths.sessions_dir();
@@ -221,7 +265,18 @@ impl Collector {
         if let Err(error) = fs::create_dir_all(&events_dir) {
             tracing::debug!(dir = %events_dir.display(), %error, "cannot create the events dir");
         }
-        let event_logs = session_file::list_event_logs(&events_dir);
+        // Stale event logs are a matter of hours: the passes that check every file (the timers') look for them.
+        let event_logs = match changes {
+            Changes::Unknown => session_file::list_event_logs(&events_dir),
+            Changes::Only(_) => Vec::new(),
+        };
+        let discovered_files: HashSet<PathBuf> = match changes {
+            Changes::Unknown => HashSet::new(),
+            Changes::Only(_) => discovered
+                .iter()
+                .filter_map(|id| crate::store::session_file(&paths, id))
+                .collect(),
+        };
 
         // 2. Rules, per session file.
         // Per file in listing order: reused from the previous pass, or to be completed after the transcripts are read.
@@ -231,10 +286,19 @@ impl Collector {
         let mut files_read = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
-        self.session_files.retain(&files.iter().cloned().collect());
+        self.session_files.retain(&files.iter().map(PathBuf::as_path).collect());
         let mut completed = HashMap::with_capacity(files.len());
         for path in files {
-            let fresh = match self.session_files.read_if_changed(&path) {
+            // A file the previous pass completed and no event named: the same bytes, without a `stat`.
+            // (Codex discovery may have written this pass: its files are checked.)
+            let known = self.completed.contains_key(&path)
+                && changes.unchanged(&path, &changed_dirs)
+                && !discovered_files.contains(&path);
+            let fresh = match if known {
+                Ok(Some(Fresh::Unchanged))
+            } else {
+                self.session_files.read_if_changed(&path)
+            } {
                 Ok(Some(fresh)) => fresh,
                 Ok(None) => continue,
                 Err(error) => {
@@ -245,7 +309,7 @@ impl Collector {
             // What the previous pass made of this file, when the file still holds the same bytes.
             let previous = self.completed.remove(&path).filter(|c| match &fresh {
                 Fresh::Unchanged => true,
-                Fresh::Changed(raw, _) => raw.bytes == c.bytes,
+                Fresh::Changed(raw, _) => raw.bytes[..] == c.bytes[..],
             });
             if let Some(mut previous) = previous {
                 let orphan = rules::liveness::orphan_removal(
@@ -265,7 +329,7 @@ impl Collector {
                     });
                     continue;
                 }
-                if self.transcript_unchanged(&mut previous, now) {
+                if self.transcript_unchanged(&mut previous, now, changes, &changed_dirs) {
                     files_read.push(SessionFileFacts {
                         path: path.clone(),
                         mtime: previous.mtime,
@@ -329,7 +393,7 @@ impl Collector {
                     decisions: vec![removal.decision.clone()],
                     dismiss: codex_id(&session),
                     removal,
-                    check: Check::Bytes(raw.bytes),
+                    check: Check::Bytes(raw.bytes.into()),
                 });
                 continue;
             }
@@ -513,7 +577,7 @@ impl Collector {
         let original_liveness = Some(rules::liveness::original::is_dead(&session, live, open, at));
         Listed {
             path: raw.path,
-            bytes: raw.bytes,
+            bytes: raw.bytes.into(),
             transcript,
             session,
             decisions,
@@ -537,13 +601,27 @@ impl Collector {
 
     /// Returns whether the session's transcript is still the one the previous pass read, unchanged (or still none;
     /// a missing transcript looked for less than [`FACTS_REUSE`] before `now` is not looked for again).
-    fn transcript_unchanged(&mut self, previous: &mut Completed, now: SystemTime) -> bool {
-        if previous.transcript.is_none()
-            && now
-                .duration_since(previous.looked_up)
-                .is_ok_and(|age| age < FACTS_REUSE)
-        {
-            return true;
+    ///
+    /// Told [`Changes::Only`], a transcript no event named (nor a file of its directory) is unchanged without a
+    /// `stat`, and a missing one is not looked for: the next pass told [`Changes::Unknown`] (the timers') does.
+    fn transcript_unchanged(
+        &mut self,
+        previous: &mut Completed,
+        now: SystemTime,
+        changes: &Changes,
+        changed_dirs: &HashSet<&Path>,
+    ) -> bool {
+        match (&previous.transcript, changes) {
+            (Some((path, _)), Changes::Only(_)) if changes.unchanged(path, changed_dirs) => return true,
+            (None, Changes::Only(_)) if changed_dirs.is_empty() => return true,
+            (None, _)
+                if now
+                    .duration_since(previous.looked_up)
+                    .is_ok_and(|age| age < FACTS_REUSE) =>
+            {
+                return true
+            }
+            _ => {}
         }
         let found = self.resolve_transcript(&previous.session).map(|(path, _)| path);
         let unchanged = match (&previous.transcript, found) {
@@ -1002,5 +1080,39 @@ mod tests {
             fourth.sessions[0]["conversation_mtime_ns"], before,
             "the transcript's change is seen"
         );
+    }
+
+    #[test]
+    fn a_pass_told_what_changed_reads_only_that_and_a_full_pass_sees_the_rest() {
+        let env = env("");
+        let session = |id: &str, status: &str| json!({"session_id": id, "agent": "claude", "status": status, "zellij_session": "main"});
+        write_session(&env, "a", session("a", "active"));
+        write_session(&env, "b", session("b", "active"));
+        let file = |id: &str| env.config.paths.sessions_dir().join(format!("{id}.json"));
+        let mut collector = Collector::new(&env.config);
+        let status = |pass: &Pass, id: &str| {
+            pass.sessions
+                .iter()
+                .find(|s| model::sort_key(s) == id)
+                .map(|s| s["status"].clone())
+        };
+        let t0 = SystemTime::now();
+        collector.pass(t0);
+
+        // Both change; the events named only b: b is read again, a (not named) is reused without a stat.
+        write_session(&env, "a", session("a", "done"));
+        write_session(&env, "b", session("b", "done"));
+        let told = Changes::Only([file("b")].into());
+        let second = collector.pass_with(t0 + Duration::from_secs(1), &told);
+        assert_eq!(status(&second, "b"), Some(json!("done")));
+        assert_eq!(status(&second, "a"), Some(json!("active")), "not named: not checked");
+        // A new file is read though no event named it, and a removed one is gone.
+        write_session(&env, "c", session("c", "active"));
+        fs::remove_file(file("b")).expect("remove");
+        let third = collector.pass_with(t0 + Duration::from_secs(2), &Changes::Only(HashSet::new()));
+        assert_eq!(ids(&third), ["a", "c"]);
+        // A pass that is not told (the timers', or after lost events) checks every file.
+        let fourth = collector.pass_with(t0 + Duration::from_secs(3), &Changes::Unknown);
+        assert_eq!(status(&fourth, "a"), Some(json!("done")));
     }
 }

@@ -26,10 +26,10 @@ mod watches;
 
 use self::{
     decision_log::{DecisionLog, SharedDecisionLog},
-    watches::FileWatches,
+    watches::{FileWatches, SharedPending},
 };
 use crate::{
-    collect::{Collector, Pass},
+    collect::{Changes, Collector, Pass},
     config::{Config, Paths},
     error::Error,
     model::SessionJson,
@@ -209,16 +209,19 @@ fn record(log: &SharedDecisionLog, mut pass: Pass, now: SystemTime) -> Pass {
 impl Publisher {
     /// Runs the first pass (a panic in it yields an empty list, as any failed pass would leave the state).
     async fn first_pass(mut self) -> (Self, Pass) {
-        let pass = self.run_pass().await.unwrap_or_default();
+        let pass = self.run_pass(Changes::Unknown).await.unwrap_or_default();
         (self, pass)
     }
 
     async fn run(mut self, first_watch: Vec<PathBuf>, shutdown: CancellationToken) {
         let (event_tx, mut event_rx) = mpsc::channel::<()>(1);
         let catch_up = event_tx.clone();
-        let mut watches = FileWatches::new(event_tx, self.polling.clone());
-        // The first pass ran before these watches existed: anything written in between needs a pass.
+        // What the events named since the last pass: an event-driven pass re-reads only those files.
+        let pending = SharedPending::default();
+        let mut watches = FileWatches::new(event_tx, self.polling.clone(), pending.clone());
+        // The first pass ran before these watches existed: anything written in between needs a pass (of every file).
         if watches.update(&self.desired_watches(&first_watch)) {
+            pending.mark_unknown();
             let _ = catch_up.try_send(());
         }
         let mut last_event_pass = tokio::time::Instant::now();
@@ -244,7 +247,11 @@ impl Publisher {
                 _ = liveness.tick() => false,
                 _ = reconcile.tick() => false,
             };
-            let pass = self.run_pass().await;
+            // Taken before the pass reads anything: an event during the pass stays for the next one. The timers'
+            // passes check every file (what an event-driven pass skipped is re-checked within one liveness interval).
+            let changes = pending.take();
+            let changes = if from_event { changes } else { Changes::Unknown };
+            let pass = self.run_pass(changes).await;
             if from_event {
                 last_event_pass = tokio::time::Instant::now();
             }
@@ -252,18 +259,19 @@ impl Publisher {
             // A directory watched for the first time (created, or deleted and recreated, since the last pass) may
             // have been written between this pass's read and its watch: one more pass sees those writes.
             if watches.update(&self.desired_watches(&pass.watch_paths)) {
+                pending.mark_unknown();
                 let _ = catch_up.try_send(());
             }
             self.publish(pass.sessions);
         }
     }
 
-    async fn run_pass(&mut self) -> Option<Pass> {
+    async fn run_pass(&mut self, changes: Changes) -> Option<Pass> {
         let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
         let decisions = self.decisions.clone();
         let result = tokio::task::spawn_blocking(move || {
             let now = SystemTime::now();
-            let pass = record(&decisions, collector.pass(now), now);
+            let pass = record(&decisions, collector.pass_with(now, &changes), now);
             (collector, pass)
         })
         .await;

@@ -13,6 +13,61 @@ use std::{
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
+use crate::collect::Changes;
+
+/// The files the file events named since a pass last took them, or that events may have been lost.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    paths: HashSet<PathBuf>,
+    /// An event may have been lost (a watcher error, a queue overflow or rescan, an event without paths, a directory
+    /// watched anew, too many paths): the next pass checks every file.
+    unknown: bool,
+}
+
+/// More named paths than this between two passes: the next pass checks every file instead.
+const MAX_PENDING: usize = 4096;
+
+/// The pending changes, shared by the event handler and the publisher loop.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SharedPending(Arc<Mutex<Pending>>);
+
+impl SharedPending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records that events may have been lost: the next pass checks every file.
+    pub(super) fn mark_unknown(&self) {
+        let mut pending = self.lock();
+        pending.unknown = true;
+        pending.paths.clear();
+    }
+
+    fn add(&self, paths: &[PathBuf]) {
+        let mut pending = self.lock();
+        if pending.unknown {
+            return;
+        }
+        pending.paths.extend(paths.iter().cloned());
+        if pending.paths.len() > MAX_PENDING {
+            pending.unknown = true;
+            pending.paths.clear();
+        }
+    }
+
+    /// Takes what changed since the last call (before a pass starts reading, so an event during the pass is kept for
+    /// the next one).
+    pub(super) fn take(&self) -> Changes {
+        let mut pending = self.lock();
+        let paths = std::mem::take(&mut pending.paths);
+        if std::mem::take(&mut pending.unknown) {
+            Changes::Unknown
+        } else {
+            Changes::Only(paths)
+        }
+    }
+}
+
 /// The set of watched directories; directories that do not exist yet are retried on every update, and a directory
 /// deleted and recreated (new inode) is watched again.
 pub(super) struct FileWatches {
@@ -25,6 +80,7 @@ pub(super) struct FileWatches {
     lost: Arc<AtomicBool>,
     tx: mpsc::Sender<()>,
     polling: Arc<AtomicBool>,
+    pending: SharedPending,
 }
 
 fn inode(dir: &Path) -> Option<u64> {
@@ -33,7 +89,7 @@ fn inode(dir: &Path) -> Option<u64> {
 }
 
 impl FileWatches {
-    pub(super) fn new(tx: mpsc::Sender<()>, polling: Arc<AtomicBool>) -> Self {
+    pub(super) fn new(tx: mpsc::Sender<()>, polling: Arc<AtomicBool>, pending: SharedPending) -> Self {
         let mut watches = FileWatches {
             watcher: None,
             watched: HashMap::new(),
@@ -41,6 +97,7 @@ impl FileWatches {
             lost: Arc::default(),
             tx,
             polling,
+            pending,
         };
         watches.watcher = watches.start_watcher();
         watches
@@ -49,27 +106,43 @@ impl FileWatches {
     /// Starts a watcher whose events trigger passes; `None` (and polling) when the platform has none.
     fn start_watcher(&self) -> Option<notify::RecommendedWatcher> {
         let (tx, roots, lost) = (self.tx.clone(), self.roots.clone(), self.lost.clone());
+        let pending = self.pending.clone();
         let handler = move |event: notify::Result<notify::Event>| {
-            // An error (e.g. a failed read of the event queue) may hide a change: it triggers a pass too.
-            if let Ok(event) = event {
-                use notify::event::{EventKind, ModifyKind};
-                // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
-                // otherwise wake itself up in a loop. So are the temp files of atomic writes: only their final
-                // rename changes what a pass sees. (An event without paths, such as a queue overflow, counts.)
-                if matches!(event.kind, EventKind::Access(_))
-                    || (!event.paths.is_empty() && event.paths.iter().all(|p| is_temp_file(p)))
-                {
-                    return;
+            // An error (e.g. a failed read of the event queue) may hide a change: it triggers a pass that checks
+            // every file.
+            let Ok(event) = event else {
+                pending.mark_unknown();
+                let _ = tx.try_send(());
+                return;
+            };
+            use notify::event::{EventKind, ModifyKind};
+            // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
+            // otherwise wake itself up in a loop. So are the temp files of atomic writes: only their final
+            // rename changes what a pass sees. (An event without paths, such as a queue overflow, counts.)
+            if matches!(event.kind, EventKind::Access(_))
+                || (!event.paths.is_empty() && event.paths.iter().all(|p| is_temp_file(p)))
+            {
+                return;
+            }
+            if matches!(
+                event.kind,
+                EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+            ) {
+                let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if event.paths.iter().any(|p| roots.contains(p)) {
+                    lost.store(true, Ordering::Relaxed);
                 }
-                if matches!(
-                    event.kind,
-                    EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
-                ) {
-                    let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if event.paths.iter().any(|p| roots.contains(p)) {
-                        lost.store(true, Ordering::Relaxed);
-                    }
-                }
+            }
+            // The next pass re-reads the files named; an event that names none (an overflow), asks for a rescan, or
+            // names a watched directory itself (deleted, moved, recreated) may stand for any change.
+            let names_root = || {
+                let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                event.paths.iter().any(|p| roots.contains(p))
+            };
+            if event.paths.is_empty() || event.need_rescan() || names_root() {
+                pending.mark_unknown();
+            } else {
+                pending.add(&event.paths);
             }
             let _ = tx.try_send(());
         };
@@ -142,4 +215,31 @@ fn is_temp_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_changes_name_the_files_until_events_may_have_been_lost() {
+        let pending = SharedPending::default();
+        assert_eq!(pending.take(), Changes::Only(HashSet::new()));
+        pending.add(&[PathBuf::from("/d/a.json"), PathBuf::from("/d/b.json")]);
+        pending.add(&[PathBuf::from("/d/a.json")]);
+        let both: HashSet<PathBuf> = ["/d/a.json", "/d/b.json"].into_iter().map(PathBuf::from).collect();
+        assert_eq!(pending.take(), Changes::Only(both));
+        assert_eq!(pending.take(), Changes::Only(HashSet::new()), "taken once");
+        // Lost events: everything is checked, whatever is named after.
+        pending.mark_unknown();
+        pending.add(&[PathBuf::from("/d/a.json")]);
+        assert_eq!(pending.take(), Changes::Unknown);
+        assert_eq!(pending.take(), Changes::Only(HashSet::new()));
+        // Too many names: everything is checked.
+        let many: Vec<PathBuf> = (0..=MAX_PENDING)
+            .map(|i| PathBuf::from(format!("/d/{i}.json")))
+            .collect();
+        pending.add(&many);
+        assert_eq!(pending.take(), Changes::Unknown);
+    }
 }

@@ -243,8 +243,8 @@ impl SessionFileCache {
     }
 
     /// Forgets the files not in `keep` (those no longer listed).
-    pub fn retain(&mut self, keep: &std::collections::HashSet<PathBuf>) {
-        self.entries.retain(|path, _| keep.contains(path));
+    pub fn retain(&mut self, keep: &std::collections::HashSet<&Path>) {
+        self.entries.retain(|path, _| keep.contains(path.as_path()));
     }
 }
 
