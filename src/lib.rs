@@ -7,6 +7,8 @@
 //!
 //! - [`model`]: the session record (`SessionJson`), its key, status and agent names, and `Decision`/`Removed`.
 //! - [`config`]: the environment, read once into `Paths` and `Config`.
+//! - [`event`]: the one event type (edges between consecutive states: attention raised/cleared, turn done, …) and
+//!   its derivation.
 //! - [`error`]: the error enum and its one mapping to gRPC and HTTP codes.
 //! - [`shutdown`]: SIGINT/SIGTERM and the token every long-lived stream watches.
 //! - [`proto`]: the generated `amc.v1` types and the descriptor set for reflection.
@@ -45,6 +47,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod error;
+pub mod event;
 pub mod hook;
 pub mod model;
 pub mod proto;

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod events;
 pub mod grpc;
 pub mod http;
 
@@ -107,12 +108,13 @@ pub async fn run(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(cors(&options.cors_origins));
 
-    let api = http::router(http::HttpState {
+    let http_state = http::HttpState {
         state,
         shutdown: shutdown.clone(),
         paths: options.paths.clone(),
         ping: options.sse_ping,
-    });
+    };
+    let api = http::router(http_state.clone()).merge(events::router(http_state));
     let app = api
         .merge(dashboard::router())
         .merge(grpc)
@@ -150,6 +152,17 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// An SSE response with `body`: `text/event-stream`, not cached, not buffered by proxies.
+fn sse_response(body: axum::body::Body) -> axum::response::Response {
+    use axum::http::header;
+    let mut response = axum::response::Response::new(body);
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
 /// CORS for gRPC-Web callers: loopback origins and the configured ones, never a blanket `*`.

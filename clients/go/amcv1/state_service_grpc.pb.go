@@ -26,6 +26,10 @@ type StateServiceClient interface {
 	// revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
 	// down; reconnect with the last revision and instance_id you saw.
 	WatchState(ctx context.Context, in *WatchStateRequest, opts ...grpc.CallOption) (StateService_WatchStateClient, error)
+	// WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+	// as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+	// server shuts down; reconnect with the last event id you saw.
+	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (StateService_WatchEventsClient, error)
 }
 
 type stateServiceClient struct {
@@ -77,6 +81,38 @@ func (x *stateServiceWatchStateClient) Recv() (*WatchStateResponse, error) {
 	return m, nil
 }
 
+func (c *stateServiceClient) WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (StateService_WatchEventsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_StateService_serviceDesc.Streams[1], "/amc.v1.StateService/WatchEvents", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &stateServiceWatchEventsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type StateService_WatchEventsClient interface {
+	Recv() (*WatchEventsResponse, error)
+	grpc.ClientStream
+}
+
+type stateServiceWatchEventsClient struct {
+	grpc.ClientStream
+}
+
+func (x *stateServiceWatchEventsClient) Recv() (*WatchEventsResponse, error) {
+	m := new(WatchEventsResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // StateServiceServer is the server API for StateService service.
 // All implementations must embed UnimplementedStateServiceServer
 // for forward compatibility
@@ -90,6 +126,10 @@ type StateServiceServer interface {
 	// revisions), so it can never fall behind or miss a removal. The stream ends with UNAVAILABLE when the server shuts
 	// down; reconnect with the last revision and instance_id you saw.
 	WatchState(*WatchStateRequest, StateService_WatchStateServer) error
+	// WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+	// as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+	// server shuts down; reconnect with the last event id you saw.
+	WatchEvents(*WatchEventsRequest, StateService_WatchEventsServer) error
 	mustEmbedUnimplementedStateServiceServer()
 }
 
@@ -102,6 +142,9 @@ func (UnimplementedStateServiceServer) GetState(context.Context, *GetStateReques
 }
 func (UnimplementedStateServiceServer) WatchState(*WatchStateRequest, StateService_WatchStateServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchState not implemented")
+}
+func (UnimplementedStateServiceServer) WatchEvents(*WatchEventsRequest, StateService_WatchEventsServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchEvents not implemented")
 }
 func (UnimplementedStateServiceServer) mustEmbedUnimplementedStateServiceServer() {}
 
@@ -155,6 +198,27 @@ func (x *stateServiceWatchStateServer) Send(m *WatchStateResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _StateService_WatchEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StateServiceServer).WatchEvents(m, &stateServiceWatchEventsServer{stream})
+}
+
+type StateService_WatchEventsServer interface {
+	Send(*WatchEventsResponse) error
+	grpc.ServerStream
+}
+
+type stateServiceWatchEventsServer struct {
+	grpc.ServerStream
+}
+
+func (x *stateServiceWatchEventsServer) Send(m *WatchEventsResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _StateService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "amc.v1.StateService",
 	HandlerType: (*StateServiceServer)(nil),
@@ -168,6 +232,11 @@ var _StateService_serviceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchState",
 			Handler:       _StateService_WatchState_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchEvents",
+			Handler:       _StateService_WatchEvents_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -126,6 +126,64 @@ impl StateServiceImpl {
     }
 }
 
+impl StateServiceImpl {
+    /// WatchEvents: the kept events after `since_event_id` (none when it is 0), then each new event, and a heartbeat
+    /// after each quiet interval.
+    pub fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Result<Response<EventStream>, Status> {
+        if self.shutdown.is_cancelled() {
+            return Err(Error::ShuttingDown.into());
+        }
+        let request = request.into_inner();
+        let filter = wire::EventFilter::from_proto(request.filter, &request.kinds)?;
+        let log = self.state.events().clone();
+        let start = match request.since_event_id {
+            0 => log.newest_id(),
+            since => since,
+        };
+        let mut cursor = log.cursor(start);
+        let shutdown = self.shutdown.clone();
+        let heartbeat = self.heartbeat;
+        let stream = async_stream::stream! {
+            let mut quiet = Box::pin(tokio::time::sleep(heartbeat));
+            loop {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => {
+                        yield Err(Status::unavailable("server shutting down; reconnect with since_event_id"));
+                        break;
+                    }
+                    batch = cursor.next_batch() => {
+                        let Some(batch) = batch else {
+                            yield Err(Status::unavailable("state publisher stopped"));
+                            break;
+                        };
+                        for event in batch.iter().filter(|e| filter.matches(e)) {
+                            quiet.as_mut().reset(tokio::time::Instant::now() + heartbeat);
+                            yield Ok(pb::WatchEventsResponse {
+                                newest_event_id: event.id,
+                                kind: Some(pb::watch_events_response::Kind::Event(wire::event_to_proto(event))),
+                            });
+                        }
+                    }
+                    () = &mut quiet => {
+                        quiet.as_mut().reset(tokio::time::Instant::now() + heartbeat);
+                        yield Ok(pb::WatchEventsResponse {
+                            newest_event_id: log.newest_id(),
+                            kind: Some(pb::watch_events_response::Kind::Heartbeat(pb::Heartbeat {
+                                server_time: Some(wire::system_time(std::time::SystemTime::now())),
+                            })),
+                        });
+                    }
+                }
+            }
+        };
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+/// The message stream of one WatchEvents call.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+
 /// The message stream of one WatchState call.
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<Outgoing, Status>> + Send>>;
 

@@ -16,6 +16,7 @@ use crate::proto as pb;
 
 const GET_STATE: &str = "/amc.v1.StateService/GetState";
 const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
+const WATCH_EVENTS: &str = "/amc.v1.StateService/WatchEvents";
 
 /// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
@@ -86,6 +87,13 @@ where
             WATCH_STATE => {
                 let mut grpc = self.grpc::<pb::WatchStateRequest>();
                 let method = tower::service_fn(move |r| std::future::ready(service.watch_state(r)));
+                Box::pin(async move { Ok(grpc.server_streaming(method, request).await) })
+            }
+            WATCH_EVENTS => {
+                let mut grpc =
+                    Grpc::new(tonic_prost::ProstCodec::<pb::WatchEventsResponse, pb::WatchEventsRequest>::default())
+                        .apply_compression_config(self.accept_compression, self.send_compression);
+                let method = tower::service_fn(move |r| std::future::ready(service.watch_events(r)));
                 Box::pin(async move { Ok(grpc.server_streaming(method, request).await) })
             }
             _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),

@@ -6,6 +6,8 @@
     for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
                                          instance_id=state.instance_id):
         ...
+    for event in amc_client.watch_events("127.0.0.1:7400", kinds=["attention_raised"]):
+        ...
 
 The messages are the generated protobuf classes (amc_client.v1.*_pb2), re-exported here.
 """
@@ -16,10 +18,13 @@ from .client import (
     AmcTimeoutError,
     AmcUnavailableError,
     Reconnect,
+    EventWatch,
     StateWatch,
     get_state,
+    watch_events,
     watch_state,
 )
+from .v1.events_pb2 import Event, EventKind
 from .v1.session_pb2 import (
     AGENT_CLAUDE,
     AGENT_CODEX,
@@ -42,6 +47,8 @@ from .v1.state_service_pb2 import (
     Heartbeat,
     SessionFilter,
     State,
+    WatchEventsRequest,
+    WatchEventsResponse,
     WatchStateRequest,
     WatchStateResponse,
 )
@@ -56,8 +63,14 @@ __all__ = [
     "AmcUnavailableError",
     "Reconnect",
     "StateWatch",
+    "EventWatch",
     "get_state",
     "watch_state",
+    "watch_events",
+    "Event",
+    "EventKind",
+    "WatchEventsRequest",
+    "WatchEventsResponse",
     "AGENT_CLAUDE",
     "AGENT_CODEX",
     "AGENT_UNSPECIFIED",

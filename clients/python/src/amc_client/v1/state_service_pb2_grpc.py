@@ -50,6 +50,11 @@ class StateServiceStub:
                 request_serializer=amc_dot_v1_dot_state__service__pb2.WatchStateRequest.SerializeToString,
                 response_deserializer=amc_dot_v1_dot_state__service__pb2.WatchStateResponse.FromString,
                 _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/amc.v1.StateService/WatchEvents',
+                request_serializer=amc_dot_v1_dot_state__service__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=amc_dot_v1_dot_state__service__pb2.WatchEventsResponse.FromString,
+                _registered_method=True)
 
 
 class StateServiceServicer:
@@ -80,6 +85,15 @@ class StateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchEvents(self, request, context):
+        """WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+        as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+        server shuts down; reconnect with the last event id you saw.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +106,11 @@ def add_StateServiceServicer_to_server(servicer, server):
                     servicer.WatchState,
                     request_deserializer=amc_dot_v1_dot_state__service__pb2.WatchStateRequest.FromString,
                     response_serializer=amc_dot_v1_dot_state__service__pb2.WatchStateResponse.SerializeToString,
+            ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=amc_dot_v1_dot_state__service__pb2.WatchEventsRequest.FromString,
+                    response_serializer=amc_dot_v1_dot_state__service__pb2.WatchEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -154,6 +173,33 @@ class StateService:
             '/amc.v1.StateService/WatchState',
             amc_dot_v1_dot_state__service__pb2.WatchStateRequest.SerializeToString,
             amc_dot_v1_dot_state__service__pb2.WatchStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/amc.v1.StateService/WatchEvents',
+            amc_dot_v1_dot_state__service__pb2.WatchEventsRequest.SerializeToString,
+            amc_dot_v1_dot_state__service__pb2.WatchEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
