@@ -1,4 +1,4 @@
-//! The command line: `amc serve`, `amc snapshot`, `amc hook`, `amc hooks ...`.
+//! The command line: `amc serve`, `amc snapshot`, `amc hook`, `amc hooks ...`, `amc config show`.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::SystemTime};
 
@@ -21,6 +21,9 @@ use crate::{
 #[command(name = "amc", version, about, long_about)]
 #[deny(missing_docs)]
 pub struct Cli {
+    /// The config file (default: $AMC_CONFIG, else $XDG_CONFIG_HOME/amc/config.toml, else ~/.config/amc/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -32,9 +35,10 @@ pub struct Cli {
 pub enum Command {
     /// Serve gRPC, gRPC-Web, reflection, health, /api/state, /api/stream (SSE) and the dashboard on one port.
     Serve {
-        /// Address to listen on. A non-loopback address needs AMC_TOKEN set.
-        #[arg(long, default_value = config::DEFAULT_LISTEN, env = "AMC_LISTEN")]
-        listen: SocketAddr,
+        /// Address to listen on (else AMC_LISTEN, else `listen` in the config file, else 127.0.0.1:7400). A
+        /// non-loopback address needs a token (AMC_TOKEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
@@ -57,6 +61,20 @@ pub enum Command {
         #[command(subcommand)]
         action: HooksAction,
     },
+    /// Inspect the configuration (flags over environment over config file over defaults).
+    Config {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// `amc config` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum ConfigAction {
+    /// Print every setting's effective value and where it came from (flag, env, file, default); secrets redacted.
+    Show,
 }
 
 /// `amc hooks` actions.
@@ -91,13 +109,40 @@ pub enum HooksAction {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_file = cli.config;
+    let layers = |flags: Vec<(&'static str, String)>| {
+        config::Layers::load(config::settings::process_env(), config_file.clone(), flags)
+    };
     match cli.command {
         Command::Serve {
             listen,
             cors_origins,
             addr_file,
-        } => serve(Config::from_env(), listen, cors_origins, addr_file),
-        Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
+        } => {
+            let layers = layers(listen.map(|l| ("listen", l.to_string())).into_iter().collect())?;
+            for key in layers.unknown_keys() {
+                tracing::warn!(%key, "unknown key in the config file, ignored");
+            }
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            serve(config, cors_origins, addr_file)
+        }
+        Command::Snapshot { pretty } => {
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            snapshot(&config, pretty)
+        }
+        Command::Config {
+            action: ConfigAction::Show,
+        } => {
+            use std::io::Write as _;
+            let layers = layers(Vec::new())?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(layers.show().as_bytes())?;
+            if let Err(error) = Config::from_layers(&layers) {
+                writeln!(stdout, "# invalid: {error}")?;
+            }
+            Ok(())
+        }
         Command::Hook => {
             hook::run_from_stdin(&Paths::from_env());
             Ok(())
@@ -134,12 +179,8 @@ fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
     }
 }
 
-fn serve(
-    config: Config,
-    listen: SocketAddr,
-    cors_origins: Vec<String>,
-    addr_file: Option<PathBuf>,
-) -> anyhow::Result<()> {
+fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let listen = config.listen;
     if !config::is_loopback(&listen) && config.token.is_none() {
         anyhow::bail!(
             "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \

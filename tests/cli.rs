@@ -207,3 +207,80 @@ fn help_explains_every_command() {
         .expect("run amc serve --help");
     assert!(String::from_utf8_lossy(&output.stdout).contains("--listen"));
 }
+
+#[test]
+fn config_show_prints_each_value_with_its_origin_and_redacts_secrets() {
+    let env = TestEnv::new();
+    let dir = env.home().join(".config/amc");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "heartbeat_ms = 1234\n[notify]\ncooldown_ms = 9000\n[notify.webhook]\nurl = \"http://127.0.0.1:9/hook\"\n\
+         secret = \"whsec_dG9wLXNlY3JldA==\"\n",
+    )
+    .unwrap();
+    let output = amc(&env)
+        .args(["config", "show"])
+        .env("AMC_NOTIFY_DWELL_MS", "250")
+        .env("AMC_TOKEN", "tok-secret")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("{key} missing:\n{text}"))
+            .to_owned()
+    };
+    assert!(line("heartbeat_ms").ends_with("= 1234  (file)"), "{text}");
+    assert!(line("notify.cooldown_ms").ends_with("= 9000  (file)"), "{text}");
+    assert!(
+        line("notify.dwell_ms").ends_with("= 250  (env AMC_NOTIFY_DWELL_MS)"),
+        "{text}"
+    );
+    assert!(line("sse_ping_ms").ends_with("= 15000  (default)"), "{text}");
+    assert!(line("token").ends_with("= <redacted>  (env AMC_TOKEN)"), "{text}");
+    assert!(
+        line("notify.webhook.secret").ends_with("= <redacted>  (file)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("tok-secret") && !text.contains("dG9wLXNlY3JldA"),
+        "{text}"
+    );
+    assert!(!text.contains("# invalid"), "{text}");
+
+    // --config names another file; a bad value there is reported, and serve refuses to start with it.
+    let bad = env.home().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[notify.webhook]\nurl = \"ftp://nope\"\nsecret = \"whsec_eA==\"\n",
+    )
+    .unwrap();
+    let output = amc(&env)
+        .args(["--config"])
+        .arg(&bad)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("# invalid:") && text.contains("http:// or https://"),
+        "{text}"
+    );
+    let output = amc(&env)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("http:// or https://"));
+    // A flag beats the environment.
+    let output = amc(&env)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("AMC_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("refusing to listen on non-loopback"));
+}
