@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     collect::Collector,
     config::{self, Config, Paths},
-    hook, publisher, server, shutdown, wire,
+    hook, notify, publisher, server, shutdown, wire,
 };
 
 /// amc — Agent Mission Control: what every Claude Code and Codex agent in your Zellij panes is doing.
@@ -61,12 +61,27 @@ pub enum Command {
         #[command(subcommand)]
         action: HooksAction,
     },
+    /// Notifications: test the configured sinks.
+    Notify {
+        /// What to do.
+        #[command(subcommand)]
+        action: NotifyAction,
+    },
     /// Inspect the configuration (flags over environment over config file over defaults).
     Config {
         /// What to do with the configuration.
         #[command(subcommand)]
         action: ConfigAction,
     },
+}
+
+/// `amc notify` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum NotifyAction {
+    /// Send one test notification to every configured sink (webhook, ntfy, desktop) now and print each outcome;
+    /// exits non-zero when a sink failed or none is configured.
+    Test,
 }
 
 /// `amc config` actions.
@@ -131,6 +146,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
             snapshot(&config, pretty)
         }
+        Command::Notify {
+            action: NotifyAction::Test,
+        } => {
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            notify_test(&config)
+        }
         Command::Config {
             action: ConfigAction::Show,
         } => {
@@ -160,6 +182,35 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn notify_test(config: &Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    let results = runtime.block_on(notify::send_test(&config.notify));
+    if results.is_empty() {
+        anyhow::bail!("no notification sink is configured (notify.webhook.url, notify.ntfy.url, notify.desktop)");
+    }
+    let mut failed = 0;
+    for (sink, outcome) in results {
+        match outcome {
+            notify::sinks::Outcome::Delivered => println!("{sink}: delivered"),
+            notify::sinks::Outcome::Gone => {
+                failed += 1;
+                println!("{sink}: the receiver answered 410 Gone");
+            }
+            notify::sinks::Outcome::Retry(reason) => {
+                failed += 1;
+                println!("{sink}: failed: {reason}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} sink(s) failed");
+    }
+    Ok(())
 }
 
 fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
@@ -196,6 +247,7 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let state = publisher::start(config.clone(), shutdown.clone()).await;
+        let _notifier = notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
         tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard); reading the first state");
         let signal_token = shutdown.clone();
         tokio::spawn(async move {

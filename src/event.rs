@@ -115,22 +115,33 @@ pub struct Event {
 }
 
 impl Event {
-    fn new(kind: EventKind, session: &SessionJson, time_ms: i64, revision: u64) -> Self {
-        let text = |k: &str| str_field(session, k).unwrap_or_default().to_owned();
+    /// An event of `kind` about `session_id` at `time_ms`, with every other field empty (id 0, revision 0).
+    pub fn bare(kind: EventKind, session_id: impl Into<String>, time_ms: i64) -> Self {
         Event {
             id: 0,
             kind,
-            session_id: crate::model::sort_key(session),
+            session_id: session_id.into(),
             time_ms,
-            revision,
-            agent: text(key::AGENT),
-            project_dir: text(key::PROJECT_DIR),
-            is_dead: session.get(key::IS_DEAD).and_then(Value::as_bool).unwrap_or(false),
+            revision: 0,
+            agent: String::new(),
+            project_dir: String::new(),
+            is_dead: false,
             attention_kind: None,
             waited_ms: None,
             threshold: None,
             percent: None,
             reason: None,
+        }
+    }
+
+    fn new(kind: EventKind, session: &SessionJson, time_ms: i64, revision: u64) -> Self {
+        let text = |k: &str| str_field(session, k).unwrap_or_default().to_owned();
+        Event {
+            revision,
+            agent: text(key::AGENT),
+            project_dir: text(key::PROJECT_DIR),
+            is_dead: session.get(key::IS_DEAD).and_then(Value::as_bool).unwrap_or(false),
+            ..Event::bare(kind, crate::model::sort_key(session), time_ms)
         }
     }
 }

@@ -35,6 +35,8 @@
 //! - [`wire`]: session JSON → proto, the published `Snapshot` in both shapes, and the `/api/state` envelope; the only
 //!   module that knows both shapes.
 //! - [`publisher`]: the one task that owns the state and publishes revisioned snapshots.
+//! - [`notify`]: notifications: the dwell/cooldown/ack policy over the events, durable outboxes, and the webhook,
+//!   ntfy and desktop sinks.
 //! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*` and the dashboard.
 //! - [`cli`]: the command line.
 //!
@@ -50,6 +52,7 @@ pub mod error;
 pub mod event;
 pub mod hook;
 pub mod model;
+pub mod notify;
 pub mod proto;
 pub mod publisher;
 pub mod rules;

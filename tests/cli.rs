@@ -284,3 +284,58 @@ fn config_show_prints_each_value_with_its_origin_and_redacts_secrets() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("refusing to listen on non-loopback"));
 }
+
+#[test]
+fn notify_test_posts_to_the_webhook_and_fails_without_a_sink() {
+    use std::io::{Read as _, Write as _};
+    let env = TestEnv::new();
+    let output = amc(&env)
+        .args(["notify", "test"])
+        .env("AMC_NOTIFY_DESKTOP", "off")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no notification sink"));
+    // A one-shot HTTP receiver.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&request).contains("\"type\"") {
+            let n = stream.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        while !request.ends_with(b"}") {
+            let n = stream.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let output = amc(&env)
+        .args(["notify", "test"])
+        .env("AMC_NOTIFY_DESKTOP", "off")
+        .env("AMC_WEBHOOK_URL", format!("http://{addr}/hook"))
+        .env("AMC_WEBHOOK_SECRET", "whsec_c2VjcmV0")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "webhook: delivered\n");
+    let request = server.join().unwrap().to_lowercase();
+    assert!(
+        request.contains("webhook-signature: v1,") && request.contains("webhook-id: test_"),
+        "{request}"
+    );
+    assert!(request.contains("\"type\":\"amc.test\""), "{request}");
+}

@@ -26,6 +26,7 @@ const FLOORS: &[&[&str]] = &[
     &["rules", "hook"],
     &["collect", "wire"],
     &["publisher"],
+    &["notify"],
     &["server"],
     &["cli"],
 ];

@@ -76,6 +76,8 @@ pub struct NotifyConfig {
     pub desktop: DesktopMode,
     /// The dashboard's URL, linked from notifications.
     pub dashboard_url: String,
+    /// The `PATH` searched for the desktop tool.
+    pub path: Option<String>,
 }
 
 impl NotifyConfig {
@@ -89,6 +91,7 @@ impl NotifyConfig {
             ntfy: None,
             desktop: DesktopMode::Off,
             dashboard_url,
+            path: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl NotifyConfig {
             ntfy,
             desktop,
             dashboard_url: layers.get("dashboard_url").unwrap_or(dashboard_url),
+            path: layers.lookup("PATH"),
         })
     }
 }

@@ -285,21 +285,7 @@ mod tests {
     use crate::event::EventKind;
 
     fn event(session: &str, time_ms: i64) -> Event {
-        Event {
-            id: 0,
-            kind: EventKind::TurnDone,
-            session_id: session.into(),
-            time_ms,
-            revision: 1,
-            agent: "claude".into(),
-            project_dir: String::new(),
-            is_dead: false,
-            attention_kind: None,
-            waited_ms: None,
-            threshold: None,
-            percent: None,
-            reason: None,
-        }
+        Event::bare(EventKind::TurnDone, session, time_ms)
     }
 
     #[test]

@@ -131,18 +131,11 @@ mod tests {
     fn every_kind_maps_and_filters_apply() {
         let mut event = Event {
             id: 3,
-            kind: EventKind::AttentionRaised,
-            session_id: "a".into(),
-            time_ms: 1_500,
             revision: 9,
             agent: "codex".into(),
             project_dir: "/p".into(),
-            is_dead: false,
             attention_kind: Some("permission".into()),
-            waited_ms: None,
-            threshold: None,
-            percent: None,
-            reason: None,
+            ..Event::bare(EventKind::AttentionRaised, "a", 1_500)
         };
         for kind in EventKind::ALL {
             assert_ne!(kind_to_proto(kind), pb::EventKind::Unspecified);

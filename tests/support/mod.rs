@@ -104,6 +104,7 @@ pub async fn spawn_server_warming(config: Config) -> Running {
     let addr = listener.local_addr().expect("listener has an address");
     let shutdown = CancellationToken::new();
     let state = publisher::start(config.clone(), shutdown.clone()).await;
+    let _notifier = amc::notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
     let options = server::ServerOptions {
         paths: std::sync::Arc::new(config.paths.clone()),
         heartbeat: config.heartbeat_interval,
