@@ -247,7 +247,7 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let state = publisher::start(config.clone(), shutdown.clone()).await;
-        let _notifier = notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
+        let notifier = notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
         tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard); reading the first state");
         let signal_token = shutdown.clone();
         tokio::spawn(async move {
@@ -260,7 +260,12 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
             sse_ping: config.sse_ping_interval,
             grace: config.shutdown_grace,
             cors_origins,
-            token: config.token.as_deref().map(Arc::from),
+            tokens: server::auth::Tokens::new(
+                config.token.as_deref(),
+                &config.token_scopes,
+                config.read_token.as_deref(),
+            ),
+            notify: Some(notifier),
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

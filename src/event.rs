@@ -9,7 +9,7 @@
 //!
 //! Nothing here does I/O; it reads sessions through [`crate::model`] only.
 
-use std::collections::HashMap;
+use std::{borrow::Cow, collections::HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -158,21 +158,31 @@ struct Facts<'a> {
 
 impl<'a> Facts<'a> {
     fn of(session: &'a SessionJson) -> Self {
-        let usage = session.get(key::CONTEXT_USAGE).and_then(Value::as_object);
-        Facts {
+        // One walk over the entries instead of a hashed lookup per key: the derivation runs over every session of
+        // every published state, and a session has a few dozen keys at most.
+        let mut facts = Facts {
             session,
-            status: str_field(session, key::STATUS).unwrap_or_default(),
-            dead: session.get(key::IS_DEAD).and_then(Value::as_bool).unwrap_or(false),
-            percent: usage
-                .and_then(|u| u.get("percent"))
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0),
-            compacted: usage
-                .and_then(|u| u.get("compacted"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            attention: session.get("attention").and_then(Value::as_object),
+            status: "",
+            dead: false,
+            percent: 0.0,
+            compacted: false,
+            attention: None,
+        };
+        for (name, value) in session {
+            match name.as_str() {
+                key::STATUS => facts.status = value.as_str().unwrap_or_default(),
+                key::IS_DEAD => facts.dead = value.as_bool().unwrap_or(false),
+                key::CONTEXT_USAGE => {
+                    if let Some(usage) = value.as_object() {
+                        facts.percent = usage.get("percent").and_then(Value::as_f64).unwrap_or(0.0);
+                        facts.compacted = usage.get("compacted").and_then(Value::as_bool).unwrap_or(false);
+                    }
+                }
+                "attention" => facts.attention = value.as_object(),
+                _ => {}
+            }
         }
+        facts
     }
 
     fn waits(&self) -> bool {
@@ -215,68 +225,115 @@ fn time_ms(value: &Value) -> Option<i64> {
     }
 }
 
+/// Returns a session's id without copying it when it is a string (as it always is in practice).
+fn id_of(session: &SessionJson) -> Cow<'_, str> {
+    match str_field(session, key::SESSION_ID) {
+        Some(id) => Cow::Borrowed(id),
+        None => Cow::Owned(crate::model::sort_key(session)),
+    }
+}
+
 /// Appends to `out` the events between two consecutive states (`before` published earlier, `after` at `revision`),
-/// seen at `now_ms`; their ids are 0 (the ring numbers them). Sessions are matched by `session_id`; the order of
-/// events follows `after`, then the sessions that left.
+/// seen at `now_ms`; their ids are 0 (the ring numbers them). Sessions are matched by `session_id` (a merge of the two
+/// lists when both are sorted by it, as the collector publishes them; a map otherwise); the events of the sessions in
+/// `after` come first, in its order, then those of the sessions that left.
 pub fn derive(before: &[SessionJson], after: &[SessionJson], now_ms: i64, revision: u64, out: &mut Vec<Event>) {
-    let mut previous: HashMap<String, &SessionJson> = before.iter().map(|s| (crate::model::sort_key(s), s)).collect();
-    for session in after {
-        let id = crate::model::sort_key(session);
-        let next = Facts::of(session);
-        let event = |kind| Event::new(kind, session, now_ms, revision);
-        let Some(prev) = previous.remove(&id).map(Facts::of) else {
-            out.push(event(EventKind::SessionStarted));
-            if next.waits() {
-                out.push(raised(event(EventKind::AttentionRaised), &next));
+    let before_ids: Vec<Cow<'_, str>> = before.iter().map(id_of).collect();
+    let after_ids: Vec<Cow<'_, str>> = after.iter().map(id_of).collect();
+    let sorted = |ids: &[Cow<'_, str>]| ids.windows(2).all(|w| w[0] < w[1]);
+    if sorted(&before_ids) && sorted(&after_ids) {
+        let (mut i, mut j) = (0, 0);
+        let mut gone = Vec::new();
+        while i < before.len() || j < after.len() {
+            let order = match (before_ids.get(i), after_ids.get(j)) {
+                (Some(b), Some(a)) => b.cmp(a),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    gone.push(&before[i]);
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    pair(None, &after[j], now_ms, revision, out);
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    pair(Some(&before[i]), &after[j], now_ms, revision, out);
+                    i += 1;
+                    j += 1;
+                }
             }
-            continue;
-        };
-        if std::ptr::eq(prev.session, session) || prev.session == session {
-            continue;
         }
-        let new_hold = prev.waits() && next.waits() && prev.hold().is_some() && prev.hold() != next.hold();
-        if prev.waits() && (!next.waits() || new_hold) {
-            out.push(cleared(event(EventKind::AttentionCleared), &prev, now_ms));
+        for session in gone {
+            left(session, now_ms, revision, out);
         }
-        if next.waits() && (!prev.waits() || new_hold) {
+        return;
+    }
+    let mut previous: HashMap<&str, &SessionJson> = before_ids.iter().map(|id| id.as_ref()).zip(before).collect();
+    for (id, session) in after_ids.iter().zip(after) {
+        let prev = previous.remove(id.as_ref());
+        pair(prev, session, now_ms, revision, out);
+    }
+    for (id, session) in before_ids.iter().zip(before) {
+        if previous.remove(id.as_ref()).is_some() {
+            left(session, now_ms, revision, out);
+        }
+    }
+}
+
+/// The events of one session present in the new state (`before` is its previous form, if it had one).
+fn pair(before: Option<&SessionJson>, session: &SessionJson, now_ms: i64, revision: u64, out: &mut Vec<Event>) {
+    let next = Facts::of(session);
+    let event = |kind| Event::new(kind, session, now_ms, revision);
+    let Some(prev) = before.map(Facts::of) else {
+        out.push(event(EventKind::SessionStarted));
+        if next.waits() {
             out.push(raised(event(EventKind::AttentionRaised), &next));
         }
-        if next.status == status::DONE && (prev.status == status::ACTIVE || prev.waits()) {
-            out.push(event(EventKind::TurnDone));
-        }
-        if next.dead && !prev.dead {
-            let mut e = event(EventKind::SessionDead);
-            e.reason = str_field(session, key::LIVENESS_REASON).map(str::to_owned);
+        return;
+    };
+    let new_hold = prev.waits() && next.waits() && prev.hold().is_some() && prev.hold() != next.hold();
+    if prev.waits() && (!next.waits() || new_hold) {
+        out.push(cleared(event(EventKind::AttentionCleared), &prev, now_ms));
+    }
+    if next.waits() && (!prev.waits() || new_hold) {
+        out.push(raised(event(EventKind::AttentionRaised), &next));
+    }
+    if next.status == status::DONE && (prev.status == status::ACTIVE || prev.waits()) {
+        out.push(event(EventKind::TurnDone));
+    }
+    if next.dead && !prev.dead {
+        let mut e = event(EventKind::SessionDead);
+        e.reason = str_field(session, key::LIVENESS_REASON).map(str::to_owned);
+        out.push(e);
+    }
+    if next.compacted && !prev.compacted {
+        out.push(event(EventKind::Compacted));
+    }
+    for threshold in CONTEXT_THRESHOLDS {
+        let t = f64::from(threshold);
+        if prev.percent < t && next.percent >= t {
+            let mut e = event(EventKind::ContextThreshold);
+            e.threshold = Some(threshold);
+            e.percent = Some(next.percent);
             out.push(e);
         }
-        if next.compacted && !prev.compacted {
-            out.push(event(EventKind::Compacted));
-        }
-        for threshold in CONTEXT_THRESHOLDS {
-            let t = f64::from(threshold);
-            if prev.percent < t && next.percent >= t {
-                let mut e = event(EventKind::ContextThreshold);
-                e.threshold = Some(threshold);
-                e.percent = Some(next.percent);
-                out.push(e);
-            }
-        }
     }
-    // The sessions that left, in their old order.
-    for session in before {
-        if previous.remove(&crate::model::sort_key(session)).is_none() {
-            continue;
-        }
-        let prev = Facts::of(session);
-        if prev.waits() {
-            out.push(cleared(
-                Event::new(EventKind::AttentionCleared, session, now_ms, revision),
-                &prev,
-                now_ms,
-            ));
-        }
-        out.push(Event::new(EventKind::SessionRemoved, session, now_ms, revision));
+}
+
+/// The events of a session that left the state.
+fn left(session: &SessionJson, now_ms: i64, revision: u64, out: &mut Vec<Event>) {
+    let prev = Facts::of(session);
+    if prev.waits() {
+        out.push(cleared(
+            Event::new(EventKind::AttentionCleared, session, now_ms, revision),
+            &prev,
+            now_ms,
+        ));
     }
+    out.push(Event::new(EventKind::SessionRemoved, session, now_ms, revision));
 }
 
 fn raised(mut event: Event, facts: &Facts<'_>) -> Event {
@@ -429,6 +486,22 @@ mod tests {
         derive(&[at(20.0, true)], &[at(85.0, true)], 0, 3, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].threshold, Some(80));
+    }
+
+    #[test]
+    fn unsorted_lists_match_by_id_too() {
+        let a = s(json!({"session_id": "a", "status": "active"}));
+        let b = s(json!({"session_id": "b", "status": "active"}));
+        let b_done = s(json!({"session_id": "b", "status": "done"}));
+        let c = s(json!({"session_id": "c", "status": "active"}));
+        let sorted = kinds(&[a.clone(), b.clone()], &[b_done.clone(), c.clone()]);
+        let unsorted = kinds(&[b.clone(), a.clone()], &[c.clone(), b_done.clone()]);
+        let mut x = sorted.clone();
+        let mut y = unsorted.clone();
+        x.sort_by(|p, q| (&p.0, p.1 as u8).cmp(&(&q.0, q.1 as u8)));
+        y.sort_by(|p, q| (&p.0, p.1 as u8).cmp(&(&q.0, q.1 as u8)));
+        assert_eq!(x, y);
+        assert_eq!(x.len(), 3, "{x:?}");
     }
 
     #[test]

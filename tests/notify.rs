@@ -294,3 +294,81 @@ async fn ntfy_and_desktop_sinks_get_the_notification() {
     );
     running.stop().await;
 }
+
+#[tokio::test]
+async fn ack_silences_a_session_until_its_next_attention_and_needs_the_act_scope() {
+    let receiver = Receiver::start().await;
+    let env = TestEnv::new();
+    env.write_session("a.json", &session("a", "active"));
+    let mut config = with_webhook(&env, receiver.url("hook"), 400);
+    config.notify.cooldown = Duration::ZERO;
+    config.token = Some("all-scopes".into());
+    config.read_token = Some("read-only".into());
+    let running = spawn_server(config).await;
+    let http = reqwest::Client::new();
+    let ack_url = |id: &str| format!("{}/api/sessions/{id}/ack", running.url());
+
+    // Acknowledged within the dwell: nothing is sent.
+    env.write_session("a.json", &session("a", "needs_attention"));
+    eventually(Duration::from_secs(5), || async {
+        let state = running.state.current();
+        state
+            .sessions
+            .iter()
+            .any(|s| s["status"] == "needs_attention")
+            .then_some(())
+    })
+    .await
+    .expect("a waits");
+    let refused = http.post(ack_url("a")).bearer_auth("read-only").send().await.unwrap();
+    assert_eq!(refused.status(), 403, "the read token lacks the act scope");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "PERMISSION_DENIED");
+    assert_eq!(http.post(ack_url("a")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        http.post(ack_url("nope"))
+            .bearer_auth("all-scopes")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let acked = http.post(ack_url("a")).bearer_auth("all-scopes").send().await.unwrap();
+    assert_eq!(acked.status(), 200);
+    assert_eq!(acked.json::<serde_json::Value>().await.unwrap()["acknowledged"], true);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "acknowledged: {:?}",
+        receiver.received()
+    );
+
+    // The next attention is notified again; an Ack over gRPC then withdraws it at the webhook.
+    env.write_session("a.json", &session("a", "active"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    env.write_session("a.json", &session("a", "needs_attention"));
+    let got = receiver.wait_for(1, Duration::from_secs(5)).await;
+    assert!(got[0].body.contains("\"attention.raised\""));
+    let channel = tonic::transport::Channel::from_shared(running.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let token =
+        |t: &str| -> tonic::metadata::MetadataValue<tonic::metadata::Ascii> { format!("Bearer {t}").parse().unwrap() };
+    let mut client = amc::proto::state_service_client::StateServiceClient::new(channel);
+    let mut request = tonic::Request::new(amc::proto::AckRequest { session_id: "a".into() });
+    request.metadata_mut().insert("authorization", token("read-only"));
+    assert_eq!(
+        client.ack(request).await.unwrap_err().code(),
+        tonic::Code::PermissionDenied
+    );
+    let mut request = tonic::Request::new(amc::proto::AckRequest { session_id: "a".into() });
+    request.metadata_mut().insert("authorization", token("all-scopes"));
+    assert!(client.ack(request).await.unwrap().into_inner().acknowledged);
+    let got = receiver.wait_for(2, Duration::from_secs(5)).await;
+    assert!(got[1].body.contains("\"attention.acked\""), "{}", got[1].body);
+    assert!(python_verifies(&got[1]));
+    running.stop().await;
+}

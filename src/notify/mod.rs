@@ -40,9 +40,16 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct NotifyHandle {
     commands: mpsc::Sender<String>,
+    dwell: Duration,
+    cooldown: Duration,
 }
 
 impl NotifyHandle {
+    /// The dwell and the cooldown of the policy (the dashboard's browser notifications use the same).
+    pub fn policy(&self) -> (Duration, Duration) {
+        (self.dwell, self.cooldown)
+    }
+
     /// Acknowledges `session_id`: no notification of it until its next attention (a notification already out is
     /// withdrawn where the sink can). Returns false when the notifier is gone or too busy.
     pub fn ack(&self, session_id: &str) -> bool {
@@ -119,7 +126,11 @@ pub fn start(config: &NotifyConfig, data_dir: &Path, state: &StateHandle, shutdo
             }
         }
     });
-    NotifyHandle { commands }
+    NotifyHandle {
+        commands,
+        dwell: config.dwell,
+        cooldown: config.cooldown,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

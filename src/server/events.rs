@@ -1,4 +1,5 @@
-//! `GET /api/stream/events`: the event ring as Server-Sent Events, the HTTP twin of `WatchEvents`.
+//! `GET /api/stream/events`: the event ring as Server-Sent Events, the HTTP twin of `WatchEvents`; and
+//! `POST /api/sessions/{id}/ack`, the twin of `Ack`.
 //!
 //! Each event is one frame, `id: <event id>`, `event: <kind>` (`attention_raised`, …), `data: <event JSON>`; a
 //! `: ping` comment goes out every ping interval. A reconnecting `EventSource` sends `Last-Event-ID` and gets every
@@ -10,16 +11,16 @@ use std::convert::Infallible;
 
 use axum::{
     body::Body,
-    extract::{rejection::QueryRejection, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::HeaderMap,
     response::Response,
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use bytes::Bytes;
 
 use super::http::HttpState;
-use crate::{error::Error, wire};
+use crate::{error::Error, notify::NotifyHandle, wire};
 
 /// `/api/stream/events`'s query (`access_token` is checked by the auth layer).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -30,11 +31,39 @@ pub struct EventsQuery {
     kinds: Option<String>,
 }
 
-/// Returns the `/api/stream/events` router.
-pub fn router(state: HttpState) -> Router {
+/// Returns the router of `/api/stream/events` and `POST /api/sessions/{id}/ack`.
+pub fn router(state: HttpState, notify: Option<NotifyHandle>) -> Router {
     Router::new()
         .route("/api/stream/events", get(api_stream_events))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(
+            Router::new()
+                .route("/api/sessions/{id}/ack", post(api_ack))
+                .route("/api/notify", get(api_notify))
+                .with_state((state, notify)),
+        )
+}
+
+/// `GET /api/notify`: the notification policy, `{"enabled", "dwell_ms", "cooldown_ms"}` (the dashboard's browser
+/// notifications follow it).
+async fn api_notify(State((_, notify)): State<(HttpState, Option<NotifyHandle>)>) -> axum::Json<serde_json::Value> {
+    let (dwell, cooldown) = notify.as_ref().map_or((5_000, 60_000), |n| {
+        let (d, c) = n.policy();
+        (d.as_millis(), c.as_millis())
+    });
+    axum::Json(serde_json::json!({ "enabled": notify.is_some(), "dwell_ms": dwell, "cooldown_ms": cooldown }))
+}
+
+/// `POST /api/sessions/{id}/ack`: the HTTP twin of the `Ack` RPC (scope `act`); answers
+/// `{"session_id", "acknowledged"}`, 404 for an unknown session.
+async fn api_ack(
+    State((http, notify)): State<(HttpState, Option<NotifyHandle>)>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, Error> {
+    let acknowledged = super::grpc::acknowledge(&http.state, notify.as_ref(), &id)?;
+    Ok(axum::Json(
+        serde_json::json!({ "session_id": id, "acknowledged": acknowledged }),
+    ))
 }
 
 /// The handler.

@@ -30,6 +30,10 @@ type StateServiceClient interface {
 	// as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
 	// server shuts down; reconnect with the last event id you saw.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (StateService_WatchEventsClient, error)
+	// Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+	// is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+	// does not know.
+	Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error)
 }
 
 type stateServiceClient struct {
@@ -113,6 +117,15 @@ func (x *stateServiceWatchEventsClient) Recv() (*WatchEventsResponse, error) {
 	return m, nil
 }
 
+func (c *stateServiceClient) Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error) {
+	out := new(AckResponse)
+	err := c.cc.Invoke(ctx, "/amc.v1.StateService/Ack", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StateServiceServer is the server API for StateService service.
 // All implementations must embed UnimplementedStateServiceServer
 // for forward compatibility
@@ -130,6 +143,10 @@ type StateServiceServer interface {
 	// as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
 	// server shuts down; reconnect with the last event id you saw.
 	WatchEvents(*WatchEventsRequest, StateService_WatchEventsServer) error
+	// Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+	// is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+	// does not know.
+	Ack(context.Context, *AckRequest) (*AckResponse, error)
 	mustEmbedUnimplementedStateServiceServer()
 }
 
@@ -145,6 +162,9 @@ func (UnimplementedStateServiceServer) WatchState(*WatchStateRequest, StateServi
 }
 func (UnimplementedStateServiceServer) WatchEvents(*WatchEventsRequest, StateService_WatchEventsServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchEvents not implemented")
+}
+func (UnimplementedStateServiceServer) Ack(context.Context, *AckRequest) (*AckResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Ack not implemented")
 }
 func (UnimplementedStateServiceServer) mustEmbedUnimplementedStateServiceServer() {}
 
@@ -219,6 +239,24 @@ func (x *stateServiceWatchEventsServer) Send(m *WatchEventsResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _StateService_Ack_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AckRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateServiceServer).Ack(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/amc.v1.StateService/Ack",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateServiceServer).Ack(ctx, req.(*AckRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _StateService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "amc.v1.StateService",
 	HandlerType: (*StateServiceServer)(nil),
@@ -226,6 +264,10 @@ var _StateService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetState",
 			Handler:    _StateService_GetState_Handler,
+		},
+		{
+			MethodName: "Ack",
+			Handler:    _StateService_Ack_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

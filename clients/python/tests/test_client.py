@@ -251,9 +251,9 @@ def test_watch_events_streams_attention(server) -> None:
     server.write_session(sid, status="active")
     with amc_client.watch_state(server.addr) as watch:
         wait_for(watch, lambda st: sid in ids(st))
-    with amc_client.watch_events(server.addr, filter={"session_ids": [sid]},
+    # since_event_id=1 replays every kept event (the call starts at the first next(), so "only new" could race).
+    with amc_client.watch_events(server.addr, since_event_id=1, filter={"session_ids": [sid]},
                                  kinds=["attention_raised", "attention_cleared"]) as events:
-        time.sleep(0.2)  # the watch starts at the newest event: let it subscribe
         server.write_session(sid, status="needs_attention", attention={"kind": "permission", "tool_name": "Bash"})
         raised = next_event(events)
         assert raised.kind == amc_client.EventKind.Value("EVENT_KIND_ATTENTION_RAISED")
@@ -267,8 +267,7 @@ def test_watch_events_streams_attention(server) -> None:
 def test_watch_events_resumes_across_restart(own_server) -> None:
     own_server.write_session("e1", status="active")
     addr = own_server.start()
-    with amc_client.watch_events(addr) as events:
-        time.sleep(0.2)
+    with amc_client.watch_events(addr, since_event_id=1, kinds=["attention_raised"]) as events:
         own_server.write_session("e1", status="needs_attention")
         raised = next_event(events)
     own_server.write_session("e1", status="done")  # two more events: attention_cleared, turn_done

@@ -17,6 +17,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     error::Error,
+    notify::NotifyHandle,
     proto as pb,
     publisher::StateHandle,
     wire::{self, Filter, Snapshot},
@@ -28,6 +29,7 @@ pub struct StateServiceImpl {
     state: StateHandle,
     shutdown: CancellationToken,
     heartbeat: Duration,
+    notify: Option<NotifyHandle>,
 }
 
 impl StateServiceImpl {
@@ -37,7 +39,25 @@ impl StateServiceImpl {
             state,
             shutdown,
             heartbeat,
+            notify: None,
         }
+    }
+
+    /// Lets `Ack` reach `notify`.
+    #[must_use]
+    pub fn with_notify(mut self, notify: Option<NotifyHandle>) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    /// Ack: silences the session's notifications until its next attention.
+    pub fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
+        let session_id = request.into_inner().session_id;
+        let acknowledged = acknowledge(&self.state, self.notify.as_ref(), &session_id)?;
+        Ok(Response::new(pb::AckResponse {
+            session_id,
+            acknowledged,
+        }))
     }
 
     /// GetState: the latest published state, filtered.
@@ -179,6 +199,23 @@ impl StateServiceImpl {
         };
         Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// Acknowledges `session_id` (a session of the current state) with the notifier; the one implementation behind the
+/// gRPC `Ack` and `POST /api/sessions/{id}/ack`. Returns whether the notifier took it (false: notifications off).
+pub fn acknowledge(state: &StateHandle, notify: Option<&NotifyHandle>, session_id: &str) -> Result<bool, Error> {
+    if session_id.is_empty() {
+        return Err(Error::InvalidArgument("session_id is empty".into()));
+    }
+    let known = state
+        .current()
+        .proto_sessions
+        .iter()
+        .any(|s| s.session_id == session_id);
+    if !known {
+        return Err(Error::NotFound(format!("no session {session_id:?}")));
+    }
+    Ok(notify.is_some_and(|n| n.ack(session_id)))
 }
 
 /// The message stream of one WatchEvents call.

@@ -17,6 +17,7 @@ use crate::proto as pb;
 const GET_STATE: &str = "/amc.v1.StateService/GetState";
 const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
 const WATCH_EVENTS: &str = "/amc.v1.StateService/WatchEvents";
+const ACK: &str = "/amc.v1.StateService/Ack";
 
 /// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
@@ -95,6 +96,12 @@ where
                         .apply_compression_config(self.accept_compression, self.send_compression);
                 let method = tower::service_fn(move |r| std::future::ready(service.watch_events(r)));
                 Box::pin(async move { Ok(grpc.server_streaming(method, request).await) })
+            }
+            ACK => {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::<pb::AckResponse, pb::AckRequest>::default())
+                    .apply_compression_config(self.accept_compression, self.send_compression);
+                let method = tower::service_fn(move |r| std::future::ready(service.ack(r)));
+                Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
             _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),
         }

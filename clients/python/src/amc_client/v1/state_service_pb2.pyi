@@ -108,3 +108,17 @@ class WatchEventsResponse(_message.Message):
     heartbeat: Heartbeat
     newest_event_id: int
     def __init__(self, event: _Optional[_Union[_events_pb2.Event, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., newest_event_id: _Optional[int] = ...) -> None: ...
+
+class AckRequest(_message.Message):
+    __slots__ = ("session_id",)
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class AckResponse(_message.Message):
+    __slots__ = ("session_id", "acknowledged")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    acknowledged: bool
+    def __init__(self, session_id: _Optional[str] = ..., acknowledged: _Optional[bool] = ...) -> None: ...

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kInUKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5zaW5jZV9ldmVudF9pZBgBIAEoBBIlCgZmaWx0ZXIYAiABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIgCgVraW5kcxgDIAMoDjIRLmFtYy52MS5FdmVudEtpbmQifgoTV2F0Y2hFdmVudHNSZXNwb25zZRIeCgVldmVudBgBIAEoCzINLmFtYy52MS5FdmVudEgAEiYKCWhlYXJ0YmVhdBgCIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIXCg9uZXdlc3RfZXZlbnRfaWQYAyABKARCBgoEa2luZDLeAQoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAESSAoLV2F0Y2hFdmVudHMSGi5hbWMudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhsuYW1jLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwAUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kInUKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5zaW5jZV9ldmVudF9pZBgBIAEoBBIlCgZmaWx0ZXIYAiABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIgCgVraW5kcxgDIAMoDjIRLmFtYy52MS5FdmVudEtpbmQifgoTV2F0Y2hFdmVudHNSZXNwb25zZRIeCgVldmVudBgBIAEoCzINLmFtYy52MS5FdmVudEgAEiYKCWhlYXJ0YmVhdBgCIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIXCg9uZXdlc3RfZXZlbnRfaWQYAyABKARCBgoEa2luZCIgCgpBY2tSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiNwoLQWNrUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxhY2tub3dsZWRnZWQYAiABKAgyjgIKDFN0YXRlU2VydmljZRI9CghHZXRTdGF0ZRIXLmFtYy52MS5HZXRTdGF0ZVJlcXVlc3QaGC5hbWMudjEuR2V0U3RhdGVSZXNwb25zZRJFCgpXYXRjaFN0YXRlEhkuYW1jLnYxLldhdGNoU3RhdGVSZXF1ZXN0GhouYW1jLnYxLldhdGNoU3RhdGVSZXNwb25zZTABEkgKC1dhdGNoRXZlbnRzEhouYW1jLnYxLldhdGNoRXZlbnRzUmVxdWVzdBobLmFtYy52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESLgoDQWNrEhIuYW1jLnYxLkFja1JlcXVlc3QaEy5hbWMudjEuQWNrUmVzcG9uc2VCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -398,6 +398,55 @@ export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__P
   messageDesc(file_amc_v1_state_service, 9);
 
 /**
+ * AckRequest names the session to acknowledge.
+ *
+ * @generated from message amc.v1.AckRequest
+ */
+export type AckRequest = Message<"amc.v1.AckRequest"> & {
+  /**
+   * The session's id.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message amc.v1.AckRequest.
+ * Use `create(AckRequestSchema)` to create a new message.
+ */
+export const AckRequestSchema: GenMessage<AckRequest> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 10);
+
+/**
+ * AckResponse confirms an acknowledgement.
+ *
+ * @generated from message amc.v1.AckResponse
+ */
+export type AckResponse = Message<"amc.v1.AckResponse"> & {
+  /**
+   * The session acknowledged.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * True when the notifier took it (false when notifications are off: nothing to silence).
+   *
+   * @generated from field: bool acknowledged = 2;
+   */
+  acknowledged: boolean;
+};
+
+/**
+ * Describes the message amc.v1.AckResponse.
+ * Use `create(AckResponseSchema)` to create a new message.
+ */
+export const AckResponseSchema: GenMessage<AckResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 11);
+
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -444,6 +493,18 @@ export const StateService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchEventsRequestSchema;
     output: typeof WatchEventsResponseSchema;
+  },
+  /**
+   * Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+   * is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+   * does not know.
+   *
+   * @generated from rpc amc.v1.StateService.Ack
+   */
+  ack: {
+    methodKind: "unary";
+    input: typeof AckRequestSchema;
+    output: typeof AckResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_amc_v1_state_service, 0);

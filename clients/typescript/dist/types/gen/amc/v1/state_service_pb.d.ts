@@ -345,6 +345,48 @@ export type WatchEventsResponse = Message<"amc.v1.WatchEventsResponse"> & {
  */
 export declare const WatchEventsResponseSchema: GenMessage<WatchEventsResponse>;
 /**
+ * AckRequest names the session to acknowledge.
+ *
+ * @generated from message amc.v1.AckRequest
+ */
+export type AckRequest = Message<"amc.v1.AckRequest"> & {
+    /**
+     * The session's id.
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+};
+/**
+ * Describes the message amc.v1.AckRequest.
+ * Use `create(AckRequestSchema)` to create a new message.
+ */
+export declare const AckRequestSchema: GenMessage<AckRequest>;
+/**
+ * AckResponse confirms an acknowledgement.
+ *
+ * @generated from message amc.v1.AckResponse
+ */
+export type AckResponse = Message<"amc.v1.AckResponse"> & {
+    /**
+     * The session acknowledged.
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+    /**
+     * True when the notifier took it (false when notifications are off: nothing to silence).
+     *
+     * @generated from field: bool acknowledged = 2;
+     */
+    acknowledged: boolean;
+};
+/**
+ * Describes the message amc.v1.AckResponse.
+ * Use `create(AckResponseSchema)` to create a new message.
+ */
+export declare const AckResponseSchema: GenMessage<AckResponse>;
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -391,5 +433,17 @@ export declare const StateService: GenService<{
         methodKind: "server_streaming";
         input: typeof WatchEventsRequestSchema;
         output: typeof WatchEventsResponseSchema;
+    };
+    /**
+     * Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+     * is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+     * does not know.
+     *
+     * @generated from rpc amc.v1.StateService.Ack
+     */
+    ack: {
+        methodKind: "unary";
+        input: typeof AckRequestSchema;
+        output: typeof AckResponseSchema;
     };
 }>;
