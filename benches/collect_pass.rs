@@ -13,19 +13,12 @@
 // Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    path::Path,
-    time::{Duration, Instant, SystemTime},
-};
+use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
-use common::{session_file, session_json};
-
-use amc::{
-    collect::Collector,
-    config::{Config, Paths},
-};
+use amc::collect::Collector;
+use common::BenchDir;
 
 fn cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -74,28 +67,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300)
         .max(1);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let data = dir.path().join("data");
-    let sessions_dir = data.join("sessions");
-    std::fs::create_dir_all(&sessions_dir).expect("sessions dir");
-    std::fs::create_dir_all(&home).expect("home");
-    let file = |i: usize| sessions_dir.join(session_file(i));
-    for i in 0..count {
-        amc::store::write_atomic(&file(i), session_json(i, 0).as_bytes()).expect("write");
-    }
-    let env = |key: &str| -> Option<String> {
-        let s = |p: &Path| Some(p.to_string_lossy().into_owned());
-        match key {
-            "HOME" => s(&home),
-            "AMC_DATA_DIR" => s(&data),
-            "CLAUDE_CONFIG_DIR" => s(&home.join(".claude")),
-            "CODEX_HOME" => s(&home.join(".codex")),
-            "AMC_ZELLIJ_BIN" => s(&dir.path().join("no-zellij")),
-            _ => None,
-        }
-    };
-    let config = Config::for_paths(Paths::from_lookup(env));
+    let bench = BenchDir::new(count);
+    let config = bench.config();
     let mut collector = Collector::new(&config);
 
     let start = Instant::now();
@@ -112,7 +85,6 @@ fn main() {
     let mut seq = 0;
     run("one write", &mut collector, passes, |i| {
         seq += 1;
-        let n = i % count.max(1);
-        amc::store::write_atomic(&file(n), session_json(n, seq).as_bytes()).expect("write");
+        bench.write(i % count.max(1), seq);
     });
 }

@@ -10,19 +10,12 @@
 // Test code: a failed unwrap or expect is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    path::Path,
-    time::{Duration, Instant, SystemTime},
-};
+use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
-use common::{session_file, session_json};
-
-use amc::{
-    collect::Collector,
-    config::{Config, Paths},
-};
+use amc::collect::Collector;
+use common::BenchDir;
 
 fn main() {
     let count: usize = std::env::var("AMC_BENCH_SESSIONS")
@@ -34,28 +27,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200)
         .max(1);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let data = dir.path().join("data");
-    let sessions_dir = data.join("sessions");
-    std::fs::create_dir_all(&sessions_dir).expect("sessions dir");
-    std::fs::create_dir_all(&home).expect("home");
-    let file = |i: usize| sessions_dir.join(session_file(i));
-    for i in 0..count {
-        amc::store::write_atomic(&file(i), session_json(i, 0).as_bytes()).expect("write");
-    }
-    let env = |key: &str| -> Option<String> {
-        let s = |p: &Path| Some(p.to_string_lossy().into_owned());
-        match key {
-            "HOME" => s(&home),
-            "AMC_DATA_DIR" => s(&data),
-            "CLAUDE_CONFIG_DIR" => s(&home.join(".claude")),
-            "CODEX_HOME" => s(&home.join(".codex")),
-            "AMC_ZELLIJ_BIN" => s(&dir.path().join("no-zellij")),
-            _ => None,
-        }
-    };
-    let config = Config::for_paths(Paths::from_lookup(env));
+    let bench = BenchDir::new(count);
+    let config = bench.config();
     let mut collector = Collector::new(&config);
     let mut previous = collector.pass(SystemTime::now()).sessions;
     std::thread::sleep(Duration::from_millis(1100));
@@ -64,8 +37,7 @@ fn main() {
     let mut events = Vec::new();
     let mut total_events = 0;
     for round in 0..rounds {
-        let n = round % count.max(1);
-        amc::store::write_atomic(&file(n), session_json(n, round as u64 + 1).as_bytes()).expect("write");
+        bench.write(round % count.max(1), round as u64 + 1);
         let start = Instant::now();
         let sessions = collector.pass(SystemTime::now()).sessions;
         passes.push(start.elapsed());

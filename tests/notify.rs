@@ -26,6 +26,8 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 struct Received {
     headers: HeaderMap,
     body: String,
+    /// When it arrived, in milliseconds since the epoch.
+    at_ms: i64,
 }
 
 /// A local HTTP receiver: records every POST and answers with the current status.
@@ -77,6 +79,7 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Byte
     receiver.got.lock().unwrap().push(Received {
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        at_ms: amc::publisher::now_ms(),
     });
     axum::http::StatusCode::from_u16(receiver.status.load(Ordering::SeqCst)).unwrap()
 }
@@ -155,6 +158,10 @@ async fn a_held_attention_is_posted_signed_once_and_withdrawn_and_a_quick_answer
     assert_eq!(body["data"]["session_id"], "a");
     assert_eq!(body["data"]["attention_kind"], "permission");
     assert!(body["data"]["dashboard_url"].as_str().unwrap().starts_with("http://"));
+    // It left within 100 ms after the dwell (300 ms) that started when the event was published.
+    let late = raised.at_ms - body["data"]["time_ms"].as_i64().unwrap() - 300;
+    println!("notification {late} ms after the dwell ended");
+    assert!(late < 100, "{late} ms after the dwell");
     // A tampered body fails the independent check.
     let mut tampered = raised.clone();
     tampered.body = tampered.body.replace("\"a\"", "\"x\"");

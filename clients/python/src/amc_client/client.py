@@ -494,7 +494,8 @@ def watch_events(
     last 10 000 events and every event of the last 24 hours, across restarts. ``kinds`` narrows to some kinds
     (EventKind numbers or names such as ``"attention_raised"``); ``filter`` is a SessionFilter or a dict of its fields.
     The watch reconnects as :func:`watch_state` does, resuming after the last event it yielded (``Reconnect``'s
-    ``since_revision`` is then that event id), so nothing is missed or repeated.
+    ``since_revision`` is then that event id), so nothing is missed or repeated. The call starts at the first
+    ``next()``: with ``since_event_id=0`` events published before that are not seen (pass an id to be sure).
     """
     numbers = []
     for kind in kinds:
