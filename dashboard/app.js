@@ -496,5 +496,125 @@ ui.groups.addEventListener('click', async (e) => {
   if (card.whyOpen) card.showWhy(content);
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Events (`/api/stream/events`): each session's timeline, and browser notifications with the server's dwell and
+// cooldown (`/api/notify`): a raise that still holds after the dwell, at most once per session per cooldown, never
+// for a session acknowledged here; a clearing closes the notification.
+
+const EVENT_KINDS = [
+  'attention_raised',
+  'attention_cleared',
+  'turn_done',
+  'session_started',
+  'session_dead',
+  'session_removed',
+  'compacted',
+  'context_threshold',
+];
+const policy = { dwellMs: 5000, cooldownMs: 60000 };
+const pageOpenedAt = Date.now();
+const lastNotified = new Map();
+const shown = new Map();
+const acked = new Set();
+
+function connectEvents() {
+  if (!('EventSource' in window)) return;
+  // since=1: every event the server keeps, for the timelines (EventSource resumes with Last-Event-ID by itself).
+  const es = new EventSource(withToken('/api/stream/events?since=1'));
+  for (const kind of EVENT_KINDS) {
+    es.addEventListener(kind, (m) => {
+      let e;
+      try {
+        e = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      board.addEvent(e);
+      onEvent(e);
+    });
+  }
+}
+
+function onEvent(e) {
+  // Replayed history is for the timeline; only what happens while the page is open is notified.
+  if (e.time_ms < pageOpenedAt - 1000) return;
+  if (e.kind === 'attention_raised') {
+    acked.delete(e.session_id);
+    setTimeout(() => maybeNotify(e), policy.dwellMs);
+  } else if (e.kind === 'attention_cleared' || e.kind === 'session_removed') {
+    shown.get(e.session_id)?.close();
+    shown.delete(e.session_id);
+  }
+}
+
+function maybeNotify(e) {
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  if (acked.has(e.session_id)) return;
+  const s = state.sessions.find((x) => x.id === e.session_id);
+  if (!s || s.group !== 'needs_attention' || s.dead) return;
+  const last = lastNotified.get(e.session_id);
+  if (last !== undefined && Date.now() - last < policy.cooldownMs) return;
+  lastNotified.set(e.session_id, Date.now());
+  const n = new Notification(`${s.project} needs you`, {
+    body: `${s.agentLabel} waits${e.attention_kind && e.attention_kind !== 'unknown' ? ` for ${e.attention_kind}` : ''}${e.reason ? `: ${e.reason}` : ''}`,
+    tag: `amc-${e.session_id}`,
+  });
+  n.onclick = () => window.focus();
+  shown.set(e.session_id, n);
+}
+
+async function loadPolicy() {
+  try {
+    const r = await fetch(withToken('/api/notify'));
+    if (!r.ok) return;
+    const p = await r.json();
+    if (Number.isFinite(p.dwell_ms)) policy.dwellMs = p.dwell_ms;
+    if (Number.isFinite(p.cooldown_ms)) policy.cooldownMs = p.cooldown_ms;
+  } catch {
+    // The defaults stay.
+  }
+}
+
+const notifyToggle = $('notify-toggle');
+function updateNotifyToggle() {
+  if (!notifyToggle) return;
+  const supported = 'Notification' in window;
+  notifyToggle.hidden = !supported;
+  if (!supported) return;
+  const granted = Notification.permission === 'granted';
+  notifyToggle.textContent = granted ? 'Notifications on' : 'Notify me';
+  notifyToggle.disabled = granted || Notification.permission === 'denied';
+  notifyToggle.dataset.permission = Notification.permission;
+}
+notifyToggle?.addEventListener('click', async () => {
+  await Notification.requestPermission();
+  updateNotifyToggle();
+});
+
+// The Acknowledge button of a waiting card: POST /api/sessions/{id}/ack (scope `act`).
+ui.groups.addEventListener('click', async (e) => {
+  const t = e.target instanceof Element ? e.target.closest('button.ack') : null;
+  if (!t) return;
+  e.stopPropagation();
+  const id = t.dataset.id;
+  t.disabled = true;
+  const headers = accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
+  try {
+    const r = await fetch(`/api/sessions/${encodeURIComponent(id)}/ack`, { method: 'POST', headers });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    acked.add(id);
+    shown.get(id)?.close();
+    t.textContent = 'Acknowledged';
+    t.dataset.state = 'done';
+  } catch (err) {
+    t.disabled = false;
+    t.textContent = 'Acknowledge (failed)';
+    t.title = `Could not acknowledge: ${err.message}`;
+  }
+});
+
 render();
 connect();
+updateNotifyToggle();
+loadPolicy();
+connectEvents();

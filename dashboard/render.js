@@ -123,9 +123,21 @@ class Card {
     this.whyPanel.id = `why-${Math.random().toString(36).slice(2)}`;
     this.whyPanel.hidden = true;
     this.why.setAttribute('aria-controls', this.whyPanel.id);
-    foot.append(this.sid, this.subagents, this.why, this.event);
+    // Acknowledge: "I have seen it" — no notification of this session until its next attention.
+    this.ackBtn = h('button', 'ack', 'Acknowledge');
+    this.ackBtn.type = 'button';
+    this.ackBtn.title = 'Silence notifications of this session until it needs you again';
+    this.ackBtn.dataset.id = key;
+    this.ackBtn.hidden = true;
+    foot.append(this.sid, this.subagents, this.why, this.event, this.ackBtn);
 
-    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, foot, this.whyPanel);
+    // The session's recent events (attention raised/cleared, turn done, ...), newest first.
+    this.timeline = h('ol', 'timeline');
+    this.timeline.setAttribute('aria-label', 'Recent events');
+    this.timeline.hidden = true;
+    this.eventsKey = '';
+
+    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, this.timeline, foot, this.whyPanel);
   }
 
   /** Whether the "why?" panel is open. */
@@ -218,6 +230,31 @@ class Card {
     setAttr(this.event, 'title', s.lastEvent ? 'Last hook event' : '');
     this.sessionId = s.id;
     setHidden(this.why, !s.id);
+    const waits = s.group === 'needs_attention' && !s.dead;
+    if (!waits) {
+      this.ackBtn.disabled = false;
+      setText(this.ackBtn, 'Acknowledge');
+    }
+    setHidden(this.ackBtn, !waits);
+  }
+
+  /** Shows `events` (the session's, oldest first) as the timeline: the newest few, newest first. */
+  setEvents(events) {
+    const recent = events.slice(-6).reverse();
+    const key = recent.map((e) => e.id).join(',');
+    if (key === this.eventsKey) return;
+    this.eventsKey = key;
+    this.timeline.replaceChildren(
+      ...recent.map((e) => {
+        const li = h('li', 'tl-item');
+        li.dataset.kind = e.kind;
+        const time = h('time', 'tl-time', new Date(e.time_ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+        time.dateTime = new Date(e.time_ms).toISOString();
+        li.append(time, h('span', 'tl-kind', eventLabel(e)));
+        return li;
+      }),
+    );
+    setHidden(this.timeline, recent.length === 0);
   }
 
   updateContext(s) {
@@ -322,6 +359,30 @@ export function renderExplanation(e) {
   return decisions.length ? [head, list] : [head, h('p', 'why-message', 'No decisions recorded.')];
 }
 
+/** A short description of an event, e.g. "needs you (permission)", "answered after 12s". */
+export function eventLabel(e) {
+  switch (e.kind) {
+    case 'attention_raised':
+      return `needs you${e.attention_kind && e.attention_kind !== 'unknown' ? ` (${e.attention_kind})` : ''}`;
+    case 'attention_cleared':
+      return e.waited_ms != null ? `answered after ${formatDuration(e.waited_ms)}` : 'answered';
+    case 'turn_done':
+      return 'turn done';
+    case 'session_started':
+      return 'started';
+    case 'session_dead':
+      return 'agent gone';
+    case 'session_removed':
+      return 'removed';
+    case 'compacted':
+      return 'context compacted';
+    case 'context_threshold':
+      return `context over ${e.threshold}%`;
+    default:
+      return e.kind;
+  }
+}
+
 /** Text with `backtick` spans as <code> elements (built node by node: the text is never parsed as HTML). */
 export function withCode(text) {
   const parts = text.split(/`([^`\n]{1,200})`/);
@@ -381,6 +442,8 @@ function reconcile(parent, nodes) {
 export class Board {
   constructor(root) {
     this.cards = new Map();
+    /** Each session's recent events (oldest first), by session id; set by the page. */
+    this.events = new Map();
     this.sections = new Map();
     for (const g of GROUPS) {
       const id = `group-${g.key}`;
@@ -434,6 +497,7 @@ export class Board {
           this.cards.set(s.key, card);
         }
         card.update(s, now);
+        card.setEvents(this.events.get(s.key) ?? []);
         return card.el;
       });
       reconcile(grid, nodes);
@@ -444,6 +508,16 @@ export class Board {
     // Moving a card between groups detaches it for a moment, which drops keyboard focus: give it back.
     if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
     return counts;
+  }
+
+  /** Adds one event to its session's timeline (kept to the last 20). */
+  addEvent(e) {
+    const list = this.events.get(e.session_id) ?? [];
+    if (list.length && list[list.length - 1].id >= e.id) return;
+    list.push(e);
+    if (list.length > 20) list.shift();
+    this.events.set(e.session_id, list);
+    this.cards.get(e.session_id)?.setEvents(list);
   }
 
   /** Re-ticks the durations of the cards on the page. */

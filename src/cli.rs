@@ -1,4 +1,5 @@
-//! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`.
+//! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`, `amc config show`,
+//! `amc notify test`.
 
 use std::{
     net::SocketAddr,
@@ -15,7 +16,7 @@ use crate::{
     collect::Collector,
     config::{self, Config, Paths},
     error::Error,
-    hook, proto as pb,
+    hook, notify, proto as pb,
     publisher::{self, decision_log::DecisionLog},
     server, shutdown,
     wire::{self, Explanation},
@@ -30,6 +31,9 @@ use crate::{
 #[command(name = "amc", version, about, long_about)]
 #[deny(missing_docs)]
 pub struct Cli {
+    /// The config file (default: $AMC_CONFIG, else $XDG_CONFIG_HOME/amc/config.toml, else ~/.config/amc/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -41,9 +45,10 @@ pub struct Cli {
 pub enum Command {
     /// Serve gRPC, gRPC-Web, reflection, health, /api/state, /api/stream (SSE) and the dashboard on one port.
     Serve {
-        /// Address to listen on. A non-loopback address needs AMC_TOKEN set.
-        #[arg(long, default_value = config::DEFAULT_LISTEN, env = "AMC_LISTEN")]
-        listen: SocketAddr,
+        /// Address to listen on (else AMC_LISTEN, else `listen` in the config file, else 127.0.0.1:7400). A
+        /// non-loopback address needs a token (AMC_TOKEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
@@ -94,6 +99,35 @@ pub enum Command {
         #[arg(long, value_name = "PATH", global = true)]
         codex_bin: Option<PathBuf>,
     },
+    /// Notifications: test the configured sinks.
+    Notify {
+        /// What to do.
+        #[command(subcommand)]
+        action: NotifyAction,
+    },
+    /// Inspect the configuration (flags over environment over config file over defaults).
+    Config {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// `amc notify` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum NotifyAction {
+    /// Send one test notification to every configured sink (webhook, ntfy, desktop) now and print each outcome;
+    /// exits non-zero when a sink failed or none is configured.
+    Test,
+}
+
+/// `amc config` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum ConfigAction {
+    /// Print every setting's effective value and where it came from (flag, env, file, default); secrets redacted.
+    Show,
 }
 
 /// The agents `amc hook` and `amc hooks` serve.
@@ -146,20 +180,55 @@ pub enum HooksAction {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_file = cli.config;
+    let layers = |flags: Vec<(&'static str, String)>| {
+        config::Layers::load(config::settings::process_env(), config_file.clone(), flags)
+    };
     match cli.command {
         Command::Serve {
             listen,
             cors_origins,
             addr_file,
-        } => serve(Config::from_env(), listen, cors_origins, addr_file),
-        Command::Snapshot { pretty } => snapshot(&Config::from_env(), pretty),
+        } => {
+            let layers = layers(listen.map(|l| ("listen", l.to_string())).into_iter().collect())?;
+            for key in layers.unknown_keys() {
+                tracing::warn!(%key, "unknown key in the config file, ignored");
+            }
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            serve(config, cors_origins, addr_file)
+        }
+        Command::Snapshot { pretty } => {
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            snapshot(&config, pretty)
+        }
+        Command::Notify {
+            action: NotifyAction::Test,
+        } => {
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            notify_test(&config)
+        }
+        Command::Config {
+            action: ConfigAction::Show,
+        } => {
+            use std::io::Write as _;
+            let layers = layers(Vec::new())?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(layers.show().as_bytes())?;
+            if let Err(error) = Config::from_layers(&layers) {
+                writeln!(stdout, "# invalid: {error}")?;
+            }
+            Ok(())
+        }
         Command::Explain {
             session_id,
             json,
             addr,
             local,
         } => {
-            let config = Config::from_env();
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
             let explanation = explain(&config, &session_id, (!local).then_some(addr))?;
             let text = if json {
                 serde_json::to_string_pretty(&explanation.to_json())?
@@ -199,6 +268,35 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn notify_test(config: &Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    let results = runtime.block_on(notify::send_test(&config.notify));
+    if results.is_empty() {
+        anyhow::bail!("no notification sink is configured (notify.webhook.url, notify.ntfy.url, notify.desktop)");
+    }
+    let mut failed = 0;
+    for (sink, outcome) in results {
+        match outcome {
+            notify::sinks::Outcome::Delivered => println!("{sink}: delivered"),
+            notify::sinks::Outcome::Gone => {
+                failed += 1;
+                println!("{sink}: the receiver answered 410 Gone");
+            }
+            notify::sinks::Outcome::Retry(reason) => {
+                failed += 1;
+                println!("{sink}: failed: {reason}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} sink(s) failed");
+    }
+    Ok(())
 }
 
 fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
@@ -338,12 +436,8 @@ fn utc(seconds: f64) -> String {
         .unwrap_or_else(|| seconds.to_string())
 }
 
-fn serve(
-    config: Config,
-    listen: SocketAddr,
-    cors_origins: Vec<String>,
-    addr_file: Option<PathBuf>,
-) -> anyhow::Result<()> {
+fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let listen = config.listen;
     if !config::is_loopback(&listen) && config.token.is_none() {
         anyhow::bail!(
             "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
@@ -359,6 +453,7 @@ fn serve(
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let state = publisher::start(config.clone(), shutdown.clone()).await;
+        let notifier = notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
         tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard); reading the first state");
         let signal_token = shutdown.clone();
         tokio::spawn(async move {
@@ -371,7 +466,12 @@ fn serve(
             sse_ping: config.sse_ping_interval,
             grace: config.shutdown_grace,
             cors_origins,
-            token: config.token.as_deref().map(Arc::from),
+            tokens: server::auth::Tokens::new(
+                config.token.as_deref(),
+                &config.token_scopes,
+                config.read_token.as_deref(),
+            ),
+            notify: Some(notifier),
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

@@ -18,6 +18,9 @@ pub enum Error {
     /// The request needs the bearer token and did not carry the right one.
     #[error("missing or wrong bearer token")]
     Unauthenticated,
+    /// The request carried a valid token without the scope it needs (e.g. `act` for Ack).
+    #[error("the token lacks the {0:?} scope")]
+    PermissionDenied(&'static str),
     /// The server is shutting down; reconnect later.
     #[error("server shutting down")]
     ShuttingDown,
@@ -33,6 +36,7 @@ impl Error {
             Error::InvalidArgument(_) => (tonic::Code::InvalidArgument, StatusCode::BAD_REQUEST),
             Error::NotFound(_) => (tonic::Code::NotFound, StatusCode::NOT_FOUND),
             Error::Unauthenticated => (tonic::Code::Unauthenticated, StatusCode::UNAUTHORIZED),
+            Error::PermissionDenied(_) => (tonic::Code::PermissionDenied, StatusCode::FORBIDDEN),
             Error::ShuttingDown => (tonic::Code::Unavailable, StatusCode::SERVICE_UNAVAILABLE),
             Error::Internal(_) => (tonic::Code::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -44,6 +48,7 @@ impl Error {
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
             Error::NotFound(_) => "NOT_FOUND",
             Error::Unauthenticated => "UNAUTHENTICATED",
+            Error::PermissionDenied(_) => "PERMISSION_DENIED",
             Error::ShuttingDown => "UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
         }
@@ -82,6 +87,7 @@ mod tests {
             (Error::InvalidArgument("x".into()), tonic::Code::InvalidArgument, 400),
             (Error::NotFound("x".into()), tonic::Code::NotFound, 404),
             (Error::Unauthenticated, tonic::Code::Unauthenticated, 401),
+            (Error::PermissionDenied("act"), tonic::Code::PermissionDenied, 403),
             (Error::ShuttingDown, tonic::Code::Unavailable, 503),
             (Error::Internal("x".into()), tonic::Code::Internal, 500),
         ];

@@ -7,6 +7,8 @@
 //!
 //! - [`model`]: the session record (`SessionJson`), its key, status and agent names, and `Decision`/`Removed`.
 //! - [`config`]: the environment, read once into `Paths` and `Config`.
+//! - [`event`]: the one event type (edges between consecutive states: attention raised/cleared, turn done, …) and
+//!   its derivation.
 //! - [`error`]: the error enum and its one mapping to gRPC and HTTP codes.
 //! - [`shutdown`]: SIGINT/SIGTERM and the token every long-lived stream watches.
 //! - [`proto`]: the generated `amc.v1` types and the descriptor set for reflection.
@@ -36,6 +38,8 @@
 //!   session's `Explanation` (`wire::explain`); the only module that knows both shapes.
 //! - [`publisher`]: the one task that owns the state and publishes revisioned snapshots;
 //!   [`publisher::decision_log`] keeps the latest decisions per session and the removed sessions' last ones.
+//! - [`notify`]: notifications: the dwell/cooldown/ack policy over the events, durable outboxes, and the webhook,
+//!   ntfy and desktop sinks.
 //! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*` and the dashboard.
 //! - [`cli`]: the command line.
 //!
@@ -49,8 +53,10 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod error;
+pub mod event;
 pub mod hook;
 pub mod model;
+pub mod notify;
 pub mod proto;
 pub mod publisher;
 pub mod rules;

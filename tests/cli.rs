@@ -342,3 +342,135 @@ fn serve_saves_the_transcript_index_after_its_first_pass() {
     let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(payload["sessions"][0]["context_usage"]["current_tokens"], 1005);
 }
+
+#[test]
+fn config_show_prints_each_value_with_its_origin_and_redacts_secrets() {
+    let env = TestEnv::new();
+    let dir = env.home().join(".config/amc");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "heartbeat_ms = 1234\n[notify]\ncooldown_ms = 9000\n[notify.webhook]\nurl = \"http://127.0.0.1:9/hook\"\n\
+         secret = \"whsec_dG9wLXNlY3JldA==\"\n",
+    )
+    .unwrap();
+    let output = amc(&env)
+        .args(["config", "show"])
+        .env("AMC_NOTIFY_DWELL_MS", "250")
+        .env("AMC_TOKEN", "tok-secret")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("{key} missing:\n{text}"))
+            .to_owned()
+    };
+    assert!(line("heartbeat_ms").ends_with("= 1234  (file)"), "{text}");
+    assert!(line("notify.cooldown_ms").ends_with("= 9000  (file)"), "{text}");
+    assert!(
+        line("notify.dwell_ms").ends_with("= 250  (env AMC_NOTIFY_DWELL_MS)"),
+        "{text}"
+    );
+    assert!(line("sse_ping_ms").ends_with("= 15000  (default)"), "{text}");
+    assert!(line("token").ends_with("= <redacted>  (env AMC_TOKEN)"), "{text}");
+    assert!(
+        line("notify.webhook.secret").ends_with("= <redacted>  (file)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("tok-secret") && !text.contains("dG9wLXNlY3JldA"),
+        "{text}"
+    );
+    assert!(!text.contains("# invalid"), "{text}");
+
+    // --config names another file; a bad value there is reported, and serve refuses to start with it.
+    let bad = env.home().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[notify.webhook]\nurl = \"ftp://nope\"\nsecret = \"whsec_eA==\"\n",
+    )
+    .unwrap();
+    let output = amc(&env)
+        .args(["--config"])
+        .arg(&bad)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("# invalid:") && text.contains("http:// or https://"),
+        "{text}"
+    );
+    let output = amc(&env)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("http:// or https://"));
+    // A flag beats the environment.
+    let output = amc(&env)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("AMC_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("refusing to listen on non-loopback"));
+}
+
+#[test]
+fn notify_test_posts_to_the_webhook_and_fails_without_a_sink() {
+    use std::io::{Read as _, Write as _};
+    let env = TestEnv::new();
+    let output = amc(&env)
+        .args(["notify", "test"])
+        .env("AMC_NOTIFY_DESKTOP", "off")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no notification sink"));
+    // A one-shot HTTP receiver.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&request).contains("\"type\"") {
+            let n = stream.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        while !request.ends_with(b"}") {
+            let n = stream.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let output = amc(&env)
+        .args(["notify", "test"])
+        .env("AMC_NOTIFY_DESKTOP", "off")
+        .env("AMC_WEBHOOK_URL", format!("http://{addr}/hook"))
+        .env("AMC_WEBHOOK_SECRET", "whsec_c2VjcmV0")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "webhook: delivered\n");
+    let request = server.join().unwrap().to_lowercase();
+    assert!(
+        request.contains("webhook-signature: v1,") && request.contains("webhook-id: test_"),
+        "{request}"
+    );
+    assert!(request.contains("\"type\":\"amc.test\""), "{request}");
+}

@@ -30,3 +30,55 @@ pub fn session_json(i: usize, seq: u64) -> String {
     })
     .to_string()
 }
+
+// Not every benchmark that includes this module uses every item.
+#[allow(dead_code)]
+/// A temp data dir with `count` bench session files, a temp `HOME` with no transcripts and a nonexistent zellij.
+pub struct BenchDir {
+    /// Holds the temp dir for the benchmark's life.
+    pub dir: tempfile::TempDir,
+    /// `<dir>/data/sessions`.
+    pub sessions_dir: std::path::PathBuf,
+}
+
+#[allow(dead_code)]
+impl BenchDir {
+    /// Writes `count` session files (`session_json(i, 0)`).
+    pub fn new(count: usize) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sessions_dir = dir.path().join("data/sessions");
+        std::fs::create_dir_all(&sessions_dir).expect("sessions dir");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        let bench = BenchDir { dir, sessions_dir };
+        for i in 0..count {
+            bench.write(i, 0);
+        }
+        bench
+    }
+
+    /// Rewrites session file `i` atomically (as the hook does) with `session_json(i, seq)`.
+    pub fn write(&self, i: usize, seq: u64) {
+        amc::store::write_atomic(
+            &self.sessions_dir.join(session_file(i)),
+            session_json(i, seq).as_bytes(),
+        )
+        .expect("write");
+    }
+
+    /// The collector's configuration for this dir.
+    pub fn config(&self) -> amc::config::Config {
+        let root = self.dir.path().to_path_buf();
+        let env = move |key: &str| -> Option<String> {
+            let s = |p: std::path::PathBuf| Some(p.to_string_lossy().into_owned());
+            match key {
+                "HOME" => s(root.join("home")),
+                "AMC_DATA_DIR" => s(root.join("data")),
+                "CLAUDE_CONFIG_DIR" => s(root.join("home/.claude")),
+                "CODEX_HOME" => s(root.join("home/.codex")),
+                "AMC_ZELLIJ_BIN" => s(root.join("no-zellij")),
+                _ => None,
+            }
+        };
+        amc::config::Config::for_paths(amc::config::Paths::from_lookup(env))
+    }
+}

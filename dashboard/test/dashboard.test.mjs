@@ -281,6 +281,31 @@ test('a session file changed on disk shows within a second, in place (same eleme
   assert.ok(back < 1000, `took ${back} ms`);
 });
 
+test('each card has an event timeline, and a waiting card an Acknowledge button that silences it', async () => {
+  const id = S.active.session_id;
+  const t0 = Date.now();
+  writeSession(TMP, { ...S.active, status: 'needs_attention', last_event_at: new Date().toISOString() });
+  await waitForGroup(id, 'needs_attention', t0, 5_000);
+  const item = (kind) => `.card[data-id="${id}"] .timeline .tl-item[data-kind="${kind}"]`;
+  await page.waitForSelector(item('attention_raised'), { timeout: 5_000 });
+  assert.match(await text(id, '.timeline'), /needs you/);
+  const button = card(id).locator('button.ack');
+  assert.ok(await button.isVisible(), 'a waiting card offers Acknowledge');
+  await button.click();
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Acknowledged',
+    `.card[data-id="${id}"] button.ack`, { timeout: 5_000 });
+  // The server took it: the same acknowledgement over HTTP answers 200.
+  const r = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST' });
+  assert.equal(r.status, 200);
+  const t1 = Date.now();
+  writeSession(TMP, S.active);
+  await waitForGroup(id, 'active', t1, 5_000);
+  await page.waitForSelector(item('attention_cleared'), { timeout: 5_000 });
+  assert.equal(await button.isVisible(), false, 'no Acknowledge on a card that does not wait');
+  const policy = await (await fetch(`${URL_}/api/notify`)).json();
+  assert.equal(policy.dwell_ms, 5000);
+});
+
 test('filters: agent and project selects, search over project and session id, "/" and Esc', async () => {
   const visible = () => page.$$eval('#groups .card', (cs) => cs.filter((c) => c.checkVisibility()).map((c) => c.dataset.id));
   await page.selectOption('#filter-agent', 'codex');

@@ -22,8 +22,10 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub mod decision_log;
+pub mod events;
 mod watches;
 
+pub use self::events::{EventCursor, EventLog, Retention};
 use self::{
     decision_log::{DecisionLog, SharedDecisionLog},
     watches::{FileWatches, SharedPending},
@@ -32,6 +34,7 @@ use crate::{
     collect::{Changes, Collector, Pass},
     config::{Config, Paths},
     error::Error,
+    event::{self, Event},
     model::SessionJson,
     wire::{Explanation, Snapshot},
 };
@@ -43,9 +46,15 @@ pub struct StateHandle {
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
     decisions: SharedDecisionLog,
+    events: Arc<EventLog>,
 }
 
 impl StateHandle {
+    /// Returns the event ring: the events derived from consecutive published states.
+    pub fn events(&self) -> &Arc<EventLog> {
+        &self.events
+    }
+
     /// Returns the latest snapshot.
     pub fn current(&self) -> Arc<Snapshot> {
         self.rx.borrow().clone()
@@ -97,13 +106,15 @@ impl StateHandle {
         let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
         let revision = start_revision();
         let (tx, rx) = watch::channel(Arc::new(Snapshot::new(revision, instance, sessions)));
+        let events = Arc::new(EventLog::in_memory(1));
         let handle = StateHandle {
             rx,
             polling: Arc::default(),
             pass_count: Arc::default(),
             decisions: SharedDecisionLog::new(DecisionLog::in_memory(&Paths::from_lookup(|_| None))),
+            events: events.clone(),
         };
-        (handle, FixedPublisher { tx, revision })
+        (handle, FixedPublisher { tx, revision, events })
     }
 }
 
@@ -112,6 +123,7 @@ impl StateHandle {
 pub struct FixedPublisher {
     tx: watch::Sender<Arc<Snapshot>>,
     revision: u64,
+    events: Arc<EventLog>,
 }
 
 impl FixedPublisher {
@@ -124,10 +136,32 @@ impl FixedPublisher {
     /// Publishes `sessions` as the next revision and returns it.
     pub fn publish(&mut self, sessions: Vec<SessionJson>) -> u64 {
         self.revision += 1;
-        let next = Snapshot::next(&self.tx.borrow(), self.revision, sessions);
+        let previous = self.tx.borrow().clone();
+        let derived = derive_events(&previous.sessions, &sessions, self.revision);
+        let next = Snapshot::next(&previous, self.revision, sessions);
         self.tx.send_replace(Arc::new(next));
+        self.events.append(derived, now_ms());
         self.revision
     }
+}
+
+/// Returns the current time in milliseconds since the Unix epoch (0 before it).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The events between two consecutive states, not numbered yet.
+fn derive_events(before: &[SessionJson], after: &[SessionJson], revision: u64) -> Vec<Event> {
+    let mut out = Vec::new();
+    event::derive(before, after, now_ms(), revision, &mut out);
+    out
+}
+
+/// Where the event ring is persisted: `<data dir>/stream/events.jsonl`.
+pub fn event_ring_file(config: &Config) -> PathBuf {
+    config.paths.data_dir.join("stream").join("events.jsonl")
 }
 
 fn start_revision() -> u64 {
@@ -158,11 +192,13 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revision, instance)));
     let polling = Arc::new(AtomicBool::new(false));
     let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let events = Arc::new(EventLog::open(event_ring_file(&config), Retention::default(), now_ms()));
     let handle = StateHandle {
         rx,
         polling: polling.clone(),
         pass_count: pass_count.clone(),
         decisions: decisions.clone(),
+        events: events.clone(),
     };
     let publisher = Publisher {
         config,
@@ -172,6 +208,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         polling,
         pass_count,
         decisions,
+        events,
     };
     tokio::spawn(async move {
         // The first pass can take seconds on big histories; a shutdown meanwhile ends the task at once (the pass's
@@ -195,6 +232,7 @@ struct Publisher {
     collector: Option<Collector>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    events: Arc<EventLog>,
     decisions: SharedDecisionLog,
 }
 
@@ -300,8 +338,15 @@ impl Publisher {
                 sessions = sessions.len(),
                 "publishing new state"
             );
+            // The first full state is the baseline: events are edges between two states this process saw.
+            let derived = if previous.warming {
+                Vec::new()
+            } else {
+                derive_events(&previous.sessions, &sessions, self.revision)
+            };
             self.tx
                 .send_replace(Arc::new(Snapshot::next(&previous, self.revision, sessions)));
+            self.events.append(derived, now_ms());
         }
     }
 

@@ -162,12 +162,7 @@ async fn api_stream(
             }
         }
     };
-    let mut response = Response::new(Body::from_stream(stream));
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    Ok(super::sse_response(Body::from_stream(stream)))
 }
 
 /// The snapshot's shared JSON delta, when the client holds exactly the revision before it.

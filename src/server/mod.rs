@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod events;
 pub mod grpc;
 pub mod http;
 
@@ -21,7 +22,7 @@ use tonic::{
 };
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::{config::Paths, proto, publisher::StateHandle};
+use crate::{config::Paths, notify::NotifyHandle, proto, publisher::StateHandle};
 
 /// What the server needs besides the listener.
 #[derive(Debug, Clone)]
@@ -36,8 +37,11 @@ pub struct ServerOptions {
     pub grace: Duration,
     /// Extra browser origins allowed to call gRPC-Web (loopback origins are always allowed).
     pub cors_origins: Vec<String>,
-    /// The bearer token every data request must carry (`AMC_TOKEN`); `None` checks nothing (see [`auth`]).
-    pub token: Option<Arc<str>>,
+    /// The bearer tokens and their scopes (`AMC_TOKEN`, `AMC_TOKEN_SCOPES`, `AMC_READ_TOKEN`); empty checks nothing
+    /// (see [`auth`]).
+    pub tokens: auth::Tokens,
+    /// The notifier that `Ack` silences; `None` when notifications do not run.
+    pub notify: Option<NotifyHandle>,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -81,7 +85,8 @@ pub async fn run(
         })
     };
 
-    let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat);
+    let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat)
+        .with_notify(options.notify.clone());
     let state_server = grpc::StateServer::new(service)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip);
@@ -107,18 +112,19 @@ pub async fn run(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(cors(&options.cors_origins));
 
-    let api = http::router(http::HttpState {
+    let http_state = http::HttpState {
         state,
         shutdown: shutdown.clone(),
         paths: options.paths.clone(),
         ping: options.sse_ping,
-    });
+    };
+    let api = http::router(http_state.clone()).merge(events::router(http_state, options.notify.clone()));
     let app = api
         .merge(dashboard::router())
         .merge(grpc)
         .fallback(http::not_found)
         .layer(axum::middleware::from_fn_with_state(
-            options.token.clone(),
+            Arc::new(options.tokens.clone()),
             auth::require_token,
         ));
 
@@ -150,6 +156,17 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// An SSE response with `body`: `text/event-stream`, not cached, not buffered by proxies.
+fn sse_response(body: axum::body::Body) -> axum::response::Response {
+    use axum::http::header;
+    let mut response = axum::response::Response::new(body);
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
 /// CORS for gRPC-Web callers: loopback origins and the configured ones, never a blanket `*`.

@@ -2,9 +2,11 @@
 //! filters, the published [`Snapshot`] in both shapes, and a session's [`Explanation`] in both shapes. The only module
 //! that knows both shapes.
 
+pub mod event;
 pub mod explain;
 pub mod snapshot;
 
+pub use event::{event_json, event_to_proto, EventFilter};
 pub use explain::{ExplainedDecision, Explanation};
 pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
 
@@ -308,9 +310,14 @@ impl Filter {
 
     /// Returns whether `session` passes the filter.
     pub fn matches(&self, session: &pb::Session) -> bool {
-        (self.session_ids.is_empty() || self.session_ids.contains(&session.session_id))
-            && (self.agents.is_empty() || self.agents.contains(&session.agent))
-            && !(self.exclude_dead && session.is_dead)
+        self.matches_parts(&session.session_id, session.agent, session.is_dead)
+    }
+
+    /// Returns whether a session with this id, proto agent number and deadness passes the filter.
+    pub fn matches_parts(&self, session_id: &str, agent: i32, is_dead: bool) -> bool {
+        (self.session_ids.is_empty() || self.session_ids.contains(session_id))
+            && (self.agents.is_empty() || self.agents.contains(&agent))
+            && !(self.exclude_dead && is_dead)
     }
 
     /// Returns the sessions that pass the filter.

@@ -104,13 +104,19 @@ pub async fn spawn_server_warming(config: Config) -> Running {
     let addr = listener.local_addr().expect("listener has an address");
     let shutdown = CancellationToken::new();
     let state = publisher::start(config.clone(), shutdown.clone()).await;
+    let notifier = amc::notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
     let options = server::ServerOptions {
         paths: std::sync::Arc::new(config.paths.clone()),
         heartbeat: config.heartbeat_interval,
         sse_ping: config.sse_ping_interval,
         grace: Duration::from_secs(2),
         cors_origins: vec![],
-        token: config.token.as_deref().map(std::sync::Arc::from),
+        tokens: server::auth::Tokens::new(
+            config.token.as_deref(),
+            &config.token_scopes,
+            config.read_token.as_deref(),
+        ),
+        notify: Some(notifier),
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {

@@ -34,6 +34,14 @@ type StateServiceClient interface {
 	// Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
 	// `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
 	ExplainSession(ctx context.Context, in *ExplainSessionRequest, opts ...grpc.CallOption) (*ExplainSessionResponse, error)
+	// WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+	// as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+	// server shuts down; reconnect with the last event id you saw.
+	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (StateService_WatchEventsClient, error)
+	// Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+	// is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+	// does not know.
+	Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error)
 }
 
 type stateServiceClient struct {
@@ -94,6 +102,47 @@ func (c *stateServiceClient) ExplainSession(ctx context.Context, in *ExplainSess
 	return out, nil
 }
 
+func (c *stateServiceClient) WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (StateService_WatchEventsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_StateService_serviceDesc.Streams[1], "/amc.v1.StateService/WatchEvents", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &stateServiceWatchEventsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type StateService_WatchEventsClient interface {
+	Recv() (*WatchEventsResponse, error)
+	grpc.ClientStream
+}
+
+type stateServiceWatchEventsClient struct {
+	grpc.ClientStream
+}
+
+func (x *stateServiceWatchEventsClient) Recv() (*WatchEventsResponse, error) {
+	m := new(WatchEventsResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *stateServiceClient) Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error) {
+	out := new(AckResponse)
+	err := c.cc.Invoke(ctx, "/amc.v1.StateService/Ack", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StateServiceServer is the server API for StateService service.
 // All implementations must embed UnimplementedStateServiceServer
 // for forward compatibility
@@ -115,6 +164,14 @@ type StateServiceServer interface {
 	// Errors: INVALID_ARGUMENT for an id that cannot name a session file (empty, over 200 bytes, a leading dot, `/`,
 	// `\`, control characters); NOT_FOUND for an id amc has neither listed in its latest pass nor removed.
 	ExplainSession(context.Context, *ExplainSessionRequest) (*ExplainSessionResponse, error)
+	// WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+	// as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+	// server shuts down; reconnect with the last event id you saw.
+	WatchEvents(*WatchEventsRequest, StateService_WatchEventsServer) error
+	// Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+	// is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+	// does not know.
+	Ack(context.Context, *AckRequest) (*AckResponse, error)
 	mustEmbedUnimplementedStateServiceServer()
 }
 
@@ -130,6 +187,12 @@ func (UnimplementedStateServiceServer) WatchState(*WatchStateRequest, StateServi
 }
 func (UnimplementedStateServiceServer) ExplainSession(context.Context, *ExplainSessionRequest) (*ExplainSessionResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ExplainSession not implemented")
+}
+func (UnimplementedStateServiceServer) WatchEvents(*WatchEventsRequest, StateService_WatchEventsServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchEvents not implemented")
+}
+func (UnimplementedStateServiceServer) Ack(context.Context, *AckRequest) (*AckResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Ack not implemented")
 }
 func (UnimplementedStateServiceServer) mustEmbedUnimplementedStateServiceServer() {}
 
@@ -201,6 +264,45 @@ func _StateService_ExplainSession_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StateService_WatchEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StateServiceServer).WatchEvents(m, &stateServiceWatchEventsServer{stream})
+}
+
+type StateService_WatchEventsServer interface {
+	Send(*WatchEventsResponse) error
+	grpc.ServerStream
+}
+
+type stateServiceWatchEventsServer struct {
+	grpc.ServerStream
+}
+
+func (x *stateServiceWatchEventsServer) Send(m *WatchEventsResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func _StateService_Ack_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AckRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateServiceServer).Ack(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/amc.v1.StateService/Ack",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateServiceServer).Ack(ctx, req.(*AckRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _StateService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "amc.v1.StateService",
 	HandlerType: (*StateServiceServer)(nil),
@@ -213,11 +315,20 @@ var _StateService_serviceDesc = grpc.ServiceDesc{
 			MethodName: "ExplainSession",
 			Handler:    _StateService_ExplainSession_Handler,
 		},
+		{
+			MethodName: "Ack",
+			Handler:    _StateService_Ack_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "WatchState",
 			Handler:       _StateService_WatchState_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchEvents",
+			Handler:       _StateService_WatchEvents_Handler,
 			ServerStreams: true,
 		},
 	},

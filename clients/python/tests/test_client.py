@@ -261,6 +261,51 @@ def test_watch_reconnects_across_restart_on_same_port(own_server) -> None:
     assert not consumer.is_alive()
 
 
+def next_event(watch: amc_client.EventWatch, timeout: float = 5.0) -> amc_client.Event:
+    """next(watch), failing the test instead of hanging."""
+    timer = threading.Timer(timeout, watch.cancel)
+    timer.start()
+    try:
+        return next(watch)
+    except StopIteration:
+        pytest.fail(f"no event within {timeout} s")
+    finally:
+        timer.cancel()
+
+
+def test_watch_events_streams_attention(server) -> None:
+    sid = unique_id("py-events")
+    server.write_session(sid, status="active")
+    with amc_client.watch_state(server.addr) as watch:
+        wait_for(watch, lambda st: sid in ids(st))
+    # since_event_id=1 replays every kept event (the call starts at the first next(), so "only new" could race).
+    with amc_client.watch_events(server.addr, since_event_id=1, filter={"session_ids": [sid]},
+                                 kinds=["attention_raised", "attention_cleared"]) as events:
+        server.write_session(sid, status="needs_attention", attention={"kind": "permission", "tool_name": "Bash"})
+        raised = next_event(events)
+        assert raised.kind == amc_client.EventKind.Value("EVENT_KIND_ATTENTION_RAISED")
+        assert (raised.session_id, raised.attention_kind, raised.raw_kind) == (sid, "permission", "attention_raised")
+        server.write_session(sid, status="active")
+        cleared = next_event(events)
+        assert cleared.raw_kind == "attention_cleared" and cleared.id > raised.id
+        assert events.last_event_id == cleared.id
+
+
+def test_watch_events_resumes_across_restart(own_server) -> None:
+    own_server.write_session("e1", status="active")
+    addr = own_server.start()
+    with amc_client.watch_events(addr, since_event_id=1, kinds=["attention_raised"]) as events:
+        own_server.write_session("e1", status="needs_attention")
+        raised = next_event(events)
+    own_server.write_session("e1", status="done")  # two more events: attention_cleared, turn_done
+    with amc_client.watch_state(addr) as watch:
+        wait_for(watch, lambda st: any(s.status == amc_client.SESSION_STATUS_DONE for s in st.sessions))
+    addr = own_server.restart_same_port()
+    with amc_client.watch_events(addr, since_event_id=raised.id) as events:
+        kinds = [next_event(events).raw_kind, next_event(events).raw_kind]
+    assert kinds == ["attention_cleared", "turn_done"]
+
+
 def test_watch_gives_up_when_server_stays_down(own_server) -> None:
     addr = own_server.start()
     watch = amc_client.watch_state(addr, max_retries=2, backoff_initial=0.1, backoff_max=0.2)

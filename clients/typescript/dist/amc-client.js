@@ -6812,8 +6812,25 @@ var AttentionKind = /* @__PURE__ */ ((AttentionKind2) => {
 })(AttentionKind || {});
 var AttentionKindSchema = /* @__PURE__ */ enumDesc(file_amc_v1_session, 3);
 
+// src/gen/amc/v1/events_pb.ts
+var file_amc_v1_events = /* @__PURE__ */ fileDesc("ChNhbWMvdjEvZXZlbnRzLnByb3RvEgZhbWMudjEi1AIKBUV2ZW50EgoKAmlkGAEgASgEEh8KBGtpbmQYAiABKA4yES5hbWMudjEuRXZlbnRLaW5kEhAKCHJhd19raW5kGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV2aXNpb24YBiABKAQSHAoFYWdlbnQYByABKA4yDS5hbWMudjEuQWdlbnQSEwoLcHJvamVjdF9kaXIYCCABKAkSDwoHaXNfZGVhZBgJIAEoCBIWCg5hdHRlbnRpb25fa2luZBgKIAEoCRIWCgl3YWl0ZWRfbXMYCyABKARIAIgBARIZChF0aHJlc2hvbGRfcGVyY2VudBgMIAEoDRIPCgdwZXJjZW50GA0gASgBEg4KBnJlYXNvbhgOIAEoCUIMCgpfd2FpdGVkX21zKp0CCglFdmVudEtpbmQSGgoWRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG0VWRU5UX0tJTkRfQVRURU5USU9OX1JBSVNFRBABEiAKHEVWRU5UX0tJTkRfQVRURU5USU9OX0NMRUFSRUQQAhIYChRFVkVOVF9LSU5EX1RVUk5fRE9ORRADEh4KGkVWRU5UX0tJTkRfU0VTU0lPTl9TVEFSVEVEEAQSGwoXRVZFTlRfS0lORF9TRVNTSU9OX0RFQUQQBRIeChpFVkVOVF9LSU5EX1NFU1NJT05fUkVNT1ZFRBAGEhgKFEVWRU5UX0tJTkRfQ09NUEFDVEVEEAcSIAocRVZFTlRfS0lORF9DT05URVhUX1RIUkVTSE9MRBAIQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_session, file_google_protobuf_timestamp]);
+var EventSchema = /* @__PURE__ */ messageDesc(file_amc_v1_events, 0);
+var EventKind = /* @__PURE__ */ ((EventKind2) => {
+  EventKind2[EventKind2["UNSPECIFIED"] = 0] = "UNSPECIFIED";
+  EventKind2[EventKind2["ATTENTION_RAISED"] = 1] = "ATTENTION_RAISED";
+  EventKind2[EventKind2["ATTENTION_CLEARED"] = 2] = "ATTENTION_CLEARED";
+  EventKind2[EventKind2["TURN_DONE"] = 3] = "TURN_DONE";
+  EventKind2[EventKind2["SESSION_STARTED"] = 4] = "SESSION_STARTED";
+  EventKind2[EventKind2["SESSION_DEAD"] = 5] = "SESSION_DEAD";
+  EventKind2[EventKind2["SESSION_REMOVED"] = 6] = "SESSION_REMOVED";
+  EventKind2[EventKind2["COMPACTED"] = 7] = "COMPACTED";
+  EventKind2[EventKind2["CONTEXT_THRESHOLD"] = 8] = "CONTEXT_THRESHOLD";
+  return EventKind2;
+})(EventKind || {});
+var EventKindSchema = /* @__PURE__ */ enumDesc(file_amc_v1_events, 0);
+
 // src/gen/amc/v1/state_service_pb.ts
-var file_amc_v1_state_service = /* @__PURE__ */ fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy5QEKDFN0YXRlU2VydmljZRI9CghHZXRTdGF0ZRIXLmFtYy52MS5HZXRTdGF0ZVJlcXVlc3QaGC5hbWMudjEuR2V0U3RhdGVSZXNwb25zZRJFCgpXYXRjaFN0YXRlEhkuYW1jLnYxLldhdGNoU3RhdGVSZXF1ZXN0GhouYW1jLnYxLldhdGNoU3RhdGVSZXNwb25zZTABEk8KDkV4cGxhaW5TZXNzaW9uEh0uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVxdWVzdBoeLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_session, file_google_protobuf_timestamp]);
+var file_amc_v1_state_service = /* @__PURE__ */ fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDnNpbmNlX2V2ZW50X2lkGAEgASgEEiUKBmZpbHRlchgCIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyEiAKBWtpbmRzGAMgAygOMhEuYW1jLnYxLkV2ZW50S2luZCJ+ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEh4KBWV2ZW50GAEgASgLMg0uYW1jLnYxLkV2ZW50SAASJgoJaGVhcnRiZWF0GAIgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEhcKD25ld2VzdF9ldmVudF9pZBgDIAEoBEIGCgRraW5kIiAKCkFja1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI3CgtBY2tSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFja25vd2xlZGdlZBgCIAEoCDLfAgoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAESTwoORXhwbGFpblNlc3Npb24SHS5hbWMudjEuRXhwbGFpblNlc3Npb25SZXF1ZXN0Gh4uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USSAoLV2F0Y2hFdmVudHMSGi5hbWMudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhsuYW1jLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARIuCgNBY2sSEi5hbWMudjEuQWNrUmVxdWVzdBoTLmFtYy52MS5BY2tSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
 var StateSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 0);
 var SessionFilterSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 1);
 var GetStateRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 2);
@@ -6825,6 +6842,10 @@ var WatchStateResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_ser
 var ExplainSessionRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 8);
 var DecisionSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 9);
 var ExplainSessionResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 10);
+var WatchEventsRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 11);
+var WatchEventsResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 12);
+var AckRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 13);
+var AckResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 14);
 var StateService = /* @__PURE__ */ serviceDesc(file_amc_v1_state_service, 0);
 
 // src/index.ts
@@ -6969,6 +6990,69 @@ async function* watchState(options = {}) {
     if (!await sleep(delayMs, outer)) return;
   }
 }
+async function* watchEvents(options = {}) {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  const client = createStateServiceClient(options);
+  const maxRetries = options.maxRetries ?? 5;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 6e4;
+  const filter = options.filter ? create(SessionFilterSchema, options.filter) : void 0;
+  const kinds = (options.kinds ?? []).map(
+    (k) => typeof k === "string" ? EventKind[k.toUpperCase()] : k
+  );
+  if (kinds.some((k) => k === void 0)) {
+    throw new AmcError(`unknown event kind in ${JSON.stringify(options.kinds)}`, Code.InvalidArgument, baseUrl);
+  }
+  const outer = options.signal;
+  let after = options.sinceEventId ?? 0n;
+  let failures = 0;
+  while (!outer?.aborted) {
+    const attempt = new AbortController();
+    const onOuterAbort = () => attempt.abort();
+    outer?.addEventListener("abort", onOuterAbort);
+    let idleFired = false;
+    let idleTimer;
+    const armIdle = () => {
+      if (idleTimer !== void 0) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleFired = true;
+        attempt.abort();
+      }, idleTimeoutMs);
+    };
+    let failure;
+    try {
+      armIdle();
+      const request = create(WatchEventsRequestSchema, { sinceEventId: after, filter, kinds });
+      for await (const message of client.watchEvents(request, { signal: attempt.signal })) {
+        armIdle();
+        failures = 0;
+        if (message.kind.case === "event") {
+          after = message.kind.value.id;
+          if (idleTimer !== void 0) clearTimeout(idleTimer);
+          yield message.kind.value;
+          armIdle();
+        } else if (after === 0n) {
+          after = message.newestEventId;
+        }
+      }
+      failure = new AmcError("WatchEvents ended without a status", Code.Unavailable, baseUrl);
+    } catch (err) {
+      if (outer?.aborted) return;
+      failure = idleFired ? new AmcError(`no message from amc at ${baseUrl} for ${idleTimeoutMs} ms`, Code.DeadlineExceeded, baseUrl, {
+        cause: err
+      }) : toAmcError(err, baseUrl, "WatchEvents");
+      if (!isRetryable(failure)) throw failure;
+    } finally {
+      if (idleTimer !== void 0) clearTimeout(idleTimer);
+      outer?.removeEventListener("abort", onOuterAbort);
+      attempt.abort();
+    }
+    failures += 1;
+    if (failures > maxRetries) throw failure;
+    const delayMs = Math.min(options.backoffMaxMs ?? 5e3, (options.backoffInitialMs ?? 250) * 2 ** (failures - 1));
+    options.onReconnect?.({ attempt: failures, delayMs, error: failure, sinceRevision: after, instanceId: "" });
+    if (!await sleep(delayMs, outer)) return;
+  }
+}
 function isRetryable(err) {
   return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
 }
@@ -6998,6 +7082,8 @@ function sleep(ms, signal) {
   });
 }
 export {
+  AckRequestSchema,
+  AckResponseSchema,
   Agent,
   AgentSchema,
   AmcError,
@@ -7009,6 +7095,9 @@ export {
   ContextUsageSchema,
   DEFAULT_BASE_URL,
   DecisionSchema,
+  EventKind,
+  EventKindSchema,
+  EventSchema,
   ExplainSessionRequestSchema,
   ExplainSessionResponseSchema,
   GetStateRequestSchema,
@@ -7023,6 +7112,8 @@ export {
   StateDeltaSchema,
   StateSchema,
   StateService,
+  WatchEventsRequestSchema,
+  WatchEventsResponseSchema,
   WatchStateRequestSchema,
   WatchStateResponseSchema,
   WindowSource,
@@ -7030,8 +7121,10 @@ export {
   createAmcTransport,
   createStateServiceClient,
   explainSession,
+  file_amc_v1_events,
   file_amc_v1_session,
   file_amc_v1_state_service,
   getState,
+  watchEvents,
   watchState
 };

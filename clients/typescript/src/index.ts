@@ -15,6 +15,7 @@ import {
   SessionFilterSchema,
   StateSchema,
   StateService,
+  WatchEventsRequestSchema,
   WatchStateRequestSchema,
   type ExplainSessionResponse,
   type State,
@@ -22,6 +23,9 @@ import {
   type WatchStateResponse,
 } from "./gen/amc/v1/state_service_pb.js";
 
+import { EventKind, type Event } from "./gen/amc/v1/events_pb.js";
+
+export * from "./gen/amc/v1/events_pb.js";
 export * from "./gen/amc/v1/session_pb.js";
 export * from "./gen/amc/v1/state_service_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -277,6 +281,95 @@ export async function* watchState(options: WatchStateOptions = {}): AsyncGenerat
     }
     const delayMs = Math.min(backoffMaxMs, backoffInitialMs * 2 ** (failures - 1));
     options.onReconnect?.({ attempt: failures, delayMs, error: failure, sinceRevision: revision, instanceId });
+    if (!(await sleep(delayMs, outer))) return;
+  }
+}
+
+export interface WatchEventsOptions extends AmcClientOptions {
+  /** Replay the kept events after this id first (0n, the default: only new events). */
+  sinceEventId?: bigint;
+  /** Server-side filter, as watchState's. */
+  filter?: SessionFilterInit;
+  /** Only these kinds (EventKind values or names such as "attention_raised"; empty: all). */
+  kinds?: (EventKind | string)[];
+  /** As watchState's: reconnects in a row before throwing (default 5), backoff, idle timeout, abort, callback. */
+  maxRetries?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called before each reconnect; `sinceRevision` is then the event id the watch resumes after. */
+  onReconnect?: (info: ReconnectInfo) => void;
+}
+
+/**
+ * Watches amc's events (attention_raised, attention_cleared, turn_done, ...): yields one Event each. Reconnects as
+ * watchState does, resuming after the last event yielded, so nothing is missed or repeated across server restarts
+ * (the server keeps at least the last 10 000 events and every event of the last 24 hours).
+ */
+export async function* watchEvents(options: WatchEventsOptions = {}): AsyncGenerator<Event, void, undefined> {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  const client = createStateServiceClient(options);
+  const maxRetries = options.maxRetries ?? 5;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const filter = options.filter ? create(SessionFilterSchema, options.filter) : undefined;
+  const kinds = (options.kinds ?? []).map((k) =>
+    typeof k === "string" ? (EventKind as unknown as Record<string, EventKind>)[k.toUpperCase()] : k,
+  );
+  if (kinds.some((k) => k === undefined)) {
+    throw new AmcError(`unknown event kind in ${JSON.stringify(options.kinds)}`, Code.InvalidArgument, baseUrl);
+  }
+  const outer = options.signal;
+  let after = options.sinceEventId ?? 0n;
+  let failures = 0;
+  while (!outer?.aborted) {
+    const attempt = new AbortController();
+    const onOuterAbort = () => attempt.abort();
+    outer?.addEventListener("abort", onOuterAbort);
+    let idleFired = false;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const armIdle = () => {
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleFired = true;
+        attempt.abort();
+      }, idleTimeoutMs);
+    };
+    let failure: AmcError;
+    try {
+      armIdle();
+      const request = create(WatchEventsRequestSchema, { sinceEventId: after, filter, kinds });
+      for await (const message of client.watchEvents(request, { signal: attempt.signal })) {
+        armIdle();
+        failures = 0;
+        if (message.kind.case === "event") {
+          after = message.kind.value.id;
+          if (idleTimer !== undefined) clearTimeout(idleTimer);
+          yield message.kind.value;
+          armIdle();
+        } else if (after === 0n) {
+          // A watch that started at "now" resumes from the newest id the server reported.
+          after = message.newestEventId;
+        }
+      }
+      failure = new AmcError("WatchEvents ended without a status", Code.Unavailable, baseUrl);
+    } catch (err) {
+      if (outer?.aborted) return;
+      failure = idleFired
+        ? new AmcError(`no message from amc at ${baseUrl} for ${idleTimeoutMs} ms`, Code.DeadlineExceeded, baseUrl, {
+            cause: err,
+          })
+        : toAmcError(err, baseUrl, "WatchEvents");
+      if (!isRetryable(failure)) throw failure;
+    } finally {
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
+      outer?.removeEventListener("abort", onOuterAbort);
+      attempt.abort();
+    }
+    failures += 1;
+    if (failures > maxRetries) throw failure;
+    const delayMs = Math.min(options.backoffMaxMs ?? 5000, (options.backoffInitialMs ?? 250) * 2 ** (failures - 1));
+    options.onReconnect?.({ attempt: failures, delayMs, error: failure, sinceRevision: after, instanceId: "" });
     if (!(await sleep(delayMs, outer))) return;
   }
 }

@@ -12,8 +12,9 @@ import {
   Agent,
   Code,
   SessionStatus,
-  explainSession,
+  EventKind,
   getState,
+  watchEvents,
   watchState,
   type ReconnectInfo,
   type State,
@@ -90,28 +91,6 @@ describe("amc TypeScript client (gRPC-Web over HTTP/1.1)", { skip: !baseUrl && "
     );
   });
 
-  test("explainSession: the decisions behind a listed session; NotFound and InvalidArgument", async () => {
-    const why = await explainSession(PREPARED, { baseUrl });
-    assert.equal(why.sessionId, PREPARED);
-    assert.equal(why.present, true);
-    assert.equal(why.trashPath, "");
-    const status = why.decisions.find((d) => d.field === "status");
-    assert.ok(status, "a status decision");
-    assert.equal(JSON.parse(status.valueJson), "needs_attention");
-    assert.equal(status.rule, "hook::update::apply");
-    assert.match(JSON.parse(status.evidenceJson).file, new RegExp(`/sessions/${PREPARED}\\.json$`));
-    await assert.rejects(explainSession(`never-seen-${randomUUID()}`, { baseUrl }), (err: unknown) => {
-      assert.ok(err instanceof AmcError);
-      assert.equal(err.code, Code.NotFound);
-      return true;
-    });
-    await assert.rejects(explainSession("../../etc/passwd", { baseUrl }), (err: unknown) => {
-      assert.ok(err instanceof AmcError);
-      assert.equal(err.code, Code.InvalidArgument);
-      return true;
-    });
-  });
-
   test("getState with a filter", async () => {
     const only = await getState({ baseUrl, filter: { sessionIds: [PREPARED] } });
     assert.deepEqual([...ids(only)], [PREPARED]);
@@ -138,6 +117,51 @@ describe("amc TypeScript client (gRPC-Web over HTTP/1.1)", { skip: !baseUrl && "
     }
     const end = await it.next();
     assert.equal(end.done, true, "an aborted watch ends without an error");
+  });
+
+  test("watchEvents: attention raised and cleared, resumable by id", async () => {
+    const id = `ts-events-${randomUUID().slice(0, 8)}`;
+    writeSession(id);
+    const watch = new AbortController();
+    const states = watchState({ baseUrl, signal: watch.signal })[Symbol.asyncIterator]();
+    await waitFor(states, (s) => ids(s).has(id));
+    watch.abort();
+    const ac = new AbortController();
+    const it = watchEvents({
+      baseUrl,
+      signal: ac.signal,
+      filter: { sessionIds: [id] },
+      kinds: ["attention_raised", EventKind.ATTENTION_CLEARED],
+    })[Symbol.asyncIterator]();
+    const next = async () => {
+      const r = await Promise.race([
+        it.next(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no event within 5 s")), 5000)),
+      ]);
+      assert.ok(!r.done);
+      return r.value;
+    };
+    try {
+      const first = next();
+      await new Promise((r) => setTimeout(r, 200)); // the watch starts at the newest event: let it subscribe
+      writeSession(id, { status: "needs_attention", attention: { kind: "question" } });
+      const raised = await first;
+      assert.equal(raised.kind, EventKind.ATTENTION_RAISED);
+      assert.equal(raised.attentionKind, "question");
+      assert.equal(raised.sessionId, id);
+      writeSession(id, { status: "active" });
+      const cleared = await next();
+      assert.equal(cleared.rawKind, "attention_cleared");
+      assert.ok(cleared.id > raised.id);
+      // Resume from the raised event: the cleared one again.
+      const again = watchEvents({ baseUrl, sinceEventId: raised.id, filter: { sessionIds: [id] } });
+      for await (const event of again) {
+        assert.equal(event.id, cleared.id);
+        break;
+      }
+    } finally {
+      ac.abort();
+    }
   });
 
   test("watchState applies deltas into whole States equal to getState's", async () => {

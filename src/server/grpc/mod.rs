@@ -17,6 +17,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     error::Error,
+    notify::NotifyHandle,
     proto as pb,
     publisher::StateHandle,
     wire::{self, Filter, Snapshot},
@@ -28,6 +29,7 @@ pub struct StateServiceImpl {
     state: StateHandle,
     shutdown: CancellationToken,
     heartbeat: Duration,
+    notify: Option<NotifyHandle>,
 }
 
 impl StateServiceImpl {
@@ -37,7 +39,25 @@ impl StateServiceImpl {
             state,
             shutdown,
             heartbeat,
+            notify: None,
         }
+    }
+
+    /// Lets `Ack` reach `notify`.
+    #[must_use]
+    pub fn with_notify(mut self, notify: Option<NotifyHandle>) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    /// Ack: silences the session's notifications until its next attention.
+    pub fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
+        let session_id = request.into_inner().session_id;
+        let acknowledged = acknowledge(&self.state, self.notify.as_ref(), &session_id)?;
+        Ok(Response::new(pb::AckResponse {
+            session_id,
+            acknowledged,
+        }))
     }
 
     /// GetState: the latest published state, filtered.
@@ -134,6 +154,81 @@ impl StateServiceImpl {
         Ok(Response::new(Box::pin(stream)))
     }
 }
+
+impl StateServiceImpl {
+    /// WatchEvents: the kept events after `since_event_id` (none when it is 0), then each new event, and a heartbeat
+    /// after each quiet interval.
+    pub fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Result<Response<EventStream>, Status> {
+        if self.shutdown.is_cancelled() {
+            return Err(Error::ShuttingDown.into());
+        }
+        let request = request.into_inner();
+        let filter = wire::EventFilter::from_proto(request.filter, &request.kinds)?;
+        let log = self.state.events().clone();
+        let start = match request.since_event_id {
+            0 => log.newest_id(),
+            since => since,
+        };
+        let mut cursor = log.cursor(start);
+        let shutdown = self.shutdown.clone();
+        let heartbeat = self.heartbeat;
+        let stream = async_stream::stream! {
+            let mut quiet = Box::pin(tokio::time::sleep(heartbeat));
+            loop {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => {
+                        yield Err(Status::unavailable("server shutting down; reconnect with since_event_id"));
+                        break;
+                    }
+                    batch = cursor.next_batch() => {
+                        let Some(batch) = batch else {
+                            yield Err(Status::unavailable("state publisher stopped"));
+                            break;
+                        };
+                        for event in batch.iter().filter(|e| filter.matches(e)) {
+                            quiet.as_mut().reset(tokio::time::Instant::now() + heartbeat);
+                            yield Ok(pb::WatchEventsResponse {
+                                newest_event_id: event.id,
+                                kind: Some(pb::watch_events_response::Kind::Event(wire::event_to_proto(event))),
+                            });
+                        }
+                    }
+                    () = &mut quiet => {
+                        quiet.as_mut().reset(tokio::time::Instant::now() + heartbeat);
+                        yield Ok(pb::WatchEventsResponse {
+                            newest_event_id: log.newest_id(),
+                            kind: Some(pb::watch_events_response::Kind::Heartbeat(pb::Heartbeat {
+                                server_time: Some(wire::system_time(std::time::SystemTime::now())),
+                            })),
+                        });
+                    }
+                }
+            }
+        };
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+/// Acknowledges `session_id` (a session of the current state) with the notifier; the one implementation behind the
+/// gRPC `Ack` and `POST /api/sessions/{id}/ack`. Returns whether the notifier took it (false: notifications off).
+pub fn acknowledge(state: &StateHandle, notify: Option<&NotifyHandle>, session_id: &str) -> Result<bool, Error> {
+    if session_id.is_empty() {
+        return Err(Error::InvalidArgument("session_id is empty".into()));
+    }
+    let known = state
+        .current()
+        .proto_sessions
+        .iter()
+        .any(|s| s.session_id == session_id);
+    if !known {
+        return Err(Error::NotFound(format!("no session {session_id:?}")));
+    }
+    Ok(notify.is_some_and(|n| n.ack(session_id)))
+}
+
+/// The message stream of one WatchEvents call.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
 
 /// The message stream of one WatchState call.
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<Outgoing, Status>> + Send>>;

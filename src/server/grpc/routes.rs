@@ -18,6 +18,8 @@ use crate::proto as pb;
 const GET_STATE: &str = "/amc.v1.StateService/GetState";
 const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
 const EXPLAIN_SESSION: &str = "/amc.v1.StateService/ExplainSession";
+const WATCH_EVENTS: &str = "/amc.v1.StateService/WatchEvents";
+const ACK: &str = "/amc.v1.StateService/Ack";
 
 /// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
@@ -98,6 +100,19 @@ where
                 >::default())
                 .apply_compression_config(self.accept_compression, self.send_compression);
                 let method = tower::service_fn(move |r| std::future::ready(service.explain_session(r)));
+                Box::pin(async move { Ok(grpc.unary(method, request).await) })
+            }
+            WATCH_EVENTS => {
+                let mut grpc =
+                    Grpc::new(tonic_prost::ProstCodec::<pb::WatchEventsResponse, pb::WatchEventsRequest>::default())
+                        .apply_compression_config(self.accept_compression, self.send_compression);
+                let method = tower::service_fn(move |r| std::future::ready(service.watch_events(r)));
+                Box::pin(async move { Ok(grpc.server_streaming(method, request).await) })
+            }
+            ACK => {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::<pb::AckResponse, pb::AckRequest>::default())
+                    .apply_compression_config(self.accept_compression, self.send_compression);
+                let method = tower::service_fn(move |r| std::future::ready(service.ack(r)));
                 Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
             _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),

@@ -1,6 +1,8 @@
-// Command getstate prints amc's sessions, then (with -watch N) the next N snapshots of WatchState.
+// Command getstate prints amc's sessions, then (with -watch N) the next N snapshots of WatchState, or (with
+// -events N) N events of WatchEvents, replayed from -since (default 1: every event the server keeps).
 //
 //	go run ./examples/getstate -addr 127.0.0.1:7400 -watch 3
+//	go run ./examples/getstate -addr 127.0.0.1:7400 -events 5
 package main
 
 import (
@@ -29,6 +31,8 @@ func printState(s *amcv1.State) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:7400", "amc's gRPC address")
 	watch := flag.Int("watch", 0, "after GetState, print this many WatchState snapshots")
+	events := flag.Int("events", 0, "after GetState, print this many WatchEvents events")
+	since := flag.Uint64("since", 1, "with -events: replay the kept events after this id (0: only new ones)")
 	timeout := flag.Duration("timeout", 5*time.Second, "deadline of GetState, and of the watch as a whole")
 	flag.Parse()
 
@@ -49,6 +53,10 @@ func main() {
 		os.Exit(1)
 	}
 	printState(resp.GetState())
+	if *events > 0 {
+		watchEvents(ctx, client, *since, *events)
+		return
+	}
 	if *watch <= 0 {
 		return
 	}
@@ -77,6 +85,26 @@ func main() {
 			n++
 		case *amcv1.WatchStateResponse_Heartbeat:
 			fmt.Printf("heartbeat: revision %d\n", msg.GetRevision())
+		}
+	}
+}
+
+// watchEvents prints n events of WatchEvents, resuming after the event id since.
+func watchEvents(ctx context.Context, client amcv1.StateServiceClient, since uint64, n int) {
+	stream, err := client.WatchEvents(ctx, &amcv1.WatchEventsRequest{SinceEventId: since})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "getstate: WatchEvents: %v\n", err)
+		os.Exit(1)
+	}
+	for n > 0 {
+		msg, err := stream.Recv()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "getstate: WatchEvents: %v\n", err)
+			os.Exit(1)
+		}
+		if ev := msg.GetEvent(); ev != nil {
+			fmt.Printf("event %d %s %s %s\n", ev.GetId(), ev.GetRawKind(), ev.GetSessionId(), ev.GetAttentionKind())
+			n--
 		}
 	}
 }

@@ -3,9 +3,10 @@
     import amc_client
 
     state = amc_client.get_state("127.0.0.1:7400")
-    why = amc_client.explain_session(state.sessions[0].session_id, "127.0.0.1:7400")
     for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
                                          instance_id=state.instance_id):
+        ...
+    for event in amc_client.watch_events("127.0.0.1:7400", kinds=["attention_raised"]):
         ...
 
 The messages are the generated protobuf classes (amc_client.v1.*_pb2), re-exported here.
@@ -17,11 +18,13 @@ from .client import (
     AmcTimeoutError,
     AmcUnavailableError,
     Reconnect,
+    EventWatch,
     StateWatch,
-    explain_session,
     get_state,
+    watch_events,
     watch_state,
 )
+from .v1.events_pb2 import Event, EventKind
 from .v1.session_pb2 import (
     AGENT_CLAUDE,
     AGENT_CODEX,
@@ -39,14 +42,13 @@ from .v1.session_pb2 import (
     SessionStatus,
 )
 from .v1.state_service_pb2 import (
-    Decision,
-    ExplainSessionRequest,
-    ExplainSessionResponse,
     GetStateRequest,
     GetStateResponse,
     Heartbeat,
     SessionFilter,
     State,
+    WatchEventsRequest,
+    WatchEventsResponse,
     WatchStateRequest,
     WatchStateResponse,
 )
@@ -61,9 +63,14 @@ __all__ = [
     "AmcUnavailableError",
     "Reconnect",
     "StateWatch",
-    "explain_session",
+    "EventWatch",
     "get_state",
     "watch_state",
+    "watch_events",
+    "Event",
+    "EventKind",
+    "WatchEventsRequest",
+    "WatchEventsResponse",
     "AGENT_CLAUDE",
     "AGENT_CODEX",
     "AGENT_UNSPECIFIED",
@@ -78,9 +85,6 @@ __all__ = [
     "QuestionOption",
     "Session",
     "SessionStatus",
-    "Decision",
-    "ExplainSessionRequest",
-    "ExplainSessionResponse",
     "GetStateRequest",
     "GetStateResponse",
     "Heartbeat",

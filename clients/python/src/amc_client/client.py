@@ -11,6 +11,7 @@ from typing import Any, Optional, Union
 
 import grpc
 
+from .v1 import events_pb2 as _ev
 from .v1 import state_service_pb2 as _pb
 from .v1 import state_service_pb2_grpc as _pb_grpc
 
@@ -174,7 +175,47 @@ class _Watchdog:
             self._call.cancel()
 
 
-class StateWatch(Iterator[_pb.State]):
+class _Watch:
+    """The iterator plumbing of a watch: ``_gen`` yields its items, ``_call`` is the open call (under ``_lock``)."""
+
+    _gen: Iterator[Any]
+    _call: Optional[grpc.Call]
+
+    def __init__(self) -> None:
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._call = None
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._gen)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cancel(self) -> None:
+        """Ends the watch; safe to call from any thread. A blocked ``next()`` returns with StopIteration."""
+        self._cancelled.set()
+        with self._lock:
+            call = self._call
+        if call is not None:
+            call.cancel()
+
+    def close(self) -> None:
+        """Ends the watch and releases its connection (call from the iterating thread, or use cancel())."""
+        self.cancel()
+        try:
+            self._gen.close()
+        except ValueError:  # "generator already executing": another thread iterates; cancel() ends it there
+            pass
+
+
+class StateWatch(_Watch, Iterator[_pb.State]):
     """An iterator of State snapshots from WatchState, made by :func:`watch_state`.
 
     Use it in a ``for`` loop or with ``next()``. ``close()`` (or leaving a ``with`` block) ends it; ``cancel()`` ends
@@ -213,38 +254,8 @@ class StateWatch(Iterator[_pb.State]):
         self._idle_timeout = idle_timeout
         self._metadata = metadata
         self._on_reconnect = on_reconnect
-        self._cancelled = threading.Event()
-        self._lock = threading.Lock()
-        self._call: Optional[grpc.Call] = None
+        super().__init__()
         self._gen = self._run()
-
-    def __iter__(self) -> StateWatch:
-        return self
-
-    def __next__(self) -> _pb.State:
-        return next(self._gen)
-
-    def __enter__(self) -> StateWatch:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def cancel(self) -> None:
-        """Ends the watch; safe to call from any thread. A blocked ``next()`` returns with StopIteration."""
-        self._cancelled.set()
-        with self._lock:
-            call = self._call
-        if call is not None:
-            call.cancel()
-
-    def close(self) -> None:
-        """Ends the watch and releases its connection (call from the iterating thread, or use cancel())."""
-        self.cancel()
-        try:
-            self._gen.close()
-        except ValueError:  # "generator already executing": another thread iterates; cancel() ends it there
-            pass
 
     def _request(self) -> _pb.WatchStateRequest:
         # Deltas (the changed sessions only) when this watch holds the state they apply to, or will get it first.
@@ -386,6 +397,146 @@ def watch_state(
         backoff_initial,
         backoff_max,
         connect_timeout,
+        idle_timeout,
+        metadata,
+        on_reconnect,
+    )
+
+
+class EventWatch(_Watch, Iterator[_ev.Event]):
+    """An iterator of Events from WatchEvents, made by :func:`watch_events`.
+
+    ``last_event_id`` is where a new watch would resume (pass it as ``since_event_id``); ``reconnects`` counts the
+    reconnect attempts so far. ``cancel()`` ends it from any thread; ``close()`` (or leaving a ``with`` block) ends it.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        since_event_id: int,
+        filter: Optional[_pb.SessionFilter],
+        kinds: Sequence[int],
+        max_retries: Optional[int],
+        backoff_initial: float,
+        backoff_max: float,
+        idle_timeout: float,
+        metadata: Metadata,
+        on_reconnect: Optional[Callable[[Reconnect], None]],
+    ):
+        self.target = target
+        self.last_event_id = since_event_id
+        self.reconnects = 0
+        self._filter = filter
+        self._kinds = list(kinds)
+        self._max_retries = max_retries
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._idle_timeout = idle_timeout
+        self._metadata = metadata
+        self._on_reconnect = on_reconnect
+        super().__init__()
+        self._gen = self._run()
+
+    def _run(self) -> Iterator[_ev.Event]:
+        failures = 0
+        while not self._cancelled.is_set():
+            error: AmcError
+            channel = grpc.insecure_channel(self.target)
+            watchdog: Optional[_Watchdog] = None
+            try:
+                request = _pb.WatchEventsRequest(
+                    since_event_id=self.last_event_id, filter=self._filter, kinds=self._kinds
+                )
+                call = _pb_grpc.StateServiceStub(channel).WatchEvents(
+                    request, metadata=self._metadata, wait_for_ready=False
+                )
+                with self._lock:
+                    self._call = call
+                if self._cancelled.is_set():
+                    call.cancel()
+                # The server sends a heartbeat every 15 s when nothing happens.
+                watchdog = _Watchdog(call, self._idle_timeout)
+                for message in call:
+                    failures = 0
+                    if message.WhichOneof("kind") == "event":
+                        self.last_event_id = message.event.id
+                        watchdog.reset(None)
+                        yield message.event
+                    elif self.last_event_id == 0:
+                        # A heartbeat of a watch that started at "now": resume from the newest id from here on.
+                        self.last_event_id = message.newest_event_id
+                    watchdog.reset(self._idle_timeout)
+                error = AmcUnavailableError(
+                    f"WatchEvents: amc at {self.target} ended the stream without a status",
+                    target=self.target,
+                    code=grpc.StatusCode.UNAVAILABLE,
+                )
+            except grpc.RpcError as err:
+                if self._cancelled.is_set():
+                    return
+                if watchdog is not None and watchdog.fired:
+                    error = AmcTimeoutError(
+                        f"WatchEvents: no message from amc at {self.target} in {self._idle_timeout:g} s",
+                        target=self.target,
+                        code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                    )
+                else:
+                    error = _error_from_rpc(err, self.target, "WatchEvents")
+                if not isinstance(error, (AmcUnavailableError, AmcTimeoutError)):
+                    raise error from None
+            finally:
+                if watchdog is not None:
+                    watchdog.stop()
+                with self._lock:
+                    call_to_end, self._call = self._call, None
+                if call_to_end is not None:
+                    call_to_end.cancel()
+                channel.close()
+
+            failures += 1
+            if self._max_retries is not None and failures > self._max_retries:
+                raise error
+            delay = min(self._backoff_max, self._backoff_initial * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+            self.reconnects += 1
+            if self._on_reconnect is not None:
+                self._on_reconnect(Reconnect(failures, delay, error, self.last_event_id, ""))
+            if self._cancelled.wait(delay):
+                return
+
+
+def watch_events(
+    target: str = DEFAULT_TARGET,
+    since_event_id: int = 0,
+    *,
+    filter: FilterLike = None,
+    kinds: Sequence[Union[int, str]] = (),
+    max_retries: Optional[int] = 5,
+    backoff_initial: float = 0.25,
+    backoff_max: float = 5.0,
+    idle_timeout: float = 60.0,
+    metadata: Metadata = None,
+    on_reconnect: Optional[Callable[[Reconnect], None]] = None,
+) -> EventWatch:
+    """Watches amc's events (attention_raised, attention_cleared, turn_done, ...): yields one Event each.
+
+    ``since_event_id`` replays the kept events after it first (0: only new events); the server keeps at least the
+    last 10 000 events and every event of the last 24 hours, across restarts. ``kinds`` narrows to some kinds
+    (EventKind numbers or names such as ``"attention_raised"``); ``filter`` is a SessionFilter or a dict of its fields.
+    The watch reconnects as :func:`watch_state` does, resuming after the last event it yielded (``Reconnect``'s
+    ``since_revision`` is then that event id), so nothing is missed or repeated. The call starts at the first
+    ``next()``: with ``since_event_id=0`` events published before that are not seen (pass an id to be sure).
+    """
+    numbers = []
+    for kind in kinds:
+        numbers.append(kind if isinstance(kind, int) else _ev.EventKind.Value("EVENT_KIND_" + kind.upper()))
+    return EventWatch(
+        target,
+        since_event_id,
+        _filter(filter),
+        numbers,
+        max_retries,
+        backoff_initial,
+        backoff_max,
         idle_timeout,
         metadata,
         on_reconnect,

@@ -1,6 +1,8 @@
 import { type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, type Client, type Transport } from "@connectrpc/connect";
 import { SessionFilterSchema, StateService, type ExplainSessionResponse, type State } from "./gen/amc/v1/state_service_pb.js";
+import { EventKind, type Event } from "./gen/amc/v1/events_pb.js";
+export * from "./gen/amc/v1/events_pb.js";
 export * from "./gen/amc/v1/session_pb.js";
 export * from "./gen/amc/v1/state_service_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -101,3 +103,25 @@ export declare function explainSession(sessionId: string, options?: ExplainSessi
  * the watch applies to the last State it yielded, so every item is still a whole State.
  */
 export declare function watchState(options?: WatchStateOptions): AsyncGenerator<State, void, undefined>;
+export interface WatchEventsOptions extends AmcClientOptions {
+    /** Replay the kept events after this id first (0n, the default: only new events). */
+    sinceEventId?: bigint;
+    /** Server-side filter, as watchState's. */
+    filter?: SessionFilterInit;
+    /** Only these kinds (EventKind values or names such as "attention_raised"; empty: all). */
+    kinds?: (EventKind | string)[];
+    /** As watchState's: reconnects in a row before throwing (default 5), backoff, idle timeout, abort, callback. */
+    maxRetries?: number;
+    backoffInitialMs?: number;
+    backoffMaxMs?: number;
+    idleTimeoutMs?: number;
+    signal?: AbortSignal;
+    /** Called before each reconnect; `sinceRevision` is then the event id the watch resumes after. */
+    onReconnect?: (info: ReconnectInfo) => void;
+}
+/**
+ * Watches amc's events (attention_raised, attention_cleared, turn_done, ...): yields one Event each. Reconnects as
+ * watchState does, resuming after the last event yielded, so nothing is missed or repeated across server restarts
+ * (the server keeps at least the last 10 000 events and every event of the last 24 hours).
+ */
+export declare function watchEvents(options?: WatchEventsOptions): AsyncGenerator<Event, void, undefined>;

@@ -1,5 +1,6 @@
 import datetime
 
+from . import events_pb2 as _events_pb2
 from . import session_pb2 as _session_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -121,3 +122,37 @@ class ExplainSessionResponse(_message.Message):
     trash_path: str
     removed_at: _timestamp_pb2.Timestamp
     def __init__(self, session_id: _Optional[str] = ..., present: _Optional[bool] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., trash_path: _Optional[str] = ..., removed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class WatchEventsRequest(_message.Message):
+    __slots__ = ("since_event_id", "filter", "kinds")
+    SINCE_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    since_event_id: int
+    filter: SessionFilter
+    kinds: _containers.RepeatedScalarFieldContainer[_events_pb2.EventKind]
+    def __init__(self, since_event_id: _Optional[int] = ..., filter: _Optional[_Union[SessionFilter, _Mapping]] = ..., kinds: _Optional[_Iterable[_Union[_events_pb2.EventKind, str]]] = ...) -> None: ...
+
+class WatchEventsResponse(_message.Message):
+    __slots__ = ("event", "heartbeat", "newest_event_id")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    NEWEST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    event: _events_pb2.Event
+    heartbeat: Heartbeat
+    newest_event_id: int
+    def __init__(self, event: _Optional[_Union[_events_pb2.Event, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., newest_event_id: _Optional[int] = ...) -> None: ...
+
+class AckRequest(_message.Message):
+    __slots__ = ("session_id",)
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class AckResponse(_message.Message):
+    __slots__ = ("session_id", "acknowledged")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    acknowledged: bool
+    def __init__(self, session_id: _Optional[str] = ..., acknowledged: _Optional[bool] = ...) -> None: ...

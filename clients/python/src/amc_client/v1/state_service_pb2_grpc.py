@@ -55,6 +55,16 @@ class StateServiceStub:
                 request_serializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionRequest.SerializeToString,
                 response_deserializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionResponse.FromString,
                 _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/amc.v1.StateService/WatchEvents',
+                request_serializer=amc_dot_v1_dot_state__service__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=amc_dot_v1_dot_state__service__pb2.WatchEventsResponse.FromString,
+                _registered_method=True)
+        self.Ack = channel.unary_unary(
+                '/amc.v1.StateService/Ack',
+                request_serializer=amc_dot_v1_dot_state__service__pb2.AckRequest.SerializeToString,
+                response_deserializer=amc_dot_v1_dot_state__service__pb2.AckResponse.FromString,
+                _registered_method=True)
 
 
 class StateServiceServicer:
@@ -98,6 +108,24 @@ class StateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchEvents(self, request, context):
+        """WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+        as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+        server shuts down; reconnect with the last event id you saw.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Ack(self, request, context):
+        """Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+        is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+        does not know.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +143,16 @@ def add_StateServiceServicer_to_server(servicer, server):
                     servicer.ExplainSession,
                     request_deserializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionRequest.FromString,
                     response_serializer=amc_dot_v1_dot_state__service__pb2.ExplainSessionResponse.SerializeToString,
+            ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=amc_dot_v1_dot_state__service__pb2.WatchEventsRequest.FromString,
+                    response_serializer=amc_dot_v1_dot_state__service__pb2.WatchEventsResponse.SerializeToString,
+            ),
+            'Ack': grpc.unary_unary_rpc_method_handler(
+                    servicer.Ack,
+                    request_deserializer=amc_dot_v1_dot_state__service__pb2.AckRequest.FromString,
+                    response_serializer=amc_dot_v1_dot_state__service__pb2.AckResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -204,6 +242,60 @@ class StateService:
             '/amc.v1.StateService/ExplainSession',
             amc_dot_v1_dot_state__service__pb2.ExplainSessionRequest.SerializeToString,
             amc_dot_v1_dot_state__service__pb2.ExplainSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/amc.v1.StateService/WatchEvents',
+            amc_dot_v1_dot_state__service__pb2.WatchEventsRequest.SerializeToString,
+            amc_dot_v1_dot_state__service__pb2.WatchEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Ack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amc.v1.StateService/Ack',
+            amc_dot_v1_dot_state__service__pb2.AckRequest.SerializeToString,
+            amc_dot_v1_dot_state__service__pb2.AckResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Event, EventKind } from "./events_pb.js";
+import { file_amc_v1_events } from "./events_pb.js";
 import type { Agent, Session } from "./session_pb.js";
 import { file_amc_v1_session } from "./session_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy5QEKDFN0YXRlU2VydmljZRI9CghHZXRTdGF0ZRIXLmFtYy52MS5HZXRTdGF0ZVJlcXVlc3QaGC5hbWMudjEuR2V0U3RhdGVSZXNwb25zZRJFCgpXYXRjaFN0YXRlEhkuYW1jLnYxLldhdGNoU3RhdGVSZXF1ZXN0GhouYW1jLnYxLldhdGNoU3RhdGVSZXNwb25zZTABEk8KDkV4cGxhaW5TZXNzaW9uEh0uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVxdWVzdBoeLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDnNpbmNlX2V2ZW50X2lkGAEgASgEEiUKBmZpbHRlchgCIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyEiAKBWtpbmRzGAMgAygOMhEuYW1jLnYxLkV2ZW50S2luZCJ+ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEh4KBWV2ZW50GAEgASgLMg0uYW1jLnYxLkV2ZW50SAASJgoJaGVhcnRiZWF0GAIgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEhcKD25ld2VzdF9ldmVudF9pZBgDIAEoBEIGCgRraW5kIiAKCkFja1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI3CgtBY2tSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFja25vd2xlZGdlZBgCIAEoCDLfAgoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAESTwoORXhwbGFpblNlc3Npb24SHS5hbWMudjEuRXhwbGFpblNlc3Npb25SZXF1ZXN0Gh4uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USSAoLV2F0Y2hFdmVudHMSGi5hbWMudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhsuYW1jLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARIuCgNBY2sSEi5hbWMudjEuQWNrUmVxdWVzdBoTLmFtYy52MS5BY2tSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -437,6 +439,135 @@ export const ExplainSessionResponseSchema: GenMessage<ExplainSessionResponse> = 
   messageDesc(file_amc_v1_state_service, 10);
 
 /**
+ * WatchEventsRequest opens an event watch.
+ *
+ * @generated from message amc.v1.WatchEventsRequest
+ */
+export type WatchEventsRequest = Message<"amc.v1.WatchEventsRequest"> & {
+  /**
+   * Replay every kept event with a larger id first (0: only new events). The server keeps at least the last 10 000
+   * events and every event of the last 24 hours; an older id replays from the oldest kept event.
+   *
+   * @generated from field: uint64 since_event_id = 1;
+   */
+  sinceEventId: bigint;
+
+  /**
+   * Optional filter, as WatchState's (exclude_dead drops events of sessions whose agent is gone).
+   *
+   * @generated from field: amc.v1.SessionFilter filter = 2;
+   */
+  filter?: SessionFilter | undefined;
+
+  /**
+   * Only these kinds (empty: all).
+   *
+   * @generated from field: repeated amc.v1.EventKind kinds = 3;
+   */
+  kinds: EventKind[];
+};
+
+/**
+ * Describes the message amc.v1.WatchEventsRequest.
+ * Use `create(WatchEventsRequestSchema)` to create a new message.
+ */
+export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 11);
+
+/**
+ * WatchEventsResponse is one message of an event watch: an event, or a heartbeat after a quiet interval.
+ *
+ * @generated from message amc.v1.WatchEventsResponse
+ */
+export type WatchEventsResponse = Message<"amc.v1.WatchEventsResponse"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof amc.v1.WatchEventsResponse.kind
+   */
+  kind: {
+    /**
+     * One event.
+     *
+     * @generated from field: amc.v1.Event event = 1;
+     */
+    value: Event;
+    case: "event";
+  } | {
+    /**
+     * Nothing happened for a while.
+     *
+     * @generated from field: amc.v1.Heartbeat heartbeat = 2;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The id of the newest event the server has (an event's own id, or for a heartbeat the newest id overall).
+   *
+   * @generated from field: uint64 newest_event_id = 3;
+   */
+  newestEventId: bigint;
+};
+
+/**
+ * Describes the message amc.v1.WatchEventsResponse.
+ * Use `create(WatchEventsResponseSchema)` to create a new message.
+ */
+export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 12);
+
+/**
+ * AckRequest names the session to acknowledge.
+ *
+ * @generated from message amc.v1.AckRequest
+ */
+export type AckRequest = Message<"amc.v1.AckRequest"> & {
+  /**
+   * The session's id.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message amc.v1.AckRequest.
+ * Use `create(AckRequestSchema)` to create a new message.
+ */
+export const AckRequestSchema: GenMessage<AckRequest> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 13);
+
+/**
+ * AckResponse confirms an acknowledgement.
+ *
+ * @generated from message amc.v1.AckResponse
+ */
+export type AckResponse = Message<"amc.v1.AckResponse"> & {
+  /**
+   * The session acknowledged.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * True when the notifier took it (false when notifications are off: nothing to silence).
+   *
+   * @generated from field: bool acknowledged = 2;
+   */
+  acknowledged: boolean;
+};
+
+/**
+ * Describes the message amc.v1.AckResponse.
+ * Use `create(AckResponseSchema)` to create a new message.
+ */
+export const AckResponseSchema: GenMessage<AckResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 14);
+
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -487,6 +618,30 @@ export const StateService: GenService<{
     methodKind: "unary";
     input: typeof ExplainSessionRequestSchema;
     output: typeof ExplainSessionResponseSchema;
+  },
+  /**
+   * WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+   * as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+   * server shuts down; reconnect with the last event id you saw.
+   *
+   * @generated from rpc amc.v1.StateService.WatchEvents
+   */
+  watchEvents: {
+    methodKind: "server_streaming";
+    input: typeof WatchEventsRequestSchema;
+    output: typeof WatchEventsResponseSchema;
+  },
+  /**
+   * Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+   * is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+   * does not know.
+   *
+   * @generated from rpc amc.v1.StateService.Ack
+   */
+  ack: {
+    methodKind: "unary";
+    input: typeof AckRequestSchema;
+    output: typeof AckResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_amc_v1_state_service, 0);

@@ -1,4 +1,5 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { Event, EventKind } from "./events_pb.js";
 import type { Agent, Session } from "./session_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -374,6 +375,122 @@ export type ExplainSessionResponse = Message<"amc.v1.ExplainSessionResponse"> & 
  */
 export declare const ExplainSessionResponseSchema: GenMessage<ExplainSessionResponse>;
 /**
+ * WatchEventsRequest opens an event watch.
+ *
+ * @generated from message amc.v1.WatchEventsRequest
+ */
+export type WatchEventsRequest = Message<"amc.v1.WatchEventsRequest"> & {
+    /**
+     * Replay every kept event with a larger id first (0: only new events). The server keeps at least the last 10 000
+     * events and every event of the last 24 hours; an older id replays from the oldest kept event.
+     *
+     * @generated from field: uint64 since_event_id = 1;
+     */
+    sinceEventId: bigint;
+    /**
+     * Optional filter, as WatchState's (exclude_dead drops events of sessions whose agent is gone).
+     *
+     * @generated from field: amc.v1.SessionFilter filter = 2;
+     */
+    filter?: SessionFilter | undefined;
+    /**
+     * Only these kinds (empty: all).
+     *
+     * @generated from field: repeated amc.v1.EventKind kinds = 3;
+     */
+    kinds: EventKind[];
+};
+/**
+ * Describes the message amc.v1.WatchEventsRequest.
+ * Use `create(WatchEventsRequestSchema)` to create a new message.
+ */
+export declare const WatchEventsRequestSchema: GenMessage<WatchEventsRequest>;
+/**
+ * WatchEventsResponse is one message of an event watch: an event, or a heartbeat after a quiet interval.
+ *
+ * @generated from message amc.v1.WatchEventsResponse
+ */
+export type WatchEventsResponse = Message<"amc.v1.WatchEventsResponse"> & {
+    /**
+     * What this message carries.
+     *
+     * @generated from oneof amc.v1.WatchEventsResponse.kind
+     */
+    kind: {
+        /**
+         * One event.
+         *
+         * @generated from field: amc.v1.Event event = 1;
+         */
+        value: Event;
+        case: "event";
+    } | {
+        /**
+         * Nothing happened for a while.
+         *
+         * @generated from field: amc.v1.Heartbeat heartbeat = 2;
+         */
+        value: Heartbeat;
+        case: "heartbeat";
+    } | {
+        case: undefined;
+        value?: undefined;
+    };
+    /**
+     * The id of the newest event the server has (an event's own id, or for a heartbeat the newest id overall).
+     *
+     * @generated from field: uint64 newest_event_id = 3;
+     */
+    newestEventId: bigint;
+};
+/**
+ * Describes the message amc.v1.WatchEventsResponse.
+ * Use `create(WatchEventsResponseSchema)` to create a new message.
+ */
+export declare const WatchEventsResponseSchema: GenMessage<WatchEventsResponse>;
+/**
+ * AckRequest names the session to acknowledge.
+ *
+ * @generated from message amc.v1.AckRequest
+ */
+export type AckRequest = Message<"amc.v1.AckRequest"> & {
+    /**
+     * The session's id.
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+};
+/**
+ * Describes the message amc.v1.AckRequest.
+ * Use `create(AckRequestSchema)` to create a new message.
+ */
+export declare const AckRequestSchema: GenMessage<AckRequest>;
+/**
+ * AckResponse confirms an acknowledgement.
+ *
+ * @generated from message amc.v1.AckResponse
+ */
+export type AckResponse = Message<"amc.v1.AckResponse"> & {
+    /**
+     * The session acknowledged.
+     *
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+    /**
+     * True when the notifier took it (false when notifications are off: nothing to silence).
+     *
+     * @generated from field: bool acknowledged = 2;
+     */
+    acknowledged: boolean;
+};
+/**
+ * Describes the message amc.v1.AckResponse.
+ * Use `create(AckResponseSchema)` to create a new message.
+ */
+export declare const AckResponseSchema: GenMessage<AckResponse>;
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -424,5 +541,29 @@ export declare const StateService: GenService<{
         methodKind: "unary";
         input: typeof ExplainSessionRequestSchema;
         output: typeof ExplainSessionResponseSchema;
+    };
+    /**
+     * WatchEvents streams events (see events.proto): first the kept events after since_event_id, then each new event
+     * as the publisher derives it, and a heartbeat after a quiet interval. The stream ends with UNAVAILABLE when the
+     * server shuts down; reconnect with the last event id you saw.
+     *
+     * @generated from rpc amc.v1.StateService.WatchEvents
+     */
+    watchEvents: {
+        methodKind: "server_streaming";
+        input: typeof WatchEventsRequestSchema;
+        output: typeof WatchEventsResponseSchema;
+    };
+    /**
+     * Ack acknowledges a session's attention: no notification of it until its next attention_raised (one already sent
+     * is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
+     * does not know.
+     *
+     * @generated from rpc amc.v1.StateService.Ack
+     */
+    ack: {
+        methodKind: "unary";
+        input: typeof AckRequestSchema;
+        output: typeof AckResponseSchema;
     };
 }>;

@@ -1,4 +1,6 @@
-//! Reads the environment once into [`Paths`] and [`Config`].
+//! Reads the configuration once into [`Paths`] and [`Config`]: command-line flags over environment variables over the
+//! config file (`~/.config/amc/config.toml`, [`settings`]) over defaults. Every setting is listed in
+//! [`settings::SETTINGS`] with its file key and variable; `amc config show` prints the effective values.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -9,6 +11,12 @@
 //! | `AMC_CONTEXT_WINDOW` | unset | forces every Claude context window to this many tokens |
 //! | `AMC_TOKEN` | unset | bearer token; required to listen on a non-loopback address |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
+
+pub mod notify;
+pub mod settings;
+
+pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
+pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 
 use std::{
     net::SocketAddr,
@@ -41,9 +49,16 @@ impl Paths {
     /// Resolves the paths from the process environment. Without `HOME` (or with an empty one) the home is the
     /// account's, from `/etc/passwd`: a hook started without `HOME` then writes where the same user's `amc serve`
     /// reads, instead of under `/`.
+    ///
+    /// The config file counts too (its `data_dir`, `claude_config_dir`, ...); one that does not parse is ignored here.
     pub fn from_env() -> Self {
+        Self::from_layers(&Layers::from_process_lenient())
+    }
+
+    /// Resolves the paths from the layers of configuration (flags, environment, file).
+    pub fn from_layers(layers: &Layers) -> Self {
         Self::from_lookup(|key| {
-            let value = std::env::var_os(key).map(|v| v.to_string_lossy().into_owned());
+            let value = layers.lookup(key);
             if key == "HOME" && value.as_deref().is_none_or(str::is_empty) {
                 return passwd_home().map(|home| home.to_string_lossy().into_owned());
             }
@@ -153,6 +168,14 @@ pub struct Config {
     pub anthropic_model: Option<String>,
     /// Bearer token for anything that changes state, and required for a non-loopback listener (`AMC_TOKEN`).
     pub token: Option<String>,
+    /// The scopes of `token` (`AMC_TOKEN_SCOPES`, default `read,act`).
+    pub token_scopes: Vec<String>,
+    /// A second token with the `read` scope only (`AMC_READ_TOKEN`).
+    pub read_token: Option<String>,
+    /// The address `amc serve` listens on (`--listen`, `AMC_LISTEN`, `listen`).
+    pub listen: SocketAddr,
+    /// The notification sinks and their policy.
+    pub notify: NotifyConfig,
     /// Quiet interval after which WatchState sends a heartbeat (15 s).
     pub heartbeat_interval: Duration,
     /// Interval of the SSE `: ping` comment (15 s).
@@ -168,9 +191,35 @@ pub struct Config {
 }
 
 impl Config {
-    /// Builds the configuration from the process environment.
+    /// Builds the configuration from the process environment and the config file (one that does not parse is
+    /// ignored, with a warning; the notification settings fall back to none when invalid).
     pub fn from_env() -> Self {
-        Self::from_paths_and_lookup(Paths::from_env(), |key| std::env::var(key).ok())
+        let layers = Layers::from_process_lenient();
+        Self::from_layers(&layers).unwrap_or_else(|error| {
+            tracing::warn!(%error, "ignoring the notification settings");
+            Self::from_paths_and_lookup(Paths::from_layers(&layers), |key| layers.lookup(key))
+        })
+    }
+
+    /// Builds the configuration from the layers (flags, environment, file), validating every setting that has to
+    /// be right (the listen address, the notification sinks).
+    pub fn from_layers(layers: &Layers) -> Result<Self, String> {
+        let mut config = Self::from_paths_and_lookup(Paths::from_layers(layers), |key| layers.lookup(key));
+        if let Some(listen) = layers.get("listen") {
+            config.listen = listen
+                .trim()
+                .parse()
+                .map_err(|_| format!("listen (AMC_LISTEN) must be an address like 127.0.0.1:7400, not {listen:?}"))?;
+        }
+        for scope in &config.token_scopes {
+            if !matches!(scope.as_str(), "read" | "act") {
+                return Err(format!(
+                    "token_scopes (AMC_TOKEN_SCOPES): unknown scope {scope:?} (read, act)"
+                ));
+            }
+        }
+        config.notify = NotifyConfig::from_layers(layers, format!("http://{}/", config.listen))?;
+        Ok(config)
     }
 
     /// Builds the configuration from explicit paths and an environment lookup.
@@ -179,6 +228,15 @@ impl Config {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|v| *v > 0);
         let token = lookup("AMC_TOKEN").filter(|t| !t.is_empty());
+        let token_scopes = lookup("AMC_TOKEN_SCOPES")
+            .unwrap_or_else(|| "read,act".into())
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let listen: SocketAddr = lookup("AMC_LISTEN")
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 7400)));
         let millis = |key: &str, default: u64| {
             Duration::from_millis(lookup(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default))
         };
@@ -187,6 +245,10 @@ impl Config {
             context_window_override,
             anthropic_model: lookup("ANTHROPIC_MODEL").filter(|m| !m.trim().is_empty()),
             token,
+            token_scopes,
+            read_token: lookup("AMC_READ_TOKEN").filter(|t| !t.is_empty()),
+            listen,
+            notify: NotifyConfig::quiet(format!("http://{listen}/")),
             heartbeat_interval: millis("AMC_HEARTBEAT_MS", 15_000),
             sse_ping_interval: millis("AMC_SSE_PING_MS", 15_000),
             liveness_interval: millis("AMC_LIVENESS_MS", 2_000),
@@ -208,7 +270,7 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 }
 
 /// The home directory of the process's (effective) user, from `/etc/passwd`; `None` when unknown or `/`.
-fn passwd_home() -> Option<PathBuf> {
+pub(crate) fn passwd_home() -> Option<PathBuf> {
     use std::os::unix::fs::MetadataExt as _;
     // /proc/self belongs to the process's effective uid (std offers no geteuid without `unsafe`).
     let uid = std::fs::metadata("/proc/self").ok()?.uid();
