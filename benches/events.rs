@@ -18,20 +18,25 @@ use amc::collect::Collector;
 use common::BenchDir;
 
 fn main() {
+    // `cargo test --all-targets` runs this program too, without `--bench`: then a short smoke run (a debug build's
+    // timings say nothing about the goal).
+    let full = std::env::args().any(|a| a == "--bench");
     let count: usize = std::env::var("AMC_BENCH_SESSIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+        .unwrap_or(if full { 500 } else { 50 });
     let rounds: usize = std::env::var("AMC_BENCH_PASSES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(if full { 200 } else { 10 })
         .max(1);
     let bench = BenchDir::new(count);
     let config = bench.config();
     let mut collector = Collector::new(&config);
     let mut previous = collector.pass(SystemTime::now()).sessions;
-    std::thread::sleep(Duration::from_millis(1100));
+    if full {
+        std::thread::sleep(Duration::from_millis(1100));
+    }
 
     let (mut passes, mut derivations) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
     let mut events = Vec::new();
@@ -57,7 +62,7 @@ fn main() {
         "{count} sessions, {rounds} rounds ({total_events} events): pass p50 {pass:.3} ms, derivation p50 {derive:.3} ms = {ratio:.2} % of a pass (goal <= 5 %): {}",
         if ratio <= 5.0 { "met" } else { "NOT met" }
     );
-    if ratio > 5.0 {
+    if full && ratio > 5.0 {
         std::process::exit(1);
     }
 }

@@ -149,6 +149,7 @@ impl Event {
 /// The facts of one session that events are made of, read once.
 struct Facts<'a> {
     session: &'a SessionJson,
+    id: Cow<'a, str>,
     status: &'a str,
     dead: bool,
     percent: f64,
@@ -162,6 +163,7 @@ impl<'a> Facts<'a> {
         // every published state, and a session has a few dozen keys at most.
         let mut facts = Facts {
             session,
+            id: Cow::Borrowed(""),
             status: "",
             dead: false,
             percent: 0.0,
@@ -170,6 +172,12 @@ impl<'a> Facts<'a> {
         };
         for (name, value) in session {
             match name.as_str() {
+                key::SESSION_ID => {
+                    facts.id = match value {
+                        Value::String(id) => Cow::Borrowed(id.as_str()),
+                        other => Cow::Owned(crate::model::string_form(other)),
+                    }
+                }
                 key::STATUS => facts.status = value.as_str().unwrap_or_default(),
                 key::IS_DEAD => facts.dead = value.as_bool().unwrap_or(false),
                 key::CONTEXT_USAGE => {
@@ -225,28 +233,21 @@ fn time_ms(value: &Value) -> Option<i64> {
     }
 }
 
-/// Returns a session's id without copying it when it is a string (as it always is in practice).
-fn id_of(session: &SessionJson) -> Cow<'_, str> {
-    match str_field(session, key::SESSION_ID) {
-        Some(id) => Cow::Borrowed(id),
-        None => Cow::Owned(crate::model::sort_key(session)),
-    }
-}
-
 /// Appends to `out` the events between two consecutive states (`before` published earlier, `after` at `revision`),
 /// seen at `now_ms`; their ids are 0 (the ring numbers them). Sessions are matched by `session_id` (a merge of the two
 /// lists when both are sorted by it, as the collector publishes them; a map otherwise); the events of the sessions in
 /// `after` come first, in its order, then those of the sessions that left.
 pub fn derive(before: &[SessionJson], after: &[SessionJson], now_ms: i64, revision: u64, out: &mut Vec<Event>) {
-    let before_ids: Vec<Cow<'_, str>> = before.iter().map(id_of).collect();
-    let after_ids: Vec<Cow<'_, str>> = after.iter().map(id_of).collect();
-    let sorted = |ids: &[Cow<'_, str>]| ids.windows(2).all(|w| w[0] < w[1]);
-    if sorted(&before_ids) && sorted(&after_ids) {
+    // Each session's facts (and id) read once, in one walk over its keys.
+    let before: Vec<Facts<'_>> = before.iter().map(Facts::of).collect();
+    let after: Vec<Facts<'_>> = after.iter().map(Facts::of).collect();
+    let sorted = |facts: &[Facts<'_>]| facts.windows(2).all(|w| w[0].id < w[1].id);
+    if sorted(&before) && sorted(&after) {
         let (mut i, mut j) = (0, 0);
         let mut gone = Vec::new();
         while i < before.len() || j < after.len() {
-            let order = match (before_ids.get(i), after_ids.get(j)) {
-                (Some(b), Some(a)) => b.cmp(a),
+            let order = match (before.get(i), after.get(j)) {
+                (Some(b), Some(a)) => b.id.cmp(&a.id),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 _ => std::cmp::Ordering::Greater,
             };
@@ -266,40 +267,40 @@ pub fn derive(before: &[SessionJson], after: &[SessionJson], now_ms: i64, revisi
                 }
             }
         }
-        for session in gone {
-            left(session, now_ms, revision, out);
+        for facts in gone {
+            left(facts, now_ms, revision, out);
         }
         return;
     }
-    let mut previous: HashMap<&str, &SessionJson> = before_ids.iter().map(|id| id.as_ref()).zip(before).collect();
-    for (id, session) in after_ids.iter().zip(after) {
-        let prev = previous.remove(id.as_ref());
-        pair(prev, session, now_ms, revision, out);
+    let mut previous: HashMap<&str, &Facts<'_>> = before.iter().map(|f| (f.id.as_ref(), f)).collect();
+    for facts in &after {
+        let prev = previous.remove(facts.id.as_ref());
+        pair(prev, facts, now_ms, revision, out);
     }
-    for (id, session) in before_ids.iter().zip(before) {
-        if previous.remove(id.as_ref()).is_some() {
-            left(session, now_ms, revision, out);
+    for facts in &before {
+        if previous.remove(facts.id.as_ref()).is_some() {
+            left(facts, now_ms, revision, out);
         }
     }
 }
 
 /// The events of one session present in the new state (`before` is its previous form, if it had one).
-fn pair(before: Option<&SessionJson>, session: &SessionJson, now_ms: i64, revision: u64, out: &mut Vec<Event>) {
-    let next = Facts::of(session);
+fn pair(prev: Option<&Facts<'_>>, next: &Facts<'_>, now_ms: i64, revision: u64, out: &mut Vec<Event>) {
+    let session = next.session;
     let event = |kind| Event::new(kind, session, now_ms, revision);
-    let Some(prev) = before.map(Facts::of) else {
+    let Some(prev) = prev else {
         out.push(event(EventKind::SessionStarted));
         if next.waits() {
-            out.push(raised(event(EventKind::AttentionRaised), &next));
+            out.push(raised(event(EventKind::AttentionRaised), next));
         }
         return;
     };
     let new_hold = prev.waits() && next.waits() && prev.hold().is_some() && prev.hold() != next.hold();
     if prev.waits() && (!next.waits() || new_hold) {
-        out.push(cleared(event(EventKind::AttentionCleared), &prev, now_ms));
+        out.push(cleared(event(EventKind::AttentionCleared), prev, now_ms));
     }
     if next.waits() && (!prev.waits() || new_hold) {
-        out.push(raised(event(EventKind::AttentionRaised), &next));
+        out.push(raised(event(EventKind::AttentionRaised), next));
     }
     if next.status == status::DONE && (prev.status == status::ACTIVE || prev.waits()) {
         out.push(event(EventKind::TurnDone));
@@ -324,12 +325,12 @@ fn pair(before: Option<&SessionJson>, session: &SessionJson, now_ms: i64, revisi
 }
 
 /// The events of a session that left the state.
-fn left(session: &SessionJson, now_ms: i64, revision: u64, out: &mut Vec<Event>) {
-    let prev = Facts::of(session);
+fn left(prev: &Facts<'_>, now_ms: i64, revision: u64, out: &mut Vec<Event>) {
+    let session = prev.session;
     if prev.waits() {
         out.push(cleared(
             Event::new(EventKind::AttentionCleared, session, now_ms, revision),
-            &prev,
+            prev,
             now_ms,
         ));
     }
