@@ -4,6 +4,7 @@
 
     state = amc_client.get_state("127.0.0.1:7400")
     for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
+    why = amc_client.explain_session(state.sessions[0].session_id, "127.0.0.1:7400")
                                          instance_id=state.instance_id):
         ...
     for event in amc_client.watch_events("127.0.0.1:7400", kinds=["attention_raised"]):
@@ -20,6 +21,7 @@ from .client import (
     Reconnect,
     EventWatch,
     StateWatch,
+    explain_session,
     get_state,
     watch_events,
     watch_state,
@@ -42,6 +44,9 @@ from .v1.session_pb2 import (
     SessionStatus,
 )
 from .v1.state_service_pb2 import (
+    Decision,
+    ExplainSessionRequest,
+    ExplainSessionResponse,
     GetStateRequest,
     GetStateResponse,
     Heartbeat,
@@ -65,10 +70,14 @@ __all__ = [
     "StateWatch",
     "EventWatch",
     "get_state",
+    "explain_session",
     "watch_state",
     "watch_events",
     "Event",
     "EventKind",
+    "Decision",
+    "ExplainSessionRequest",
+    "ExplainSessionResponse",
     "WatchEventsRequest",
     "WatchEventsResponse",
     "AGENT_CLAUDE",
