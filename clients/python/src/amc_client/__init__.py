@@ -3,8 +3,8 @@
     import amc_client
 
     state = amc_client.get_state("127.0.0.1:7400")
-    for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
     why = amc_client.explain_session(state.sessions[0].session_id, "127.0.0.1:7400")
+    for state in amc_client.watch_state("127.0.0.1:7400", since_revision=state.revision,
                                          instance_id=state.instance_id):
         ...
     for event in amc_client.watch_events("127.0.0.1:7400", kinds=["attention_raised"]):
