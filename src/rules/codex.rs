@@ -93,7 +93,7 @@ pub fn match_pane(
     if let Some(cwd) = rollout_cwd {
         let tuis = processes
             .iter()
-            .filter(|p| agent(p) && p.cwd.as_deref() == Some(cwd) && p.open_jsonl.iter().all(|f| f == rollout));
+            .filter(|p| agent(p) && p.cwd.as_deref() == Some(cwd) && p.open_rollouts().all(|f| f == rollout));
         let best = tuis.min_by_key(|p| (distance(p.started_at, rollout_time).unwrap_or(Duration::MAX), p.pid));
         if let Some(p) = best {
             return pane_of(p, Evidence::Strong);
@@ -287,6 +287,25 @@ mod tests {
             proc(6, false, "/other", Some("2"), &[]),
             proc(7, false, "/p", Some("3"), &[]),
             proc(8, false, "/p", Some("4"), &["/c/sessions/other.jsonl"]),
+        ];
+        let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &refs(&procs)).expect("match");
+        assert_eq!(pane(&m), ("3", Evidence::Strong));
+    }
+
+    #[test]
+    fn a_tui_writing_its_history_still_owns_the_daemon_held_rollout() {
+        // The rollout appears when the prompt is submitted, the moment the TUI has `$CODEX_HOME/history.jsonl` (and
+        // `session_index.jsonl`) open: those are not rollouts, so the TUI is still the match, not the daemon (whose
+        // environment is the first TUI's pane, where same-pane dedupe would remove this session for good).
+        let procs = [
+            proc(5, true, "/", Some("1"), &[ROLLOUT]),
+            proc(
+                7,
+                false,
+                "/p",
+                Some("3"),
+                &["/c/history.jsonl", "/c/session_index.jsonl"],
+            ),
         ];
         let m = match_pane(Path::new(ROLLOUT), Some(Path::new("/p")), None, &refs(&procs)).expect("match");
         assert_eq!(pane(&m), ("3", Evidence::Strong));

@@ -61,6 +61,21 @@ impl ProcInfo {
     pub fn is_running(&self) -> bool {
         !matches!(self.state, 'Z' | 'X' | 'x')
     }
+
+    /// The Codex rollouts among [`ProcInfo::open_jsonl`] (see [`is_rollout`]): a Codex TUI also opens other
+    /// `.jsonl` files of `$CODEX_HOME` for a moment (`history.jsonl` when a prompt is submitted, `session_index.jsonl`
+    /// when a thread is created), which say nothing about which thread it runs.
+    pub fn open_rollouts(&self) -> impl Iterator<Item = &PathBuf> + '_ {
+        self.open_jsonl.iter().filter(|f| is_rollout(f))
+    }
+}
+
+/// Returns whether `path` is named as a Codex rollout is (`rollout-<local time>-<id>.jsonl`).
+pub fn is_rollout(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+        && path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("rollout-"))
 }
 
 /// Claude Code's record of one live process: `<claude config dir>/sessions/<pid>.json` (2.1.331; written at start-up,

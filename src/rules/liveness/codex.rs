@@ -70,7 +70,7 @@ pub fn assign_codex_tuis(sessions: &[SessionJson], ev: &Evidence<'_>) -> HashMap
     }
     let direct: HashSet<u32> = ev
         .running()
-        .filter(|p| !p.open_jsonl.is_empty())
+        .filter(|p| p.open_rollouts().next().is_some())
         .map(|p| p.pid)
         .collect();
     let mut free: Vec<&ProcInfo> = ev
@@ -311,6 +311,32 @@ mod tests {
             (Liveness::Alive, Some(201), Some("1")),
             "{v:?}"
         );
+        assert_eq!(
+            (v[1].liveness, v[1].pid, v[1].zellij_pane.as_deref()),
+            (Liveness::Alive, Some(202), Some("2")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_tui_writing_its_history_is_still_the_daemon_threads_tui() {
+        // On a prompt the TUI opens `$CODEX_HOME/history.jsonl` (and `session_index.jsonl`) for a moment, just when
+        // its thread's rollout appears: that is no rollout of its own (`--no-daemon`), so it stays a candidate.
+        let mut b = tui(202, "2", created(ID_B) - Duration::from_secs(3));
+        b.open_jsonl = vec![
+            PathBuf::from("/h/.codex/history.jsonl"),
+            PathBuf::from("/h/.codex/session_index.jsonl"),
+        ];
+        let ap = scan(
+            vec![
+                tui(201, "1", created(ID_A) - Duration::from_secs(4)),
+                b,
+                daemon(250, &[ROLL_A, ROLL_B], "1"),
+            ],
+            vec![],
+        );
+        let sessions = vec![codex_session(ID_A, ROLL_A), codex_session(ID_B, ROLL_B)];
+        let v = decide_all(&sessions, &evid(&ap, None, now()));
         assert_eq!(
             (v[1].liveness, v[1].pid, v[1].zellij_pane.as_deref()),
             (Liveness::Alive, Some(202), Some("2")),
