@@ -7,7 +7,10 @@
 //! | `CODEX_HOME` | `~/.codex` | Codex's home; rollouts under `sessions/` |
 //! | `AMC_ZELLIJ_BIN` | `zellij` on `PATH`, else `/opt/homebrew/bin`, `/usr/local/bin`, `/usr/bin` | the zellij binary |
 //! | `AMC_CONTEXT_WINDOW` | unset | forces every Claude context window to this many tokens |
-//! | `AMC_TOKEN` | unset | bearer token; required to listen on a non-loopback address |
+//! | `AMC_TOKEN` | unset | bearer token (scopes `read` and `act`, name `default`); without it `amc serve` creates `<data dir>/token` |
+//! | `AMC_TOKENS` | unset | several named tokens, `name:scopes:secret` separated by white space or commas (or a file of them) |
+//! | `AMC_ALLOWED_HOSTS` | unset | extra `Host` names (comma list) a mutating request may name besides loopback and the bound address |
+//! | `AMC_ACTION_RATE` | `10` | actions per second allowed per token and per session (burst of the same size) |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
 use std::{
@@ -113,6 +116,16 @@ impl Paths {
         self.data_dir.join("trash")
     }
 
+    /// `<data dir>/token`: the `act` token `amc serve` creates (0600) when `AMC_TOKEN` is unset; the hook reads it.
+    pub fn token_file(&self) -> PathBuf {
+        self.data_dir.join("token")
+    }
+
+    /// `<data dir>/audit.jsonl`: one JSON line per action, accepted, refused or failed (rotated to `audit.jsonl.1`).
+    pub fn audit_log(&self) -> PathBuf {
+        self.data_dir.join("audit.jsonl")
+    }
+
     /// `<data dir>/locks`: per-session lock files that serialize writers of one session file.
     pub fn locks_dir(&self) -> PathBuf {
         self.data_dir.join("locks")
@@ -153,6 +166,12 @@ pub struct Config {
     pub anthropic_model: Option<String>,
     /// Bearer token for anything that changes state, and required for a non-loopback listener (`AMC_TOKEN`).
     pub token: Option<String>,
+    /// Further named tokens with their scopes (`AMC_TOKENS`); a bad entry is logged and skipped.
+    pub tokens: Vec<NamedToken>,
+    /// Extra `Host` names a mutating request may name (`AMC_ALLOWED_HOSTS`).
+    pub allowed_hosts: Vec<String>,
+    /// Actions per second per token and per session (`AMC_ACTION_RATE`, default 10).
+    pub action_rate: u32,
     /// Quiet interval after which WatchState sends a heartbeat (15 s).
     pub heartbeat_interval: Duration,
     /// Interval of the SSE `: ping` comment (15 s).
@@ -182,8 +201,37 @@ impl Config {
         let millis = |key: &str, default: u64| {
             Duration::from_millis(lookup(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default))
         };
+        let tokens = lookup("AMC_TOKENS")
+            .map(|value| {
+                let path = Path::new(value.trim());
+                match path.is_absolute().then(|| std::fs::read_to_string(path)) {
+                    Some(Ok(text)) => text,
+                    Some(Err(e)) => {
+                        tracing::warn!(path = %path.display(), error = %e, "AMC_TOKENS names a file amc cannot read");
+                        String::new()
+                    }
+                    None => value,
+                }
+            })
+            .map(|text| parse_tokens(&text))
+            .unwrap_or_default();
+        let allowed_hosts = lookup("AMC_ALLOWED_HOSTS")
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let action_rate = lookup("AMC_ACTION_RATE")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|v| *v > 0)
+            .unwrap_or(10);
         Config {
             paths,
+            tokens,
+            allowed_hosts,
+            action_rate,
             context_window_override,
             anthropic_model: lookup("ANTHROPIC_MODEL").filter(|m| !m.trim().is_empty()),
             token,
@@ -200,6 +248,83 @@ impl Config {
     pub fn for_paths(paths: Paths) -> Self {
         Self::from_paths_and_lookup(paths, |_| None)
     }
+}
+
+/// What a token lets its bearer do. `act` includes `read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read sessions, state, streams, explanations.
+    Read,
+    /// Everything `read` does, and act on sessions (decide, answer, type, dismiss, restore) and read the audit log.
+    Act,
+}
+
+impl Scope {
+    /// The scope's name, as in `AMC_TOKENS` and the docs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Act => "act",
+        }
+    }
+}
+
+/// A bearer token with a name (for the audit log) and the strongest scope it grants.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NamedToken {
+    /// Who holds it (`default` for `AMC_TOKEN`, `local` for `<data dir>/token`).
+    pub name: String,
+    /// The secret the bearer sends.
+    pub secret: String,
+    /// What it allows.
+    pub scope: Scope,
+}
+
+impl std::fmt::Debug for NamedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret: configs get logged.
+        f.debug_struct("NamedToken")
+            .field("name", &self.name)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses `AMC_TOKENS`: entries `name:scope:secret` (scope `read`, `act` or `read+act`) separated by white space or
+/// commas; `#` starts a comment to the end of the line. A malformed entry is logged and skipped.
+pub fn parse_tokens(text: &str) -> Vec<NamedToken> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(|line| line.split(|c: char| c == ',' || c.is_whitespace()))
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let mut parts = entry.splitn(3, ':');
+            let (name, scopes, secret) = (parts.next()?, parts.next()?, parts.next()?);
+            let scope = scopes
+                .split('+')
+                .map(|s| match s {
+                    "read" => Some(Scope::Read),
+                    "act" => Some(Scope::Act),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .and_then(|all| all.into_iter().max());
+            match scope {
+                Some(scope) if !name.is_empty() && secret.len() >= 8 => Some(NamedToken {
+                    name: name.to_owned(),
+                    secret: secret.to_owned(),
+                    scope,
+                }),
+                _ => {
+                    tracing::warn!(
+                        name,
+                        "AMC_TOKENS entry skipped: want name:read|act|read+act:secret (8+ chars)"
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// Returns whether `addr` only accepts connections from this machine.
@@ -271,6 +396,39 @@ mod tests {
         );
         assert_eq!(p.claude_config_dir, PathBuf::from("/c1"));
         assert_eq!(p.codex_sessions_dir, PathBuf::from("/cx/sessions"));
+    }
+
+    #[test]
+    fn tokens_have_names_and_scopes_and_bad_entries_are_skipped() {
+        let tokens = parse_tokens(
+            "ci:read:readonly-secret, phone:read+act:abc:def:ghi # comment\n# all comment\n\
+                                   bad:write:whatever-secret short:act:1234 noscope",
+        );
+        let got: Vec<(&str, &str, Scope)> = tokens
+            .iter()
+            .map(|t| (t.name.as_str(), t.secret.as_str(), t.scope))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ci", "readonly-secret", Scope::Read),
+                ("phone", "abc:def:ghi", Scope::Act)
+            ]
+        );
+        assert!(
+            !format!("{:?}", tokens[0]).contains("readonly-secret"),
+            "Debug hides the secret"
+        );
+        let config = Config::from_paths_and_lookup(paths(&[("HOME", "/h")]), |key| match key {
+            "AMC_TOKENS" => Some("a:act:0123456789".into()),
+            "AMC_ALLOWED_HOSTS" => Some("amc.example, Box.lan".into()),
+            "AMC_ACTION_RATE" => Some("3".into()),
+            _ => None,
+        });
+        assert_eq!(config.tokens.len(), 1);
+        assert_eq!(config.allowed_hosts, ["amc.example", "box.lan"]);
+        assert_eq!(config.action_rate, 3);
+        assert_eq!(Config::for_paths(paths(&[])).action_rate, 10);
     }
 
     #[test]

@@ -342,3 +342,63 @@ fn serve_saves_the_transcript_index_after_its_first_pass() {
     let payload: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(payload["sessions"][0]["context_usage"]["current_tokens"], 1005);
 }
+
+#[test]
+fn serve_creates_a_private_act_token_and_amc_audit_lists_actions_taken_with_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = TestEnv::new();
+    env.write_session(
+        "old.json",
+        r#"{"session_id":"old","status":"done","agent":"claude","project_dir":"/p"}"#,
+    );
+    let served = serve(&env);
+    let token_file = env.paths.data_dir.join("token");
+    let token = std::fs::read_to_string(&token_file).expect("amc serve wrote <data dir>/token");
+    assert_eq!(token.len(), 64, "256 bits as hex");
+    assert_eq!(
+        std::fs::metadata(&token_file).expect("token").permissions().mode() & 0o777,
+        0o600
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let url = format!("http://{}", served.addr);
+    let (refused, accepted) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let post = |token: Option<&str>| {
+            let mut request = client.post(format!("{url}/api/sessions/old/dismiss"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let refused = post(None).await.expect("POST").status().as_u16();
+        let accepted = post(Some(&token)).await.expect("POST").status().as_u16();
+        (refused, accepted)
+    });
+    assert_eq!((refused, accepted), (401, 200));
+    drop(served);
+    let restarted = serve(&env);
+    assert_eq!(
+        std::fs::read_to_string(&token_file).expect("token"),
+        token,
+        "a restart keeps the token"
+    );
+    drop(restarted);
+    let output = amc(&env).args(["audit", "--limit", "5"]).output().expect("amc audit");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(" - 127.0.0.1:") && lines[0].contains("dismiss old refused"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains(" local 127.0.0.1:") && lines[1].ends_with("dismiss old dismissed"),
+        "{text}"
+    );
+    assert!(!text.contains(&token));
+    let json = amc(&env).args(["audit", "--json"]).output().expect("amc audit --json");
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&json.stdout).lines().last().expect("a line")).expect("JSON");
+    assert_eq!(last["outcome"], "dismissed");
+}

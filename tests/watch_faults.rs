@@ -66,7 +66,8 @@ impl FixedServer {
             sse_ping: SECOND,
             grace: 2 * SECOND,
             cors_origins: vec![],
-            token: None,
+            access: Arc::new(server::auth::Access::new(vec![], true)),
+            action_rate: 10,
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

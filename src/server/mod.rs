@@ -4,10 +4,13 @@
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
 //! `127.0.0.1:0`. Nothing here reads the environment.
 
+pub mod actions;
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod grpc;
 pub mod http;
+pub mod limit;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -36,8 +39,10 @@ pub struct ServerOptions {
     pub grace: Duration,
     /// Extra browser origins allowed to call gRPC-Web (loopback origins are always allowed).
     pub cors_origins: Vec<String>,
-    /// The bearer token every data request must carry (`AMC_TOKEN`); `None` checks nothing (see [`auth`]).
-    pub token: Option<Arc<str>>,
+    /// The tokens, their scopes and the names mutating requests may use (see [`auth`]).
+    pub access: Arc<auth::Access>,
+    /// Actions per second per token and per session.
+    pub action_rate: u32,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -107,20 +112,29 @@ pub async fn run(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(cors(&options.cors_origins));
 
+    let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
+    let actions = Arc::new(actions::Actions::new(
+        options.paths.clone(),
+        state.clone(),
+        audit.clone(),
+        options.action_rate,
+    ));
     let api = http::router(http::HttpState {
         state,
         shutdown: shutdown.clone(),
         paths: options.paths.clone(),
         ping: options.sse_ping,
     });
+    let gate = auth::Gate {
+        access: options.access.clone(),
+        audit,
+    };
     let app = api
+        .merge(actions::router(actions))
         .merge(dashboard::router())
         .merge(grpc)
         .fallback(http::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            options.token.clone(),
-            auth::require_token,
-        ));
+        .layer(axum::middleware::from_fn_with_state(gate, auth::require_token));
 
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let signal = {
