@@ -6,7 +6,11 @@ use std::{env, fs, path::PathBuf};
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["amc/v1/session.proto", "amc/v1/state_service.proto"];
+    let files = [
+        "amc/v1/session.proto",
+        "amc/v1/state_service.proto",
+        "amc/v1/action_service.proto",
+    ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     // `compile_fds` never runs protoc, so it never writes the descriptor set: write it ourselves for reflection.

@@ -423,6 +423,8 @@ fn serve(
             cors_origins,
             access: Arc::new(access),
             action_rate: config.action_rate,
+            approvals_hold_always: config.approvals_hold_always,
+            approval_wait: config.approval_wait,
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

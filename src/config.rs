@@ -10,6 +10,8 @@
 //! | `AMC_TOKEN` | unset | bearer token (scopes `read` and `act`, name `default`); without it `amc serve` creates `<data dir>/token` |
 //! | `AMC_TOKENS` | unset | several named tokens, `name:scopes:secret` separated by white space or commas (or a file of them) |
 //! | `AMC_ALLOWED_HOSTS` | unset | extra `Host` names (comma list) a mutating request may name besides loopback and the bound address |
+//! | `AMC_APPROVALS_HOLD` | `never` | `always`: every PermissionRequest hook waits for a remote decision |
+//! | `AMC_APPROVALS_WAIT_MS` | `600000` | how long a held PermissionRequest hook waits for a decision |
 //! | `AMC_ACTION_RATE` | `10` | actions per second allowed per token and per session (burst of the same size) |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
@@ -172,6 +174,11 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Actions per second per token and per session (`AMC_ACTION_RATE`, default 10).
     pub action_rate: u32,
+    /// Whether every PermissionRequest hook waits for a remote decision (`AMC_APPROVALS_HOLD=always`; default
+    /// `never`: only sessions with remote approval switched on).
+    pub approvals_hold_always: bool,
+    /// How long a held PermissionRequest hook waits (`AMC_APPROVALS_WAIT_MS`, 10 min).
+    pub approval_wait: Duration,
     /// Quiet interval after which WatchState sends a heartbeat (15 s).
     pub heartbeat_interval: Duration,
     /// Interval of the SSE `: ping` comment (15 s).
@@ -227,7 +234,17 @@ impl Config {
             .and_then(|v| v.trim().parse::<u32>().ok())
             .filter(|v| *v > 0)
             .unwrap_or(10);
+        let approvals_hold_always = match lookup("AMC_APPROVALS_HOLD").as_deref().map(str::trim) {
+            None | Some("" | "never") => false,
+            Some("always") => true,
+            Some(other) => {
+                tracing::warn!(value = other, "AMC_APPROVALS_HOLD is never or always; using never");
+                false
+            }
+        };
         Config {
+            approvals_hold_always,
+            approval_wait: millis("AMC_APPROVALS_WAIT_MS", 600_000),
             paths,
             tokens,
             allowed_hosts,
@@ -423,8 +440,12 @@ mod tests {
             "AMC_TOKENS" => Some("a:act:0123456789".into()),
             "AMC_ALLOWED_HOSTS" => Some("amc.example, Box.lan".into()),
             "AMC_ACTION_RATE" => Some("3".into()),
+            "AMC_APPROVALS_HOLD" => Some("always".into()),
             _ => None,
         });
+        assert!(config.approvals_hold_always);
+        assert!(!Config::for_paths(paths(&[])).approvals_hold_always);
+        assert_eq!(Config::for_paths(paths(&[])).approval_wait, Duration::from_secs(600));
         assert_eq!(config.tokens.len(), 1);
         assert_eq!(config.allowed_hosts, ["amc.example", "box.lan"]);
         assert_eq!(config.action_rate, 3);

@@ -104,6 +104,7 @@ fn serve_is_listable_describable_and_callable_by_grpcurl() {
     let list = run(&[&served.addr, "list"]);
     for service in [
         "amc.v1.StateService",
+        "amc.v1.ActionService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     ] {
@@ -123,6 +124,17 @@ fn serve_is_listable_describable_and_callable_by_grpcurl() {
     assert_eq!(state["state"]["sessions"][0]["status"], "SESSION_STATUS_ACTIVE");
     let health = run(&[&served.addr, "grpc.health.v1.Health/Check"]);
     assert!(health.contains("SERVING"), "{health}");
+    // An action, found through reflection, with the token amc serve wrote to the data dir.
+    let token = std::fs::read_to_string(env.paths.data_dir.join("token")).expect("the local token");
+    let restored = run(&[
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        "-d",
+        r#"{"session_id":"a"}"#,
+        &served.addr,
+        "amc.v1.ActionService/Restore",
+    ]);
+    assert!(restored.contains(r#""outcome": "already_present""#), "{restored}");
     // ExplainSession, found through reflection.
     assert!(describe
         .contains("rpc ExplainSession ( .amc.v1.ExplainSessionRequest ) returns ( .amc.v1.ExplainSessionResponse )"));

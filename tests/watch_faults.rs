@@ -68,6 +68,8 @@ impl FixedServer {
             cors_origins: vec![],
             access: Arc::new(server::auth::Access::new(vec![], true)),
             action_rate: 10,
+            approvals_hold_always: false,
+            approval_wait: Duration::from_secs(600),
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

@@ -148,7 +148,10 @@ enum Need {
 fn need(method: &Method, path: &str) -> Need {
     if is_public(method, path) {
         Need::Nothing
-    } else if path.starts_with("/amc.v1.ActionService/") || (method == Method::POST && is_action_path(path)) {
+    } else if path.starts_with("/amc.v1.ActionService/")
+        || path.starts_with("/api/hook/")
+        || (method == Method::POST && is_action_path(path))
+    {
         Need::Act { mutating: true }
     } else if path == "/api/audit" {
         Need::Act { mutating: false }
@@ -296,6 +299,9 @@ fn action_of_path(path: &str) -> (&str, &str) {
     if let Some(method) = path.strip_prefix("/amc.v1.ActionService/") {
         return ("", method);
     }
+    if path.starts_with("/api/hook/") {
+        return ("", "hold");
+    }
     let mut parts = path.trim_start_matches("/api/sessions/").split('/');
     (parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
 }
@@ -385,6 +391,10 @@ mod tests {
             Need::Act { mutating: true }
         );
         assert_eq!(need(&Method::GET, "/api/audit"), Need::Act { mutating: false });
+        assert_eq!(
+            need(&Method::POST, "/api/hook/permission"),
+            Need::Act { mutating: true }
+        );
         assert_eq!(need(&Method::GET, "/api/sessions/abc/explain"), Need::Read);
         assert_eq!(need(&Method::POST, "/api/sessions/abc/explain"), Need::Read);
         assert_eq!(need(&Method::POST, "/api/sessions/abc/x/y"), Need::Read);

@@ -4,13 +4,16 @@
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
 //! `127.0.0.1:0`. Nothing here reads the environment.
 
+pub mod action_service;
 pub mod actions;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod grpc;
 pub mod http;
 pub mod limit;
+pub mod pane;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -43,6 +46,10 @@ pub struct ServerOptions {
     pub access: Arc<auth::Access>,
     /// Actions per second per token and per session.
     pub action_rate: u32,
+    /// Whether every PermissionRequest hook waits for a decision (else only remote-approval sessions').
+    pub approvals_hold_always: bool,
+    /// How long a held PermissionRequest hook waits.
+    pub approval_wait: Duration,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -99,9 +106,26 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
+    let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
+    let actions = Arc::new(
+        actions::Actions::new(
+            options.paths.clone(),
+            state.clone(),
+            audit.clone(),
+            options.action_rate,
+            options.approvals_hold_always,
+        )
+        .with_approval_wait(options.approval_wait),
+    );
+    let action_server =
+        proto::action_service_server::ActionServiceServer::new(action_service::ActionServiceImpl::new(actions.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip);
+
     let mut grpc_routes = Routes::builder();
     grpc_routes
         .add_service(state_server)
+        .add_service(action_server)
         .add_service(health_service.accept_compressed(CompressionEncoding::Gzip))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
@@ -112,13 +136,6 @@ pub async fn run(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(cors(&options.cors_origins));
 
-    let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
-    let actions = Arc::new(actions::Actions::new(
-        options.paths.clone(),
-        state.clone(),
-        audit.clone(),
-        options.action_rate,
-    ));
     let api = http::router(http::HttpState {
         state,
         shutdown: shutdown.clone(),

@@ -1,10 +1,13 @@
 //! Session JSON (the original's shape, as the collector builds it) → proto `amc.v1.Session`, the server-side
-//! filters, the published [`Snapshot`] in both shapes, and a session's [`Explanation`] in both shapes. The only module
+//! filters, the published [`Snapshot`] in both shapes, a session's [`Explanation`] in both shapes, and actions
+//! ([`Action`], [`ActionResult`]) in both shapes. The only module
 //! that knows both shapes.
 
+pub mod action;
 pub mod explain;
 pub mod snapshot;
 
+pub use action::{Action, ActionResult, Decision};
 pub use explain::{ExplainedDecision, Explanation};
 pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
 

@@ -119,6 +119,8 @@ pub async fn spawn_server_with_access(config: Config, access: server::auth::Acce
         cors_origins: vec![],
         access: std::sync::Arc::new(access),
         action_rate: config.action_rate,
+        approvals_hold_always: config.approvals_hold_always,
+        approval_wait: config.approval_wait,
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {
