@@ -410,6 +410,10 @@ fn serve(
             ),
         };
         let access = server::auth::Access::from_config(&config, local.clone(), &cors_origins);
+        // Where `amc hook` finds this server (to register held PermissionRequests).
+        if let Err(e) = crate::store::write_atomic(&config.paths.addr_file(), addr.to_string().as_bytes()) {
+            tracing::warn!(error = %e, "cannot write the address to the data dir; held approvals are off");
+        }
         if let Some(token) = &local {
             let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
             let host = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("[{host}]") } else { host };

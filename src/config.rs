@@ -123,6 +123,11 @@ impl Paths {
         self.data_dir.join("token")
     }
 
+    /// `<data dir>/addr`: the address `amc serve` listens on (the hook finds the server there).
+    pub fn addr_file(&self) -> PathBuf {
+        self.data_dir.join("addr")
+    }
+
     /// `<data dir>/audit.jsonl`: one JSON line per action, accepted, refused or failed (rotated to `audit.jsonl.1`).
     pub fn audit_log(&self) -> PathBuf {
         self.data_dir.join("audit.jsonl")

@@ -88,6 +88,8 @@ pub struct Actions {
     zellij: Zellij,
     /// How long a held PermissionRequest hook waits for a decision.
     approval_wait: std::time::Duration,
+    /// Ends held waits on shutdown (the hooks then fall back to Claude Code's dialog).
+    shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl Actions {
@@ -102,7 +104,15 @@ impl Actions {
             approvals: Arc::new(Approvals::new(hold_always)),
             limiter: RateLimiter::new(rate),
             approval_wait: std::time::Duration::from_secs(600),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Ends held waits when `shutdown` fires.
+    #[must_use]
+    pub fn with_shutdown(mut self, shutdown: tokio_util::sync::CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// Sets how long a held PermissionRequest hook waits for a decision (10 min by default).
@@ -300,7 +310,7 @@ pub fn router(actions: Arc<Actions>) -> Router {
 }
 
 /// `amc hook` on PermissionRequest registers the request: `{"session_id"}` →
-/// `{"request_id", "hold": bool, "wait_ms"}`; with `hold` it then waits on [`hook_wait`].
+/// `{"request_id": id|null, "hold": bool, "wait_ms"}`; with `hold` it then waits on [`hook_wait`].
 async fn hook_register(
     State(actions): State<Arc<Actions>>,
     headers: HeaderMap,
@@ -312,10 +322,14 @@ async fn hook_register(
         .and_then(serde_json::Value::as_str)
         .filter(|id| store::is_safe_session_id(id))
         .ok_or_else(|| Error::InvalidArgument("a safe session_id is needed".into()))?;
-    let request_id = actions.approvals.register_parked(session);
+    // Not held (AMC_APPROVALS_HOLD=never and remote approval off): no id, Claude Code asks in the pane at once.
+    let request_id = actions
+        .approvals
+        .holds(session)
+        .then(|| actions.approvals.register_parked(session));
     Ok(Json(serde_json::json!({
         "request_id": request_id,
-        "hold": actions.approvals.holds(session),
+        "hold": request_id.is_some(),
         "wait_ms": u64::try_from(actions.approval_wait.as_millis()).unwrap_or(u64::MAX),
     })))
 }
@@ -324,7 +338,11 @@ async fn hook_register(
 /// in time (or the request is unknown); the hook then prints nothing and Claude Code shows its dialog.
 async fn hook_wait(State(actions): State<Arc<Actions>>, Path(request_id): Path<String>) -> axum::response::Response {
     use axum::response::IntoResponse as _;
-    match actions.approvals.wait(&request_id, actions.approval_wait).await {
+    let decided = tokio::select! {
+        decided = actions.approvals.wait(&request_id, actions.approval_wait) => decided,
+        () = actions.shutdown.cancelled() => return Error::ShuttingDown.into_response(),
+    };
+    match decided {
         Some(decision) => Json(serde_json::json!({
             "behavior": if decision.allow { "allow" } else { "deny" },
             "message": decision.message,

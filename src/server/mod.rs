@@ -115,7 +115,8 @@ pub async fn run(
             options.action_rate,
             options.approvals_hold_always,
         )
-        .with_approval_wait(options.approval_wait),
+        .with_approval_wait(options.approval_wait)
+        .with_shutdown(shutdown.clone()),
     );
     let action_server =
         proto::action_service_server::ActionServiceServer::new(action_service::ActionServiceImpl::new(actions.clone()))

@@ -136,6 +136,7 @@ fn attention(value: &Value) -> Option<pb::Attention> {
         tool_use_id: field("tool_use_id"),
         message: field("message"),
         notification_type: field("notification_type"),
+        request_id: field("request_id"),
     })
 }
 
