@@ -19,6 +19,9 @@ const TMP = process.env.AMC_TMP;
 const SCREENSHOT = process.env.AMC_SCREENSHOT;
 if (!URL_ || !TMP) throw new Error('run through scripts/test-dashboard (AMC_URL and AMC_TMP are not set)');
 
+/** The `local` act token `amc serve` created in the data dir: acting (the Acknowledge button) needs it. */
+const TOKEN = readFileSync(join(TMP, 'data', 'token'), 'utf8').trim();
+
 /** The fixture sessions as written (session files on disk), by role. */
 const S = JSON.parse(readFileSync(join(TMP, 'sessions.json'), 'utf8'));
 
@@ -61,7 +64,7 @@ before(async () => {
     dialogs.push(d.message());
     await d.dismiss();
   });
-  await page.goto(URL_);
+  await page.goto(`${URL_}/#access_token=${TOKEN}`);
   await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
 });
 
@@ -294,8 +297,10 @@ test('each card has an event timeline, and a waiting card an Acknowledge button 
   await button.click();
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Acknowledged',
     `.card[data-id="${id}"] button.ack`, { timeout: 5_000 });
-  // The server took it: the same acknowledgement over HTTP answers 200.
-  const r = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST' });
+  // The server took it: the same acknowledgement over HTTP answers 200 (with the act token; 401 without).
+  const refused = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST' });
+  assert.equal(refused.status, 401);
+  const r = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
   assert.equal(r.status, 200);
   const t1 = Date.now();
   writeSession(TMP, S.active);
