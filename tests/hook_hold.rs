@@ -99,7 +99,14 @@ async fn decide(running: &Running, sid: &str, id: &str, behavior: pb::Behavior, 
     request
         .metadata_mut()
         .insert("authorization", format!("Bearer {LOCAL}").parse().expect("metadata"));
-    client.decide(request).await.expect("Decide").into_inner().outcome
+    client
+        .decide(request)
+        .await
+        .expect("Decide")
+        .into_inner()
+        .result
+        .expect("a result")
+        .outcome
 }
 
 #[tokio::test]
@@ -108,7 +115,7 @@ async fn a_held_request_gets_the_remote_decision_and_exactly_one_decision_wins()
     let running = start(&env, true, Duration::from_secs(20)).await;
 
     let waiting = hook(&env, "s1");
-    let id = eventually(Duration::from_secs(10), || async { request_id(&env, "s1") })
+    let id = eventually(Duration::from_secs(20), || async { request_id(&env, "s1") })
         .await
         .expect("the session shows the request id");
     let listed = eventually(Duration::from_secs(10), || async {
@@ -139,7 +146,7 @@ async fn a_held_request_gets_the_remote_decision_and_exactly_one_decision_wins()
     );
 
     let waiting = hook(&env, "s2");
-    let id = eventually(Duration::from_secs(10), || async { request_id(&env, "s2") })
+    let id = eventually(Duration::from_secs(20), || async { request_id(&env, "s2") })
         .await
         .expect("id");
     assert_eq!(
