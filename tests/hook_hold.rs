@@ -52,6 +52,9 @@ fn hook(env: &TestEnv, sid: &str) -> std::thread::JoinHandle<(String, Duration, 
         "transcript_path": "/nonexistent.jsonl"})
     .to_string();
     let (home, data) = (env.home().to_path_buf(), env.paths.data_dir.clone());
+    // One pane per session: two sessions in one pane would be deduplicated by the collector.
+    static PANE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let pane = PANE.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
     std::thread::spawn(move || {
         let started = Instant::now();
         let mut child = Command::new(BIN)
@@ -60,7 +63,7 @@ fn hook(env: &TestEnv, sid: &str) -> std::thread::JoinHandle<(String, Duration, 
             .env("HOME", &home)
             .env("AMC_DATA_DIR", &data)
             .env("ZELLIJ_SESSION_NAME", "z")
-            .env("ZELLIJ_PANE_ID", "1")
+            .env("ZELLIJ_PANE_ID", &pane)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

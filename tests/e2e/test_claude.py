@@ -477,3 +477,36 @@ def test_claude_decide_deny_is_reported_to_claude(rig):
     result = next(b for b in ma.last_tool_results(logged.body) if b.get("tool_use_id") == "toolu_rdeny_1")
     assert "not from amc today" in json.dumps(result), result
     assert not marker.exists()
+
+
+def test_claude_answer_reaches_ask_user_question(rig):
+    """`answer {"options": [2]}` types the option's number into the session's own pane (Zellij --pane-id): Claude's
+    AskUserQuestion gets it (the tool result names the second option), and the turn ends."""
+    z, pane, sid = start_one(rig, "c-ans")
+    rig.anthropic.script("ask", ma.user_says("ANSPROMPT"), {"content": [ma.text("One choice first."), ASK]})
+    rig.anthropic.script("answered", ma.tool_result_for("toolu_e2e_ask_1"), {"content": [ma.text("SQLite it is.")]})
+    t0 = time.time()
+    z.type(pane, "Set up storage ANSPROMPT")
+    rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("pending_questions") and x,
+                 timeout=30, what="the question pending", since=t0)
+    z.wait_screen(pane, "Which database should the service use?", timeout=15)
+    time.sleep(1.0)  # the dialog ignores keys for a moment after it opens
+    status, out = rig.amc.post(f"/api/sessions/{sid}/answer", {"options": [2]})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    answered = rig.anthropic.wait_for(lambda e: e.rule == "answered", timeout=30)
+    assert "SQLite" in str(ma.last_tool_results(answered.body)), ma.last_tool_results(answered.body)
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the answered turn", since=t0)
+
+
+def test_claude_send_text_starts_a_turn(rig):
+    """`send_text` types a prompt and Enter into the idle Claude's pane: a new turn with that prompt reaches the API."""
+    z, pane, sid = start_one(rig, "c-send")
+    rig.anthropic.script("sent", ma.user_says("SENTVIAAMC"), {"content": [ma.text("Got your typed prompt.")]})
+    t0 = time.time()
+    status, out = rig.amc.post(f"/api/sessions/{sid}/send_text", {"text": "Hello from amc SENTVIAAMC"})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    got = rig.anthropic.wait_for(lambda e: e.rule == "sent", timeout=30)
+    assert "Hello from amc SENTVIAAMC" in json.dumps(got.body)
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the typed turn", since=t0)
+    status, bad = rig.amc.post(f"/api/sessions/{sid}/send_text", {"text": "\u001b[2J"})
+    assert (status, bad["code"]) == (400, "INVALID_ARGUMENT"), bad
