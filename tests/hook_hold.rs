@@ -52,6 +52,9 @@ fn hook(env: &TestEnv, sid: &str) -> std::thread::JoinHandle<(String, Duration, 
         "transcript_path": "/nonexistent.jsonl"})
     .to_string();
     let (home, data) = (env.home().to_path_buf(), env.paths.data_dir.clone());
+    // One pane per session: two sessions in one pane would be deduplicated by the collector.
+    static PANE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let pane = PANE.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
     std::thread::spawn(move || {
         let started = Instant::now();
         let mut child = Command::new(BIN)
@@ -60,7 +63,7 @@ fn hook(env: &TestEnv, sid: &str) -> std::thread::JoinHandle<(String, Duration, 
             .env("HOME", &home)
             .env("AMC_DATA_DIR", &data)
             .env("ZELLIJ_SESSION_NAME", "z")
-            .env("ZELLIJ_PANE_ID", "1")
+            .env("ZELLIJ_PANE_ID", &pane)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -99,7 +102,14 @@ async fn decide(running: &Running, sid: &str, id: &str, behavior: pb::Behavior, 
     request
         .metadata_mut()
         .insert("authorization", format!("Bearer {LOCAL}").parse().expect("metadata"));
-    client.decide(request).await.expect("Decide").into_inner().outcome
+    client
+        .decide(request)
+        .await
+        .expect("Decide")
+        .into_inner()
+        .result
+        .expect("a result")
+        .outcome
 }
 
 #[tokio::test]
@@ -108,7 +118,7 @@ async fn a_held_request_gets_the_remote_decision_and_exactly_one_decision_wins()
     let running = start(&env, true, Duration::from_secs(20)).await;
 
     let waiting = hook(&env, "s1");
-    let id = eventually(Duration::from_secs(10), || async { request_id(&env, "s1") })
+    let id = eventually(Duration::from_secs(20), || async { request_id(&env, "s1") })
         .await
         .expect("the session shows the request id");
     let listed = eventually(Duration::from_secs(10), || async {
@@ -139,7 +149,7 @@ async fn a_held_request_gets_the_remote_decision_and_exactly_one_decision_wins()
     );
 
     let waiting = hook(&env, "s2");
-    let id = eventually(Duration::from_secs(10), || async { request_id(&env, "s2") })
+    let id = eventually(Duration::from_secs(20), || async { request_id(&env, "s2") })
         .await
         .expect("id");
     assert_eq!(

@@ -118,7 +118,9 @@ async fn send_text_types_into_the_sessions_own_pane_then_enter() {
         .send_text(with_token(send_text("s1", "run the tests — ✓"), LOCAL))
         .await
         .expect("SendText")
-        .into_inner();
+        .into_inner()
+        .result
+        .expect("a result");
     assert_eq!(
         (result.outcome.as_str(), result.action.as_str()),
         ("delivered", "send_text")
@@ -176,7 +178,13 @@ async fn send_text_types_into_the_sessions_own_pane_then_enter() {
 
     // A pane Zellij no longer has.
     fake.set("exit", "1");
-    let result = grpc.send_text(refused("hello")).await.expect("SendText").into_inner();
+    let result = grpc
+        .send_text(refused("hello"))
+        .await
+        .expect("SendText")
+        .into_inner()
+        .result
+        .expect("a result");
     assert_eq!(result.outcome, "pane_gone");
 
     // An old Zellij cannot aim at a pane: refused, nothing typed.
@@ -244,19 +252,25 @@ async fn answer_types_the_options_only_while_a_question_waits_and_decide_needs_a
         .answer(answer("q", vec![2], ""))
         .await
         .expect("Answer")
-        .into_inner();
+        .into_inner()
+        .result
+        .expect("a result");
     assert_eq!(result.outcome, "delivered");
     let result = grpc
         .answer(answer("q", vec![1, 3], ""))
         .await
         .expect("Answer")
-        .into_inner();
+        .into_inner()
+        .result
+        .expect("a result");
     assert_eq!(result.outcome, "delivered");
     let result = grpc
         .answer(answer("q", vec![], "blue, please"))
         .await
         .expect("Answer")
-        .into_inner();
+        .into_inner()
+        .result
+        .expect("a result");
     assert_eq!(result.outcome, "delivered");
     let keys: Vec<(String, String)> = fake.calls().iter().map(|c| (c[3].clone(), c[6].clone())).collect();
     let pairs: Vec<(&str, &str)> = keys.iter().map(|(a, k)| (a.as_str(), k.as_str())).collect();
@@ -277,7 +291,9 @@ async fn answer_types_the_options_only_while_a_question_waits_and_decide_needs_a
         .answer(answer("idle", vec![1], ""))
         .await
         .expect("Answer")
-        .into_inner();
+        .into_inner()
+        .result
+        .expect("a result");
     assert_eq!(result.outcome, "already_answered", "no question pending: nothing typed");
     for bad in [
         answer("q", vec![], ""),

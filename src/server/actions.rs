@@ -185,7 +185,15 @@ impl Actions {
     async fn type_into(&self, id: &str, pieces: &[Piece<'_>], need: Option<AttentionKind>) -> Result<Outcome, Error> {
         let session = self.listed(id)?;
         if let Some(kind) = need {
-            let waiting = Attention::from_value(session.get(model::key::ATTENTION)).is_some_and(|a| a.kind == kind);
+            // AskUserQuestion's own PermissionRequest (~80 ms after its PreToolUse) turns the attention into
+            // `permission` with the tool name: still the question's dialog.
+            let attention = Attention::from_value(session.get(model::key::ATTENTION));
+            let waiting = attention
+                .is_some_and(|a| a.kind == kind || a.tool_name.as_deref() == Some("AskUserQuestion"))
+                || session
+                    .get(model::key::PENDING_QUESTIONS)
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|q| !q.is_empty());
             if !waiting {
                 return Ok(Outcome {
                     outcome: "already_answered",

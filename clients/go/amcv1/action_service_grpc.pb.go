@@ -18,18 +18,18 @@ const _ = grpc.SupportPackageIsVersion7
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type ActionServiceClient interface {
 	// Allows or denies the permission request `request_id` a held `PermissionRequest` hook waits on.
-	Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*ActionResult, error)
+	Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*DecideResponse, error)
 	// Types `text` into the session's own Zellij pane, then Enter (a new turn, or an answer at a prompt).
-	SendText(ctx context.Context, in *SendTextRequest, opts ...grpc.CallOption) (*ActionResult, error)
+	SendText(ctx context.Context, in *SendTextRequest, opts ...grpc.CallOption) (*SendTextResponse, error)
 	// Answers the session's pending question (AskUserQuestion): option numbers, or free text.
-	Answer(ctx context.Context, in *AnswerRequest, opts ...grpc.CallOption) (*ActionResult, error)
+	Answer(ctx context.Context, in *AnswerRequest, opts ...grpc.CallOption) (*AnswerResponse, error)
 	// A dead, done or ended session leaves the list: its file goes to the trash.
-	Dismiss(ctx context.Context, in *DismissRequest, opts ...grpc.CallOption) (*ActionResult, error)
+	Dismiss(ctx context.Context, in *DismissRequest, opts ...grpc.CallOption) (*DismissResponse, error)
 	// Brings a dismissed session's file back from the trash.
-	Restore(ctx context.Context, in *RestoreRequest, opts ...grpc.CallOption) (*ActionResult, error)
+	Restore(ctx context.Context, in *RestoreRequest, opts ...grpc.CallOption) (*RestoreResponse, error)
 	// Turns remote approval on or off for one session: while on, its PermissionRequest hooks wait for Decide even
 	// when `AMC_APPROVALS_HOLD` is `never` ("I am away from this pane").
-	SetRemoteApproval(ctx context.Context, in *SetRemoteApprovalRequest, opts ...grpc.CallOption) (*ActionResult, error)
+	SetRemoteApproval(ctx context.Context, in *SetRemoteApprovalRequest, opts ...grpc.CallOption) (*SetRemoteApprovalResponse, error)
 }
 
 type actionServiceClient struct {
@@ -40,8 +40,8 @@ func NewActionServiceClient(cc grpc.ClientConnInterface) ActionServiceClient {
 	return &actionServiceClient{cc}
 }
 
-func (c *actionServiceClient) Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*ActionResult, error) {
-	out := new(ActionResult)
+func (c *actionServiceClient) Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*DecideResponse, error) {
+	out := new(DecideResponse)
 	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/Decide", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -49,8 +49,8 @@ func (c *actionServiceClient) Decide(ctx context.Context, in *DecideRequest, opt
 	return out, nil
 }
 
-func (c *actionServiceClient) SendText(ctx context.Context, in *SendTextRequest, opts ...grpc.CallOption) (*ActionResult, error) {
-	out := new(ActionResult)
+func (c *actionServiceClient) SendText(ctx context.Context, in *SendTextRequest, opts ...grpc.CallOption) (*SendTextResponse, error) {
+	out := new(SendTextResponse)
 	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/SendText", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -58,8 +58,8 @@ func (c *actionServiceClient) SendText(ctx context.Context, in *SendTextRequest,
 	return out, nil
 }
 
-func (c *actionServiceClient) Answer(ctx context.Context, in *AnswerRequest, opts ...grpc.CallOption) (*ActionResult, error) {
-	out := new(ActionResult)
+func (c *actionServiceClient) Answer(ctx context.Context, in *AnswerRequest, opts ...grpc.CallOption) (*AnswerResponse, error) {
+	out := new(AnswerResponse)
 	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/Answer", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -67,8 +67,8 @@ func (c *actionServiceClient) Answer(ctx context.Context, in *AnswerRequest, opt
 	return out, nil
 }
 
-func (c *actionServiceClient) Dismiss(ctx context.Context, in *DismissRequest, opts ...grpc.CallOption) (*ActionResult, error) {
-	out := new(ActionResult)
+func (c *actionServiceClient) Dismiss(ctx context.Context, in *DismissRequest, opts ...grpc.CallOption) (*DismissResponse, error) {
+	out := new(DismissResponse)
 	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/Dismiss", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -76,8 +76,8 @@ func (c *actionServiceClient) Dismiss(ctx context.Context, in *DismissRequest, o
 	return out, nil
 }
 
-func (c *actionServiceClient) Restore(ctx context.Context, in *RestoreRequest, opts ...grpc.CallOption) (*ActionResult, error) {
-	out := new(ActionResult)
+func (c *actionServiceClient) Restore(ctx context.Context, in *RestoreRequest, opts ...grpc.CallOption) (*RestoreResponse, error) {
+	out := new(RestoreResponse)
 	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/Restore", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -85,8 +85,8 @@ func (c *actionServiceClient) Restore(ctx context.Context, in *RestoreRequest, o
 	return out, nil
 }
 
-func (c *actionServiceClient) SetRemoteApproval(ctx context.Context, in *SetRemoteApprovalRequest, opts ...grpc.CallOption) (*ActionResult, error) {
-	out := new(ActionResult)
+func (c *actionServiceClient) SetRemoteApproval(ctx context.Context, in *SetRemoteApprovalRequest, opts ...grpc.CallOption) (*SetRemoteApprovalResponse, error) {
+	out := new(SetRemoteApprovalResponse)
 	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/SetRemoteApproval", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -99,18 +99,18 @@ func (c *actionServiceClient) SetRemoteApproval(ctx context.Context, in *SetRemo
 // for forward compatibility
 type ActionServiceServer interface {
 	// Allows or denies the permission request `request_id` a held `PermissionRequest` hook waits on.
-	Decide(context.Context, *DecideRequest) (*ActionResult, error)
+	Decide(context.Context, *DecideRequest) (*DecideResponse, error)
 	// Types `text` into the session's own Zellij pane, then Enter (a new turn, or an answer at a prompt).
-	SendText(context.Context, *SendTextRequest) (*ActionResult, error)
+	SendText(context.Context, *SendTextRequest) (*SendTextResponse, error)
 	// Answers the session's pending question (AskUserQuestion): option numbers, or free text.
-	Answer(context.Context, *AnswerRequest) (*ActionResult, error)
+	Answer(context.Context, *AnswerRequest) (*AnswerResponse, error)
 	// A dead, done or ended session leaves the list: its file goes to the trash.
-	Dismiss(context.Context, *DismissRequest) (*ActionResult, error)
+	Dismiss(context.Context, *DismissRequest) (*DismissResponse, error)
 	// Brings a dismissed session's file back from the trash.
-	Restore(context.Context, *RestoreRequest) (*ActionResult, error)
+	Restore(context.Context, *RestoreRequest) (*RestoreResponse, error)
 	// Turns remote approval on or off for one session: while on, its PermissionRequest hooks wait for Decide even
 	// when `AMC_APPROVALS_HOLD` is `never` ("I am away from this pane").
-	SetRemoteApproval(context.Context, *SetRemoteApprovalRequest) (*ActionResult, error)
+	SetRemoteApproval(context.Context, *SetRemoteApprovalRequest) (*SetRemoteApprovalResponse, error)
 	mustEmbedUnimplementedActionServiceServer()
 }
 
@@ -118,22 +118,22 @@ type ActionServiceServer interface {
 type UnimplementedActionServiceServer struct {
 }
 
-func (UnimplementedActionServiceServer) Decide(context.Context, *DecideRequest) (*ActionResult, error) {
+func (UnimplementedActionServiceServer) Decide(context.Context, *DecideRequest) (*DecideResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Decide not implemented")
 }
-func (UnimplementedActionServiceServer) SendText(context.Context, *SendTextRequest) (*ActionResult, error) {
+func (UnimplementedActionServiceServer) SendText(context.Context, *SendTextRequest) (*SendTextResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SendText not implemented")
 }
-func (UnimplementedActionServiceServer) Answer(context.Context, *AnswerRequest) (*ActionResult, error) {
+func (UnimplementedActionServiceServer) Answer(context.Context, *AnswerRequest) (*AnswerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Answer not implemented")
 }
-func (UnimplementedActionServiceServer) Dismiss(context.Context, *DismissRequest) (*ActionResult, error) {
+func (UnimplementedActionServiceServer) Dismiss(context.Context, *DismissRequest) (*DismissResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Dismiss not implemented")
 }
-func (UnimplementedActionServiceServer) Restore(context.Context, *RestoreRequest) (*ActionResult, error) {
+func (UnimplementedActionServiceServer) Restore(context.Context, *RestoreRequest) (*RestoreResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Restore not implemented")
 }
-func (UnimplementedActionServiceServer) SetRemoteApproval(context.Context, *SetRemoteApprovalRequest) (*ActionResult, error) {
+func (UnimplementedActionServiceServer) SetRemoteApproval(context.Context, *SetRemoteApprovalRequest) (*SetRemoteApprovalResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetRemoteApproval not implemented")
 }
 func (UnimplementedActionServiceServer) mustEmbedUnimplementedActionServiceServer() {}

@@ -38,32 +38,32 @@ class ActionServiceStub:
         self.Decide = channel.unary_unary(
                 '/amc.v1.ActionService/Decide',
                 request_serializer=amc_dot_v1_dot_action__service__pb2.DecideRequest.SerializeToString,
-                response_deserializer=amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.DecideResponse.FromString,
                 _registered_method=True)
         self.SendText = channel.unary_unary(
                 '/amc.v1.ActionService/SendText',
                 request_serializer=amc_dot_v1_dot_action__service__pb2.SendTextRequest.SerializeToString,
-                response_deserializer=amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.SendTextResponse.FromString,
                 _registered_method=True)
         self.Answer = channel.unary_unary(
                 '/amc.v1.ActionService/Answer',
                 request_serializer=amc_dot_v1_dot_action__service__pb2.AnswerRequest.SerializeToString,
-                response_deserializer=amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.AnswerResponse.FromString,
                 _registered_method=True)
         self.Dismiss = channel.unary_unary(
                 '/amc.v1.ActionService/Dismiss',
                 request_serializer=amc_dot_v1_dot_action__service__pb2.DismissRequest.SerializeToString,
-                response_deserializer=amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.DismissResponse.FromString,
                 _registered_method=True)
         self.Restore = channel.unary_unary(
                 '/amc.v1.ActionService/Restore',
                 request_serializer=amc_dot_v1_dot_action__service__pb2.RestoreRequest.SerializeToString,
-                response_deserializer=amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.RestoreResponse.FromString,
                 _registered_method=True)
         self.SetRemoteApproval = channel.unary_unary(
                 '/amc.v1.ActionService/SetRemoteApproval',
                 request_serializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalRequest.SerializeToString,
-                response_deserializer=amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalResponse.FromString,
                 _registered_method=True)
 
 
@@ -120,32 +120,32 @@ def add_ActionServiceServicer_to_server(servicer, server):
             'Decide': grpc.unary_unary_rpc_method_handler(
                     servicer.Decide,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.DecideRequest.FromString,
-                    response_serializer=amc_dot_v1_dot_action__service__pb2.ActionResult.SerializeToString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.DecideResponse.SerializeToString,
             ),
             'SendText': grpc.unary_unary_rpc_method_handler(
                     servicer.SendText,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.SendTextRequest.FromString,
-                    response_serializer=amc_dot_v1_dot_action__service__pb2.ActionResult.SerializeToString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.SendTextResponse.SerializeToString,
             ),
             'Answer': grpc.unary_unary_rpc_method_handler(
                     servicer.Answer,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.AnswerRequest.FromString,
-                    response_serializer=amc_dot_v1_dot_action__service__pb2.ActionResult.SerializeToString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.AnswerResponse.SerializeToString,
             ),
             'Dismiss': grpc.unary_unary_rpc_method_handler(
                     servicer.Dismiss,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.DismissRequest.FromString,
-                    response_serializer=amc_dot_v1_dot_action__service__pb2.ActionResult.SerializeToString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.DismissResponse.SerializeToString,
             ),
             'Restore': grpc.unary_unary_rpc_method_handler(
                     servicer.Restore,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.RestoreRequest.FromString,
-                    response_serializer=amc_dot_v1_dot_action__service__pb2.ActionResult.SerializeToString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.RestoreResponse.SerializeToString,
             ),
             'SetRemoteApproval': grpc.unary_unary_rpc_method_handler(
                     servicer.SetRemoteApproval,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalRequest.FromString,
-                    response_serializer=amc_dot_v1_dot_action__service__pb2.ActionResult.SerializeToString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,7 +175,7 @@ class ActionService:
             target,
             '/amc.v1.ActionService/Decide',
             amc_dot_v1_dot_action__service__pb2.DecideRequest.SerializeToString,
-            amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+            amc_dot_v1_dot_action__service__pb2.DecideResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -202,7 +202,7 @@ class ActionService:
             target,
             '/amc.v1.ActionService/SendText',
             amc_dot_v1_dot_action__service__pb2.SendTextRequest.SerializeToString,
-            amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+            amc_dot_v1_dot_action__service__pb2.SendTextResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -229,7 +229,7 @@ class ActionService:
             target,
             '/amc.v1.ActionService/Answer',
             amc_dot_v1_dot_action__service__pb2.AnswerRequest.SerializeToString,
-            amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+            amc_dot_v1_dot_action__service__pb2.AnswerResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -256,7 +256,7 @@ class ActionService:
             target,
             '/amc.v1.ActionService/Dismiss',
             amc_dot_v1_dot_action__service__pb2.DismissRequest.SerializeToString,
-            amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+            amc_dot_v1_dot_action__service__pb2.DismissResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -283,7 +283,7 @@ class ActionService:
             target,
             '/amc.v1.ActionService/Restore',
             amc_dot_v1_dot_action__service__pb2.RestoreRequest.SerializeToString,
-            amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+            amc_dot_v1_dot_action__service__pb2.RestoreResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -310,7 +310,7 @@ class ActionService:
             target,
             '/amc.v1.ActionService/SetRemoteApproval',
             amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalRequest.SerializeToString,
-            amc_dot_v1_dot_action__service__pb2.ActionResult.FromString,
+            amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/action_service.proto.
  */
 export const file_amc_v1_action_service: GenFile = /*@__PURE__*/
-  fileDesc("ChthbWMvdjEvYWN0aW9uX3NlcnZpY2UucHJvdG8SBmFtYy52MSJ9Cg1EZWNpZGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIiCghiZWhhdmlvchgDIAEoDjIQLmFtYy52MS5CZWhhdmlvchIUCgdtZXNzYWdlGAQgASgJSACIAQFCCgoIX21lc3NhZ2UiMwoPU2VuZFRleHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCSJCCg1BbnN3ZXJSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHb3B0aW9ucxgCIAMoDRIMCgR0ZXh0GAMgASgJIiQKDkRpc21pc3NSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiJAoOUmVzdG9yZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChhTZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIIlMKDEFjdGlvblJlc3VsdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBmFjdGlvbhgCIAEoCRIPCgdvdXRjb21lGAMgASgJEg4KBmRldGFpbBgEIAEoCSpLCghCZWhhdmlvchIYChRCRUhBVklPUl9VTlNQRUNJRklFRBAAEhIKDkJFSEFWSU9SX0FMTE9XEAESEQoNQkVIQVZJT1JfREVOWRACMvcCCg1BY3Rpb25TZXJ2aWNlEjUKBkRlY2lkZRIVLmFtYy52MS5EZWNpZGVSZXF1ZXN0GhQuYW1jLnYxLkFjdGlvblJlc3VsdBI5CghTZW5kVGV4dBIXLmFtYy52MS5TZW5kVGV4dFJlcXVlc3QaFC5hbWMudjEuQWN0aW9uUmVzdWx0EjUKBkFuc3dlchIVLmFtYy52MS5BbnN3ZXJSZXF1ZXN0GhQuYW1jLnYxLkFjdGlvblJlc3VsdBI3CgdEaXNtaXNzEhYuYW1jLnYxLkRpc21pc3NSZXF1ZXN0GhQuYW1jLnYxLkFjdGlvblJlc3VsdBI3CgdSZXN0b3JlEhYuYW1jLnYxLlJlc3RvcmVSZXF1ZXN0GhQuYW1jLnYxLkFjdGlvblJlc3VsdBJLChFTZXRSZW1vdGVBcHByb3ZhbBIgLmFtYy52MS5TZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QaFC5hbWMudjEuQWN0aW9uUmVzdWx0Qi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z");
+  fileDesc("ChthbWMvdjEvYWN0aW9uX3NlcnZpY2UucHJvdG8SBmFtYy52MSJ9Cg1EZWNpZGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIiCghiZWhhdmlvchgDIAEoDjIQLmFtYy52MS5CZWhhdmlvchIUCgdtZXNzYWdlGAQgASgJSACIAQFCCgoIX21lc3NhZ2UiMwoPU2VuZFRleHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCSJCCg1BbnN3ZXJSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHb3B0aW9ucxgCIAMoDRIMCgR0ZXh0GAMgASgJIiQKDkRpc21pc3NSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiJAoOUmVzdG9yZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChhTZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIIjYKDkRlY2lkZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiOAoQU2VuZFRleHRSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IjYKDkFuc3dlclJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPRGlzbWlzc1Jlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPUmVzdG9yZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiQQoZU2V0UmVtb3RlQXBwcm92YWxSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IlMKDEFjdGlvblJlc3VsdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBmFjdGlvbhgCIAEoCRIPCgdvdXRjb21lGAMgASgJEg4KBmRldGFpbBgEIAEoCSpLCghCZWhhdmlvchIYChRCRUhBVklPUl9VTlNQRUNJRklFRBAAEhIKDkJFSEFWSU9SX0FMTE9XEAESEQoNQkVIQVZJT1JfREVOWRACMpIDCg1BY3Rpb25TZXJ2aWNlEjcKBkRlY2lkZRIVLmFtYy52MS5EZWNpZGVSZXF1ZXN0GhYuYW1jLnYxLkRlY2lkZVJlc3BvbnNlEj0KCFNlbmRUZXh0EhcuYW1jLnYxLlNlbmRUZXh0UmVxdWVzdBoYLmFtYy52MS5TZW5kVGV4dFJlc3BvbnNlEjcKBkFuc3dlchIVLmFtYy52MS5BbnN3ZXJSZXF1ZXN0GhYuYW1jLnYxLkFuc3dlclJlc3BvbnNlEjoKB0Rpc21pc3MSFi5hbWMudjEuRGlzbWlzc1JlcXVlc3QaFy5hbWMudjEuRGlzbWlzc1Jlc3BvbnNlEjoKB1Jlc3RvcmUSFi5hbWMudjEuUmVzdG9yZVJlcXVlc3QaFy5hbWMudjEuUmVzdG9yZVJlc3BvbnNlElgKEVNldFJlbW90ZUFwcHJvdmFsEiAuYW1jLnYxLlNldFJlbW90ZUFwcHJvdmFsUmVxdWVzdBohLmFtYy52MS5TZXRSZW1vdGVBcHByb3ZhbFJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z");
 
 /**
  * @generated from message amc.v1.DecideRequest
@@ -163,6 +163,108 @@ export const SetRemoteApprovalRequestSchema: GenMessage<SetRemoteApprovalRequest
   messageDesc(file_amc_v1_action_service, 5);
 
 /**
+ * @generated from message amc.v1.DecideResponse
+ */
+export type DecideResponse = Message<"amc.v1.DecideResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.DecideResponse.
+ * Use `create(DecideResponseSchema)` to create a new message.
+ */
+export const DecideResponseSchema: GenMessage<DecideResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 6);
+
+/**
+ * @generated from message amc.v1.SendTextResponse
+ */
+export type SendTextResponse = Message<"amc.v1.SendTextResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.SendTextResponse.
+ * Use `create(SendTextResponseSchema)` to create a new message.
+ */
+export const SendTextResponseSchema: GenMessage<SendTextResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 7);
+
+/**
+ * @generated from message amc.v1.AnswerResponse
+ */
+export type AnswerResponse = Message<"amc.v1.AnswerResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.AnswerResponse.
+ * Use `create(AnswerResponseSchema)` to create a new message.
+ */
+export const AnswerResponseSchema: GenMessage<AnswerResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 8);
+
+/**
+ * @generated from message amc.v1.DismissResponse
+ */
+export type DismissResponse = Message<"amc.v1.DismissResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.DismissResponse.
+ * Use `create(DismissResponseSchema)` to create a new message.
+ */
+export const DismissResponseSchema: GenMessage<DismissResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 9);
+
+/**
+ * @generated from message amc.v1.RestoreResponse
+ */
+export type RestoreResponse = Message<"amc.v1.RestoreResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.RestoreResponse.
+ * Use `create(RestoreResponseSchema)` to create a new message.
+ */
+export const RestoreResponseSchema: GenMessage<RestoreResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 10);
+
+/**
+ * @generated from message amc.v1.SetRemoteApprovalResponse
+ */
+export type SetRemoteApprovalResponse = Message<"amc.v1.SetRemoteApprovalResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.SetRemoteApprovalResponse.
+ * Use `create(SetRemoteApprovalResponseSchema)` to create a new message.
+ */
+export const SetRemoteApprovalResponseSchema: GenMessage<SetRemoteApprovalResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 11);
+
+/**
  * What an action did.
  *
  * @generated from message amc.v1.ActionResult
@@ -201,7 +303,7 @@ export type ActionResult = Message<"amc.v1.ActionResult"> & {
  * Use `create(ActionResultSchema)` to create a new message.
  */
 export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 6);
+  messageDesc(file_amc_v1_action_service, 12);
 
 /**
  * What to do with a permission request.
@@ -249,7 +351,7 @@ export const ActionService: GenService<{
   decide: {
     methodKind: "unary";
     input: typeof DecideRequestSchema;
-    output: typeof ActionResultSchema;
+    output: typeof DecideResponseSchema;
   },
   /**
    * Types `text` into the session's own Zellij pane, then Enter (a new turn, or an answer at a prompt).
@@ -259,7 +361,7 @@ export const ActionService: GenService<{
   sendText: {
     methodKind: "unary";
     input: typeof SendTextRequestSchema;
-    output: typeof ActionResultSchema;
+    output: typeof SendTextResponseSchema;
   },
   /**
    * Answers the session's pending question (AskUserQuestion): option numbers, or free text.
@@ -269,7 +371,7 @@ export const ActionService: GenService<{
   answer: {
     methodKind: "unary";
     input: typeof AnswerRequestSchema;
-    output: typeof ActionResultSchema;
+    output: typeof AnswerResponseSchema;
   },
   /**
    * A dead, done or ended session leaves the list: its file goes to the trash.
@@ -279,7 +381,7 @@ export const ActionService: GenService<{
   dismiss: {
     methodKind: "unary";
     input: typeof DismissRequestSchema;
-    output: typeof ActionResultSchema;
+    output: typeof DismissResponseSchema;
   },
   /**
    * Brings a dismissed session's file back from the trash.
@@ -289,7 +391,7 @@ export const ActionService: GenService<{
   restore: {
     methodKind: "unary";
     input: typeof RestoreRequestSchema;
-    output: typeof ActionResultSchema;
+    output: typeof RestoreResponseSchema;
   },
   /**
    * Turns remote approval on or off for one session: while on, its PermissionRequest hooks wait for Decide even
@@ -300,7 +402,7 @@ export const ActionService: GenService<{
   setRemoteApproval: {
     methodKind: "unary";
     input: typeof SetRemoteApprovalRequestSchema;
-    output: typeof ActionResultSchema;
+    output: typeof SetRemoteApprovalResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_amc_v1_action_service, 0);

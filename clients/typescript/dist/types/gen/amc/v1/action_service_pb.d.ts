@@ -127,6 +127,90 @@ export type SetRemoteApprovalRequest = Message<"amc.v1.SetRemoteApprovalRequest"
  */
 export declare const SetRemoteApprovalRequestSchema: GenMessage<SetRemoteApprovalRequest>;
 /**
+ * @generated from message amc.v1.DecideResponse
+ */
+export type DecideResponse = Message<"amc.v1.DecideResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.DecideResponse.
+ * Use `create(DecideResponseSchema)` to create a new message.
+ */
+export declare const DecideResponseSchema: GenMessage<DecideResponse>;
+/**
+ * @generated from message amc.v1.SendTextResponse
+ */
+export type SendTextResponse = Message<"amc.v1.SendTextResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.SendTextResponse.
+ * Use `create(SendTextResponseSchema)` to create a new message.
+ */
+export declare const SendTextResponseSchema: GenMessage<SendTextResponse>;
+/**
+ * @generated from message amc.v1.AnswerResponse
+ */
+export type AnswerResponse = Message<"amc.v1.AnswerResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.AnswerResponse.
+ * Use `create(AnswerResponseSchema)` to create a new message.
+ */
+export declare const AnswerResponseSchema: GenMessage<AnswerResponse>;
+/**
+ * @generated from message amc.v1.DismissResponse
+ */
+export type DismissResponse = Message<"amc.v1.DismissResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.DismissResponse.
+ * Use `create(DismissResponseSchema)` to create a new message.
+ */
+export declare const DismissResponseSchema: GenMessage<DismissResponse>;
+/**
+ * @generated from message amc.v1.RestoreResponse
+ */
+export type RestoreResponse = Message<"amc.v1.RestoreResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.RestoreResponse.
+ * Use `create(RestoreResponseSchema)` to create a new message.
+ */
+export declare const RestoreResponseSchema: GenMessage<RestoreResponse>;
+/**
+ * @generated from message amc.v1.SetRemoteApprovalResponse
+ */
+export type SetRemoteApprovalResponse = Message<"amc.v1.SetRemoteApprovalResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.SetRemoteApprovalResponse.
+ * Use `create(SetRemoteApprovalResponseSchema)` to create a new message.
+ */
+export declare const SetRemoteApprovalResponseSchema: GenMessage<SetRemoteApprovalResponse>;
+/**
  * What an action did.
  *
  * @generated from message amc.v1.ActionResult
@@ -202,7 +286,7 @@ export declare const ActionService: GenService<{
     decide: {
         methodKind: "unary";
         input: typeof DecideRequestSchema;
-        output: typeof ActionResultSchema;
+        output: typeof DecideResponseSchema;
     };
     /**
      * Types `text` into the session's own Zellij pane, then Enter (a new turn, or an answer at a prompt).
@@ -212,7 +296,7 @@ export declare const ActionService: GenService<{
     sendText: {
         methodKind: "unary";
         input: typeof SendTextRequestSchema;
-        output: typeof ActionResultSchema;
+        output: typeof SendTextResponseSchema;
     };
     /**
      * Answers the session's pending question (AskUserQuestion): option numbers, or free text.
@@ -222,7 +306,7 @@ export declare const ActionService: GenService<{
     answer: {
         methodKind: "unary";
         input: typeof AnswerRequestSchema;
-        output: typeof ActionResultSchema;
+        output: typeof AnswerResponseSchema;
     };
     /**
      * A dead, done or ended session leaves the list: its file goes to the trash.
@@ -232,7 +316,7 @@ export declare const ActionService: GenService<{
     dismiss: {
         methodKind: "unary";
         input: typeof DismissRequestSchema;
-        output: typeof ActionResultSchema;
+        output: typeof DismissResponseSchema;
     };
     /**
      * Brings a dismissed session's file back from the trash.
@@ -242,7 +326,7 @@ export declare const ActionService: GenService<{
     restore: {
         methodKind: "unary";
         input: typeof RestoreRequestSchema;
-        output: typeof ActionResultSchema;
+        output: typeof RestoreResponseSchema;
     };
     /**
      * Turns remote approval on or off for one session: while on, its PermissionRequest hooks wait for Decide even
@@ -253,6 +337,6 @@ export declare const ActionService: GenService<{
     setRemoteApproval: {
         methodKind: "unary";
         input: typeof SetRemoteApprovalRequestSchema;
-        output: typeof ActionResultSchema;
+        output: typeof SetRemoteApprovalResponseSchema;
     };
 }>;
