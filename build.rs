@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "amc/v1/session.proto",
         "amc/v1/events.proto",
         "amc/v1/state_service.proto",
+        "amc/v1/action_service.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);

@@ -613,6 +613,48 @@ ui.groups.addEventListener('click', async (e) => {
   }
 });
 
+/** POSTs an action for `card`'s session with the page's token (actions need a token of scope `act`). */
+async function act(card, action, body) {
+  card.showActionResult('…', true);
+  try {
+    const headers = { 'Content-Type': 'application/json' };
+    if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+    const r = await fetch(`/api/sessions/${encodeURIComponent(card.sessionId)}/${action}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
+    const answer = await r.json().catch(() => null);
+    if (r.ok && answer) card.showActionResult(String(answer.outcome).replaceAll('_', ' '), true);
+    else if (r.status === 401) card.showActionResult('needs the token: open the URL amc serve printed', false);
+    else card.showActionResult(answer?.error ?? `HTTP ${r.status}`, false);
+  } catch (err) {
+    card.showActionResult(`cannot reach amc: ${err instanceof Error ? err.message : err}`, false);
+  }
+}
+
+ui.groups.addEventListener('click', (e) => {
+  const button = e.target instanceof Element ? e.target.closest('.actions button[data-action]') : null;
+  if (!button) return;
+  const card = board.cardFor(button.closest('.card'));
+  if (!card || !card.sessionId) return;
+  const action = button.dataset.action;
+  if (action === 'decide') act(card, 'decide', { request_id: card.requestId, behavior: button.dataset.behavior });
+  else if (action === 'answer') act(card, 'answer', { options: [Number(button.dataset.option)] });
+  else act(card, action, {});
+});
+
+ui.groups.addEventListener('submit', (e) => {
+  const form = e.target instanceof Element ? e.target.closest('.act-text') : null;
+  if (!form) return;
+  e.preventDefault();
+  const card = board.cardFor(form.closest('.card'));
+  const input = form.querySelector('input');
+  if (!card || !card.sessionId || !input || !input.value.trim()) return;
+  act(card, 'send_text', { text: input.value });
+  input.value = '';
+});
+
 render();
 connect();
 updateNotifyToggle();

@@ -167,7 +167,7 @@ export function normalizeAttention(raw) {
   const summary = str(raw.tool_input_summary);
   const message = str(raw.message);
   const text = tool && tool !== 'AskUserQuestion' ? (summary ? `${tool}: ${summary}` : tool) : message || tool;
-  return { kind, label: ATTENTION_LABELS[kind] || 'Waiting', text, since: parseTime(raw.since) };
+  return { kind, label: ATTENTION_LABELS[kind] || 'Waiting', text, since: parseTime(raw.since), requestId: str(raw.request_id) };
 }
 
 /**

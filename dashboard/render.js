@@ -137,12 +137,66 @@ class Card {
     this.timeline.hidden = true;
     this.eventsKey = '';
 
-    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, this.timeline, foot, this.whyPanel);
+    // Actions (app.js posts them to /api/sessions/{id}/{action} with the page's token): approve/deny a held permission
+    // request, pick a question's option, type a text, dismiss a finished session; `actionResult` says what happened.
+    this.actions = h('div', 'actions');
+    this.decide = h('span', 'decide');
+    this.approve = actionButton('act-approve', 'Approve', 'decide');
+    this.approve.dataset.behavior = 'allow';
+    this.deny = actionButton('act-deny', 'Deny', 'decide');
+    this.deny.dataset.behavior = 'deny';
+    this.decide.append(this.approve, this.deny);
+    this.optionButtons = h('span', 'act-options');
+    this.optionsKey = '';
+    this.requestId = '';
+    this.textForm = h('form', 'act-text');
+    this.textInput = h('input', 'act-text-input');
+    this.textInput.type = 'text';
+    this.textInput.placeholder = 'Type to the agent…';
+    this.textInput.maxLength = 16384;
+    this.textInput.setAttribute('aria-label', 'Text to type into the pane of the agent');
+    const send = h('button', 'act-send', 'Send');
+    send.type = 'submit';
+    this.textForm.append(this.textInput, send);
+    this.dismiss = actionButton('act-dismiss', 'Dismiss', 'dismiss');
+    this.actionResult = h('span', 'act-result');
+    this.actionResult.setAttribute('role', 'status');
+    this.actions.append(this.decide, this.optionButtons, this.textForm, this.dismiss, this.actionResult);
+
+    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, this.actions, this.timeline, foot, this.whyPanel);
   }
 
   /** Whether the "why?" panel is open. */
   get whyOpen() {
     return this.why.getAttribute('aria-expanded') === 'true';
+  }
+
+  /** Shows the controls that fit the session's state. */
+  updateActions(s) {
+    const a = s.attention;
+    this.requestId = a && a.kind === 'permission' ? a.requestId : '';
+    setHidden(this.decide, !this.requestId || s.dead);
+    const options = !s.dead && s.questions.length === 1 ? s.questions[0].options.slice(0, 9) : [];
+    const key = JSON.stringify(options.map((o) => o.label));
+    if (key !== this.optionsKey) {
+      this.optionsKey = key;
+      this.optionButtons.replaceChildren(
+        ...options.map((o, i) => {
+          const b = actionButton('act-option', `${i + 1}. ${o.label}`, 'answer');
+          b.dataset.option = String(i + 1);
+          return b;
+        }),
+      );
+    }
+    setHidden(this.optionButtons, options.length === 0);
+    setHidden(this.textForm, s.dead || !s.zellijPane);
+    setHidden(this.dismiss, !(s.dead || s.status === 'done' || s.status === 'ended'));
+  }
+
+  /** Says what an action did (or why it was refused). */
+  showActionResult(text, ok) {
+    setText(this.actionResult, text);
+    setData(this.actionResult, 'ok', ok ? 'true' : 'false');
   }
 
   /** Opens the "why?" panel with `content`: an explanation (the explain route's JSON) or a message. */
@@ -220,6 +274,7 @@ class Card {
     setHidden(this.attention, !a || s.dead);
     setText(this.statusReason, s.statusReason);
     setHidden(this.statusReason, !s.statusReason || s.dead);
+    this.updateActions(s);
     setText(this.subagents, s.subagents === 1 ? '1 sub-agent' : `${s.subagents} sub-agents`);
     setHidden(this.subagents, s.subagents === 0);
 
@@ -387,6 +442,14 @@ export function eventLabel(e) {
 export function withCode(text) {
   const parts = text.split(/`([^`\n]{1,200})`/);
   return parts.map((part, i) => (i % 2 ? h('code', '', part) : document.createTextNode(part))).filter((n) => n.textContent !== '');
+}
+
+/** A button that posts `action` (see app.js). */
+function actionButton(className, label, action) {
+  const b = h('button', className, label);
+  b.type = 'button';
+  b.dataset.action = action;
+  return b;
 }
 
 /** One pending question with its options (display only: amc does not answer for you). */

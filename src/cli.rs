@@ -81,6 +81,15 @@ pub enum Command {
         #[arg(long)]
         local: bool,
     },
+    /// Print the audit log of actions (accepted, refused, failed), oldest first, from the data dir's audit.jsonl.
+    Audit {
+        /// How many of the newest lines.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print the JSON lines as they are.
+        #[arg(long)]
+        json: bool,
+    },
     /// The Claude Code (or Codex) hook: read one hook payload on stdin and record it. Always exits 0, prints nothing.
     Hook {
         /// The agent that runs the hook.
@@ -237,6 +246,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             print_stdout(&text)
         }
+        Command::Audit { limit, json } => {
+            let lines = server::audit::read_tail(&Paths::from_env().audit_log(), limit);
+            let text: Vec<String> = lines
+                .iter()
+                .map(|line| if json { line.to_string() } else { audit_text(line) })
+                .collect();
+            print_stdout(&text.join("\n"))
+        }
         Command::Hook { agent } => {
             hook::run_from_stdin(&Paths::from_env(), agent.into());
             Ok(())
@@ -372,6 +389,25 @@ async fn explain_remote(addr: SocketAddr, token: Option<&str>, id: &str) -> anyh
     }
 }
 
+/// One audit line as text: time, token, client, action, session, outcome, and the error when there is one.
+fn audit_text(line: &serde_json::Value) -> String {
+    let field = |key: &str| line[key].as_str().filter(|s| !s.is_empty()).unwrap_or("-").to_owned();
+    let mut text = format!(
+        "{} {} {} {} {} {}",
+        field("time"),
+        field("token"),
+        field("client"),
+        field("action"),
+        field("session"),
+        field("outcome")
+    );
+    if let Some(error) = line["error"].as_str() {
+        text.push_str(": ");
+        text.push_str(error);
+    }
+    text
+}
+
 /// The human-readable form of an explanation.
 fn explanation_text(e: &Explanation) -> String {
     use std::fmt::Write as _;
@@ -438,7 +474,7 @@ fn utc(seconds: f64) -> String {
 
 fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
     let listen = config.listen;
-    if !config::is_loopback(&listen) && config.token.is_none() {
+    if !config::is_loopback(&listen) && config.named_tokens().is_empty() {
         anyhow::bail!(
             "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
              or listen on 127.0.0.1"
@@ -460,18 +496,35 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
             shutdown::signal().await;
             signal_token.cancel();
         });
+        // Without an AMC_TOKEN that may act, the `local` act token in the data dir (created on the first start).
+        let local = match config.has_act_token() {
+            true => None,
+            false => Some(
+                server::auth::local_token(&config.paths.token_file())
+                    .with_context(|| format!("creating {}", config.paths.token_file().display()))?,
+            ),
+        };
+        let access = server::auth::Access::from_config(&config, local.clone(), &cors_origins);
+        // Where `amc hook` finds this server (to register held PermissionRequests).
+        if let Err(e) = crate::store::write_atomic(&config.paths.addr_file(), addr.to_string().as_bytes()) {
+            tracing::warn!(error = %e, "cannot write the address to the data dir; held approvals are off");
+        }
+        if let Some(token) = &local {
+            let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+            let host = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("[{host}]") } else { host };
+            eprintln!("amc dashboard: http://{host}:{}/#access_token={token}", addr.port());
+        }
         let options = server::ServerOptions {
             paths: Arc::new(config.paths.clone()),
             heartbeat: config.heartbeat_interval,
             sse_ping: config.sse_ping_interval,
             grace: config.shutdown_grace,
             cors_origins,
-            tokens: server::auth::Tokens::new(
-                config.token.as_deref(),
-                &config.token_scopes,
-                config.read_token.as_deref(),
-            ),
             notify: Some(notifier),
+            access: Arc::new(access),
+            action_rate: config.action_rate,
+            approvals_hold_always: config.approvals_hold_always,
+            approval_wait: config.approval_wait,
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

@@ -18,9 +18,15 @@ pub enum Error {
     /// The request needs the bearer token and did not carry the right one.
     #[error("missing or wrong bearer token")]
     Unauthenticated,
-    /// The request carried a valid token without the scope it needs (e.g. `act` for Ack).
-    #[error("the token lacks the {0:?} scope")]
-    PermissionDenied(&'static str),
+    /// The caller is known but may not do this (a token without the scope, a foreign `Host` or `Origin`).
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    /// The action cannot run in the current state (an old Zellij, a session without a pane).
+    #[error("failed precondition: {0}")]
+    FailedPrecondition(String),
+    /// Too many actions in a short time for one token or one session; retry later.
+    #[error("rate limited: {0}")]
+    ResourceExhausted(String),
     /// The server is shutting down; reconnect later.
     #[error("server shutting down")]
     ShuttingDown,
@@ -37,6 +43,8 @@ impl Error {
             Error::NotFound(_) => (tonic::Code::NotFound, StatusCode::NOT_FOUND),
             Error::Unauthenticated => (tonic::Code::Unauthenticated, StatusCode::UNAUTHORIZED),
             Error::PermissionDenied(_) => (tonic::Code::PermissionDenied, StatusCode::FORBIDDEN),
+            Error::FailedPrecondition(_) => (tonic::Code::FailedPrecondition, StatusCode::CONFLICT),
+            Error::ResourceExhausted(_) => (tonic::Code::ResourceExhausted, StatusCode::TOO_MANY_REQUESTS),
             Error::ShuttingDown => (tonic::Code::Unavailable, StatusCode::SERVICE_UNAVAILABLE),
             Error::Internal(_) => (tonic::Code::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -49,6 +57,8 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::Unauthenticated => "UNAUTHENTICATED",
             Error::PermissionDenied(_) => "PERMISSION_DENIED",
+            Error::FailedPrecondition(_) => "FAILED_PRECONDITION",
+            Error::ResourceExhausted(_) => "RESOURCE_EXHAUSTED",
             Error::ShuttingDown => "UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
         }
@@ -87,7 +97,17 @@ mod tests {
             (Error::InvalidArgument("x".into()), tonic::Code::InvalidArgument, 400),
             (Error::NotFound("x".into()), tonic::Code::NotFound, 404),
             (Error::Unauthenticated, tonic::Code::Unauthenticated, 401),
-            (Error::PermissionDenied("act"), tonic::Code::PermissionDenied, 403),
+            (Error::PermissionDenied("x".into()), tonic::Code::PermissionDenied, 403),
+            (
+                Error::FailedPrecondition("x".into()),
+                tonic::Code::FailedPrecondition,
+                409,
+            ),
+            (
+                Error::ResourceExhausted("x".into()),
+                tonic::Code::ResourceExhausted,
+                429,
+            ),
             (Error::ShuttingDown, tonic::Code::Unavailable, 503),
             (Error::Internal("x".into()), tonic::Code::Internal, 500),
         ];

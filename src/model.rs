@@ -94,6 +94,9 @@ pub struct Attention {
     /// The tool call's id, when the event carries one (PreToolUse does; PermissionRequest does not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_use_id: Option<String>,
+    /// The id amc's server gave a PermissionRequest the hook registered: what `Decide` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The notification's message or the question asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

@@ -104,6 +104,7 @@ fn serve_is_listable_describable_and_callable_by_grpcurl() {
     let list = run(&[&served.addr, "list"]);
     for service in [
         "amc.v1.StateService",
+        "amc.v1.ActionService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     ] {
@@ -123,6 +124,17 @@ fn serve_is_listable_describable_and_callable_by_grpcurl() {
     assert_eq!(state["state"]["sessions"][0]["status"], "SESSION_STATUS_ACTIVE");
     let health = run(&[&served.addr, "grpc.health.v1.Health/Check"]);
     assert!(health.contains("SERVING"), "{health}");
+    // An action, found through reflection, with the token amc serve wrote to the data dir.
+    let token = std::fs::read_to_string(env.paths.data_dir.join("token")).expect("the local token");
+    let restored = run(&[
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        "-d",
+        r#"{"session_id":"a"}"#,
+        &served.addr,
+        "amc.v1.ActionService/Restore",
+    ]);
+    assert!(restored.contains(r#""outcome": "already_present""#), "{restored}");
     // ExplainSession, found through reflection.
     assert!(describe
         .contains("rpc ExplainSession ( .amc.v1.ExplainSessionRequest ) returns ( .amc.v1.ExplainSessionResponse )"));
@@ -358,6 +370,8 @@ fn config_show_prints_each_value_with_its_origin_and_redacts_secrets() {
         .args(["config", "show"])
         .env("AMC_NOTIFY_DWELL_MS", "250")
         .env("AMC_TOKEN", "tok-secret")
+        .env("AMC_TOKENS", "ci:read:tokens-secret")
+        .env("AMC_APPROVALS_HOLD", "always")
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -376,12 +390,20 @@ fn config_show_prints_each_value_with_its_origin_and_redacts_secrets() {
     );
     assert!(line("sse_ping_ms").ends_with("= 15000  (default)"), "{text}");
     assert!(line("token").ends_with("= <redacted>  (env AMC_TOKEN)"), "{text}");
+    assert!(line("tokens").ends_with("= <redacted>  (env AMC_TOKENS)"), "{text}");
+    assert!(
+        line("approvals.hold").ends_with("= always  (env AMC_APPROVALS_HOLD)"),
+        "{text}"
+    );
+    assert!(line("approvals.wait_ms").ends_with("= 600000  (default)"), "{text}");
+    assert!(line("action_rate").ends_with("= 10  (default)"), "{text}");
+    assert!(line("allowed_hosts").ends_with("= (unset)  (default)"), "{text}");
     assert!(
         line("notify.webhook.secret").ends_with("= <redacted>  (file)"),
         "{text}"
     );
     assert!(
-        !text.contains("tok-secret") && !text.contains("dG9wLXNlY3JldA"),
+        !text.contains("tok-secret") && !text.contains("tokens-secret") && !text.contains("dG9wLXNlY3JldA"),
         "{text}"
     );
     assert!(!text.contains("# invalid"), "{text}");
@@ -473,4 +495,64 @@ fn notify_test_posts_to_the_webhook_and_fails_without_a_sink() {
         "{request}"
     );
     assert!(request.contains("\"type\":\"amc.test\""), "{request}");
+}
+
+#[test]
+fn serve_creates_a_private_act_token_and_amc_audit_lists_actions_taken_with_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = TestEnv::new();
+    env.write_session(
+        "old.json",
+        r#"{"session_id":"old","status":"done","agent":"claude","project_dir":"/p"}"#,
+    );
+    let served = serve(&env);
+    let token_file = env.paths.data_dir.join("token");
+    let token = std::fs::read_to_string(&token_file).expect("amc serve wrote <data dir>/token");
+    assert_eq!(token.len(), 64, "256 bits as hex");
+    assert_eq!(
+        std::fs::metadata(&token_file).expect("token").permissions().mode() & 0o777,
+        0o600
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let url = format!("http://{}", served.addr);
+    let (refused, accepted) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let post = |token: Option<&str>| {
+            let mut request = client.post(format!("{url}/api/sessions/old/dismiss"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let refused = post(None).await.expect("POST").status().as_u16();
+        let accepted = post(Some(&token)).await.expect("POST").status().as_u16();
+        (refused, accepted)
+    });
+    assert_eq!((refused, accepted), (401, 200));
+    drop(served);
+    let restarted = serve(&env);
+    assert_eq!(
+        std::fs::read_to_string(&token_file).expect("token"),
+        token,
+        "a restart keeps the token"
+    );
+    drop(restarted);
+    let output = amc(&env).args(["audit", "--limit", "5"]).output().expect("amc audit");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(" - 127.0.0.1:") && lines[0].contains("dismiss old refused"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains(" local 127.0.0.1:") && lines[1].ends_with("dismiss old dismissed"),
+        "{text}"
+    );
+    assert!(!text.contains(&token));
+    let json = amc(&env).args(["audit", "--json"]).output().expect("amc audit --json");
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&json.stdout).lines().last().expect("a line")).expect("JSON");
+    assert_eq!(last["outcome"], "dismissed");
 }

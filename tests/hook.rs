@@ -939,7 +939,7 @@ fn install_uninstall_round_trip_keeps_everything_else() {
         assert_eq!(ours[0]["matcher"].as_str(), matcher, "{event}");
         assert_eq!(
             ours[0]["hooks"],
-            json!([{"type": "command", "command": cmd, "timeout": 5}]),
+            json!([{"type": "command", "command": cmd, "timeout": if event == "PermissionRequest" { 660 } else { 5 }}]),
             "{event}"
         );
     }

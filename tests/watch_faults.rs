@@ -66,8 +66,11 @@ impl FixedServer {
             sse_ping: SECOND,
             grace: 2 * SECOND,
             cors_origins: vec![],
-            tokens: server::auth::Tokens::default(),
             notify: None,
+            access: Arc::new(server::auth::Access::new(vec![], true)),
+            action_rate: 10,
+            approvals_hold_always: false,
+            approval_wait: Duration::from_secs(600),
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

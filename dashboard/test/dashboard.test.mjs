@@ -19,6 +19,9 @@ const TMP = process.env.AMC_TMP;
 const SCREENSHOT = process.env.AMC_SCREENSHOT;
 if (!URL_ || !TMP) throw new Error('run through scripts/test-dashboard (AMC_URL and AMC_TMP are not set)');
 
+/** The `local` act token `amc serve` created in the data dir: acting (the Acknowledge button) needs it. */
+const TOKEN = readFileSync(join(TMP, 'data', 'token'), 'utf8').trim();
+
 /** The fixture sessions as written (session files on disk), by role. */
 const S = JSON.parse(readFileSync(join(TMP, 'sessions.json'), 'utf8'));
 
@@ -247,6 +250,42 @@ test('"why?" on a card shows the rules behind it, as the explain route says, as 
   assert.deepEqual(pageErrors, []);
 });
 
+test('card actions: dismiss on finished cards, options on a question, a text box; acting needs the token', async () => {
+  const result = (id) => card(id).locator('.act-result');
+  const visible = (id, sel) => card(id).locator(sel).isVisible();
+  assert.equal(await visible(S.done.session_id, '.act-dismiss'), true, 'a done session can be dismissed');
+  assert.equal(await visible(S.active.session_id, '.act-dismiss'), false, 'a running one cannot');
+  assert.equal(await visible(S.permission.session_id, '.decide'), false, 'no held request: no approve/deny');
+  assert.equal(await visible(S.active.session_id, '.act-text'), true);
+  assert.deepEqual(
+    await card(S.attention.session_id).locator('.act-option').allTextContents(),
+    ['1. Batched backfill', '2. Single transaction', '3. Skip for now'],
+  );
+
+  // This page has no token: the server refuses, the card says why.
+  await card(S.done.session_id).locator('.act-dismiss').click();
+  await page.waitForFunction((id) => document.querySelector(`.card[data-id="${id}"] .act-result`)?.dataset.ok === 'false', S.done.session_id, { timeout: 5_000 });
+  assert.match(await result(S.done.session_id).textContent(), /token/);
+
+  // With the token amc serve wrote (as in the URL it prints): dismissed, and the card leaves the board.
+  const token = readFileSync(join(TMP, 'data', 'token'), 'utf8').trim();
+  const acting = await context.newPage();
+  await acting.goto(`${URL_}/#access_token=${token}`);
+  await acting.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+  await acting.locator(`.card[data-id="${S.attention.session_id}"] .act-option`).first().click();
+  await acting.waitForFunction((id) => document.querySelector(`.card[data-id="${id}"] .act-result`)?.dataset.ok === 'false', S.attention.session_id, { timeout: 5_000 });
+  assert.match(await acting.locator(`.card[data-id="${S.attention.session_id}"] .act-result`).textContent(), /zellij/, 'the fake zellij cannot type: refused, said');
+  await acting.locator(`.card[data-id="${S.done.session_id}"] .act-dismiss`).click();
+  await acting.waitForSelector(`.card[data-id="${S.done.session_id}"]`, { state: 'detached', timeout: 10_000 });
+  await acting.close();
+  const restored = await fetch(`${URL_}/api/sessions/${S.done.session_id}/restore`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}` },
+  });
+  assert.equal((await restored.json()).outcome, 'restored');
+  await page.waitForSelector(`.card[data-id="${S.done.session_id}"]`, { timeout: 10_000 });
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a session file changed on disk shows within a second, in place (same element, no re-render)', async () => {
   const id = S.active.session_id;
   await card(id).evaluate((el) => {
@@ -291,11 +330,22 @@ test('each card has an event timeline, and a waiting card an Acknowledge button 
   assert.match(await text(id, '.timeline'), /needs you/);
   const button = card(id).locator('button.ack');
   assert.ok(await button.isVisible(), 'a waiting card offers Acknowledge');
+  // This page has no token: acknowledging is acting, the server refuses.
   await button.click();
-  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Acknowledged',
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Acknowledge (failed)',
     `.card[data-id="${id}"] button.ack`, { timeout: 5_000 });
-  // The server took it: the same acknowledgement over HTTP answers 200.
-  const r = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST' });
+  // With the token amc serve wrote: acknowledged.
+  const acting = await context.newPage();
+  await acting.goto(`${URL_}/#access_token=${TOKEN}`);
+  await acting.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+  await acting.locator(`.card[data-id="${id}"] button.ack`).click();
+  await acting.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Acknowledged',
+    `.card[data-id="${id}"] button.ack`, { timeout: 5_000 });
+  await acting.close();
+  // The server took it: the same acknowledgement over HTTP answers 200 (with the act token; 401 without).
+  const refused = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST' });
+  assert.equal(refused.status, 401);
+  const r = await fetch(`${URL_}/api/sessions/${id}/ack`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
   assert.equal(r.status, 200);
   const t1 = Date.now();
   writeSession(TMP, S.active);

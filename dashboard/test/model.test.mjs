@@ -190,8 +190,9 @@ test('window_source decides whether the window is an estimate, and says where it
 test('attention: a tool with its input, a question by its message, junk is nothing held', () => {
   assert.deepEqual(
     normalizeAttention({ kind: 'permission', since: '2026-03-01T10:00:00Z', event: 'PermissionRequest', tool_name: 'Bash', tool_input_summary: 'ls' }),
-    { kind: 'permission', label: 'Permission', text: 'Bash: ls', since: Date.parse('2026-03-01T10:00:00Z') },
+    { kind: 'permission', label: 'Permission', text: 'Bash: ls', since: Date.parse('2026-03-01T10:00:00Z'), requestId: '' },
   );
+  assert.equal(normalizeAttention({ kind: 'permission', request_id: 'r-1' }).requestId, 'r-1');
   const q = normalizeAttention({ kind: 'question', event: 'PreToolUse', tool_name: 'AskUserQuestion', message: 'Which?' });
   assert.equal(q.text, 'Which?');
   assert.equal(q.label, 'Question');

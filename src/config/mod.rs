@@ -9,7 +9,14 @@
 //! | `CODEX_HOME` | `~/.codex` | Codex's home; rollouts under `sessions/` |
 //! | `AMC_ZELLIJ_BIN` | `zellij` on `PATH`, else `/opt/homebrew/bin`, `/usr/local/bin`, `/usr/bin` | the zellij binary |
 //! | `AMC_CONTEXT_WINDOW` | unset | forces every Claude context window to this many tokens |
-//! | `AMC_TOKEN` | unset | bearer token; required to listen on a non-loopback address |
+//! | `AMC_TOKEN` | unset | bearer token (name `default`); without it (or with a read-only one) `amc serve` creates `<data dir>/token` |
+//! | `AMC_TOKEN_SCOPES` | `read,act` | the scopes of `AMC_TOKEN`: `read` makes it read-only |
+//! | `AMC_READ_TOKEN` | unset | a bearer token named `read` with scope `read` |
+//! | `AMC_TOKENS` | unset | several named tokens, `name:scopes:secret` separated by white space or commas (or a file of them) |
+//! | `AMC_ALLOWED_HOSTS` | unset | extra `Host` names (comma list) a mutating request may name besides loopback and the bound address |
+//! | `AMC_APPROVALS_HOLD` | `never` | `always`: every PermissionRequest hook waits for a remote decision |
+//! | `AMC_APPROVALS_WAIT_MS` | `600000` | how long a held PermissionRequest hook waits for a decision |
+//! | `AMC_ACTION_RATE` | `10` | actions per second allowed per token and per session (burst of the same size) |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
 pub mod notify;
@@ -128,6 +135,21 @@ impl Paths {
         self.data_dir.join("trash")
     }
 
+    /// `<data dir>/token`: the `act` token `amc serve` creates (0600) when `AMC_TOKEN` is unset; the hook reads it.
+    pub fn token_file(&self) -> PathBuf {
+        self.data_dir.join("token")
+    }
+
+    /// `<data dir>/addr`: the address `amc serve` listens on (the hook finds the server there).
+    pub fn addr_file(&self) -> PathBuf {
+        self.data_dir.join("addr")
+    }
+
+    /// `<data dir>/audit.jsonl`: one JSON line per action, accepted, refused or failed (rotated to `audit.jsonl.1`).
+    pub fn audit_log(&self) -> PathBuf {
+        self.data_dir.join("audit.jsonl")
+    }
+
     /// `<data dir>/locks`: per-session lock files that serialize writers of one session file.
     pub fn locks_dir(&self) -> PathBuf {
         self.data_dir.join("locks")
@@ -176,6 +198,17 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The notification sinks and their policy.
     pub notify: NotifyConfig,
+    /// Further named tokens with their scopes (`AMC_TOKENS`); a bad entry is logged and skipped.
+    pub tokens: Vec<NamedToken>,
+    /// Extra `Host` names a mutating request may name (`AMC_ALLOWED_HOSTS`).
+    pub allowed_hosts: Vec<String>,
+    /// Actions per second per token and per session (`AMC_ACTION_RATE`, default 10).
+    pub action_rate: u32,
+    /// Whether every PermissionRequest hook waits for a remote decision (`AMC_APPROVALS_HOLD=always`; default
+    /// `never`: only sessions with remote approval switched on).
+    pub approvals_hold_always: bool,
+    /// How long a held PermissionRequest hook waits (`AMC_APPROVALS_WAIT_MS`, 10 min).
+    pub approval_wait: Duration,
     /// Quiet interval after which WatchState sends a heartbeat (15 s).
     pub heartbeat_interval: Duration,
     /// Interval of the SSE `: ping` comment (15 s).
@@ -240,8 +273,47 @@ impl Config {
         let millis = |key: &str, default: u64| {
             Duration::from_millis(lookup(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default))
         };
+        let tokens = lookup("AMC_TOKENS")
+            .map(|value| {
+                let path = Path::new(value.trim());
+                match path.is_absolute().then(|| std::fs::read_to_string(path)) {
+                    Some(Ok(text)) => text,
+                    Some(Err(e)) => {
+                        tracing::warn!(path = %path.display(), error = %e, "AMC_TOKENS names a file amc cannot read");
+                        String::new()
+                    }
+                    None => value,
+                }
+            })
+            .map(|text| parse_tokens(&text))
+            .unwrap_or_default();
+        let allowed_hosts = lookup("AMC_ALLOWED_HOSTS")
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let action_rate = lookup("AMC_ACTION_RATE")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|v| *v > 0)
+            .unwrap_or(10);
+        let approvals_hold_always = match lookup("AMC_APPROVALS_HOLD").as_deref().map(str::trim) {
+            None | Some("" | "never") => false,
+            Some("always") => true,
+            Some(other) => {
+                tracing::warn!(value = other, "AMC_APPROVALS_HOLD is never or always; using never");
+                false
+            }
+        };
         Config {
+            approvals_hold_always,
+            approval_wait: millis("AMC_APPROVALS_WAIT_MS", 600_000),
             paths,
+            tokens,
+            allowed_hosts,
+            action_rate,
             context_window_override,
             anthropic_model: lookup("ANTHROPIC_MODEL").filter(|m| !m.trim().is_empty()),
             token,
@@ -262,6 +334,114 @@ impl Config {
     pub fn for_paths(paths: Paths) -> Self {
         Self::from_paths_and_lookup(paths, |_| None)
     }
+
+    /// The scope of `AMC_TOKEN`: the strongest of `AMC_TOKEN_SCOPES` (default `read,act`, i.e. `act`).
+    pub fn token_scope(&self) -> Scope {
+        let act = self.token_scopes.iter().any(|s| s == "act");
+        if act || self.token_scopes.is_empty() {
+            Scope::Act
+        } else {
+            Scope::Read
+        }
+    }
+
+    /// Whether `AMC_TOKEN` is set with scope `act` (then `amc serve` needs no `<data dir>/token`).
+    pub fn has_act_token(&self) -> bool {
+        self.token.is_some() && self.token_scope() == Scope::Act
+    }
+
+    /// The configured tokens: `AMC_TOKEN` named `default` (scope from `AMC_TOKEN_SCOPES`), `AMC_READ_TOKEN` named
+    /// `read` (scope `read`), then the `AMC_TOKENS`.
+    pub fn named_tokens(&self) -> Vec<NamedToken> {
+        let default = self.token.iter().map(|secret| NamedToken {
+            name: "default".into(),
+            secret: secret.clone(),
+            scope: self.token_scope(),
+        });
+        let read = self.read_token.iter().map(|secret| NamedToken {
+            name: "read".into(),
+            secret: secret.clone(),
+            scope: Scope::Read,
+        });
+        default.chain(read).chain(self.tokens.iter().cloned()).collect()
+    }
+}
+
+/// What a token lets its bearer do. `act` includes `read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read sessions, state, streams, explanations.
+    Read,
+    /// Everything `read` does, and act on sessions (decide, answer, type, dismiss, restore) and read the audit log.
+    Act,
+}
+
+impl Scope {
+    /// The scope's name, as in `AMC_TOKENS` and the docs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Act => "act",
+        }
+    }
+}
+
+/// A bearer token with a name (for the audit log) and the strongest scope it grants.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NamedToken {
+    /// Who holds it (`default` for `AMC_TOKEN`, `local` for `<data dir>/token`).
+    pub name: String,
+    /// The secret the bearer sends.
+    pub secret: String,
+    /// What it allows.
+    pub scope: Scope,
+}
+
+impl std::fmt::Debug for NamedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret: configs get logged.
+        f.debug_struct("NamedToken")
+            .field("name", &self.name)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses `AMC_TOKENS`: entries `name:scope:secret` (scope `read`, `act` or `read+act`) separated by white space or
+/// commas; `#` starts a comment to the end of the line. A malformed entry is logged and skipped.
+pub fn parse_tokens(text: &str) -> Vec<NamedToken> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(|line| line.split(|c: char| c == ',' || c.is_whitespace()))
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let mut parts = entry.splitn(3, ':');
+            let (name, scopes, secret) = (parts.next()?, parts.next()?, parts.next()?);
+            let scope = scopes
+                .split('+')
+                .map(|s| match s {
+                    "read" => Some(Scope::Read),
+                    "act" => Some(Scope::Act),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .and_then(|all| all.into_iter().max());
+            match scope {
+                Some(scope) if !name.is_empty() && secret.len() >= 8 => Some(NamedToken {
+                    name: name.to_owned(),
+                    secret: secret.to_owned(),
+                    scope,
+                }),
+                _ => {
+                    tracing::warn!(
+                        name,
+                        "AMC_TOKENS entry skipped: want name:read|act|read+act:secret (8+ chars)"
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// Returns whether `addr` only accepts connections from this machine.
@@ -333,6 +513,61 @@ mod tests {
         );
         assert_eq!(p.claude_config_dir, PathBuf::from("/c1"));
         assert_eq!(p.codex_sessions_dir, PathBuf::from("/cx/sessions"));
+    }
+
+    #[test]
+    fn tokens_have_names_and_scopes_and_bad_entries_are_skipped() {
+        let tokens = parse_tokens(
+            "ci:read:readonly-secret, phone:read+act:abc:def:ghi # comment\n# all comment\n\
+                                   bad:write:whatever-secret short:act:1234 noscope",
+        );
+        let got: Vec<(&str, &str, Scope)> = tokens
+            .iter()
+            .map(|t| (t.name.as_str(), t.secret.as_str(), t.scope))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ci", "readonly-secret", Scope::Read),
+                ("phone", "abc:def:ghi", Scope::Act)
+            ]
+        );
+        assert!(
+            !format!("{:?}", tokens[0]).contains("readonly-secret"),
+            "Debug hides the secret"
+        );
+        let config = Config::from_paths_and_lookup(paths(&[("HOME", "/h")]), |key| match key {
+            "AMC_TOKENS" => Some("a:act:0123456789".into()),
+            "AMC_ALLOWED_HOSTS" => Some("amc.example, Box.lan".into()),
+            "AMC_ACTION_RATE" => Some("3".into()),
+            "AMC_APPROVALS_HOLD" => Some("always".into()),
+            _ => None,
+        });
+        assert!(config.approvals_hold_always);
+        let names = |config: &Config| -> Vec<(String, Scope)> {
+            config.named_tokens().into_iter().map(|t| (t.name, t.scope)).collect()
+        };
+        assert_eq!(names(&config), [("a".to_owned(), Scope::Act)]);
+        let other = Config::from_paths_and_lookup(paths(&[]), |key| match key {
+            "AMC_TOKEN" => Some("t0123456789".into()),
+            "AMC_TOKEN_SCOPES" => Some("read".into()),
+            "AMC_READ_TOKEN" => Some("r0123456789".into()),
+            _ => None,
+        });
+        assert_eq!(
+            names(&other),
+            [("default".to_owned(), Scope::Read), ("read".to_owned(), Scope::Read)]
+        );
+        assert!(!other.has_act_token());
+        let other = Config::from_paths_and_lookup(paths(&[]), |key| (key == "AMC_TOKEN").then(|| "t".into()));
+        assert_eq!(names(&other), [("default".to_owned(), Scope::Act)]);
+        assert!(other.has_act_token());
+        assert!(!Config::for_paths(paths(&[])).approvals_hold_always);
+        assert_eq!(Config::for_paths(paths(&[])).approval_wait, Duration::from_secs(600));
+        assert_eq!(config.tokens.len(), 1);
+        assert_eq!(config.allowed_hosts, ["amc.example", "box.lan"]);
+        assert_eq!(config.action_rate, 3);
+        assert_eq!(Config::for_paths(paths(&[])).action_rate, 10);
     }
 
     #[test]

@@ -62,18 +62,47 @@ pub const SETTINGS: &[Setting] = &[
     secret(
         "token",
         "AMC_TOKEN",
-        "bearer token; required to listen on a non-loopback address",
+        "bearer token named `default`; a token is required to listen on a non-loopback address",
     ),
     s(
         "token_scopes",
         "AMC_TOKEN_SCOPES",
         "read,act",
-        "scopes of `token`: read (state, events), act (ack)",
+        "scopes of `token`: read (state, events), act (also actions, ack, the audit log)",
     ),
     secret(
         "read_token",
         "AMC_READ_TOKEN",
-        "a second bearer token with the `read` scope only",
+        "a second bearer token, named `read`, with the `read` scope only",
+    ),
+    secret(
+        "tokens",
+        "AMC_TOKENS",
+        "named tokens `name:read|act:secret`, comma or space separated (or an absolute path to a file of them)",
+    ),
+    s(
+        "allowed_hosts",
+        "AMC_ALLOWED_HOSTS",
+        "",
+        "extra `Host` names (comma list) a mutating request may name besides IP literals and loopback names",
+    ),
+    s(
+        "action_rate",
+        "AMC_ACTION_RATE",
+        "10",
+        "actions per second allowed per token and per session",
+    ),
+    s(
+        "approvals.hold",
+        "AMC_APPROVALS_HOLD",
+        "never",
+        "`always`: every PermissionRequest hook waits for a remote decision; `never`: only remote-approval sessions",
+    ),
+    s(
+        "approvals.wait_ms",
+        "AMC_APPROVALS_WAIT_MS",
+        "600000",
+        "how long a held PermissionRequest hook waits for a decision",
     ),
     s(
         "data_dir",

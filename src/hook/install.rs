@@ -70,6 +70,19 @@ pub fn hook_events(agent: HookAgent) -> &'static [(&'static str, Option<&'static
 /// [`super::HOOK_DEADLINE`].
 pub const HOOK_TIMEOUT_SECS: u64 = 5;
 
+/// The timeout of the PermissionRequest entry: a held request waits up to `AMC_APPROVALS_WAIT_MS` (10 min by
+/// default) for a remote decision, so Claude Code must not kill the hook before; one more minute for the rest.
+pub const PERMISSION_HOOK_TIMEOUT_SECS: u64 = 660;
+
+/// The timeout written into `event`'s entry.
+pub fn timeout_secs(event: &str) -> u64 {
+    if event == "PermissionRequest" {
+        PERMISSION_HOOK_TIMEOUT_SECS
+    } else {
+        HOOK_TIMEOUT_SECS
+    }
+}
+
 /// Options shared by the `amc hooks` commands.
 #[derive(Debug, Clone)]
 pub struct HooksOptions {
@@ -134,8 +147,9 @@ impl std::fmt::Display for Change {
             } if from == to => {
                 write!(
                     f,
-                    "~ {}: {to} (timeout {HOOK_TIMEOUT_SECS} s)",
-                    label(event, matcher.as_deref())
+                    "~ {}: {to} (timeout {} s)",
+                    label(event, matcher.as_deref()),
+                    timeout_secs(event)
                 )
             }
             Change::Updated {
@@ -348,8 +362,13 @@ fn is_desired(events: &[(&str, Option<&str>)], event: &str, matcher: Option<&str
     events.iter().any(|(e, m)| *e == event && matcher_matches(*m, matcher))
 }
 
+#[cfg(test)]
 fn desired_entry(command: &str) -> Value {
-    json!({"type": "command", "command": command, "timeout": HOOK_TIMEOUT_SECS})
+    desired_entry_for("", command)
+}
+
+fn desired_entry_for(event: &str, command: &str) -> Value {
+    json!({"type": "command", "command": command, "timeout": timeout_secs(event)})
 }
 
 fn group_matcher(group: &Value) -> Option<String> {
@@ -430,7 +449,7 @@ pub fn plan_install_events(
                 match slot {
                     Some(k) => {
                         satisfied[k] = true;
-                        if update_entry(&mut entries[i], command) {
+                        if update_entry(&mut entries[i], event, command) {
                             changes.push(Change::Updated {
                                 event: event.clone(),
                                 matcher: matcher.clone(),
@@ -471,7 +490,7 @@ pub fn plan_install_events(
         if let Some(m) = matcher {
             group.insert("matcher".into(), Value::String((*m).to_owned()));
         }
-        group.insert("hooks".into(), Value::Array(vec![desired_entry(command)]));
+        group.insert("hooks".into(), Value::Array(vec![desired_entry_for(event, command)]));
         let groups = hooks.entry(*event).or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(groups) = groups {
             groups.push(Value::Object(group));
@@ -486,7 +505,7 @@ pub fn plan_install_events(
 }
 
 /// Sets an amc entry's type, command and timeout; returns whether anything changed.
-fn update_entry(entry: &mut Value, command: &str) -> bool {
+fn update_entry(entry: &mut Value, event: &str, command: &str) -> bool {
     let Value::Object(entry) = entry else {
         return false;
     };
@@ -494,7 +513,7 @@ fn update_entry(entry: &mut Value, command: &str) -> bool {
     for (key, value) in [
         ("type", Value::String("command".into())),
         ("command", Value::String(command.to_owned())),
-        ("timeout", Value::from(HOOK_TIMEOUT_SECS)),
+        ("timeout", Value::from(timeout_secs(event))),
     ] {
         if entry.get(key) != Some(&value) {
             entry.insert(key.into(), value);
@@ -774,6 +793,26 @@ mod tests {
         let removed = plan_uninstall(&mut v).expect("uninstall");
         assert_eq!(removed.len(), HOOK_EVENTS.len());
         assert_eq!(v, original);
+    }
+
+    #[test]
+    fn the_permission_request_entry_outlasts_a_held_decision() {
+        let mut v = json!({"hooks": {"PermissionRequest": [{"hooks": [desired_entry(CMD)]}]}});
+        let changes = plan_install(&mut v, CMD).expect("install");
+        assert!(
+            changes.iter().any(|c| c.to_string().contains("PermissionRequest")),
+            "the old 5 s entry is updated"
+        );
+        assert_eq!(
+            v["hooks"]["PermissionRequest"][0]["hooks"][0]["timeout"],
+            PERMISSION_HOOK_TIMEOUT_SECS
+        );
+        assert_eq!(v["hooks"]["Stop"][0]["hooks"][0]["timeout"], HOOK_TIMEOUT_SECS);
+        let default_wait = crate::config::Config::for_paths(crate::config::Paths::from_lookup(|_| None)).approval_wait;
+        assert!(
+            std::time::Duration::from_secs(PERMISSION_HOOK_TIMEOUT_SECS) > default_wait,
+            "longer than the default wait"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod codex_trust;
 pub mod compaction;
+pub mod hold;
 pub mod install;
 pub mod question;
 pub mod update;
@@ -113,8 +114,12 @@ pub fn run_from_stdin(paths: &Paths, agent: update::HookAgent) {
     let env = HookEnv::from_env().for_agent(agent);
     let (tx, rx) = mpsc::channel();
     let worker_paths = paths.clone();
+    let agent_is_claude = env.agent == update::HookAgent::Claude;
     let spawned = thread::Builder::new().name("amc-hook".into()).spawn(move || {
-        let result = read_stdin().and_then(|payload| handle_payload(&worker_paths, &payload, &env));
+        let result = read_stdin().and_then(|payload| {
+            handle_payload(&worker_paths, &payload, &env)?;
+            Ok(permission_request_session(&payload).filter(|_| agent_is_claude))
+        });
         // The receiver is gone only when the deadline passed; the error was logged then.
         let _ = tx.send(result);
     });
@@ -138,8 +143,49 @@ pub fn run_from_stdin(paths: &Paths, agent: update::HookAgent) {
             source: e,
         }),
     };
-    if let Err(error) = result {
-        log_error(paths, &error);
+    match result {
+        Ok(Some(session_id)) => hold_permission(paths, &session_id),
+        Ok(None) => {}
+        Err(error) => log_error(paths, &error),
+    }
+}
+
+/// The session id of a Claude Code PermissionRequest payload.
+fn permission_request_session(payload: &[u8]) -> Option<String> {
+    let payload: Value = serde_json::from_slice(payload).ok()?;
+    (payload.get("hook_event_name")?.as_str()? == "PermissionRequest")
+        .then(|| payload.get("session_id")?.as_str().map(str::to_owned))
+        .flatten()
+}
+
+/// Registers the recorded PermissionRequest with the running server and, when it says to hold, waits for a decision
+/// and prints it (see [`hold`]); fail-open: anything amiss prints nothing.
+fn hold_permission(paths: &Paths, session_id: &str) {
+    let Some(server) = hold::Server::find(paths) else {
+        return;
+    };
+    let Some(registered) = hold::register(&server, session_id) else {
+        log_line(
+            paths,
+            &format!("PermissionRequest of {session_id}: no amc server answered; not held"),
+        );
+        return;
+    };
+    let Some(request_id) = registered.request_id.as_deref() else {
+        return;
+    };
+    if let Err(e) = hold::record_request_id(paths, session_id, request_id) {
+        log_line(paths, &format!("recording request {request_id} of {session_id}: {e}"));
+    }
+    match hold::wait(&server, &registered) {
+        Some(decision) => {
+            let mut stdout = io::stdout().lock();
+            let _ = writeln!(stdout, "{decision}").and_then(|()| stdout.flush());
+        }
+        None => log_line(
+            paths,
+            &format!("request {request_id} of {session_id}: no decision; Claude Code asks"),
+        ),
     }
 }
 

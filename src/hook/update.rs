@@ -255,6 +255,7 @@ pub fn apply(
                 tool_name: str_field(payload, "tool_name").map(str::to_owned),
                 tool_input_summary: None,
                 tool_use_id: str_field(payload, "tool_use_id").map(str::to_owned),
+                request_id: None,
                 message: first,
                 notification_type: None,
             };
@@ -271,6 +272,7 @@ pub fn apply(
                     .map(str::to_owned),
                 tool_input_summary: summarize_tool_input(payload.get("tool_input")),
                 tool_use_id: str_field(payload, "tool_use_id").map(str::to_owned),
+                request_id: None,
                 message: None,
                 notification_type: None,
             };
@@ -314,6 +316,7 @@ pub fn apply(
                     tool_name: None,
                     tool_input_summary: None,
                     tool_use_id: None,
+                    request_id: None,
                     message: str_field(payload, "message").map(|m| truncate_chars(m, MAX_PREVIEW_CHARS)),
                     notification_type: str_field(payload, "notification_type").map(str::to_owned),
                 };
@@ -549,6 +552,7 @@ fn stop(session: &mut Map<String, Value>, message: Option<&str>, now: &str) -> &
                 tool_name: None,
                 tool_input_summary: None,
                 tool_use_id: None,
+                request_id: None,
                 message: Some(truncate_chars(&question, MAX_PREVIEW_CHARS)),
                 notification_type: None,
             };

@@ -1,21 +1,27 @@
-//! The bearer token (`AMC_TOKEN`), checked on every request that reads session data.
+//! Who may do what: named bearer tokens with scopes (`read`, `act`), the `Host`/`Origin` check of mutating requests,
+//! and the caller identity the action layer audits. The one token check of amc.
 //!
-//! Without a token (the default, loopback only) nothing is checked. With one, every request must carry it, as
-//! `Authorization: Bearer <token>` (HTTP header or gRPC metadata, they are the same header) or, for browsers whose
-//! `EventSource` cannot set headers, as the query parameter `access_token=<token>` (RFC 6750 §2.3). Open without it:
-//! `GET /api/health` and `grpc.health.v1.Health` (for load balancers and probes), CORS preflights, and the dashboard's
-//! static files (they hold no data; the page passes the token on to `/api/stream`).
+//! Tokens come from `AMC_TOKEN` (name `default`, scope `act` unless `AMC_TOKEN_SCOPES=read`), `AMC_READ_TOKEN` (name
+//! `read`, scope `read`), `AMC_TOKENS` (named, each `read` or `act`) and `<data dir>/token` (name `local`, scope
+//! `act`; [`local_token`] creates it on `amc serve`'s first start when `AMC_TOKEN` is unset or read-only).
+//! A token travels as `Authorization: Bearer <token>` (HTTP header or gRPC metadata) or, for browsers whose
+//! `EventSource` cannot set headers, as the query parameter `access_token=<token>` (RFC 6750 §2.3).
 //!
-//! A request without the right token gets [`Error::Unauthenticated`]: HTTP 401 with the JSON error body, or gRPC
-//! `UNAUTHENTICATED` (also for gRPC-Web).
+//! - Public, token or not: `GET /api/health`, `grpc.health.v1.Health`, CORS preflights, the dashboard's static files.
+//! - Reading (everything else but actions): open when only the `local` token exists ([`Access::read_open`], the
+//!   loopback default); with `AMC_TOKEN`, `AMC_READ_TOKEN` or `AMC_TOKENS` set it needs a token of scope `read` or
+//!   `act`.
+//! - Acting (`/amc.v1.ActionService/*`, `/amc.v1.StateService/Ack`, `POST /api/sessions/{id}/{action}` including
+//!   `ack`) and `GET /api/audit`: a token of scope
+//!   `act`, always, loopback too. Mutating requests must also name an acceptable `Host` (an IP literal, a loopback
+//!   name, or a configured name: no DNS rebinding) and, when they carry an `Origin`, an acceptable one (loopback or
+//!   configured: no cross-site posts).
 //!
-//! **Scopes.** Each token has scopes ([`Scope`]): `read` (everything that reads: state, events, streams) and `act`
-//! (what changes something: `Ack`, `POST /api/sessions/{id}/ack`). `AMC_TOKEN` has `AMC_TOKEN_SCOPES` (default
-//! `read,act`: the one token may do everything); `AMC_READ_TOKEN`, if set, is a second token with `read` only. A valid
-//! token without the scope a request needs gets [`Error::PermissionDenied`] (HTTP 403, gRPC `PERMISSION_DENIED`).
-//! [`required_scope`] is the one table of which request needs which scope.
+//! Refusals: no or a wrong token → [`Error::Unauthenticated`] (HTTP 401, gRPC `UNAUTHENTICATED`); a `read` token
+//! acting, a foreign `Host` or `Origin` → [`Error::PermissionDenied`] (403, `PERMISSION_DENIED`). The middleware puts
+//! a [`Caller`] into the request's extensions for the handlers.
 
-use std::sync::Arc;
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use axum::{
     extract::{Request, State},
@@ -24,7 +30,140 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::error::Error;
+use crate::{
+    config::{Config, NamedToken, Scope},
+    error::Error,
+};
+
+/// Who is calling: the token's name and scope (none without a token) and the peer address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The name of the token the request carried, if it carried a known one.
+    pub token: Option<String>,
+    /// That token's scope.
+    pub scope: Option<Scope>,
+    /// The peer's address, when the transport knows it.
+    pub remote: Option<SocketAddr>,
+}
+
+impl Caller {
+    /// An audit line for this caller doing `action` on `session` with `args`.
+    pub fn audit_entry(&self, session: &str, action: &str, args: serde_json::Value) -> super::audit::Entry {
+        super::audit::Entry::new(self.token.clone(), self.remote, session, action, args)
+    }
+}
+
+/// The tokens and names the server accepts; shared by the middleware and the action layer.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    tokens: Vec<NamedToken>,
+    /// Whether reading needs no token.
+    pub read_open: bool,
+    /// Extra `Host` names (lowercase) a mutating request may name.
+    hosts: Vec<String>,
+    /// Extra browser origins allowed to act (besides loopback ones).
+    origins: Vec<String>,
+}
+
+impl Access {
+    /// Access with `tokens`; reading is open when `read_open`.
+    pub fn new(tokens: Vec<NamedToken>, read_open: bool) -> Self {
+        Access {
+            tokens,
+            read_open,
+            ..Access::default()
+        }
+    }
+
+    /// Adds `Host` names and browser origins mutating requests may come with.
+    pub fn with_names(mut self, hosts: Vec<String>, origins: Vec<String>) -> Self {
+        self.hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
+        self.origins = origins;
+        self
+    }
+
+    /// The server's access from its config and the `local` token (`<data dir>/token`): the configured tokens
+    /// ([`Config::named_tokens`]: `default`, `read`, the `AMC_TOKENS`); reading is open unless one of them is set.
+    pub fn from_config(config: &Config, local: Option<String>, cors_origins: &[String]) -> Self {
+        let mut tokens = config.named_tokens();
+        let read_open = tokens.is_empty();
+        tokens.extend(local.map(|secret| NamedToken {
+            name: "local".into(),
+            secret,
+            scope: Scope::Act,
+        }));
+        Access::new(tokens, read_open).with_names(config.allowed_hosts.clone(), cors_origins.to_vec())
+    }
+
+    /// Returns the token `request` carries, if it carries a known one.
+    fn identify(&self, request: &Request) -> Option<&NamedToken> {
+        self.tokens.iter().find(|t| carries(request, &t.secret))
+    }
+
+    /// Returns whether `host` (a `Host` header or `:authority`, with or without a port) names this server.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        name == "localhost"
+            || name.ends_with(".localhost")
+            || name.parse::<std::net::IpAddr>().is_ok()
+            || self.hosts.contains(&name)
+    }
+
+    /// Returns whether a browser `origin` may act: loopback or configured.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        super::is_loopback_origin(origin) || self.origins.iter().any(|o| o == origin)
+    }
+}
+
+/// The host part of `host[:port]` or `[v6]:port`.
+fn host_name(host: &str) -> &str {
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default();
+    }
+    // A bare IPv6 address (no brackets) has several colons.
+    if host.matches(':').count() > 1 {
+        return host;
+    }
+    host.split(':').next().unwrap_or_default()
+}
+
+/// What a request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Nothing,
+    Read,
+    /// Scope `act`; `mutating` also checks `Host` and `Origin`.
+    Act {
+        mutating: bool,
+    },
+}
+
+/// What `method path` needs.
+fn need(method: &Method, path: &str) -> Need {
+    if is_public(method, path) {
+        Need::Nothing
+    } else if path.starts_with("/amc.v1.ActionService/")
+        || path == "/amc.v1.StateService/Ack"
+        || path.starts_with("/api/hook/")
+        || (method == Method::POST && is_action_path(path))
+    {
+        Need::Act { mutating: true }
+    } else if path == "/api/audit" {
+        Need::Act { mutating: false }
+    } else {
+        Need::Read
+    }
+}
+
+/// Whether `path` is `/api/sessions/{id}/{action}` (other than the read-only `explain`).
+pub fn is_action_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/sessions/") else {
+        return false;
+    };
+    let mut parts = rest.split('/');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(id), Some(action), None)
+        if !id.is_empty() && !action.is_empty() && action != "explain")
+}
 
 /// Paths anyone may request, token or not.
 fn is_public(method: &Method, path: &str) -> bool {
@@ -32,103 +171,6 @@ fn is_public(method: &Method, path: &str) -> bool {
         || path == "/api/health"
         || path.starts_with("/grpc.health.v1.Health/")
         || super::dashboard::is_asset(path)
-}
-
-/// What a token allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Read state and events.
-    Read,
-    /// Change something (acknowledge a session).
-    Act,
-}
-
-impl Scope {
-    /// The scope's name in configuration (`read`, `act`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Act => "act",
-        }
-    }
-
-    /// Returns the scope named `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name.trim() {
-            "read" => Some(Scope::Read),
-            "act" => Some(Scope::Act),
-            _ => None,
-        }
-    }
-}
-
-/// The configured tokens and their scopes; empty: nothing is checked.
-#[derive(Debug, Clone, Default)]
-pub struct Tokens {
-    entries: Vec<(Arc<str>, Vec<Scope>)>,
-}
-
-impl Tokens {
-    /// The tokens of the configuration: `token` with `scopes` (names; unknown ones ignored), and `read_token` with
-    /// `read` only.
-    pub fn new(token: Option<&str>, scopes: &[String], read_token: Option<&str>) -> Self {
-        let mut entries = Vec::new();
-        if let Some(token) = token.filter(|t| !t.is_empty()) {
-            entries.push((
-                Arc::from(token),
-                scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
-            ));
-        }
-        if let Some(token) = read_token.filter(|t| !t.is_empty()) {
-            entries.push((Arc::from(token), vec![Scope::Read]));
-        }
-        Tokens { entries }
-    }
-
-    /// One token with every scope (what `AMC_TOKEN` alone means).
-    pub fn single(token: Option<Arc<str>>) -> Self {
-        Tokens {
-            entries: token.into_iter().map(|t| (t, vec![Scope::Read, Scope::Act])).collect(),
-        }
-    }
-
-    /// Returns whether no token is configured (nothing is checked).
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Checks `request` for `scope`: `Ok` when it carries a token with it, else the error to answer with.
-    pub fn check(&self, request: &Request, scope: Scope) -> Result<(), Error> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        let mut known = false;
-        for (token, scopes) in &self.entries {
-            if carries(request, token) {
-                if scopes.contains(&scope) {
-                    return Ok(());
-                }
-                known = true;
-            }
-        }
-        Err(if known {
-            Error::PermissionDenied(scope.name())
-        } else {
-            Error::Unauthenticated
-        })
-    }
-}
-
-/// The scope a request needs: `act` for the acknowledgement routes, `read` for everything else.
-pub fn required_scope(path: &str) -> Scope {
-    let is_http_ack = path
-        .strip_prefix("/api/sessions/")
-        .is_some_and(|rest| rest.ends_with("/ack"));
-    if path == "/amc.v1.StateService/Ack" || is_http_ack {
-        Scope::Act
-    } else {
-        Scope::Read
-    }
 }
 
 /// Returns whether `request` carries `token`, in the `Authorization` header or the `access_token` query parameter.
@@ -157,51 +199,164 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The middleware: lets the request through when no token is configured, when the path is public, or when the
-/// request carries a token with the scope the path needs ([`required_scope`]).
-pub async fn require_token(State(tokens): State<Arc<Tokens>>, request: Request, next: Next) -> Response {
-    if tokens.is_empty() || is_public(request.method(), request.uri().path()) {
-        return next.run(request).await;
+/// Decides whether `request` may go on; the reason when not.
+fn check(access: &Access, request: &Request, caller: &Caller) -> Result<(), Error> {
+    match need(request.method(), request.uri().path()) {
+        Need::Nothing => Ok(()),
+        Need::Read if access.read_open || caller.scope.is_some() => Ok(()),
+        Need::Read => Err(Error::Unauthenticated),
+        Need::Act { mutating } => {
+            if mutating {
+                let host = request
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .or_else(|| request.uri().authority().map(|a| a.as_str()))
+                    .unwrap_or_default();
+                if !access.host_allowed(host) {
+                    return Err(Error::PermissionDenied(format!(
+                        "Host {host:?} does not name this server"
+                    )));
+                }
+                if let Some(origin) = request.headers().get(header::ORIGIN) {
+                    let origin = origin.to_str().unwrap_or("?");
+                    if !access.origin_allowed(origin) {
+                        return Err(Error::PermissionDenied(format!("Origin {origin:?} may not act")));
+                    }
+                }
+            }
+            match caller.scope {
+                None => Err(Error::Unauthenticated),
+                Some(Scope::Read) => Err(Error::PermissionDenied(format!(
+                    "token {:?} has scope read; acting needs act",
+                    caller.token.as_deref().unwrap_or_default()
+                ))),
+                Some(Scope::Act) => Ok(()),
+            }
+        }
     }
-    let error = match tokens.check(&request, required_scope(request.uri().path())) {
-        Ok(()) => return next.run(request).await,
-        Err(error) => error,
+}
+
+/// The middleware's state: the access rules and where refusals of actions are written down.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// Tokens and names.
+    pub access: Arc<Access>,
+    /// The audit log, for refused actions.
+    pub audit: Arc<super::audit::AuditLog>,
+}
+
+/// The middleware: identifies the caller, lets the request through when it may, refuses it (and audits a refused
+/// action) when not.
+pub async fn require_token(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+    let known = gate.access.identify(&request);
+    let caller = Caller {
+        token: known.map(|t| t.name.clone()),
+        scope: known.map(|t| t.scope),
+        remote: request
+            .extensions()
+            .get::<tonic::transport::server::TcpConnectInfo>()
+            .and_then(|info| info.remote_addr()),
     };
-    tracing::debug!(path = %request.uri().path(), %error, "request refused");
     let is_grpc = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/grpc"));
-    if is_grpc {
-        let status: tonic::Status = error.into();
-        status.into_http::<axum::body::Body>().into_response()
-    } else {
-        error.into_response()
+    match check(&gate.access, &request, &caller) {
+        Ok(()) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => {
+            let path = request.uri().path().to_owned();
+            tracing::debug!(%path, %error, "request refused");
+            if matches!(need(request.method(), &path), Need::Act { mutating: true }) {
+                let (session, action) = action_of_path(&path);
+                gate.audit.append(
+                    &caller
+                        .audit_entry(session, action, serde_json::Value::Null)
+                        .refused(&error),
+                );
+            }
+            if is_grpc {
+                let status: tonic::Status = error.into();
+                status.into_http::<axum::body::Body>().into_response()
+            } else {
+                error.into_response()
+            }
+        }
     }
+}
+
+/// The session and action a mutating path names, as far as the path tells (gRPC carries the session in the body).
+fn action_of_path(path: &str) -> (&str, &str) {
+    if let Some(method) = path
+        .strip_prefix("/amc.v1.ActionService/")
+        .or_else(|| path.strip_prefix("/amc.v1.StateService/"))
+    {
+        return ("", method);
+    }
+    if path.starts_with("/api/hook/") {
+        return ("", "hold");
+    }
+    let mut parts = path.trim_start_matches("/api/sessions/").split('/');
+    (parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
+}
+
+/// Reads `<data dir>/token`, creating it (0600, 256 random bits as hex) when missing; the `local` token.
+pub fn local_token(path: &Path) -> std::io::Result<String> {
+    use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let token = text.trim();
+        if token.len() >= 16 {
+            return Ok(token.to_owned());
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut bytes = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(token.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(token)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn request(uri: &str, authorization: Option<&str>) -> Request {
-        let mut builder = axum::http::Request::builder().uri(uri);
-        if let Some(value) = authorization {
-            builder = builder.header(header::AUTHORIZATION, value);
+    fn request(method: Method, uri: &str, headers: &[(&str, &str)]) -> Request {
+        let mut builder = axum::http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
         }
         builder.body(axum::body::Body::empty()).expect("a valid request")
     }
 
+    fn get(uri: &str, authorization: Option<&str>) -> Request {
+        let headers: Vec<(&str, &str)> = authorization.map(|a| ("authorization", a)).into_iter().collect();
+        request(Method::GET, uri, &headers)
+    }
+
     #[test]
     fn the_token_is_taken_from_the_header_or_the_query() {
-        assert!(carries(&request("/api/state", Some("Bearer s3cret")), "s3cret"));
-        assert!(carries(&request("/api/stream?access_token=s3cret", None), "s3cret"));
-        assert!(carries(&request("/api/stream?x=1&access_token=a%2Bb", None), "a+b"));
-        assert!(!carries(&request("/api/state", Some("Bearer s3cre")), "s3cret"));
-        assert!(!carries(&request("/api/state", Some("Basic s3cret")), "s3cret"));
-        assert!(!carries(&request("/api/state?token=s3cret", None), "s3cret"));
-        assert!(!carries(&request("/api/state", None), "s3cret"));
+        assert!(carries(&get("/api/state", Some("Bearer s3cret")), "s3cret"));
+        assert!(carries(&get("/api/stream?access_token=s3cret", None), "s3cret"));
+        assert!(carries(&get("/api/stream?x=1&access_token=a%2Bb", None), "a+b"));
+        assert!(!carries(&get("/api/state", Some("Bearer s3cre")), "s3cret"));
+        assert!(!carries(&get("/api/state", Some("Basic s3cret")), "s3cret"));
+        assert!(!carries(&get("/api/state?token=s3cret", None), "s3cret"));
+        assert!(!carries(&get("/api/state", None), "s3cret"));
     }
 
     #[test]
@@ -224,33 +379,132 @@ mod tests {
     }
 
     #[test]
-    fn scopes_decide_what_a_token_may_do() {
-        let tokens = Tokens::new(Some("all"), &["read".into(), "act".into()], Some("ro"));
-        let ack = "/amc.v1.StateService/Ack";
-        assert_eq!(required_scope(ack), Scope::Act);
-        assert_eq!(required_scope("/api/sessions/a/ack"), Scope::Act);
-        assert_eq!(required_scope("/api/state"), Scope::Read);
-        assert_eq!(required_scope("/amc.v1.StateService/WatchEvents"), Scope::Read);
-        assert!(tokens.check(&request(ack, Some("Bearer all")), Scope::Act).is_ok());
-        assert!(tokens
-            .check(&request("/api/state", Some("Bearer ro")), Scope::Read)
-            .is_ok());
+    fn actions_and_the_audit_need_act_everything_else_read() {
+        assert_eq!(
+            need(&Method::POST, "/api/sessions/abc/decide"),
+            Need::Act { mutating: true }
+        );
+        assert_eq!(
+            need(&Method::POST, "/amc.v1.ActionService/Decide"),
+            Need::Act { mutating: true }
+        );
+        assert_eq!(need(&Method::GET, "/api/audit"), Need::Act { mutating: false });
+        assert_eq!(
+            need(&Method::POST, "/amc.v1.StateService/Ack"),
+            Need::Act { mutating: true }
+        );
+        assert_eq!(
+            need(&Method::POST, "/api/sessions/abc/ack"),
+            Need::Act { mutating: true }
+        );
+        assert_eq!(action_of_path("/amc.v1.StateService/Ack"), ("", "Ack"));
+        assert_eq!(action_of_path("/api/sessions/abc/ack"), ("abc", "ack"));
+        assert_eq!(need(&Method::POST, "/amc.v1.StateService/WatchEvents"), Need::Read);
+        assert_eq!(
+            need(&Method::POST, "/api/hook/permission"),
+            Need::Act { mutating: true }
+        );
+        assert_eq!(need(&Method::GET, "/api/sessions/abc/explain"), Need::Read);
+        assert_eq!(need(&Method::POST, "/api/sessions/abc/explain"), Need::Read);
+        assert_eq!(need(&Method::POST, "/api/sessions/abc/x/y"), Need::Read);
+        assert_eq!(need(&Method::POST, "/amc.v1.StateService/GetState"), Need::Read);
+        assert_eq!(need(&Method::GET, "/api/health"), Need::Nothing);
+    }
+
+    fn access() -> Access {
+        let token = |name: &str, secret: &str, scope| NamedToken {
+            name: name.into(),
+            secret: secret.into(),
+            scope,
+        };
+        Access::new(
+            vec![
+                token("ci", "read-secret", Scope::Read),
+                token("me", "act-secret", Scope::Act),
+            ],
+            false,
+        )
+        .with_names(vec!["AMC.example".into()], vec!["https://dash.example".into()])
+    }
+
+    fn verdict(request: Request) -> Result<(), Error> {
+        let access = access();
+        let known = access.identify(&request);
+        let caller = Caller {
+            token: known.map(|t| t.name.clone()),
+            scope: known.map(|t| t.scope),
+            remote: None,
+        };
+        check(&access, &request, &caller)
+    }
+
+    #[test]
+    fn scopes_hosts_and_origins_decide() {
+        let act = |headers: &[(&str, &str)]| verdict(request(Method::POST, "/api/sessions/s/dismiss", headers));
+        let host = ("host", "127.0.0.1:7400");
+        assert!(act(&[host, ("authorization", "Bearer act-secret")]).is_ok());
+        assert!(matches!(act(&[host]), Err(Error::Unauthenticated)));
         assert!(matches!(
-            tokens.check(&request(ack, Some("Bearer ro")), Scope::Act),
-            Err(Error::PermissionDenied("act"))
-        ));
-        assert!(matches!(
-            tokens.check(&request(ack, Some("Bearer nope")), Scope::Act),
+            act(&[host, ("authorization", "Bearer nope")]),
             Err(Error::Unauthenticated)
         ));
-        let read_only = Tokens::new(Some("t"), &["read".into()], None);
-        assert!(read_only.check(&request(ack, Some("Bearer t")), Scope::Act).is_err());
-        assert!(Tokens::new(None, &[], None)
-            .check(&request(ack, None), Scope::Act)
-            .is_ok());
-        assert!(Tokens::single(Some(Arc::from("x")))
-            .check(&request(ack, Some("Bearer x")), Scope::Act)
-            .is_ok());
+        assert!(matches!(
+            act(&[host, ("authorization", "Bearer read-secret")]),
+            Err(Error::PermissionDenied(_))
+        ));
+        for good in [
+            "localhost:7400",
+            "[::1]:7400",
+            "10.1.2.3:7400",
+            "amc.example",
+            "Amc.Example:80",
+        ] {
+            assert!(
+                act(&[("host", good), ("authorization", "Bearer act-secret")]).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in ["evil.example", "localhost.evil.example:7400", "amc.example.evil", ""] {
+            assert!(
+                matches!(
+                    act(&[("host", bad), ("authorization", "Bearer act-secret")]),
+                    Err(Error::PermissionDenied(_))
+                ),
+                "{bad}"
+            );
+        }
+        for (origin, ok) in [
+            ("http://127.0.0.1:7400", true),
+            ("https://dash.example", true),
+            ("http://evil.example", false),
+            ("null", false),
+        ] {
+            let result = act(&[host, ("origin", origin), ("authorization", "Bearer act-secret")]);
+            assert_eq!(result.is_ok(), ok, "{origin}: {result:?}");
+        }
+        // Reading: any known token, none when reading is closed.
+        assert!(verdict(get("/api/state", Some("Bearer read-secret"))).is_ok());
+        assert!(matches!(verdict(get("/api/state", None)), Err(Error::Unauthenticated)));
+        assert!(matches!(
+            verdict(get("/api/audit", Some("Bearer read-secret"))),
+            Err(Error::PermissionDenied(_))
+        ));
+        assert!(verdict(get("/api/audit", Some("Bearer act-secret"))).is_ok());
+    }
+
+    #[test]
+    fn the_local_token_is_created_once_private_and_random() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("data/token");
+        let first = local_token(&path).expect("created");
+        assert_eq!(first.len(), 64);
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+        let mode = std::fs::metadata(&path).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(local_token(&path).expect("read again"), first);
+        let other = local_token(&dir.path().join("other/token")).expect("created");
+        assert_ne!(other, first);
     }
 
     #[test]

@@ -4,11 +4,17 @@
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
 //! `127.0.0.1:0`. Nothing here reads the environment.
 
+pub mod action_service;
+pub mod actions;
+pub mod approvals;
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod limit;
+pub mod pane;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -37,11 +43,16 @@ pub struct ServerOptions {
     pub grace: Duration,
     /// Extra browser origins allowed to call gRPC-Web (loopback origins are always allowed).
     pub cors_origins: Vec<String>,
-    /// The bearer tokens and their scopes (`AMC_TOKEN`, `AMC_TOKEN_SCOPES`, `AMC_READ_TOKEN`); empty checks nothing
-    /// (see [`auth`]).
-    pub tokens: auth::Tokens,
     /// The notifier that `Ack` silences; `None` when notifications do not run.
     pub notify: Option<NotifyHandle>,
+    /// The tokens, their scopes and the names mutating requests may use (see [`auth`]).
+    pub access: Arc<auth::Access>,
+    /// Actions per second per token and per session.
+    pub action_rate: u32,
+    /// Whether every PermissionRequest hook waits for a decision (else only remote-approval sessions').
+    pub approvals_hold_always: bool,
+    /// How long a held PermissionRequest hook waits.
+    pub approval_wait: Duration,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -99,9 +110,27 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
+    let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
+    let actions = Arc::new(
+        actions::Actions::new(
+            options.paths.clone(),
+            state.clone(),
+            audit.clone(),
+            options.action_rate,
+            options.approvals_hold_always,
+        )
+        .with_approval_wait(options.approval_wait)
+        .with_shutdown(shutdown.clone()),
+    );
+    let action_server =
+        proto::action_service_server::ActionServiceServer::new(action_service::ActionServiceImpl::new(actions.clone()))
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip);
+
     let mut grpc_routes = Routes::builder();
     grpc_routes
         .add_service(state_server)
+        .add_service(action_server)
         .add_service(health_service.accept_compressed(CompressionEncoding::Gzip))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
@@ -119,14 +148,16 @@ pub async fn run(
         ping: options.sse_ping,
     };
     let api = http::router(http_state.clone()).merge(events::router(http_state, options.notify.clone()));
+    let gate = auth::Gate {
+        access: options.access.clone(),
+        audit,
+    };
     let app = api
+        .merge(actions::router(actions))
         .merge(dashboard::router())
         .merge(grpc)
         .fallback(http::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(options.tokens.clone()),
-            auth::require_token,
-        ));
+        .layer(axum::middleware::from_fn_with_state(gate, auth::require_token));
 
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let signal = {

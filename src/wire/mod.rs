@@ -1,11 +1,13 @@
 //! Session JSON (the original's shape, as the collector builds it) → proto `amc.v1.Session`, the server-side
-//! filters, the published [`Snapshot`] in both shapes, and a session's [`Explanation`] in both shapes. The only module
-//! that knows both shapes.
+//! filters, the published [`Snapshot`] in both shapes, a session's [`Explanation`] in both shapes, events, and
+//! actions ([`Action`], [`ActionResult`]) in both shapes. The only module that knows both shapes.
 
+pub mod action;
 pub mod event;
 pub mod explain;
 pub mod snapshot;
 
+pub use action::{Action, ActionResult, Decision};
 pub use event::{event_json, event_to_proto, EventFilter};
 pub use explain::{ExplainedDecision, Explanation};
 pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
@@ -135,6 +137,7 @@ fn attention(value: &Value) -> Option<pb::Attention> {
         tool_use_id: field("tool_use_id"),
         message: field("message"),
         notification_type: field("notification_type"),
+        request_id: field("request_id"),
     })
 }
 

@@ -418,3 +418,95 @@ def test_claude_compact_is_logged_with_its_sizes(rig, timing):
     events = [e["event"] for e in read_events(rig.world, sid) if parse_time(e.get("logged_at", e["at"])) >= t1]
     assert events.index("PreCompact") < events.index("PostCompact") < events.index("Compaction") < events.index("UserPromptSubmit"), events
     rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the next turn", since=t2)
+
+
+def _held_request(rig, sid: str, since: float) -> str:
+    """Waits until the session shows a held permission request; returns its id."""
+    _, s = rig.amc.wait(
+        lambda st: (x := session(st, sid)) and (x.get("attention") or {}).get("request_id") and x,
+        timeout=30, what="a held permission request (attention.request_id)", since=since)
+    assert s["attention"]["kind"] == "permission", s["attention"]
+    return s["attention"]["request_id"]
+
+
+def test_claude_decide_allow_lets_the_held_tool_run(rig):
+    """AMC_APPROVALS_HOLD=always: the PermissionRequest hook holds; a remote decide(allow) makes the hook print
+    Claude Code's decision JSON, no dialog shows, the tool runs (the mock sees its result) and the turn ends."""
+    rig.world.amc_extra["AMC_APPROVALS_HOLD"] = "always"
+    z = rig.zellij("c-allow")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-allow", pane)["session_id"]
+    marker = rig.world.root / "allowed-marker"
+    rig.anthropic.script("bash", ma.user_says("REMOTEALLOW"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": f"touch {marker}", "description": "Touch"}, id="toolu_allow_1")]})
+    rig.anthropic.script("after", ma.tool_result_for("toolu_allow_1"), {"content": [ma.text("Touched.")]})
+    t0 = time.time()
+    z.type(pane, "Touch it REMOTEALLOW")
+    rid = _held_request(rig, sid, t0)
+    status, out = rig.amc.post(f"/api/sessions/{sid}/decide", {"request_id": rid, "behavior": "allow"})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    logged = rig.anthropic.wait_for(lambda e: ma.tool_result_for("toolu_allow_1")(e.body), timeout=30)
+    result = next(b for b in ma.last_tool_results(logged.body) if b.get("tool_use_id") == "toolu_allow_1")
+    assert not result.get("is_error"), result
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the allowed turn", since=t0)
+    assert marker.exists()
+    status, again = rig.amc.post(f"/api/sessions/{sid}/decide", {"request_id": rid, "behavior": "deny"})
+    assert again["outcome"] == "already_answered", again
+    audit = [json.loads(line) for line in (rig.world.data_dir / "audit.jsonl").read_text().splitlines()]
+    assert [(e["action"], e["outcome"], e["token"]) for e in audit] == [
+        ("decide", "delivered", "local"), ("decide", "already_answered", "local")], audit
+
+
+def test_claude_decide_deny_is_reported_to_claude(rig):
+    """A remote decide(deny, message): the tool does not run and Claude gets the denial as the tool's error result."""
+    rig.world.amc_extra["AMC_APPROVALS_HOLD"] = "always"
+    z = rig.zellij("c-rdeny")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-rdeny", pane)["session_id"]
+    marker = rig.world.root / "denied-marker"
+    rig.anthropic.script("bash", ma.user_says("REMOTEDENY"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": f"touch {marker}", "description": "Touch"}, id="toolu_rdeny_1")]})
+    rig.anthropic.script("after", ma.tool_result_for("toolu_rdeny_1"), {"content": [ma.text("Understood, not touching.")]})
+    t0 = time.time()
+    z.type(pane, "Touch it REMOTEDENY")
+    rid = _held_request(rig, sid, t0)
+    status, out = rig.amc.post(f"/api/sessions/{sid}/decide",
+                               {"request_id": rid, "behavior": "deny", "message": "not from amc today"})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    logged = rig.anthropic.wait_for(lambda e: ma.tool_result_for("toolu_rdeny_1")(e.body), timeout=30)
+    result = next(b for b in ma.last_tool_results(logged.body) if b.get("tool_use_id") == "toolu_rdeny_1")
+    assert "not from amc today" in json.dumps(result), result
+    assert not marker.exists()
+
+
+def test_claude_answer_reaches_ask_user_question(rig):
+    """`answer {"options": [2]}` types the option's number into the session's own pane (Zellij --pane-id): Claude's
+    AskUserQuestion gets it (the tool result names the second option), and the turn ends."""
+    z, pane, sid = start_one(rig, "c-ans")
+    rig.anthropic.script("ask", ma.user_says("ANSPROMPT"), {"content": [ma.text("One choice first."), ASK]})
+    rig.anthropic.script("answered", ma.tool_result_for("toolu_e2e_ask_1"), {"content": [ma.text("SQLite it is.")]})
+    t0 = time.time()
+    z.type(pane, "Set up storage ANSPROMPT")
+    rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("pending_questions") and x,
+                 timeout=30, what="the question pending", since=t0)
+    z.wait_screen(pane, "Which database should the service use?", timeout=15)
+    time.sleep(1.0)  # the dialog ignores keys for a moment after it opens
+    status, out = rig.amc.post(f"/api/sessions/{sid}/answer", {"options": [2]})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    answered = rig.anthropic.wait_for(lambda e: e.rule == "answered", timeout=30)
+    assert "SQLite" in str(ma.last_tool_results(answered.body)), ma.last_tool_results(answered.body)
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the answered turn", since=t0)
+
+
+def test_claude_send_text_starts_a_turn(rig):
+    """`send_text` types a prompt and Enter into the idle Claude's pane: a new turn with that prompt reaches the API."""
+    z, pane, sid = start_one(rig, "c-send")
+    rig.anthropic.script("sent", ma.user_says("SENTVIAAMC"), {"content": [ma.text("Got your typed prompt.")]})
+    t0 = time.time()
+    status, out = rig.amc.post(f"/api/sessions/{sid}/send_text", {"text": "Hello from amc SENTVIAAMC"})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    got = rig.anthropic.wait_for(lambda e: e.rule == "sent", timeout=30)
+    assert "Hello from amc SENTVIAAMC" in json.dumps(got.body)
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the typed turn", since=t0)
+    status, bad = rig.amc.post(f"/api/sessions/{sid}/send_text", {"text": "\u001b[2J"})
+    assert (status, bad["code"]) == (400, "INVALID_ARGUMENT"), bad

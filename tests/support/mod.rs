@@ -100,6 +100,13 @@ pub async fn spawn_server(config: Config) -> Running {
 /// Starts the collector and the server for `config` on 127.0.0.1:0 and returns at once, while the first collection
 /// pass may still run.
 pub async fn spawn_server_warming(config: Config) -> Running {
+    let access = server::auth::Access::from_config(&config, None, &[]);
+    spawn_server_with_access(config, access).await
+}
+
+/// Starts the collector and the server for `config` with `access` (tokens and names) on 127.0.0.1:0, and returns at
+/// once.
+pub async fn spawn_server_with_access(config: Config, access: server::auth::Access) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind test listener");
     let addr = listener.local_addr().expect("listener has an address");
     let shutdown = CancellationToken::new();
@@ -111,12 +118,11 @@ pub async fn spawn_server_warming(config: Config) -> Running {
         sse_ping: config.sse_ping_interval,
         grace: Duration::from_secs(2),
         cors_origins: vec![],
-        tokens: server::auth::Tokens::new(
-            config.token.as_deref(),
-            &config.token_scopes,
-            config.read_token.as_deref(),
-        ),
         notify: Some(notifier),
+        access: std::sync::Arc::new(access),
+        action_rate: config.action_rate,
+        approvals_hold_always: config.approvals_hold_always,
+        approval_wait: config.approval_wait,
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {

@@ -110,6 +110,18 @@ def test_explain_session_errors(server) -> None:
     assert unsafe.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_actions_need_the_act_token(server) -> None:
+    token = (server.data_dir / "token").read_text().strip()
+    done = amc_client.restore(PREPARED, server.addr, token=token)
+    assert (done.session_id, done.action, done.outcome) == (PREPARED, "restore", "already_present")
+    with pytest.raises(amc_client.AmcError) as refused:
+        amc_client.restore(PREPARED, server.addr)
+    assert refused.value.code == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(amc_client.AmcError) as unknown:
+        amc_client.decide(PREPARED, "no-such-request", True, target=server.addr, token=token)
+    assert unknown.value.code == grpc.StatusCode.NOT_FOUND
+
+
 # --- WatchState
 
 

@@ -66,6 +66,19 @@ class Amc:
         self.wait(lambda st: True, timeout=10, what="the first SSE frame")
         return self
 
+    def post(self, path: str, body: dict) -> tuple[int, Any]:
+        """POSTs JSON to ``path`` with the data dir's `act` token; returns the status and the JSON answer."""
+        token = (self.world.data_dir / "token").read_text().strip()
+        conn = http.client.HTTPConnection(self.addr, timeout=15)
+        try:
+            conn.request("POST", path, json.dumps(body),
+                         {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, json.loads(data) if data else None
+        finally:
+            conn.close()
+
     def stop(self) -> int | None:
         self._stop.set()
         if self.proc and self.proc.poll() is None:

@@ -41,6 +41,8 @@ class World:
         self.claude_dir = self.home / ".claude"
         self.codex_home = self.home / ".codex"
         self.data_dir = self.root / "data"
+        # Extra environment for `amc serve` (e.g. AMC_APPROVALS_HOLD), set before it starts.
+        self.amc_extra: dict[str, str] = {}
         self.zsock = self.root / "zsock"
         self.logs = self.root / "logs"
         for d in (self.home, self.claude_dir, self.codex_home, self.data_dir, self.logs, self.home / ".config" / "zellij"):
@@ -162,6 +164,7 @@ screen_reader_detection_done = true
             "RUST_LOG": os.environ.get("AMC_E2E_RUST_LOG", "info"),
             "NO_COLOR": "1",
         })
+        env.update(self.amc_extra)
         return env
 
     def claude_env(self) -> dict[str, str]:

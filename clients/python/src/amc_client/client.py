@@ -11,6 +11,8 @@ from typing import Any, Optional, Union
 
 import grpc
 
+from .v1 import action_service_pb2 as _apb
+from .v1 import action_service_pb2_grpc as _apb_grpc
 from .v1 import events_pb2 as _ev
 from .v1 import state_service_pb2 as _pb
 from .v1 import state_service_pb2_grpc as _pb_grpc
@@ -120,6 +122,77 @@ def explain_session(
     finally:
         if own:
             ch.close()
+
+
+def _act(
+    rpc: str,
+    request: Any,
+    target: str,
+    token: Optional[str],
+    timeout: float,
+    metadata: Metadata,
+    channel: Optional[grpc.Channel],
+) -> _apb.ActionResult:
+    """Calls ActionService/``rpc`` with the bearer ``token`` (scope ``act``); returns what happened."""
+    md = list(metadata or [])
+    if token:
+        md.append(("authorization", f"Bearer {token}"))
+    own = channel is None
+    ch = grpc.insecure_channel(target) if channel is None else channel
+    try:
+        stub = _apb_grpc.ActionServiceStub(ch)
+        return getattr(stub, rpc)(request, timeout=timeout, metadata=md, wait_for_ready=False).result
+    except grpc.RpcError as err:
+        raise _error_from_rpc(err, target, rpc) from None
+    finally:
+        if own:
+            ch.close()
+
+
+def decide(session_id: str, request_id: str, allow: bool, message: Optional[str] = None,
+           target: str = DEFAULT_TARGET, *, token: Optional[str] = None, timeout: float = 5.0,
+           metadata: Metadata = None, channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Allows or denies the held permission request ``request_id`` (the session's ``attention.request_id``).
+    ``outcome``: ``delivered``, ``already_answered`` or ``withdrawn``. Needs a token of scope ``act``."""
+    behavior = _apb.BEHAVIOR_ALLOW if allow else _apb.BEHAVIOR_DENY
+    request = _apb.DecideRequest(session_id=session_id, request_id=request_id, behavior=behavior, message=message)
+    return _act("Decide", request, target, token, timeout, metadata, channel)
+
+
+def send_text(session_id: str, text: str, target: str = DEFAULT_TARGET, *, token: Optional[str] = None,
+              timeout: float = 10.0, metadata: Metadata = None,
+              channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Types ``text`` and Enter into the session's own Zellij pane (``delivered`` or ``pane_gone``)."""
+    request = _apb.SendTextRequest(session_id=session_id, text=text)
+    return _act("SendText", request, target, token, timeout, metadata, channel)
+
+
+def answer(session_id: str, options: Sequence[int] = (), text: str = "", target: str = DEFAULT_TARGET, *,
+           token: Optional[str] = None, timeout: float = 10.0, metadata: Metadata = None,
+           channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Answers the session's pending question with option numbers (1-based) or free text."""
+    request = _apb.AnswerRequest(session_id=session_id, options=list(options), text=text)
+    return _act("Answer", request, target, token, timeout, metadata, channel)
+
+
+def dismiss(session_id: str, target: str = DEFAULT_TARGET, *, token: Optional[str] = None, timeout: float = 5.0,
+            metadata: Metadata = None, channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Moves a dead, done or ended session's file to the trash (``dismissed``)."""
+    return _act("Dismiss", _apb.DismissRequest(session_id=session_id), target, token, timeout, metadata, channel)
+
+
+def restore(session_id: str, target: str = DEFAULT_TARGET, *, token: Optional[str] = None, timeout: float = 5.0,
+            metadata: Metadata = None, channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Brings a dismissed session's file back (``restored`` or ``already_present``)."""
+    return _act("Restore", _apb.RestoreRequest(session_id=session_id), target, token, timeout, metadata, channel)
+
+
+def set_remote_approval(session_id: str, enabled: bool, target: str = DEFAULT_TARGET, *,
+                        token: Optional[str] = None, timeout: float = 5.0, metadata: Metadata = None,
+                        channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Turns remote approval on or off: while on, the session's PermissionRequest hooks wait for decide()."""
+    request = _apb.SetRemoteApprovalRequest(session_id=session_id, enabled=enabled)
+    return _act("SetRemoteApproval", request, target, token, timeout, metadata, channel)
 
 
 @dataclass(frozen=True)

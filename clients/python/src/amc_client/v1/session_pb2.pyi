@@ -167,7 +167,7 @@ class Session(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., raw_status: _Optional[str] = ..., agent: _Optional[_Union[Agent, str]] = ..., raw_agent: _Optional[str] = ..., project_dir: _Optional[str] = ..., cwd: _Optional[str] = ..., transcript_path: _Optional[str] = ..., zellij_session: _Optional[str] = ..., zellij_pane: _Optional[str] = ..., last_event: _Optional[str] = ..., last_event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_questions: _Optional[_Iterable[_Union[PendingQuestion, _Mapping]]] = ..., last_message_preview: _Optional[str] = ..., spawn_id: _Optional[str] = ..., context_usage: _Optional[_Union[ContextUsage, _Mapping]] = ..., conversation_mtime_ns: _Optional[int] = ..., turn_start_tokens: _Optional[int] = ..., is_dead: _Optional[bool] = ..., model: _Optional[str] = ..., permission_mode: _Optional[str] = ..., extra_json: _Optional[str] = ..., liveness_reason: _Optional[str] = ..., attention: _Optional[_Union[Attention, _Mapping]] = ..., running_subagents: _Optional[int] = ..., status_reason: _Optional[str] = ...) -> None: ...
 
 class Attention(_message.Message):
-    __slots__ = ("kind", "raw_kind", "since_time", "event", "tool_name", "tool_input_summary", "tool_use_id", "message", "notification_type")
+    __slots__ = ("kind", "raw_kind", "since_time", "event", "tool_name", "tool_input_summary", "tool_use_id", "message", "notification_type", "request_id")
     KIND_FIELD_NUMBER: _ClassVar[int]
     RAW_KIND_FIELD_NUMBER: _ClassVar[int]
     SINCE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +177,7 @@ class Attention(_message.Message):
     TOOL_USE_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     NOTIFICATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     kind: AttentionKind
     raw_kind: str
     since_time: _timestamp_pb2.Timestamp
@@ -186,4 +187,5 @@ class Attention(_message.Message):
     tool_use_id: str
     message: str
     notification_type: str
-    def __init__(self, kind: _Optional[_Union[AttentionKind, str]] = ..., raw_kind: _Optional[str] = ..., since_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event: _Optional[str] = ..., tool_name: _Optional[str] = ..., tool_input_summary: _Optional[str] = ..., tool_use_id: _Optional[str] = ..., message: _Optional[str] = ..., notification_type: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, kind: _Optional[_Union[AttentionKind, str]] = ..., raw_kind: _Optional[str] = ..., since_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event: _Optional[str] = ..., tool_name: _Optional[str] = ..., tool_input_summary: _Optional[str] = ..., tool_use_id: _Optional[str] = ..., message: _Optional[str] = ..., notification_type: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...

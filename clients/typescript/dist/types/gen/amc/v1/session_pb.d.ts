@@ -393,6 +393,12 @@ export type Attention = Message<"amc.v1.Attention"> & {
      * @generated from field: string notification_type = 9;
      */
     notificationType: string;
+    /**
+     * The id of the permission request a held PermissionRequest hook waits on: what ActionService.Decide names.
+     *
+     * @generated from field: string request_id = 10;
+     */
+    requestId: string;
 };
 /**
  * Describes the message amc.v1.Attention.
