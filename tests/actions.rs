@@ -37,9 +37,6 @@ async fn server(env: &TestEnv, rate: Option<&str>) -> Running {
     // AMC_TOKENS is set here only to name a read token; reading stays open as on a default loopback server.
     access.read_open = true;
     let running = spawn_server_with_access(config, access).await;
-    tokio::time::timeout(Duration::from_secs(30), running.state.warmed())
-        .await
-        .expect("first pass");
     running
 }
 

@@ -90,7 +90,17 @@ impl Running {
 /// Starts the collector and the server for `config` on 127.0.0.1:0, and returns once the first full state is
 /// published (the server answers before that: see [`spawn_server_warming`]).
 pub async fn spawn_server(config: Config) -> Running {
-    let running = spawn_server_warming(config).await;
+    warmed(spawn_server_warming(config).await).await
+}
+
+/// Starts the collector and the server for `config` with `access` (tokens and names) on 127.0.0.1:0, and returns
+/// once the first full state is published.
+pub async fn spawn_server_with_access(config: Config, access: server::auth::Access) -> Running {
+    warmed(start(config, access).await).await
+}
+
+/// Returns `running` once its first collection pass has published the full state.
+async fn warmed(running: Running) -> Running {
     tokio::time::timeout(Duration::from_secs(30), running.state.warmed())
         .await
         .expect("the first collection pass ends within 30 s");
@@ -101,12 +111,12 @@ pub async fn spawn_server(config: Config) -> Running {
 /// pass may still run.
 pub async fn spawn_server_warming(config: Config) -> Running {
     let access = server::auth::Access::from_config(&config, None, &[]);
-    spawn_server_with_access(config, access).await
+    start(config, access).await
 }
 
 /// Starts the collector and the server for `config` with `access` (tokens and names) on 127.0.0.1:0, and returns at
 /// once.
-pub async fn spawn_server_with_access(config: Config, access: server::auth::Access) -> Running {
+async fn start(config: Config, access: server::auth::Access) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind test listener");
     let addr = listener.local_addr().expect("listener has an address");
     let shutdown = CancellationToken::new();
