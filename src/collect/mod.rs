@@ -411,19 +411,27 @@ impl Collector {
         }
         self.warned = warned;
         // Every changed transcript at once, in parallel; `complete` then only looks the answers up.
+        // Each fresh file's transcript, found once (`None` for a reused slot or a session without one).
+        let found: Vec<Option<(PathBuf, TranscriptKind)>> = slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Fresh { session, .. } => self.resolve_transcript(session),
+                Slot::Reused(_) => None,
+            })
+            .collect();
         let transcripts: Vec<_> = slots
             .iter()
-            .filter_map(|slot| {
-                let Slot::Fresh { session, .. } = slot else {
+            .zip(&found)
+            .filter_map(|(slot, found)| {
+                let (Slot::Fresh { session, .. }, Some((path, kind))) = (slot, found) else {
                     return None;
                 };
-                let (path, kind) = self.resolve_transcript(session)?;
-                Some((path, kind, session_hint(session)))
+                Some((path.clone(), *kind, session_hint(session)))
             })
             .collect();
         self.transcripts.refresh(&transcripts);
         let mut listed = Vec::with_capacity(slots.len());
-        for slot in slots {
+        for (slot, transcript) in slots.into_iter().zip(found) {
             let (raw, session, file_status) = match slot {
                 Slot::Reused(l) => {
                     listed.push(*l);
@@ -436,7 +444,7 @@ impl Collector {
                 } => (raw, session, file_status),
             };
             let mtime = raw.mtime;
-            let l = self.complete(raw, session, live.as_ref(), open_files, at);
+            let l = self.complete(raw, session, transcript, live.as_ref(), open_files, at);
             // Kept for the next pass, unless a write-back is due (the file then changes, or the write is retried).
             if l.turn_start_tokens.is_none() {
                 let transcript = l.transcript.as_ref().and_then(|t| stamp(t).map(|st| (t.clone(), st)));
@@ -528,6 +536,7 @@ impl Collector {
         &mut self,
         raw: RawSession,
         mut session: SessionJson,
+        transcript: Option<(PathBuf, TranscriptKind)>,
         live: Option<&HashSet<String>>,
         open_files: Option<&OpenFiles>,
         at: f64,
@@ -546,7 +555,7 @@ impl Collector {
         .with(key::LAST_EVENT, field_of(key::LAST_EVENT))
         .with(key::LAST_EVENT_AT, field_of(key::LAST_EVENT_AT))];
 
-        let transcript = self.transcript_facts(&session);
+        let transcript = transcript.map(|(path, kind)| self.transcript_facts(&session, path, kind));
         let mut current_tokens = None;
         if let Some(TranscriptFacts {
             path,
@@ -635,10 +644,9 @@ impl Collector {
         unchanged
     }
 
-    /// The collector's one use of the transcript reader ([`TranscriptCache`]): the session's transcript and what the
-    /// pass takes from its context usage.
-    fn transcript_facts(&mut self, session: &SessionJson) -> Option<TranscriptFacts> {
-        let (path, kind) = self.resolve_transcript(session)?;
+    /// The collector's one use of the transcript reader ([`TranscriptCache`]): what the pass takes from the context
+    /// usage of `path`, the session's transcript (found once per pass by [`Self::resolve_transcript`]).
+    fn transcript_facts(&mut self, session: &SessionJson, path: PathBuf, kind: TranscriptKind) -> TranscriptFacts {
         let usage = self
             .transcripts
             .refreshed_usage(&path, kind, session_hint(session))
@@ -647,7 +655,7 @@ impl Collector {
                 window_inferred: usage.window_inferred,
                 current_tokens: usage.current_tokens,
             });
-        Some(TranscriptFacts { path, usage })
+        TranscriptFacts { path, usage }
     }
 
     /// Returns the session's transcript and its kind: Claude: `transcript_path` when that file exists, else the
