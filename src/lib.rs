@@ -9,6 +9,8 @@
 //! - [`config`]: the environment, read once into `Paths` and `Config`.
 //! - [`event`]: the one event type (edges between consecutive states: attention raised/cleared, turn done, …) and
 //!   its derivation.
+//! - [`metrics`]: the process's counters (passes by trigger and duration, file events, revisions, bytes read, streams,
+//!   requests, notifications, actions) for `GET /metrics`.
 //! - [`error`]: the error enum and its one mapping to gRPC and HTTP codes.
 //! - [`shutdown`]: SIGINT/SIGTERM and the token every long-lived stream watches.
 //! - [`proto`]: the generated `amc.v1` types and the descriptor set for reflection.
@@ -55,6 +57,7 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod hook;
+pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod proto;

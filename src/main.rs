@@ -2,22 +2,29 @@
 
 use std::process::ExitCode;
 
+use amc::{
+    cli::{logging, Cli, Command},
+    config::{settings::process_env, Layers},
+};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = amc::cli::Cli::parse();
+    let cli = Cli::parse();
     // The hook must stay fast and silent: it logs to its own file, not through tracing.
-    if !matches!(cli.command, amc::cli::Command::Hook { .. }) {
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-            )
-            .with_writer(std::io::stderr)
-            .init();
+    if !matches!(cli.command, Command::Hook { .. }) {
+        // A config file that does not load is reported by the command itself; the format then comes from the
+        // flag or the environment.
+        let layers = Layers::load(process_env(), cli.config.clone(), []).ok();
+        match logging::resolve(cli.log_format, layers.as_ref()) {
+            Ok(format) => logging::init(format),
+            Err(error) => {
+                eprintln!("amc: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
     match amc::cli::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("amc: {error:#}");
             ExitCode::FAILURE

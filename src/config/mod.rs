@@ -237,20 +237,8 @@ impl Config {
     /// Builds the configuration from the layers (flags, environment, file), validating every setting that has to
     /// be right (the listen address, the notification sinks).
     pub fn from_layers(layers: &Layers) -> Result<Self, String> {
+        layers.validate()?;
         let mut config = Self::from_paths_and_lookup(Paths::from_layers(layers), |key| layers.lookup(key));
-        if let Some(listen) = layers.get("listen") {
-            config.listen = listen
-                .trim()
-                .parse()
-                .map_err(|_| format!("listen (AMC_LISTEN) must be an address like 127.0.0.1:7400, not {listen:?}"))?;
-        }
-        for scope in &config.token_scopes {
-            if !matches!(scope.as_str(), "read" | "act") {
-                return Err(format!(
-                    "token_scopes (AMC_TOKEN_SCOPES): unknown scope {scope:?} (read, act)"
-                ));
-            }
-        }
         config.notify = NotifyConfig::from_layers(layers, format!("http://{}/", config.listen))?;
         Ok(config)
     }
@@ -268,7 +256,7 @@ impl Config {
             .filter(|s| !s.is_empty())
             .collect();
         let listen: SocketAddr = lookup("AMC_LISTEN")
-            .and_then(|l| l.trim().parse().ok())
+            .and_then(|l| parse_listen(l.trim()).ok())
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 7400)));
         let millis = |key: &str, default: u64| {
             Duration::from_millis(lookup(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default))
@@ -442,6 +430,29 @@ pub fn parse_tokens(text: &str) -> Vec<NamedToken> {
             }
         })
         .collect()
+}
+
+/// Parses a listen address: `127.0.0.1:7400`, `[::1]:7400`, `localhost:7400` (the IPv4 loopback), or a host name
+/// that resolves (its first address).
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let want = || "expected an address like 127.0.0.1:7400 or localhost:7400".to_owned();
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let (host, port) = text.rsplit_once(':').ok_or_else(want)?;
+    let port: u16 = port.parse().map_err(|_| want())?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if host.is_empty() {
+        return Err(want());
+    }
+    use std::net::ToSocketAddrs as _;
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| format!("{} (cannot resolve {host:?})", want()))
 }
 
 /// Returns whether `addr` only accepts connections from this machine.

@@ -6,8 +6,8 @@
 //! secrets redacted.
 //!
 //! The file is `--config FILE`, else `$AMC_CONFIG`, else `$XDG_CONFIG_HOME/amc/config.toml`, else
-//! `~/.config/amc/config.toml`; a missing file is no error, a file that does not parse is (a key amc does not know is
-//! only warned about).
+//! `~/.config/amc/config.toml`; a missing file is no error; a file that does not parse, a key amc does not know and a
+//! value of the wrong kind are (naming the key and its line, [`Layers::load`] and [`Layers::validate`]).
 
 use std::{
     collections::BTreeMap,
@@ -58,6 +58,12 @@ pub const SETTINGS: &[Setting] = &[
         "AMC_LISTEN",
         super::DEFAULT_LISTEN,
         "address `amc serve` listens on (flag --listen)",
+    ),
+    s(
+        "log_format",
+        "AMC_LOG_FORMAT",
+        "text",
+        "log format on stderr: text (colour only on a terminal, none with NO_COLOR) or json (one object per line)",
     ),
     secret(
         "token",
@@ -243,6 +249,8 @@ pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct Layers {
     file: Option<PathBuf>,
     file_values: BTreeMap<String, String>,
+    /// The line of each key in the file (1-based).
+    file_lines: BTreeMap<String, usize>,
     unknown_keys: Vec<String>,
     env: Lookup,
     flags: BTreeMap<&'static str, String>,
@@ -278,18 +286,20 @@ impl Layers {
     ) -> Result<Self, ConfigError> {
         let explicit = config_file.or_else(|| env("AMC_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from));
         let path = explicit.clone().or_else(|| default_file(&*env));
-        let (file, file_values) = match path {
-            None => (None, BTreeMap::new()),
+        let (file, file_values, file_lines) = match path {
+            None => (None, BTreeMap::new(), BTreeMap::new()),
             Some(path) => match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     let values = parse(&text).map_err(|message| ConfigError {
                         path: path.clone(),
                         message,
                     })?;
-                    (Some(path), values)
+                    (Some(path), values, key_lines(&text))
                 }
                 // The default file may be absent; a file named explicitly must exist.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => (None, BTreeMap::new()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                    (None, BTreeMap::new(), BTreeMap::new())
+                }
                 Err(e) => {
                     return Err(ConfigError {
                         path,
@@ -298,14 +308,25 @@ impl Layers {
                 }
             },
         };
-        let unknown_keys = file_values
+        let unknown_keys: Vec<String> = file_values
             .keys()
             .filter(|k| !SETTINGS.iter().any(|s| s.key == k.as_str()))
             .cloned()
             .collect();
+        // A key amc does not know is a typo or a setting of another version: an error, never ignored.
+        if let (Some(path), Some(key)) = (&file, unknown_keys.first()) {
+            let line = file_lines.get(key).map_or(String::new(), |l| format!("line {l}: "));
+            return Err(ConfigError {
+                path: path.clone(),
+                message: format!(
+                    "{line}unknown key {key:?} (the keys are listed by `amc config show` and in the README)"
+                ),
+            });
+        }
         Ok(Layers {
             file,
             file_values,
+            file_lines,
             unknown_keys,
             env,
             flags: flags.into_iter().collect(),
@@ -321,6 +342,7 @@ impl Layers {
             Layers {
                 file: None,
                 file_values: BTreeMap::new(),
+                file_lines: BTreeMap::new(),
                 unknown_keys: Vec::new(),
                 env,
                 flags: BTreeMap::new(),
@@ -357,6 +379,46 @@ impl Layers {
             return (Some(value.clone()), Origin::File);
         }
         (None, Origin::Default)
+    }
+
+    /// Where a setting's value came from, for an error message: `--flag`, `$VAR`, or `<file> line N`.
+    pub fn source(&self, setting: &Setting) -> String {
+        match self.resolve(setting).1 {
+            Origin::Flag => format!("--{}", setting.key.replace(['_', '.'], "-")),
+            Origin::Env => format!("${}", setting.env),
+            Origin::File => {
+                let file = self.file.as_ref().map_or(String::new(), |p| p.display().to_string());
+                match self.file_lines.get(setting.key) {
+                    Some(line) => format!("{file} line {line}"),
+                    None => file,
+                }
+            }
+            Origin::Default => "the default".to_owned(),
+        }
+    }
+
+    /// Checks every value set (flag, environment, file) against its setting's kind: a number, an address, one of
+    /// a few words. The error names the key, the variable and where the value came from (the file and its line).
+    pub fn validate(&self) -> Result<(), String> {
+        for setting in SETTINGS {
+            let (Some(value), _) = self.resolve(setting) else {
+                continue;
+            };
+            if let Err(want) = check(setting.key, value.trim()) {
+                let shown = if setting.secret {
+                    "<redacted>".to_owned()
+                } else {
+                    format!("{value:?}")
+                };
+                return Err(format!(
+                    "{} ({}) from {}: {want}, not {shown}",
+                    setting.key,
+                    setting.env,
+                    self.source(setting)
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Returns the config file read, if any.
@@ -402,6 +464,67 @@ impl Layers {
         }
         out
     }
+}
+
+/// Checks one value of setting `key`; the error says what is wanted.
+fn check(key: &str, value: &str) -> Result<(), String> {
+    let one_of = |words: &[&str]| {
+        if words.contains(&value) {
+            Ok(())
+        } else {
+            Err(format!("expected one of {}", words.join(", ")))
+        }
+    };
+    match key {
+        "listen" => super::parse_listen(value).map(|_| ()),
+        "log_format" => one_of(&["text", "json"]),
+        "approvals.hold" => one_of(&["never", "always"]),
+        "notify.desktop" => one_of(&["auto", "on", "off"]),
+        "notify.ntfy.priority" => one_of(&["min", "low", "default", "high", "urgent"]),
+        "token_scopes" => value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .try_for_each(|scope| match scope {
+                "read" | "act" => Ok(()),
+                other => Err(format!(
+                    "expected scopes read, act (comma separated); {other:?} is none"
+                )),
+            }),
+        "action_rate" | "context_window" => match value.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(()),
+            _ => Err("expected a whole number above 0".to_owned()),
+        },
+        key if key.ends_with("_ms") => value
+            .parse::<u64>()
+            .map(|_| ())
+            .map_err(|_| "expected milliseconds (a whole number)".to_owned()),
+        _ => Ok(()),
+    }
+}
+
+/// The line (1-based) of every dotted key in a TOML document; a document that does not parse has none.
+fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    fn walk(prefix: &str, table: &toml::de::DeTable<'_>, text: &str, out: &mut BTreeMap<String, usize>) {
+        for (key, value) in table {
+            let full = if prefix.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
+            let start = key.span().start.min(text.len());
+            let line = text.get(..start).map_or(0, |head| head.matches('\n').count()) + 1;
+            out.entry(full.clone()).or_insert(line);
+            if let toml::de::DeValue::Table(inner) = value.get_ref() {
+                walk(&full, inner, text, out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(table) = toml::de::DeTable::parse(text) {
+        walk("", table.get_ref(), text, &mut out);
+    }
+    out
 }
 
 /// The process environment as a [`Lookup`].
@@ -479,7 +602,7 @@ mod tests {
         std::fs::write(
             &file,
             "listen = \"127.0.0.1:1\"\nheartbeat_ms = 7\n[notify]\ndwell_ms = 100\ncooldown_ms = 200\n\
-             [notify.webhook]\nurl = \"http://file\"\nsecret = \"whsec_c2VjcmV0\"\nbogus = [1, 2]\n",
+             [notify.webhook]\nurl = \"http://file\"\nsecret = \"whsec_c2VjcmV0\"\n",
         )
         .expect("write");
         let layers = Layers::load(
@@ -498,7 +621,6 @@ mod tests {
         assert_eq!(layers.lookup("AMC_HEARTBEAT_MS").as_deref(), Some("7"));
         assert_eq!(layers.lookup("AMC_SSE_PING_MS"), None);
         assert_eq!(layers.lookup("HOME").as_deref(), Some("/h"));
-        assert_eq!(layers.unknown_keys(), ["notify.webhook.bogus"]);
         let shown = layers.show();
         assert!(shown.contains("listen "), "{shown}");
         assert!(shown.contains("= 127.0.0.1:3  (flag)"), "{shown}");

@@ -221,7 +221,51 @@ pub fn status(opts: &HooksOptions) -> anyhow::Result<()> {
             hook_events(opts.agent)
         )?
     );
+    let problems = problems(opts)?;
+    if !problems.is_empty() {
+        bail!(
+            "{} problem(s): {}; run `amc hooks install{}`",
+            problems.len(),
+            problems.join("; "),
+            if opts.agent == HookAgent::Codex {
+                " --agent codex"
+            } else {
+                ""
+            }
+        );
+    }
     Ok(())
+}
+
+/// What is wrong with the installed hooks: the file missing, an event without amc's hook, a hook whose program does
+/// not exist (`amc hooks status` exits 1 on any; `amc doctor` reports them). An unreadable file is an error.
+pub fn problems(opts: &HooksOptions) -> anyhow::Result<Vec<String>> {
+    let settings = Settings::load(&opts.settings)?;
+    if !settings.existed {
+        return Ok(vec![format!("{} does not exist", opts.settings.display())]);
+    }
+    let found = amc_entries(&settings.value)?;
+    let mut out = Vec::new();
+    for (event, matcher) in hook_events(opts.agent) {
+        if !found
+            .iter()
+            .any(|f| f.event == *event && matcher_matches(*matcher, f.matcher.as_deref()))
+        {
+            out.push(format!("{} has no amc hook", label(event, *matcher)));
+        }
+    }
+    let mut missing: Vec<String> = found
+        .iter()
+        .filter_map(|f| amc_program(&f.command))
+        .filter(|program| Path::new(program).is_absolute() && !Path::new(program).is_file())
+        .collect();
+    missing.dedup();
+    out.extend(
+        missing
+            .into_iter()
+            .map(|p| format!("the hook's program {p} does not exist")),
+    );
+    Ok(out)
 }
 
 /// Returns the `amc hooks status` text for Claude Code's `value` read from `path`.

@@ -276,6 +276,7 @@ async fn deliver_loop(
         let age_ms = crate::publisher::now_ms().saturating_sub(delivery.created_ms);
         if u128::try_from(age_ms).unwrap_or(0) > max_age.as_millis() {
             tracing::warn!(sink = sink.name(), id = %delivery.id, attempts = delivery.attempts, "giving up on a notification that is too old");
+            crate::metrics::notification(sink.name(), "dropped");
             queue.lock().done(&delivery.id);
             continue;
         }
@@ -283,6 +284,14 @@ async fn deliver_loop(
             () = shutdown.cancelled() => return,
             outcome = sink.deliver(&client, &delivery) => outcome,
         };
+        crate::metrics::notification(
+            sink.name(),
+            match outcome {
+                Outcome::Delivered => "delivered",
+                Outcome::Gone => "gone",
+                Outcome::Retry(_) => "retry",
+            },
+        );
         match outcome {
             Outcome::Delivered => {
                 tracing::debug!(sink = sink.name(), id = %delivery.id, "notification delivered");

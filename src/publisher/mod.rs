@@ -35,6 +35,7 @@ use crate::{
     config::{Config, Paths},
     error::Error,
     event::{self, Event},
+    metrics::{self, Trigger},
     model::SessionJson,
     wire::{Explanation, Snapshot},
 };
@@ -247,7 +248,10 @@ fn record(log: &SharedDecisionLog, mut pass: Pass, now: SystemTime) -> Pass {
 impl Publisher {
     /// Runs the first pass (a panic in it yields an empty list, as any failed pass would leave the state).
     async fn first_pass(mut self) -> (Self, Pass) {
-        let pass = self.run_pass(Changes::Unknown).await.unwrap_or_default();
+        let pass = self
+            .run_pass(Changes::Unknown, Trigger::First)
+            .await
+            .unwrap_or_default();
         (self, pass)
     }
 
@@ -270,7 +274,7 @@ impl Publisher {
         reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         reconcile.tick().await;
         loop {
-            let from_event = tokio::select! {
+            let trigger = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
                 Some(()) = event_rx.recv() => {
@@ -280,16 +284,17 @@ impl Publisher {
                     // one relevant event is the final rename). Timer passes do not delay event-driven ones.
                     tokio::time::sleep_until(last_event_pass + self.config.debounce).await;
                     while event_rx.try_recv().is_ok() {}
-                    true
+                    Trigger::Event
                 }
-                _ = liveness.tick() => false,
-                _ = reconcile.tick() => false,
+                _ = liveness.tick() => Trigger::Liveness,
+                _ = reconcile.tick() => Trigger::Reconcile,
             };
+            let from_event = trigger == Trigger::Event;
             // Taken before the pass reads anything: an event during the pass stays for the next one. The timers'
             // passes check every file (what an event-driven pass skipped is re-checked within one liveness interval).
             let changes = pending.take();
             let changes = if from_event { changes } else { Changes::Unknown };
-            let pass = self.run_pass(changes).await;
+            let pass = self.run_pass(changes, trigger).await;
             if from_event {
                 last_event_pass = tokio::time::Instant::now();
             }
@@ -304,15 +309,21 @@ impl Publisher {
         }
     }
 
-    async fn run_pass(&mut self, changes: Changes) -> Option<Pass> {
+    async fn run_pass(&mut self, changes: Changes, trigger: Trigger) -> Option<Pass> {
         let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
         let decisions = self.decisions.clone();
+        // The pass's logs carry its trigger (a span field in `--log-format json`).
+        let span = tracing::info_span!("pass", trigger = trigger.as_str());
+        let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || {
-            let now = SystemTime::now();
-            let pass = record(&decisions, collector.pass_with(now, &changes), now);
-            (collector, pass)
+            span.in_scope(|| {
+                let now = SystemTime::now();
+                let pass = record(&decisions, collector.pass_with(now, &changes), now);
+                (collector, pass)
+            })
         })
         .await;
+        metrics::pass_done(trigger, started.elapsed());
         self.pass_count.fetch_add(1, Ordering::Relaxed);
         match result {
             Ok((collector, pass)) => {
@@ -346,6 +357,7 @@ impl Publisher {
             };
             self.tx
                 .send_replace(Arc::new(Snapshot::next(&previous, self.revision, sessions)));
+            metrics::revision_published();
             self.events.append(derived, now_ms());
         }
     }

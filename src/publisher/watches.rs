@@ -139,6 +139,7 @@ impl FileWatches {
                 let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 event.paths.iter().any(|p| roots.contains(p))
             };
+            crate::metrics::file_event();
             if event.paths.is_empty() || event.need_rescan() || names_root() {
                 pending.mark_unknown();
             } else {
@@ -205,6 +206,7 @@ impl FileWatches {
                 }
             }
         }
+        crate::metrics::set_watched_dirs(self.watched.len());
         added
     }
 }

@@ -111,6 +111,7 @@ impl AuditLog {
 
     /// Appends `entry`; an I/O error is logged, never returned.
     pub fn append(&self, entry: &Entry) {
+        crate::metrics::action(&entry.action, &entry.outcome);
         let Ok(mut line) = serde_json::to_vec(entry) else {
             return;
         };

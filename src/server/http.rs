@@ -54,6 +54,7 @@ async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
     };
     Json(serde_json::json!({
         "status": status,
+        "version": env!("CARGO_PKG_VERSION"),
         "revision": snapshot.revision,
         "instance_id": &*snapshot.instance_id,
         "sessions": snapshot.sessions.len(),

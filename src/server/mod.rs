@@ -1,5 +1,6 @@
 //! One port for everything: gRPC (h2c), gRPC-Web (tonic-web, on the gRPC routes only), reflection v1 and v1alpha,
-//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, and the dashboard.
+//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, `/metrics` ([`metrics`]), and the dashboard; every request goes
+//! through [`observe`] (a log span, the request counter).
 //!
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
 //! `127.0.0.1:0`. Nothing here reads the environment.
@@ -14,6 +15,8 @@ pub mod events;
 pub mod grpc;
 pub mod http;
 pub mod limit;
+pub mod metrics;
+pub mod observe;
 pub mod pane;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -147,7 +150,9 @@ pub async fn run(
         paths: options.paths.clone(),
         ping: options.sse_ping,
     };
-    let api = http::router(http_state.clone()).merge(events::router(http_state, options.notify.clone()));
+    let api = http::router(http_state.clone())
+        .merge(metrics::router(http_state.clone()))
+        .merge(events::router(http_state, options.notify.clone()));
     let gate = auth::Gate {
         access: options.access.clone(),
         audit,
@@ -157,7 +162,8 @@ pub async fn run(
         .merge(dashboard::router())
         .merge(grpc)
         .fallback(http::not_found)
-        .layer(axum::middleware::from_fn_with_state(gate, auth::require_token));
+        .layer(axum::middleware::from_fn_with_state(gate, auth::require_token))
+        .layer(axum::middleware::from_fn(observe::observe));
 
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let signal = {

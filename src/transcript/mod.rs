@@ -349,6 +349,7 @@ impl TranscriptCache {
         }
         for outcome in run_jobs(jobs, self.threads) {
             self.bytes_read += outcome.bytes_read;
+            crate::metrics::transcript_bytes(outcome.bytes_read);
             match outcome.result {
                 Ok(cursor) => {
                     self.dirty |= outcome.moved;

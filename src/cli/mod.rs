@@ -1,15 +1,21 @@
 //! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`, `amc config show`,
-//! `amc notify test`.
+//! `amc notify test`, `amc service ...` ([`service`]), `amc doctor` ([`doctor`]), `amc completions`, `amc man`;
+//! logging is set up by [`logging`].
+
+pub mod doctor;
+pub mod logging;
+pub mod service;
 
 use std::{
     net::SocketAddr,
     path::PathBuf,
+    process::ExitCode,
     sync::Arc,
     time::{Duration, SystemTime},
 };
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -24,9 +30,11 @@ use crate::{
 
 /// amc — Agent Mission Control: what every Claude Code and Codex agent in your Zellij panes is doing.
 ///
-/// Paths come from the environment: AMC_DATA_DIR (else $XDG_DATA_HOME/amc, else ~/.local/share/amc),
-/// CLAUDE_CONFIG_DIR (else ~/.claude), CODEX_HOME (else ~/.codex), AMC_ZELLIJ_BIN (else zellij on PATH).
-/// Logs go to stderr; set the level with RUST_LOG (e.g. RUST_LOG=debug).
+/// Settings come from flags, else environment variables, else the config file (~/.config/amc/config.toml), else
+/// defaults: `amc config show` prints them all. Paths: AMC_DATA_DIR (else $XDG_DATA_HOME/amc, else
+/// ~/.local/share/amc), CLAUDE_CONFIG_DIR (else ~/.claude), CODEX_HOME (else ~/.codex), AMC_ZELLIJ_BIN (else zellij
+/// on PATH). Logs go to stderr (--log-format text|json); set the level with RUST_LOG (e.g. RUST_LOG=debug).
+/// `amc doctor` tells why sessions do not show up.
 #[derive(Debug, Parser)]
 #[command(name = "amc", version, about, long_about)]
 #[deny(missing_docs)]
@@ -34,6 +42,10 @@ pub struct Cli {
     /// The config file (default: $AMC_CONFIG, else $XDG_CONFIG_HOME/amc/config.toml, else ~/.config/amc/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Log format on stderr: text (coloured only on a terminal, never with NO_COLOR) or json (one object per line).
+    /// Else AMC_LOG_FORMAT, else `log_format` in the config file, else text.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<logging::LogFormat>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -43,12 +55,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 #[deny(missing_docs)]
 pub enum Command {
-    /// Serve gRPC, gRPC-Web, reflection, health, /api/state, /api/stream (SSE) and the dashboard on one port.
+    /// Serve gRPC, gRPC-Web, reflection, health, /api/state, /api/stream (SSE), /metrics and the dashboard on one
+    /// port; prints the dashboard's URL once the first state is ready.
+    #[command(after_help = serve_env_help())]
     Serve {
-        /// Address to listen on (else AMC_LISTEN, else `listen` in the config file, else 127.0.0.1:7400). A
-        /// non-loopback address needs a token (AMC_TOKEN).
-        #[arg(long)]
-        listen: Option<SocketAddr>,
+        /// Address to listen on, e.g. 127.0.0.1:7400 or localhost:7400 (else AMC_LISTEN, else `listen` in the config
+        /// file, else 127.0.0.1:7400). A non-loopback address needs a token (AMC_TOKEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
@@ -76,7 +90,7 @@ pub enum Command {
         json: bool,
         /// The server to ask.
         #[arg(long, value_name = "ADDR", default_value = config::DEFAULT_LISTEN, env = "AMC_LISTEN")]
-        addr: SocketAddr,
+        addr: String,
         /// Do not ask a server: run one pass here.
         #[arg(long)]
         local: bool,
@@ -120,6 +134,72 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Run `amc serve` at login: a systemd user unit (Linux) or a launchd agent (macOS).
+    Service {
+        /// What to do with the service.
+        #[command(subcommand)]
+        action: ServiceAction,
+        /// Print the file and the commands instead of writing or running anything.
+        #[arg(long, global = true)]
+        dry_run: bool,
+        /// The service manager (default: launchd on macOS, systemd elsewhere).
+        #[arg(long, value_enum, global = true)]
+        platform: Option<service::Platform>,
+    },
+    /// Check why sessions might not show up (hooks, server, Zellij, data dir, inotify, transcripts, clock, token);
+    /// prints a fix for each problem and exits 1 when a check failed.
+    Doctor {
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script: `amc completions bash > ~/.local/share/bash-completion/completions/amc`,
+    /// `amc completions zsh > ~/.zfunc/_amc`, `amc completions fish > ~/.config/fish/completions/amc.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (amc.1) on stdout, or write amc.1 and one page per subcommand into a directory.
+    Man {
+        /// Write the pages into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// `amc service` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum ServiceAction {
+    /// Write the unit (or plist) and start the service now and at every login; idempotent (a changed file is shown
+    /// as a diff and replaced).
+    Install,
+    /// Stop the service and remove its file.
+    Uninstall,
+    /// Show whether the service is installed and running; exits 1 when it is not.
+    Status,
+}
+
+/// The environment variables `amc serve` reads, for `amc serve --help`.
+fn serve_env_help() -> String {
+    let mut out = String::from(
+        "Environment (each also a key in the config file; precedence: flag > environment > file > default):\n",
+    );
+    for setting in config::SETTINGS {
+        let default = if setting.default.is_empty() {
+            String::new()
+        } else {
+            format!(" [default: {}]", setting.default)
+        };
+        out.push_str(&format!(
+            "  {:<24} {}{default} (file key: {})\n",
+            setting.env, setting.help, setting.key
+        ));
+    }
+    out.push_str("  RUST_LOG                 log filter, e.g. debug or amc=debug [default: info]\n");
+    out.push_str("  NO_COLOR                 no colour in text logs, even on a terminal\n");
+    out
 }
 
 /// `amc notify` actions.
@@ -187,22 +267,71 @@ pub enum HooksAction {
     },
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let config_file = cli.config;
+/// Runs the parsed command line; `Ok` carries the exit code (commands that report problems, `amc doctor`, exit 1
+/// without an error message of their own).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config_file = cli.config.clone();
+    match cli.command {
+        Command::Doctor { json } => {
+            let layers =
+                config::Layers::load(config::settings::process_env(), config_file, []).map_err(|e| e.to_string());
+            let findings = doctor::run(layers);
+            if json {
+                let value = serde_json::json!({ "ok": doctor::passed(&findings), "checks": findings });
+                print_stdout(&serde_json::to_string_pretty(&value)?)?;
+            } else {
+                print_stdout(doctor::text(&findings).trim_end())?;
+            }
+            Ok(if doctor::passed(&findings) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "amc", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out_dir } => {
+            match out_dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                    clap_mangen::generate_to(Cli::command(), &dir)
+                        .with_context(|| format!("writing the man pages into {}", dir.display()))?;
+                }
+                None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Service {
+            action,
+            dry_run,
+            platform,
+        } => {
+            let inputs = service::Inputs::from_process(config_file)?;
+            let plan = service::plan(platform.unwrap_or_else(service::Platform::native), &inputs);
+            match action {
+                ServiceAction::Install => service::install(&plan, dry_run)?,
+                ServiceAction::Uninstall => service::uninstall(&plan, dry_run)?,
+                ServiceAction::Status => service::status(&plan, dry_run)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        command => run_command(command, config_file).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let layers = |flags: Vec<(&'static str, String)>| {
         config::Layers::load(config::settings::process_env(), config_file.clone(), flags)
     };
-    match cli.command {
+    match command {
         Command::Serve {
             listen,
             cors_origins,
             addr_file,
         } => {
-            let layers = layers(listen.map(|l| ("listen", l.to_string())).into_iter().collect())?;
-            for key in layers.unknown_keys() {
-                tracing::warn!(%key, "unknown key in the config file, ignored");
-            }
+            let layers = layers(listen.map(|l| ("listen", l)).into_iter().collect())?;
             let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
             serve(config, cors_origins, addr_file)
         }
@@ -238,6 +367,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let layers = layers(Vec::new())?;
             let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            let addr = config::parse_listen(addr.trim()).map_err(|e| anyhow::anyhow!("--addr {addr:?}: {e}"))?;
             let explanation = explain(&config, &session_id, (!local).then_some(addr))?;
             let text = if json {
                 serde_json::to_string_pretty(&explanation.to_json())?
@@ -257,6 +387,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hook { agent } => {
             hook::run_from_stdin(&Paths::from_env(), agent.into());
             Ok(())
+        }
+        Command::Doctor { .. } | Command::Completions { .. } | Command::Man { .. } | Command::Service { .. } => {
+            anyhow::bail!("handled by run")
         }
         Command::Hooks {
             action,
@@ -472,6 +605,20 @@ fn utc(seconds: f64) -> String {
         .unwrap_or_else(|| seconds.to_string())
 }
 
+/// The dashboard's URL for a server bound to `addr`: loopback for an unspecified address, and with the `local` token
+/// in the fragment (the browser keeps it; it is never sent in a request line) when there is one.
+fn dashboard_url(addr: SocketAddr, local_token: Option<&str>) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    match local_token {
+        Some(token) => format!("http://{host}:{}/#access_token={token}", addr.port()),
+        None => format!("http://{host}:{}/", addr.port()),
+    }
+}
+
 fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
     let listen = config.listen;
     if !config::is_loopback(&listen) && config.named_tokens().is_empty() {
@@ -509,11 +656,7 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
         if let Err(e) = crate::store::write_atomic(&config.paths.addr_file(), addr.to_string().as_bytes()) {
             tracing::warn!(error = %e, "cannot write the address to the data dir; held approvals are off");
         }
-        if let Some(token) = &local {
-            let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-            let host = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("[{host}]") } else { host };
-            eprintln!("amc dashboard: http://{host}:{}/#access_token={token}", addr.port());
-        }
+        let dashboard = dashboard_url(addr, local.as_deref());
         let options = server::ServerOptions {
             paths: Arc::new(config.paths.clone()),
             heartbeat: config.heartbeat_interval,
@@ -535,8 +678,16 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
             () = state.warmed() => {}
         }
         // (Still warming here only when the publisher stopped: the server is shutting down.)
+        if !state.is_warming() {
+            let sessions = state.current().sessions.len();
+            tracing::info!(sessions, "first state published");
+            if logging::is_json() {
+                tracing::info!(%dashboard, sessions, "amc is ready: open the dashboard");
+            } else {
+                eprintln!("amc is ready ({sessions} session(s)): open the dashboard at {dashboard}");
+            }
+        }
         if let Some(file) = addr_file.as_ref().filter(|_| !state.is_warming()) {
-            tracing::info!(sessions = state.current().sessions.len(), "first state published");
             crate::store::write_atomic(file, addr.to_string().as_bytes())
                 .with_context(|| format!("writing the address to {}", file.display()))?;
         }
