@@ -97,17 +97,29 @@ fn pass_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
-static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
-    passes: Family::default(),
-    pass_seconds: Family::new_with_constructor(pass_histogram),
-    file_events: Counter::default(),
-    watched_dirs: Gauge::default(),
-    revisions: Counter::default(),
-    transcript_bytes: Counter::default(),
-    streams: Family::default(),
-    http_requests: Family::default(),
-    notifications: Family::default(),
-    actions: Family::default(),
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let metrics = Metrics {
+        passes: Family::default(),
+        pass_seconds: Family::new_with_constructor(pass_histogram),
+        file_events: Counter::default(),
+        watched_dirs: Gauge::default(),
+        revisions: Counter::default(),
+        transcript_bytes: Counter::default(),
+        streams: Family::default(),
+        http_requests: Family::default(),
+        notifications: Family::default(),
+        actions: Family::default(),
+    };
+    // Every stream kind is there from the start, at 0.
+    for kind in [
+        Stream::Sse,
+        Stream::SseEvents,
+        Stream::GrpcWatchState,
+        Stream::GrpcWatchEvents,
+    ] {
+        metrics.streams.get_or_create(&vec![("kind", kind.as_str().to_owned())]);
+    }
+    metrics
 });
 
 /// Counts one finished collection pass and its duration.

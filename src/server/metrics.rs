@@ -10,6 +10,7 @@
 //! | `amc_hook_invocations_total` | counter | — (lines of the event logs) |
 //! | `amc_hook_failures_total` | counter | — (lines of `hook.log`) |
 //! | `amc_build_info` | gauge | `version` |
+//! | `amc_warming` | gauge | — (1 while the first pass runs) |
 //! | and every counter of [`crate::metrics`] | | |
 
 use std::{
@@ -100,7 +101,7 @@ async fn scrape(State(http): State<HttpState>) -> Response {
     build
         .get_or_create(&vec![("version", env!("CARGO_PKG_VERSION").to_owned())])
         .set(1);
-    registry.register("build", "The running amc's version", build);
+    registry.register("build_info", "The running amc's version (always 1)", build);
     let warming = GaugeFamily::default();
     warming.get_or_create(&Vec::new()).set(i64::from(snapshot.warming));
     registry.register("warming", "1 while the first collection pass runs", warming);
