@@ -117,7 +117,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Stream::GrpcWatchState,
         Stream::GrpcWatchEvents,
     ] {
-        metrics.streams.get_or_create(&vec![("kind", kind.as_str().to_owned())]);
+        let _ = metrics.streams.get_or_create(&vec![("kind", kind.as_str().to_owned())]);
     }
     metrics
 });
