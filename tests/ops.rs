@@ -709,3 +709,21 @@ fn completions_and_the_man_page_come_from_the_command_line_definitions() {
         assert!(help.contains(var), "serve --help lacks {var}");
     }
 }
+
+#[test]
+fn every_setting_is_documented_in_the_readme_with_its_variable_and_default() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for setting in amc::config::SETTINGS {
+        let row = format!("| `{}` | `{}` | ", setting.key, setting.env);
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("README has no row {row}"));
+        let default = line[row.len()..].split(" | ").next().unwrap();
+        if setting.default.is_empty() || setting.secret {
+            assert!(default == "unset" || default.is_empty(), "{line}");
+        } else {
+            assert!(!default.is_empty(), "{line}");
+        }
+    }
+}

@@ -17,6 +17,7 @@
 //! | `AMC_APPROVALS_HOLD` | `never` | `always`: every PermissionRequest hook waits for a remote decision |
 //! | `AMC_APPROVALS_WAIT_MS` | `600000` | how long a held PermissionRequest hook waits for a decision |
 //! | `AMC_ACTION_RATE` | `10` | actions per second allowed per token and per session (burst of the same size) |
+//! | `AMC_LOG_FORMAT` | `text` | log format on stderr: `text` (colour only on a terminal, none with `NO_COLOR`) or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
 pub mod notify;

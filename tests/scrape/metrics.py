@@ -238,6 +238,24 @@ def run_cases(base, url, data, sessions, events):
             stream.close()
         assert wait_for(lambda: value(families(get(url)[2]), "amc_stream_clients", kind="sse_state") == 0, 5)
 
+    @case("every metric the Grafana sample and the README name is exposed")
+    def _():
+        import re
+
+        fams = families(get(url)[2])
+        # Families that exist only once something happened (a notification, an action).
+        lazy = {"amc_notifications", "amc_actions"}
+        root = os.path.join(os.path.dirname(__file__), "..", "..")
+        for doc in ["docs/grafana-dashboard.json", "README.md"]:
+            text = open(os.path.join(root, doc)).read()
+            names = set(re.findall(r"\bamc_[a-z_]+", text))
+            names = {re.sub(r"_(bucket|total)$", "", n) for n in names}
+            names = {n for n in names if n not in lazy and not n.startswith("amc_client")}
+            if doc == "README.md":
+                names = {n for n in names if re.search(r"`" + n + r"(_total)?`", text)}
+            missing = sorted(n for n in names if n not in fams)
+            assert not missing, f"{doc} names {missing}, not in /metrics"
+
     @case("100 scrapes a second for 3 s trigger no pass and stay fast")
     def _():
         # Let the passes of the writes above settle.
