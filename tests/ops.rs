@@ -173,6 +173,36 @@ async fn metrics_need_the_read_scope_count_streams_and_never_trigger_a_pass() {
     .await;
     assert!(closed.is_some(), "the SSE gauge goes back to 0");
 
+    // So is a gRPC watcher (the token as metadata).
+    let channel = tonic::transport::Endpoint::from_shared(running.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(amc::proto::WatchStateRequest::default());
+    request
+        .metadata_mut()
+        .insert("authorization", "Bearer read-secret-1".parse().unwrap());
+    let mut watch = amc::proto::state_service_client::StateServiceClient::new(channel)
+        .watch_state(request)
+        .await
+        .unwrap()
+        .into_inner();
+    watch.message().await.unwrap().expect("the first snapshot");
+    let watching = scrape().await;
+    assert_eq!(
+        sample(&watching, "amc_stream_clients{kind=\"grpc_watch_state\"}"),
+        Some(1.0),
+        "{watching}"
+    );
+    drop(watch);
+    let gone = support::eventually(Duration::from_secs(5), || async {
+        let text = scrape().await;
+        (sample(&text, "amc_stream_clients{kind=\"grpc_watch_state\"}") == Some(0.0)).then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "the gRPC watcher gauge goes back to 0");
+
     // 100 scrapes a second for two seconds run no pass and stay fast. (First the passes of the start settle: the
     // catch-up pass after the first watches, the writes above.)
     let mut passes = running.state.passes();
