@@ -42,8 +42,9 @@
 //!   [`publisher::decision_log`] keeps the latest decisions per session and the removed sessions' last ones.
 //! - [`notify`]: notifications: the dwell/cooldown/ack policy over the events, durable outboxes, and the webhook,
 //!   ntfy and desktop sinks.
-//! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*` and the dashboard.
-//! - [`cli`]: the command line.
+//! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*`, `/metrics` and the dashboard.
+//! - [`cli`]: the command line; [`cli::serve`], [`cli::logging`] (`--log-format`), [`cli::service`] (systemd/launchd),
+//!   [`cli::doctor`].
 //!
 //! **Why was a session removed or marked dead?** `rules::*` returns a `Decision` whose `rule` names the function and
 //! whose reason is the log line (`liveness_reason` for `is_dead`; the `reason` of "moved to trash" for a removal):

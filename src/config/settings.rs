@@ -653,6 +653,27 @@ mod tests {
     }
 
     #[test]
+    fn keys_have_lines_and_values_their_kinds() {
+        let lines = key_lines("# c\nlisten = \"x\"\n\n[notify]\ndwell_ms = 1\n[notify.webhook]\nurl = \"u\"\n");
+        assert_eq!(lines.get("listen"), Some(&2));
+        assert_eq!(lines.get("notify.dwell_ms"), Some(&5));
+        assert_eq!(lines.get("notify.webhook.url"), Some(&7));
+        assert!(check("heartbeat_ms", "15000").is_ok());
+        assert!(check("heartbeat_ms", "fast").is_err());
+        assert!(check("action_rate", "0").is_err());
+        assert!(check("listen", "localhost:7400").is_ok());
+        assert!(check("listen", "7400").is_err());
+        assert!(check("log_format", "json").is_ok());
+        assert!(check("log_format", "yaml").is_err());
+        assert!(check("token_scopes", "read, act").is_ok());
+        assert!(check("token_scopes", "read,write").is_err());
+        assert!(
+            check("notify.webhook.url", "anything").is_ok(),
+            "checked by the notify config"
+        );
+    }
+
+    #[test]
     fn every_setting_has_a_distinct_key_and_variable() {
         for (i, a) in SETTINGS.iter().enumerate() {
             for b in &SETTINGS[i + 1..] {
