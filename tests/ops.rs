@@ -238,7 +238,7 @@ async fn metrics_need_the_read_scope_count_streams_and_never_trigger_a_pass() {
         by_trigger(&after)
     );
     eprintln!("200 scrapes in {:?}, slowest {:?}", started.elapsed(), slowest);
-    assert!(slowest < Duration::from_millis(500), "slowest scrape {slowest:?}");
+    assert!(slowest < Duration::from_secs(2), "slowest scrape {slowest:?}");
     let requests = scrape().await;
     assert!(
         sample(&requests, "amc_http_requests_total{route=\"/metrics\",code=\"200\"}").unwrap_or(0.0) >= 200.0,
