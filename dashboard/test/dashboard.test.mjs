@@ -286,7 +286,7 @@ test('card actions: dismiss on finished cards, options on a question, a text box
   assert.deepEqual(pageErrors, []);
 });
 
-test('"I am away from this pane" on Claude cards switches remote approval, kept in the session file', async () => {
+test('"I am away from this pane" on Claude cards switches remote approval, kept in the session file; "Focus pane"', async () => {
   const id = S.permission.session_id;
   const file = join(TMP, 'data', 'sessions', `${id}.json`);
   const onDisk = () => JSON.parse(readFileSync(file, 'utf8')).remote_approval === true;
@@ -295,8 +295,8 @@ test('"I am away from this pane" on Claude cards switches remote approval, kept 
   assert.equal(await card(S.codex.session_id).locator('.act-away').isVisible(), false, 'a Codex card has none');
   assert.equal(await box(page).isChecked(), false);
 
-  // Without the token: refused, said, and the box goes back.
-  await box(page).check();
+  // Without the token: refused, said, and the box goes back (at once: a click, not check(), which would insist).
+  await box(page).click();
   await page.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.dataset.ok === 'false', id, { timeout: 5_000 });
   assert.match(await card(id).locator('.act-result').textContent(), /token/);
   assert.equal(await box(page).isChecked(), false);
@@ -305,6 +305,10 @@ test('"I am away from this pane" on Claude cards switches remote approval, kept 
   const acting = await context.newPage();
   await acting.goto(`${URL_}/#access_token=${TOKEN}`);
   await acting.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+  // "Focus pane" asks the (fake) Zellij to focus the session's own pane; a dead card has no such button.
+  assert.equal(await card(S.dead.session_id).locator('.act-focus').isVisible(), false);
+  await acting.locator(`.card[data-id="${id}"] .act-focus`).click();
+  await acting.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.textContent === 'focused', id, { timeout: 5_000 });
   await box(acting).check();
   await acting.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.textContent === 'enabled', id, { timeout: 5_000 });
   assert.equal(onDisk(), true, 'the session file has remote_approval');
