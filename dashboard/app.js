@@ -613,7 +613,10 @@ ui.groups.addEventListener('click', async (e) => {
   }
 });
 
-/** POSTs an action for `card`'s session with the page's token (actions need a token of scope `act`). */
+/**
+ * POSTs an action for `card`'s session with the page's token (actions need a token of scope `act`); resolves to
+ * whether amc took it.
+ */
 async function act(card, action, body) {
   card.showActionResult('…', true);
   try {
@@ -628,10 +631,23 @@ async function act(card, action, body) {
     if (r.ok && answer) card.showActionResult(String(answer.outcome).replaceAll('_', ' '), true);
     else if (r.status === 401) card.showActionResult('needs the token: open the URL amc serve printed', false);
     else card.showActionResult(answer?.error ?? `HTTP ${r.status}`, false);
+    return r.ok && !!answer;
   } catch (err) {
     card.showActionResult(`cannot reach amc: ${err instanceof Error ? err.message : err}`, false);
+    return false;
   }
 }
+
+// "I am away from this pane": remote approval on or off for a Claude session.
+ui.groups.addEventListener('change', async (e) => {
+  const input = e.target instanceof Element ? e.target.closest('.act-away-input') : null;
+  if (!input) return;
+  const card = board.cardFor(input.closest('.card'));
+  if (!card || !card.sessionId) return;
+  const enabled = input.checked;
+  card.awayPending = enabled;
+  card.awaySettled(enabled, await act(card, 'remote_approval', { enabled }));
+});
 
 ui.groups.addEventListener('click', (e) => {
   const button = e.target instanceof Element ? e.target.closest('.actions button[data-action]') : null;

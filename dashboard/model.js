@@ -207,6 +207,7 @@ export function normalizeSession(raw, index = 0) {
     attention: normalizeAttention(raw.attention),
     subagents: Array.isArray(raw.running_subagents) ? raw.running_subagents.length : 0,
     statusReason: str(raw.status_reason),
+    remoteApproval: raw.remote_approval === true,
     context,
   };
 }

@@ -138,7 +138,8 @@ class Card {
     this.eventsKey = '';
 
     // Actions (app.js posts them to /api/sessions/{id}/{action} with the page's token): approve/deny a held permission
-    // request, pick a question's option, type a text, dismiss a finished session; `actionResult` says what happened.
+    // request, pick a question's option, type a text, focus the pane, remote approval, dismiss a finished session;
+    // `actionResult` says what happened.
     this.actions = h('div', 'actions');
     this.decide = h('span', 'decide');
     this.approve = actionButton('act-approve', 'Approve', 'decide');
@@ -159,9 +160,20 @@ class Card {
     send.type = 'submit';
     this.textForm.append(this.textInput, send);
     this.dismiss = actionButton('act-dismiss', 'Dismiss', 'dismiss');
+    this.focusBtn = actionButton('act-focus', 'Focus pane', 'focus');
+    this.focusBtn.title = "Give this session's own Zellij pane the focus (Zellij 0.44.1 or newer)";
+    // "I am away from this pane": remote approval of a Claude session (POST …/remote_approval); the box shows the
+    // server's value, or the one just asked for until the server has it (`awayPending`).
+    this.away = h('label', 'act-away');
+    this.awayInput = h('input', 'act-away-input');
+    this.awayInput.type = 'checkbox';
+    this.away.title = "Hold this session's permission requests for Approve/Deny here; Claude Code asks in the pane only "
+      + 'when no decision comes in time';
+    this.away.append(this.awayInput, document.createTextNode(' I am away from this pane'));
+    this.awayPending = undefined;
     this.actionResult = h('span', 'act-result');
     this.actionResult.setAttribute('role', 'status');
-    this.actions.append(this.decide, this.optionButtons, this.textForm, this.dismiss, this.actionResult);
+    this.actions.append(this.decide, this.optionButtons, this.textForm, this.focusBtn, this.away, this.dismiss, this.actionResult);
 
     el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, this.actions, this.timeline, foot, this.whyPanel);
   }
@@ -190,7 +202,18 @@ class Card {
     }
     setHidden(this.optionButtons, options.length === 0);
     setHidden(this.textForm, s.dead || !s.zellijPane);
+    setHidden(this.focusBtn, s.dead || !s.zellijPane);
     setHidden(this.dismiss, !(s.dead || s.status === 'done' || s.status === 'ended'));
+    setHidden(this.away, s.dead || s.agent !== 'claude');
+    this.remoteApproval = s.remoteApproval;
+    if (this.awayPending === s.remoteApproval) this.awayPending = undefined;
+    this.awayInput.checked = this.awayPending ?? s.remoteApproval;
+  }
+
+  /** The remote approval toggle was switched to `enabled` (`ok`: the server took it; else back to its value). */
+  awaySettled(enabled, ok) {
+    this.awayPending = ok && enabled !== this.remoteApproval ? enabled : undefined;
+    this.awayInput.checked = this.awayPending ?? this.remoteApproval;
   }
 
   /** Says what an action did (or why it was refused). */

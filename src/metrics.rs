@@ -176,6 +176,7 @@ pub fn action(action: &str, outcome: &str) {
         "remote_approval",
         "dismiss",
         "restore",
+        "focus",
         "ack",
     ];
     let action = if ACTIONS.contains(&action) { action } else { "other" };

@@ -62,6 +62,9 @@ pub mod key {
     pub const HOOK_EVENT_AT: &str = "hook_event_at";
     /// When PreCompact fired, until the compaction's transcript boundary was logged (only the hook uses it).
     pub const COMPACTING_SINCE: &str = "compacting_since";
+    /// `true` while remote approval is on ("I am away from this pane"): the session's PermissionRequest hooks wait
+    /// for a remote decision. Only the server's `remote_approval` action writes it; the hook keeps it.
+    pub const REMOTE_APPROVAL: &str = "remote_approval";
 }
 
 /// What a session waits on the user for, recorded by the hook as the session file's `attention` object next to

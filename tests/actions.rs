@@ -63,6 +63,18 @@ async fn audit(url: &str, token: Option<&str>) -> (u16, serde_json::Value) {
     (status, response.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// Each audit line's action and outcome, oldest first.
+async fn action_outcomes(url: &str) -> Vec<[String; 2]> {
+    let (_, log) = audit(url, Some(LOCAL)).await;
+    let field = |e: &serde_json::Value, key: &str| e[key].as_str().unwrap_or("?").to_owned();
+    log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| [field(e, "action"), field(e, "outcome")])
+        .collect()
+}
+
 fn listed(running: &Running, id: &str) -> bool {
     running
         .state
@@ -190,27 +202,15 @@ async fn dismiss_trashes_a_finished_session_and_restore_brings_it_back() {
     let (status, body) = post(&url, "/api/sessions/done1/restore", Some(LOCAL), &[]).await;
     assert_eq!((status, body["outcome"].as_str()), (200, Some("already_present")));
 
-    let (_, log) = audit(&url, Some(LOCAL)).await;
-    let outcomes: Vec<(&str, &str)> = log["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap_or("?"),
-                e["outcome"].as_str().unwrap_or("?"),
-            )
-        })
-        .collect();
     assert_eq!(
-        outcomes,
+        action_outcomes(&url).await,
         [
-            ("dismiss", "failed"),
-            ("dismiss", "refused"),
-            ("launch", "refused"),
-            ("dismiss", "dismissed"),
-            ("restore", "restored"),
-            ("restore", "already_present"),
+            ["dismiss", "failed"],
+            ["dismiss", "refused"],
+            ["launch", "refused"],
+            ["dismiss", "dismissed"],
+            ["restore", "restored"],
+            ["restore", "already_present"],
         ]
     );
     assert!(env.paths.audit_log().exists());
@@ -235,5 +235,174 @@ async fn too_many_actions_get_429() {
         404,
         "refilled"
     );
+    running.stop().await;
+}
+
+async fn hook_register(url: &str, id: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/api/hook/permission"))
+        .bearer_auth(LOCAL)
+        .json(&serde_json::json!({ "session_id": id }))
+        .send()
+        .await
+        .expect("POST /api/hook/permission");
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.expect("JSON")
+}
+
+fn published_remote_approval(running: &Running, id: &str) -> Option<bool> {
+    let state = running.state.current();
+    let session = state.proto_sessions.iter().find(|s| s.session_id == id)?;
+    Some(session.remote_approval)
+}
+
+#[tokio::test]
+async fn remote_approval_lives_in_the_session_file_and_survives_a_server_restart() {
+    let env = TestEnv::new();
+    env.write_session("away.json", &session("away", "active"));
+    env.write_session(
+        "cx.json",
+        r#"{"session_id":"cx","status":"active","agent":"codex","project_dir":"/work/cx"}"#,
+    );
+    let running = server(&env, None).await;
+    let url = running.url();
+    assert_eq!(hook_register(&url, "away").await["hold"], false, "off by default");
+
+    let (status, body) = post_json(
+        &url,
+        "/api/sessions/away/remote_approval",
+        serde_json::json!({"enabled": true}),
+    )
+    .await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("enabled")), "{body}");
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.paths.sessions_dir().join("away.json")).expect("session file"),
+    )
+    .expect("JSON");
+    assert_eq!(file["remote_approval"], true, "the session file owns the switch");
+    assert_eq!(file["project_dir"], "/work/away", "and keeps everything else");
+    let shown = eventually(Duration::from_secs(10), || async {
+        (published_remote_approval(&running, "away") == Some(true)).then_some(())
+    })
+    .await;
+    assert!(shown.is_some(), "the published session shows remote_approval");
+    let registered = hook_register(&url, "away").await;
+    assert_eq!(registered["hold"], true, "{registered}");
+    assert!(registered["request_id"].is_string());
+
+    // Refusals: a Codex session (no PermissionRequest hook to hold), an unknown session, no "enabled".
+    let (status, body) = post_json(
+        &url,
+        "/api/sessions/cx/remote_approval",
+        serde_json::json!({"enabled": true}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("FAILED_PRECONDITION")),
+        "{body}"
+    );
+    let (status, _) = post_json(
+        &url,
+        "/api/sessions/ghost/remote_approval",
+        serde_json::json!({"enabled": true}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = post_json(&url, "/api/sessions/away/remote_approval", serde_json::json!({})).await;
+    assert_eq!(status, 400);
+    running.stop().await;
+
+    // A new server process over the same data dir: still on.
+    let running = server(&env, None).await;
+    let url = running.url();
+    assert_eq!(published_remote_approval(&running, "away"), Some(true));
+    assert_eq!(
+        hook_register(&url, "away").await["hold"],
+        true,
+        "still held after the restart"
+    );
+    let (status, body) = post_json(
+        &url,
+        "/api/sessions/away/remote_approval",
+        serde_json::json!({"enabled": false}),
+    )
+    .await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("disabled")), "{body}");
+    assert_eq!(hook_register(&url, "away").await["hold"], false);
+    let file = std::fs::read_to_string(env.paths.sessions_dir().join("away.json")).expect("session file");
+    assert!(!file.contains("remote_approval"), "{file}");
+    assert_eq!(
+        action_outcomes(&url).await,
+        [
+            ["remote_approval", "enabled"],
+            ["remote_approval", "failed"],
+            ["remote_approval", "refused"],
+            ["remote_approval", "refused"],
+            ["remote_approval", "disabled"],
+        ]
+    );
+    running.stop().await;
+}
+
+async fn post_json(url: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .bearer_auth(LOCAL)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn accepted_acks_are_audited_like_every_other_action() {
+    let env = TestEnv::new();
+    env.write_session("w1.json", &session("w1", "needs_attention"));
+    let running = server(&env, None).await;
+    let url = running.url();
+
+    let (status, body) = post(&url, "/api/sessions/w1/ack", Some(LOCAL), &[]).await;
+    assert_eq!((status, body["acknowledged"].as_bool()), (200, Some(true)), "{body}");
+    let mut grpc = running.grpc().await;
+    let mut request = tonic::Request::new(amc::proto::AckRequest {
+        session_id: "w1".into(),
+    });
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {LOCAL}").parse().expect("metadata"));
+    assert!(grpc.ack(request).await.expect("Ack").into_inner().acknowledged);
+    let (status, _) = post(&url, "/api/sessions/ghost/ack", Some(LOCAL), &[]).await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&url, "/api/sessions/w1/ack", Some(READER), &[]).await;
+    assert_eq!(status, 403);
+
+    let (_, log) = audit(&url, Some(LOCAL)).await;
+    let entries = log["entries"].as_array().expect("entries");
+    let lines: Vec<(&str, &str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["session"].as_str().unwrap_or("?"),
+                e["action"].as_str().unwrap_or("?"),
+                e["outcome"].as_str().unwrap_or("?"),
+                e["token"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("w1", "ack", "acknowledged", "local"),
+            ("w1", "ack", "acknowledged", "local"),
+            ("ghost", "ack", "refused", "local"),
+            ("w1", "ack", "refused", "ci"),
+        ]
+    );
+    assert!(entries[1]["client"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("127.0.0.1:")));
     running.stop().await;
 }

@@ -1,6 +1,6 @@
 //! `amc.v1.ActionService` over real gRPC (and `POST /api/sessions/{id}/{action}`) against the real server, with a fake
 //! `zellij` that records its arguments: SendText and Answer type into the session's own pane with `--pane-id`, the
-//! two-step Enter, refusals (control characters, 1 MB, an old or hanging Zellij, a gone pane, no question pending),
+//! two-step Enter, Focus on the session's own pane, refusals (control characters, 1 MB, an old or hanging Zellij, a gone pane, no question pending),
 //! Decide on an unknown request, and token scopes on gRPC.
 
 // Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
@@ -17,8 +17,8 @@ use tonic::{transport::Channel, Code};
 const LOCAL: &str = "local-secret-0123456789abcdef";
 const READER: &str = "reader-secret-0123";
 
-/// A fake zellij: `list-sessions` lists `z`, `--version` prints `version`'s content, every action appends its
-/// arguments (one per line, then `--`) to `calls`, exits with `exit`'s content and first sleeps `sleep` seconds.
+/// A fake zellij: `list-sessions` lists `z`, `--version` prints `version`'s content, `… --help` exits with `help`'s
+/// content (0: the subcommand exists), every other action appends its arguments (one per line, then `--`) to `calls`, exits with `exit`'s content and first sleeps `sleep` seconds.
 struct FakeZellij {
     dir: PathBuf,
 }
@@ -33,7 +33,7 @@ impl FakeZellij {
             &bin,
             format!(
                 "#!/bin/sh\ncase \"$1\" in\n  list-sessions) echo 'z [Created 1h ago]'; exit 0;;\n  \
-                 --version) cat '{d}/version'; exit 0;;\nesac\nsleep \"$(cat '{d}/sleep')\"\n\
+                 --version) cat '{d}/version'; exit 0;;\nesac\ncase \"$*\" in\n  *--help) exit \"$(cat '{d}/help')\";;\nesac\nsleep \"$(cat '{d}/sleep')\"\n\
                  for a in \"$@\"; do printf '%s\\n' \"$a\" >> '{d}/calls'; done\necho -- >> '{d}/calls'\n\
                  exit \"$(cat '{d}/exit')\"\n"
             ),
@@ -44,6 +44,7 @@ impl FakeZellij {
         fake.set("version", "zellij 0.45.1\n");
         fake.set("sleep", "0");
         fake.set("exit", "0");
+        fake.set("help", "0");
         env.paths.zellij_bin = Some(bin);
         fake
     }
@@ -325,5 +326,85 @@ async fn answer_types_the_options_only_while_a_question_waits_and_decide_needs_a
         .await
         .expect_err("no behavior");
     assert_eq!(status.code(), Code::InvalidArgument);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn focus_aims_at_the_sessions_own_pane_and_an_old_zellij_is_refused() {
+    let mut env = TestEnv::new();
+    let fake = FakeZellij::install(&mut env);
+    env.write_session("s1.json", &session("s1", "7", None));
+    let running = start(&env).await;
+    let mut grpc = client(&running).await;
+    let focus = |id: &str| with_token(pb::FocusRequest { session_id: id.into() }, LOCAL);
+
+    let result = grpc
+        .focus(focus("s1"))
+        .await
+        .expect("Focus")
+        .into_inner()
+        .result
+        .expect("a result");
+    assert_eq!((result.action.as_str(), result.outcome.as_str()), ("focus", "focused"));
+    assert_eq!(result.detail, "zellij session z pane 7");
+    assert_eq!(fake.calls(), [["--session", "z", "action", "focus-pane-id", "7"]]);
+
+    // Over HTTP too; a pane Zellij no longer has.
+    fake.set("exit", "2");
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/sessions/s1/focus", running.url()))
+        .bearer_auth(LOCAL)
+        .send()
+        .await
+        .expect("POST");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["outcome"], "pane_gone", "{body}");
+    assert_eq!(fake.calls().len(), 2);
+
+    // A Zellij without `action focus-pane-id` (before 0.44.1): refused, nothing run.
+    fake.set("exit", "0");
+    fake.set("help", "2");
+    fake.set("version", "zellij 0.43.1\n");
+    let status = grpc.focus(focus("s1")).await.expect_err("old zellij");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("focus-pane-id") && status.message().contains("0.43.1"),
+        "{status:?}"
+    );
+    assert_eq!(fake.calls().len(), 2);
+
+    let status = grpc.focus(focus("ghost")).await.expect_err("unknown");
+    assert_eq!(status.code(), Code::NotFound);
+    let status = grpc
+        .focus(with_token(
+            pb::FocusRequest {
+                session_id: "s1".into(),
+            },
+            READER,
+        ))
+        .await
+        .expect_err("read token");
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    let audit = amc::server::audit::read_tail(&env.paths.audit_log(), 100);
+    let lines: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap_or("?"),
+                l["outcome"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("focus", "focused"),
+            ("focus", "pane_gone"),
+            ("focus", "failed"),
+            ("focus", "refused"),
+            ("focus", "refused"),
+        ]
+    );
     running.stop().await;
 }

@@ -286,6 +286,47 @@ test('card actions: dismiss on finished cards, options on a question, a text box
   assert.deepEqual(pageErrors, []);
 });
 
+test('"I am away from this pane" on Claude cards switches remote approval, kept in the session file; "Focus pane"', async () => {
+  const id = S.permission.session_id;
+  const file = join(TMP, 'data', 'sessions', `${id}.json`);
+  const onDisk = () => JSON.parse(readFileSync(file, 'utf8')).remote_approval === true;
+  const box = (p) => p.locator(`.card[data-id="${id}"] .act-away-input`);
+  assert.equal(await card(id).locator('.act-away').isVisible(), true, 'a Claude card has the toggle');
+  assert.equal(await card(S.codex.session_id).locator('.act-away').isVisible(), false, 'a Codex card has none');
+  assert.equal(await box(page).isChecked(), false);
+
+  // Without the token: refused, said, and the box goes back (at once: a click, not check(), which would insist).
+  await box(page).click();
+  await page.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.dataset.ok === 'false', id, { timeout: 5_000 });
+  assert.match(await card(id).locator('.act-result').textContent(), /token/);
+  assert.equal(await box(page).isChecked(), false);
+  assert.equal(onDisk(), false);
+
+  const acting = await context.newPage();
+  await acting.goto(`${URL_}/#access_token=${TOKEN}`);
+  await acting.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+  // "Focus pane" asks the (fake) Zellij to focus the session's own pane; a dead card has no such button.
+  assert.equal(await card(S.dead.session_id).locator('.act-focus').isVisible(), false);
+  await acting.locator(`.card[data-id="${id}"] .act-focus`).click();
+  await acting.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.textContent === 'focused', id, { timeout: 5_000 });
+  await box(acting).check();
+  await acting.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.textContent === 'enabled', id, { timeout: 5_000 });
+  assert.equal(onDisk(), true, 'the session file has remote_approval');
+  // Every page shows it from the state (the other page, without reloading; a new page too).
+  await page.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-away-input`)?.checked === true, id, { timeout: 5_000 });
+  const fresh = await context.newPage();
+  await fresh.goto(URL_);
+  await fresh.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+  assert.equal(await box(fresh).isChecked(), true);
+  await fresh.close();
+  await box(acting).uncheck();
+  await acting.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-result`)?.textContent === 'disabled', id, { timeout: 5_000 });
+  assert.equal(onDisk(), false);
+  await page.waitForFunction((sid) => document.querySelector(`.card[data-id="${sid}"] .act-away-input`)?.checked === false, id, { timeout: 5_000 });
+  await acting.close();
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a session file changed on disk shows within a second, in place (same element, no re-render)', async () => {
   const id = S.active.session_id;
   await card(id).evaluate((el) => {

@@ -98,4 +98,12 @@ impl pb::action_service_server::ActionService for ActionServiceImpl {
         })
         .await
     }
+
+    async fn focus(&self, request: Request<pb::FocusRequest>) -> Result<Response<pb::FocusResponse>, Status> {
+        let parsed = Ok((request.get_ref().session_id.clone(), Action::Focus));
+        self.perform(&request, parsed, "focus", |result| pb::FocusResponse {
+            result: Some(result),
+        })
+        .await
+    }
 }

@@ -3,8 +3,10 @@
 //! action run, and one audit line whatever happened. Also `GET /api/audit`.
 //!
 //! Actions: `decide` (a held permission request, see [`super::approvals`]), `send_text` and `answer` (typed into the
-//! session's own Zellij pane, see [`super::pane`]), `dismiss` (a dead, done or ended session's file goes to the trash
-//! and the session leaves the list) and `restore` (the newest trashed file of the session comes back).
+//! session's own Zellij pane, see [`super::pane`]), `focus` (the session's own Zellij pane gets the focus),
+//! `remote_approval` (the session file's `remote_approval` key, read by [`hook_register`]: the session file owns it,
+//! so it survives a server restart), `dismiss` (a dead, done or ended session's file goes to the trash and the
+//! session leaves the list) and `restore` (the newest trashed file of the session comes back).
 
 use std::{
     path::PathBuf,
@@ -32,6 +34,7 @@ use crate::{
     error::Error,
     model::{self, status, Attention, AttentionKind},
     publisher::StateHandle,
+    sources::session_file,
     store,
     wire::{Action, ActionResult},
 };
@@ -50,7 +53,7 @@ fn summary(action: &Action) -> serde_json::Value {
         Action::SendText { text } => serde_json::json!({ "text": summarize(text), "bytes": text.len() }),
         Action::Answer { options, text } => serde_json::json!({ "options": options, "text": summarize(text) }),
         Action::SetRemoteApproval { enabled } => serde_json::json!({ "enabled": enabled }),
-        Action::Dismiss | Action::Restore => serde_json::json!({}),
+        Action::Dismiss | Action::Restore | Action::Focus => serde_json::json!({}),
     }
 }
 
@@ -157,17 +160,56 @@ impl Actions {
                     .await
             }
             Action::Answer { options, text } => self.answer(session, options, text).await,
-            Action::SetRemoteApproval { enabled } => {
-                self.listed(session)?;
-                self.approvals.set_remote(session, *enabled);
-                Ok(Outcome {
-                    outcome: if *enabled { "enabled" } else { "disabled" },
-                    detail: String::new(),
-                })
-            }
+            Action::SetRemoteApproval { enabled } => self.set_remote_approval(session, *enabled).await,
             Action::Dismiss => self.dismiss(session, file),
             Action::Restore => self.restore(session, file),
+            Action::Focus => {
+                let (target, detail) = match self.pane_of(session)? {
+                    Ok(found) => found,
+                    Err(gone) => return Ok(gone),
+                };
+                let outcome = match self.zellij.focus(&target).await? {
+                    Typed::Delivered => "focused",
+                    Typed::PaneGone => "pane_gone",
+                };
+                Ok(Outcome { outcome, detail })
+            }
         }
+    }
+
+    /// Turns remote approval on or off in the session's file (under its lock, as the hook writes it): the file owns
+    /// the switch, so it lasts as long as the session, across server restarts.
+    async fn set_remote_approval(&self, id: &str, enabled: bool) -> Result<Outcome, Error> {
+        let listed = self.listed(id)?;
+        if model::str_field(&listed, model::key::AGENT) == Some(model::agent::CODEX) {
+            return Err(Error::FailedPrecondition(format!(
+                "session {id} is a Codex session; remote approval holds Claude Code's PermissionRequest hook"
+            )));
+        }
+        let (paths, owned) = (self.paths.clone(), id.to_owned());
+        let wrote = tokio::task::spawn_blocking(move || {
+            session_file::upsert_session(&paths, &owned, |existing| {
+                let mut session = existing?.clone();
+                if enabled {
+                    session.insert(model::key::REMOTE_APPROVAL.to_owned(), serde_json::Value::Bool(true));
+                } else {
+                    session.shift_remove(model::key::REMOTE_APPROVAL);
+                }
+                Some(session)
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("writing remote approval: {e}")))?
+        .map_err(|e| Error::Internal(format!("writing the session file of {id}: {e}")))?;
+        if !wrote {
+            return Err(Error::FailedPrecondition(format!(
+                "session {id} has no session file to keep remote approval in"
+            )));
+        }
+        Ok(Outcome {
+            outcome: if enabled { "enabled" } else { "disabled" },
+            detail: String::new(),
+        })
     }
 
     /// The listed session `id`.
@@ -179,6 +221,38 @@ impl Actions {
             .find(|s| model::str_field(s, model::key::SESSION_ID) == Some(id))
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("no session {id}")))
+    }
+
+    /// The Zellij pane of the listed session `id` and a detail naming it, or the `pane_gone` outcome of a dead
+    /// session.
+    fn pane_of(&self, id: &str) -> Result<Result<(Pane, String), Outcome>, Error> {
+        Self::pane_in(id, &self.listed(id)?)
+    }
+
+    fn pane_in(id: &str, session: &model::SessionJson) -> Result<Result<(Pane, String), Outcome>, Error> {
+        let field = |key| {
+            model::str_field(session, key)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let (Some(zellij_session), Some(pane_id)) = (field(model::key::ZELLIJ_SESSION), field(model::key::ZELLIJ_PANE))
+        else {
+            return Err(Error::FailedPrecondition(format!(
+                "session {id} has no Zellij pane amc knows of"
+            )));
+        };
+        let target = Pane {
+            session: zellij_session,
+            pane: pane_id,
+        };
+        let detail = format!("zellij session {} pane {}", target.session, target.pane);
+        if session.get(model::key::IS_DEAD).and_then(serde_json::Value::as_bool) == Some(true) {
+            return Ok(Err(Outcome {
+                outcome: "pane_gone",
+                detail,
+            }));
+        }
+        Ok(Ok((target, detail)))
     }
 
     /// Types `pieces` into the session's pane; with `need`, only while the session waits for that kind.
@@ -201,28 +275,10 @@ impl Actions {
                 });
             }
         }
-        let field = |key| {
-            model::str_field(&session, key)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+        let (target, detail) = match Self::pane_in(id, &session)? {
+            Ok(found) => found,
+            Err(gone) => return Ok(gone),
         };
-        let (Some(zellij_session), Some(pane_id)) = (field(model::key::ZELLIJ_SESSION), field(model::key::ZELLIJ_PANE))
-        else {
-            return Err(Error::FailedPrecondition(format!(
-                "session {id} has no Zellij pane amc knows of"
-            )));
-        };
-        let target = Pane {
-            session: zellij_session,
-            pane: pane_id,
-        };
-        let detail = format!("zellij session {} pane {}", target.session, target.pane);
-        if session.get(model::key::IS_DEAD).and_then(serde_json::Value::as_bool) == Some(true) {
-            return Ok(Outcome {
-                outcome: "pane_gone",
-                detail,
-            });
-        }
         let outcome = match self.zellij.type_into(&target, pieces).await? {
             Typed::Delivered => "delivered",
             Typed::PaneGone => "pane_gone",
@@ -331,9 +387,12 @@ async fn hook_register(
         .filter(|id| store::is_safe_session_id(id))
         .ok_or_else(|| Error::InvalidArgument("a safe session_id is needed".into()))?;
     // Not held (AMC_APPROVALS_HOLD=never and remote approval off): no id, Claude Code asks in the pane at once.
+    let remote = store::session_file(&actions.paths, session)
+        .and_then(|file| session_file::read_object(&file))
+        .is_some_and(|s| s.get(model::key::REMOTE_APPROVAL).and_then(serde_json::Value::as_bool) == Some(true));
     let request_id = actions
         .approvals
-        .holds(session)
+        .holds(remote)
         .then(|| actions.approvals.register_parked(session));
     Ok(Json(serde_json::json!({
         "request_id": request_id,

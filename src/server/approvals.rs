@@ -3,7 +3,7 @@
 //! wins; the other, and anyone later, gets `already_answered`.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::Mutex,
     time::Duration,
 };
@@ -22,8 +22,6 @@ struct Inner {
     parked: HashMap<String, oneshot::Receiver<Decision>>,
     /// Recently settled ids and what a late decision for them gets: `already_answered` or `withdrawn`.
     settled: VecDeque<(String, &'static str)>,
-    /// Sessions with remote approval switched on.
-    remote: HashSet<String>,
 }
 
 /// The pending requests, and which sessions' hooks hold.
@@ -52,19 +50,10 @@ impl Approvals {
         }
     }
 
-    /// Whether a PermissionRequest hook of `session` waits for a decision.
-    pub fn holds(&self, session: &str) -> bool {
-        self.hold_always || self.lock().remote.contains(session)
-    }
-
-    /// Turns remote approval on or off for `session`.
-    pub fn set_remote(&self, session: &str, enabled: bool) {
-        let mut inner = self.lock();
-        if enabled {
-            inner.remote.insert(session.to_owned());
-        } else {
-            inner.remote.remove(session);
-        }
+    /// Whether a PermissionRequest hook waits for a decision: always, or when its session's remote approval is on
+    /// (`remote`, the session file's `remote_approval`).
+    pub fn holds(&self, remote: bool) -> bool {
+        self.hold_always || remote
     }
 
     /// Registers a request of `session` whose decision [`Approvals::wait`] will wait for; returns its id.
@@ -171,12 +160,8 @@ mod tests {
     #[tokio::test]
     async fn a_parked_request_waits_for_its_decision_or_its_time() {
         let approvals = std::sync::Arc::new(Approvals::new(false));
-        assert!(!approvals.holds("s"));
-        approvals.set_remote("s", true);
-        assert!(approvals.holds("s") && !approvals.holds("t"));
-        approvals.set_remote("s", false);
-        assert!(!approvals.holds("s"));
-        assert!(Approvals::new(true).holds("t"));
+        assert!(!approvals.holds(false) && approvals.holds(true));
+        assert!(Approvals::new(true).holds(false));
 
         let id = approvals.register_parked("s");
         let waiter = {

@@ -295,7 +295,19 @@ fn action_of_path(path: &str) -> (&str, &str) {
         .strip_prefix("/amc.v1.ActionService/")
         .or_else(|| path.strip_prefix("/amc.v1.StateService/"))
     {
-        return ("", method);
+        // The names the accepted actions are audited under.
+        let action = match method {
+            "Decide" => "decide",
+            "SendText" => "send_text",
+            "Answer" => "answer",
+            "Dismiss" => "dismiss",
+            "Restore" => "restore",
+            "SetRemoteApproval" => "remote_approval",
+            "Focus" => "focus",
+            "Ack" => "ack",
+            other => other,
+        };
+        return ("", action);
     }
     if path.starts_with("/api/hook/") {
         return ("", "hold");
@@ -397,7 +409,11 @@ mod tests {
             need(&Method::POST, "/api/sessions/abc/ack"),
             Need::Act { mutating: true }
         );
-        assert_eq!(action_of_path("/amc.v1.StateService/Ack"), ("", "Ack"));
+        assert_eq!(action_of_path("/amc.v1.StateService/Ack"), ("", "ack"));
+        assert_eq!(
+            action_of_path("/amc.v1.ActionService/SetRemoteApproval"),
+            ("", "remote_approval")
+        );
         assert_eq!(action_of_path("/api/sessions/abc/ack"), ("abc", "ack"));
         assert_eq!(need(&Method::POST, "/amc.v1.StateService/WatchEvents"), Need::Read);
         assert_eq!(

@@ -19,8 +19,15 @@ use axum::{
 };
 use bytes::Bytes;
 
-use super::http::HttpState;
+use std::sync::Arc;
+
+use axum::Extension;
+
+use super::{audit::AuditLog, auth::Caller, http::HttpState};
 use crate::{error::Error, notify::NotifyHandle, wire};
+
+/// What `POST /api/sessions/{id}/ack` and `GET /api/notify` need.
+type NotifyState = (HttpState, Option<NotifyHandle>, Arc<AuditLog>);
 
 /// `/api/stream/events`'s query (`access_token` is checked by the auth layer).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -31,8 +38,8 @@ pub struct EventsQuery {
     kinds: Option<String>,
 }
 
-/// Returns the router of `/api/stream/events` and `POST /api/sessions/{id}/ack`.
-pub fn router(state: HttpState, notify: Option<NotifyHandle>) -> Router {
+/// Returns the router of `/api/stream/events` and `POST /api/sessions/{id}/ack` (audited in `audit`).
+pub fn router(state: HttpState, notify: Option<NotifyHandle>, audit: Arc<AuditLog>) -> Router {
     Router::new()
         .route("/api/stream/events", get(api_stream_events))
         .with_state(state.clone())
@@ -40,13 +47,13 @@ pub fn router(state: HttpState, notify: Option<NotifyHandle>) -> Router {
             Router::new()
                 .route("/api/sessions/{id}/ack", post(api_ack))
                 .route("/api/notify", get(api_notify))
-                .with_state((state, notify)),
+                .with_state((state, notify, audit)),
         )
 }
 
 /// `GET /api/notify`: the notification policy, `{"enabled", "dwell_ms", "cooldown_ms"}` (the dashboard's browser
 /// notifications follow it).
-async fn api_notify(State((_, notify)): State<(HttpState, Option<NotifyHandle>)>) -> axum::Json<serde_json::Value> {
+async fn api_notify(State((_, notify, _)): State<NotifyState>) -> axum::Json<serde_json::Value> {
     let (dwell, cooldown) = notify.as_ref().map_or((5_000, 60_000), |n| {
         let (d, c) = n.policy();
         (d.as_millis(), c.as_millis())
@@ -57,10 +64,12 @@ async fn api_notify(State((_, notify)): State<(HttpState, Option<NotifyHandle>)>
 /// `POST /api/sessions/{id}/ack`: the HTTP twin of the `Ack` RPC (scope `act`); answers
 /// `{"session_id", "acknowledged"}`, 404 for an unknown session.
 async fn api_ack(
-    State((http, notify)): State<(HttpState, Option<NotifyHandle>)>,
+    State((http, notify, audit)): State<NotifyState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<serde_json::Value>, Error> {
-    let acknowledged = super::grpc::acknowledge(&http.state, notify.as_ref(), &id)?;
+    let caller = caller.map(|Extension(c)| c).unwrap_or_default();
+    let acknowledged = super::grpc::acknowledge(&http.state, notify.as_ref(), Some(&audit), &caller, &id)?;
     Ok(axum::Json(
         serde_json::json!({ "session_id": id, "acknowledged": acknowledged }),
     ))

@@ -99,8 +99,10 @@ pub async fn run(
         })
     };
 
+    let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
     let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat)
-        .with_notify(options.notify.clone());
+        .with_notify(options.notify.clone())
+        .with_audit(audit.clone());
     let state_server = grpc::StateServer::new(service)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip);
@@ -113,7 +115,6 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
     let actions = Arc::new(
         actions::Actions::new(
             options.paths.clone(),
@@ -152,7 +153,7 @@ pub async fn run(
     };
     let api = http::router(http_state.clone())
         .merge(metrics::router(http_state.clone()))
-        .merge(events::router(http_state, options.notify.clone()));
+        .merge(events::router(http_state, options.notify.clone(), audit.clone()));
     let gate = auth::Gate {
         access: options.access.clone(),
         audit,

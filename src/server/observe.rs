@@ -34,6 +34,7 @@ const GRPC_METHODS: &[&str] = &[
     "/amc.v1.ActionService/Dismiss",
     "/amc.v1.ActionService/Restore",
     "/amc.v1.ActionService/SetRemoteApproval",
+    "/amc.v1.ActionService/Focus",
     "/grpc.health.v1.Health/Check",
     "/grpc.health.v1.Health/Watch",
 ];

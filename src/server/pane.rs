@@ -1,7 +1,8 @@
 //! Typing into a session's own Zellij pane: `zellij --session S action write-chars --pane-id P TEXT` and
 //! `send-keys --pane-id P Enter`, each bounded by a timeout. `--pane-id` on these actions needs Zellij 0.44 or newer;
 //! an older (or missing) Zellij is refused with `FAILED_PRECONDITION`, so nothing ever goes to whatever pane has
-//! the focus.
+//! the focus. Focusing a pane is `zellij --session S action focus-pane-id P` (Zellij 0.44.1 or newer; asked of the
+//! binary itself with `action focus-pane-id --help`, refused with `FAILED_PRECONDITION` when it has none).
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
@@ -122,6 +123,38 @@ impl Zellij {
             }
         }
         Ok(Typed::Delivered)
+    }
+}
+
+impl Zellij {
+    /// Checks that this Zellij has `action focus-pane-id` (0.44.1 or newer): its `--help` exits 0 only when the
+    /// subcommand exists, without needing a running session.
+    pub async fn check_focus(&self) -> Result<(), Error> {
+        let output = self.run(&["action", "focus-pane-id", "--help"]).await?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let version = match self.run(&["--version"]).await {
+            Ok(v) => String::from_utf8_lossy(&v.stdout).trim().to_owned(),
+            Err(_) => "this zellij".to_owned(),
+        };
+        Err(Error::FailedPrecondition(format!(
+            "{version} has no `action focus-pane-id` (Zellij 0.44.1 or newer); amc cannot focus a pane with it"
+        )))
+    }
+
+    /// Focuses `pane` for the most recently active client of its Zellij session (switching to its tab).
+    pub async fn focus(&self, pane: &Pane) -> Result<Typed, Error> {
+        self.check_focus().await?;
+        let output = self
+            .run(&["--session", &pane.session, "action", "focus-pane-id", &pane.pane])
+            .await?;
+        if output.status.success() {
+            return Ok(Typed::Delivered);
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        tracing::info!(session = %pane.session, pane = %pane.pane, %stderr, "zellij refused to focus");
+        Ok(Typed::PaneGone)
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Action {
     Dismiss,
     /// Bring the newest trashed file of a session back.
     Restore,
+    /// Focus the session's own Zellij pane.
+    Focus,
 }
 
 impl Action {
@@ -55,12 +57,13 @@ impl Action {
             Action::SetRemoteApproval { .. } => "remote_approval",
             Action::Dismiss => "dismiss",
             Action::Restore => "restore",
+            Action::Focus => "focus",
         }
     }
 
     /// Parses an HTTP action name and JSON body (`Null` for none): `decide` `{"request_id", "behavior":
     /// "allow"|"deny", "message"?}`, `send_text` `{"text"}`, `answer` `{"options": [n, …]}` or `{"text"}`,
-    /// `remote_approval` `{"enabled": bool}`, `dismiss`, `restore`.
+    /// `remote_approval` `{"enabled": bool}`, `dismiss`, `restore`, `focus`.
     pub fn from_json(name: &str, body: &serde_json::Value) -> Result<Action, Error> {
         let text = |key: &str| body.get(key).and_then(serde_json::Value::as_str).map(str::to_owned);
         match name {
@@ -107,6 +110,7 @@ impl Action {
             }),
             "dismiss" => Ok(Action::Dismiss),
             "restore" => Ok(Action::Restore),
+            "focus" => Ok(Action::Focus),
             other => Err(Error::NotFound(format!("no action {other:?}"))),
         }
     }

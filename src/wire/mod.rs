@@ -45,6 +45,7 @@ const TYPED_KEYS: &[&str] = &[
     "attention",
     "running_subagents",
     "status_reason",
+    "remote_approval",
 ];
 
 /// Returns the proto status for a session file's status string.
@@ -113,6 +114,7 @@ pub fn session_to_proto(session: &SessionJson) -> pb::Session {
             .and_then(Value::as_array)
             .map_or(0, |list| i32::try_from(list.len()).unwrap_or(i32::MAX)),
         status_reason: text(session, "status_reason"),
+        remote_approval: session.get("remote_approval").and_then(Value::as_bool).unwrap_or(false),
     }
 }
 
@@ -395,9 +397,11 @@ mod tests {
             "attention": {"kind": "permission", "since": "2026-01-02T03:04:05Z", "event": "PermissionRequest",
                           "tool_name": "Bash", "tool_input_summary": "touch /tmp/x"},
             "running_subagents": [{"agent_id": "a1"}, {"agent_id": "a2"}],
-            "status_reason": "the turn ended on an API error (unknown)"
+            "status_reason": "the turn ended on an API error (unknown)",
+            "remote_approval": true
         }));
         let p = session_to_proto(&s);
+        assert!(p.remote_approval);
         let a = p.attention.expect("attention");
         assert_eq!(a.kind, pb::AttentionKind::Permission as i32);
         assert_eq!(

@@ -510,3 +510,53 @@ def test_claude_send_text_starts_a_turn(rig):
     rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the typed turn", since=t0)
     status, bad = rig.amc.post(f"/api/sessions/{sid}/send_text", {"text": "\u001b[2J"})
     assert (status, bad["code"]) == (400, "INVALID_ARGUMENT"), bad
+
+
+def test_claude_focus_moves_to_the_sessions_own_pane(rig):
+    """`focus` runs `zellij action focus-pane-id` on the session's own pane: after another pane took the focus, Claude's
+    pane has it again (the pinned Zellij has focus-pane-id)."""
+    z, pane, sid = start_one(rig, "c-focus")
+    other = z.new_pane(["sleep", "600"], rig.project, {}, name="other")
+    focused = lambda: {str(p["id"]) for p in z.panes() if not p.get("is_plugin") and p.get("is_focused")}
+    deadline = time.time() + 10
+    while pane in focused() and time.time() < deadline:
+        time.sleep(0.2)
+    assert pane not in focused(), f"the new pane {other} did not take the focus: {focused()}"
+    status, out = rig.amc.post(f"/api/sessions/{sid}/focus", {})
+    assert (status, out["outcome"]) == (200, "focused"), out
+    assert out["detail"] == f"zellij session c-focus pane {pane}", out
+    deadline = time.time() + 10
+    while pane not in focused() and time.time() < deadline:
+        time.sleep(0.2)
+    assert pane in focused(), f"pane {pane} not focused: {focused()}"
+    audit = [json.loads(line) for line in (rig.world.data_dir / "audit.jsonl").read_text().splitlines()]
+    assert [(e["action"], e["outcome"]) for e in audit] == [("focus", "focused")], audit
+
+
+def test_claude_remote_approval_holds_and_survives_an_amc_restart(rig):
+    """With AMC_APPROVALS_HOLD=never (the default), `remote_approval {"enabled": true}` ("I am away from this pane")
+    makes the session's PermissionRequest hook hold for a remote decision, also after `amc serve` restarts: the
+    switch is in the session file."""
+    z = rig.zellij("c-away")
+    pane = rig.start_claude(z, ["--permission-mode", "default"])
+    sid = rig.claude_session_file("c-away", pane)["session_id"]
+    status, out = rig.amc.post(f"/api/sessions/{sid}/remote_approval", {"enabled": True})
+    assert (status, out["outcome"]) == (200, "enabled"), out
+    rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("remote_approval") is True and x,
+                 timeout=30, what="remote_approval in the state")
+    rig.amc.stop()
+    rig.amc.start()
+    rig.amc.wait(lambda st: (x := session(st, sid)) and x.get("remote_approval") is True and x,
+                 timeout=30, what="remote_approval after the restart")
+    marker = rig.world.root / "away-marker"
+    rig.anthropic.script("bash", ma.user_says("AWAYALLOW"),
+                         {"content": [ma.text("Running it."), ma.tool_use("Bash", {"command": f"touch {marker}", "description": "Touch"}, id="toolu_away_1")]})
+    rig.anthropic.script("after", ma.tool_result_for("toolu_away_1"), {"content": [ma.text("Touched.")]})
+    t0 = time.time()
+    z.type(pane, "Touch it AWAYALLOW")
+    rid = _held_request(rig, sid, t0)
+    status, out = rig.amc.post(f"/api/sessions/{sid}/decide", {"request_id": rid, "behavior": "allow"})
+    assert (status, out["outcome"]) == (200, "delivered"), out
+    rig.anthropic.wait_for(lambda e: ma.tool_result_for("toolu_away_1")(e.body), timeout=30)
+    rig.amc.wait(status_is(sid, "done"), timeout=30, what="done after the allowed turn", since=t0)
+    assert marker.exists()

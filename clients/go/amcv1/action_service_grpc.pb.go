@@ -30,6 +30,10 @@ type ActionServiceClient interface {
 	// Turns remote approval on or off for one session: while on, its PermissionRequest hooks wait for Decide even
 	// when `AMC_APPROVALS_HOLD` is `never` ("I am away from this pane").
 	SetRemoteApproval(ctx context.Context, in *SetRemoteApprovalRequest, opts ...grpc.CallOption) (*SetRemoteApprovalResponse, error)
+	// Focuses the session's own Zellij pane (for the most recently active client of that Zellij session; it switches
+	// to the pane's tab). Needs a Zellij with `action focus-pane-id` (0.44.1 or newer); an older one is refused with
+	// FAILED_PRECONDITION.
+	Focus(ctx context.Context, in *FocusRequest, opts ...grpc.CallOption) (*FocusResponse, error)
 }
 
 type actionServiceClient struct {
@@ -94,6 +98,15 @@ func (c *actionServiceClient) SetRemoteApproval(ctx context.Context, in *SetRemo
 	return out, nil
 }
 
+func (c *actionServiceClient) Focus(ctx context.Context, in *FocusRequest, opts ...grpc.CallOption) (*FocusResponse, error) {
+	out := new(FocusResponse)
+	err := c.cc.Invoke(ctx, "/amc.v1.ActionService/Focus", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActionServiceServer is the server API for ActionService service.
 // All implementations must embed UnimplementedActionServiceServer
 // for forward compatibility
@@ -111,6 +124,10 @@ type ActionServiceServer interface {
 	// Turns remote approval on or off for one session: while on, its PermissionRequest hooks wait for Decide even
 	// when `AMC_APPROVALS_HOLD` is `never` ("I am away from this pane").
 	SetRemoteApproval(context.Context, *SetRemoteApprovalRequest) (*SetRemoteApprovalResponse, error)
+	// Focuses the session's own Zellij pane (for the most recently active client of that Zellij session; it switches
+	// to the pane's tab). Needs a Zellij with `action focus-pane-id` (0.44.1 or newer); an older one is refused with
+	// FAILED_PRECONDITION.
+	Focus(context.Context, *FocusRequest) (*FocusResponse, error)
 	mustEmbedUnimplementedActionServiceServer()
 }
 
@@ -135,6 +152,9 @@ func (UnimplementedActionServiceServer) Restore(context.Context, *RestoreRequest
 }
 func (UnimplementedActionServiceServer) SetRemoteApproval(context.Context, *SetRemoteApprovalRequest) (*SetRemoteApprovalResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetRemoteApproval not implemented")
+}
+func (UnimplementedActionServiceServer) Focus(context.Context, *FocusRequest) (*FocusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Focus not implemented")
 }
 func (UnimplementedActionServiceServer) mustEmbedUnimplementedActionServiceServer() {}
 
@@ -257,6 +277,24 @@ func _ActionService_SetRemoteApproval_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActionService_Focus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FocusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActionServiceServer).Focus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/amc.v1.ActionService/Focus",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActionServiceServer).Focus(ctx, req.(*FocusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _ActionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "amc.v1.ActionService",
 	HandlerType: (*ActionServiceServer)(nil),
@@ -284,6 +322,10 @@ var _ActionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetRemoteApproval",
 			Handler:    _ActionService_SetRemoteApproval_Handler,
+		},
+		{
+			MethodName: "Focus",
+			Handler:    _ActionService_Focus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

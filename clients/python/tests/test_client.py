@@ -122,6 +122,42 @@ def test_actions_need_the_act_token(server) -> None:
     assert unknown.value.code == grpc.StatusCode.NOT_FOUND
 
 
+def test_every_action_has_one_function_taking_a_token(server) -> None:
+    import inspect
+
+    for name in ("decide", "answer", "send_text", "dismiss", "restore", "set_remote_approval", "focus", "ack"):
+        fn = getattr(amc_client, name)
+        assert "token" in inspect.signature(fn).parameters, name
+        with pytest.raises(amc_client.AmcError) as refused:
+            args = {"decide": (PREPARED, "r", True), "set_remote_approval": (PREPARED, True),
+                    "send_text": (PREPARED, "hi"), "answer": (PREPARED, [1])}.get(name, (PREPARED,))
+            fn(*args, target=server.addr)
+        assert refused.value.code == grpc.StatusCode.UNAUTHENTICATED, name
+
+
+def test_focus_ack_and_remote_approval(server) -> None:
+    token = (server.data_dir / "token").read_text().strip()
+    # The shared server has no zellij (AMC_ZELLIJ_BIN=/nonexistent): focusing is a failed precondition.
+    with pytest.raises(amc_client.AmcError) as no_zellij:
+        amc_client.focus(PREPARED, server.addr, token=token)
+    assert no_zellij.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(amc_client.AmcError) as unknown:
+        amc_client.focus("never-seen-" + uuid.uuid4().hex, server.addr, token=token)
+    assert unknown.value.code == grpc.StatusCode.NOT_FOUND
+    acked = amc_client.ack(PREPARED, server.addr, token=token)
+    assert acked.session_id == PREPARED and isinstance(acked.acknowledged, bool)
+    with pytest.raises(amc_client.AmcError) as unknown:
+        amc_client.ack("never-seen-" + uuid.uuid4().hex, server.addr, token=token)
+    assert unknown.value.code == grpc.StatusCode.NOT_FOUND
+    done = amc_client.set_remote_approval(PREPARED, True, server.addr, token=token)
+    assert (done.action, done.outcome) == ("remote_approval", "enabled")
+    deadline = time.monotonic() + 10
+    while not amc_client.get_state(server.addr, filter={"session_ids": [PREPARED]}).sessions[0].remote_approval:
+        assert time.monotonic() < deadline, "remote_approval never showed in the state"
+        time.sleep(0.05)
+    assert amc_client.set_remote_approval(PREPARED, False, server.addr, token=token).outcome == "disabled"
+
+
 # --- WatchState
 
 

@@ -6770,7 +6770,7 @@ function createGrpcWebTransport(options) {
 }
 
 // src/gen/amc/v1/session_pb.ts
-var file_amc_v1_session = /* @__PURE__ */ fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIq0GCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAkSJAoJYXR0ZW50aW9uGBkgASgLMhEuYW1jLnYxLkF0dGVudGlvbhIZChFydW5uaW5nX3N1YmFnZW50cxgaIAEoBRIVCg1zdGF0dXNfcmVhc29uGBsgASgJQhgKFl9jb252ZXJzYXRpb25fbXRpbWVfbnNCFAoSX3R1cm5fc3RhcnRfdG9rZW5zIoUCCglBdHRlbnRpb24SIwoEa2luZBgBIAEoDjIVLmFtYy52MS5BdHRlbnRpb25LaW5kEhAKCHJhd19raW5kGAIgASgJEi4KCnNpbmNlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAQgASgJEhEKCXRvb2xfbmFtZRgFIAEoCRIaChJ0b29sX2lucHV0X3N1bW1hcnkYBiABKAkSEwoLdG9vbF91c2VfaWQYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIZChFub3RpZmljYXRpb25fdHlwZRgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJKqQBCg1TZXNzaW9uU3RhdHVzEh4KGlNFU1NJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXU0VTU0lPTl9TVEFUVVNfU1RBUlRJTkcQARIZChVTRVNTSU9OX1NUQVRVU19BQ1RJVkUQAhIiCh5TRVNTSU9OX1NUQVRVU19ORUVEU19BVFRFTlRJT04QAxIXChNTRVNTSU9OX1NUQVRVU19ET05FEAQqQQoFQWdlbnQSFQoRQUdFTlRfVU5TUEVDSUZJRUQQABIQCgxBR0VOVF9DTEFVREUQARIPCgtBR0VOVF9DT0RFWBACKu0BCgxXaW5kb3dTb3VyY2USHQoZV0lORE9XX1NPVVJDRV9VTlNQRUNJRklFRBAAEhoKFldJTkRPV19TT1VSQ0VfT1ZFUlJJREUQARIfChtXSU5ET1dfU09VUkNFX01PREVMX1NFVFRJTkcQAhIeChpXSU5ET1dfU09VUkNFX05BVElWRV9NT0RFTBADEiQKIFdJTkRPV19TT1VSQ0VfT0JTRVJWRURfT1ZFUl8yMDBLEAQSGQoVV0lORE9XX1NPVVJDRV9ERUZBVUxUEAUSIAocV0lORE9XX1NPVVJDRV9BR0VOVF9SRVBPUlRFRBAGKosBCg1BdHRlbnRpb25LaW5kEh4KGkFUVEVOVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZQVRURU5USU9OX0tJTkRfUEVSTUlTU0lPThABEhsKF0FUVEVOVElPTl9LSU5EX1FVRVNUSU9OEAISHgoaQVRURU5USU9OX0tJTkRfRUxJQ0lUQVRJT04QA0IvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+var file_amc_v1_session = /* @__PURE__ */ fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIsYGCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAkSJAoJYXR0ZW50aW9uGBkgASgLMhEuYW1jLnYxLkF0dGVudGlvbhIZChFydW5uaW5nX3N1YmFnZW50cxgaIAEoBRIVCg1zdGF0dXNfcmVhc29uGBsgASgJEhcKD3JlbW90ZV9hcHByb3ZhbBgcIAEoCEIYChZfY29udmVyc2F0aW9uX210aW1lX25zQhQKEl90dXJuX3N0YXJ0X3Rva2VucyKFAgoJQXR0ZW50aW9uEiMKBGtpbmQYASABKA4yFS5hbWMudjEuQXR0ZW50aW9uS2luZBIQCghyYXdfa2luZBgCIAEoCRIuCgpzaW5jZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVldmVudBgEIAEoCRIRCgl0b29sX25hbWUYBSABKAkSGgoSdG9vbF9pbnB1dF9zdW1tYXJ5GAYgASgJEhMKC3Rvb2xfdXNlX2lkGAcgASgJEg8KB21lc3NhZ2UYCCABKAkSGQoRbm90aWZpY2F0aW9uX3R5cGUYCSABKAkSEgoKcmVxdWVzdF9pZBgKIAEoCSqkAQoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1NFU1NJT05fU1RBVFVTX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFUVVNfQUNUSVZFEAISIgoeU0VTU0lPTl9TVEFUVVNfTkVFRFNfQVRURU5USU9OEAMSFwoTU0VTU0lPTl9TVEFUVVNfRE9ORRAEKkEKBUFnZW50EhUKEUFHRU5UX1VOU1BFQ0lGSUVEEAASEAoMQUdFTlRfQ0xBVURFEAESDwoLQUdFTlRfQ09ERVgQAirtAQoMV2luZG93U291cmNlEh0KGVdJTkRPV19TT1VSQ0VfVU5TUEVDSUZJRUQQABIaChZXSU5ET1dfU09VUkNFX09WRVJSSURFEAESHwobV0lORE9XX1NPVVJDRV9NT0RFTF9TRVRUSU5HEAISHgoaV0lORE9XX1NPVVJDRV9OQVRJVkVfTU9ERUwQAxIkCiBXSU5ET1dfU09VUkNFX09CU0VSVkVEX09WRVJfMjAwSxAEEhkKFVdJTkRPV19TT1VSQ0VfREVGQVVMVBAFEiAKHFdJTkRPV19TT1VSQ0VfQUdFTlRfUkVQT1JURUQQBiqLAQoNQXR0ZW50aW9uS2luZBIeChpBVFRFTlRJT05fS0lORF9VTlNQRUNJRklFRBAAEh0KGUFUVEVOVElPTl9LSU5EX1BFUk1JU1NJT04QARIbChdBVFRFTlRJT05fS0lORF9RVUVTVElPThACEh4KGkFUVEVOVElPTl9LSU5EX0VMSUNJVEFUSU9OEANCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 var QuestionOptionSchema = /* @__PURE__ */ messageDesc(file_amc_v1_session, 0);
 var PendingQuestionSchema = /* @__PURE__ */ messageDesc(file_amc_v1_session, 1);
 var ContextUsageSchema = /* @__PURE__ */ messageDesc(file_amc_v1_session, 2);
@@ -6847,6 +6847,32 @@ var WatchEventsResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_se
 var AckRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 13);
 var AckResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_state_service, 14);
 var StateService = /* @__PURE__ */ serviceDesc(file_amc_v1_state_service, 0);
+
+// src/gen/amc/v1/action_service_pb.ts
+var file_amc_v1_action_service = /* @__PURE__ */ fileDesc("ChthbWMvdjEvYWN0aW9uX3NlcnZpY2UucHJvdG8SBmFtYy52MSJ9Cg1EZWNpZGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIiCghiZWhhdmlvchgDIAEoDjIQLmFtYy52MS5CZWhhdmlvchIUCgdtZXNzYWdlGAQgASgJSACIAQFCCgoIX21lc3NhZ2UiMwoPU2VuZFRleHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCSJCCg1BbnN3ZXJSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHb3B0aW9ucxgCIAMoDRIMCgR0ZXh0GAMgASgJIiQKDkRpc21pc3NSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiJAoOUmVzdG9yZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChhTZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIIiIKDEZvY3VzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjYKDkRlY2lkZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiOAoQU2VuZFRleHRSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IjYKDkFuc3dlclJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPRGlzbWlzc1Jlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPUmVzdG9yZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiQQoZU2V0UmVtb3RlQXBwcm92YWxSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IjUKDUZvY3VzUmVzcG9uc2USJAoGcmVzdWx0GAEgASgLMhQuYW1jLnYxLkFjdGlvblJlc3VsdCJTCgxBY3Rpb25SZXN1bHQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZhY3Rpb24YAiABKAkSDwoHb3V0Y29tZRgDIAEoCRIOCgZkZXRhaWwYBCABKAkqSwoIQmVoYXZpb3ISGAoUQkVIQVZJT1JfVU5TUEVDSUZJRUQQABISCg5CRUhBVklPUl9BTExPVxABEhEKDUJFSEFWSU9SX0RFTlkQAjLIAwoNQWN0aW9uU2VydmljZRI3CgZEZWNpZGUSFS5hbWMudjEuRGVjaWRlUmVxdWVzdBoWLmFtYy52MS5EZWNpZGVSZXNwb25zZRI9CghTZW5kVGV4dBIXLmFtYy52MS5TZW5kVGV4dFJlcXVlc3QaGC5hbWMudjEuU2VuZFRleHRSZXNwb25zZRI3CgZBbnN3ZXISFS5hbWMudjEuQW5zd2VyUmVxdWVzdBoWLmFtYy52MS5BbnN3ZXJSZXNwb25zZRI6CgdEaXNtaXNzEhYuYW1jLnYxLkRpc21pc3NSZXF1ZXN0GhcuYW1jLnYxLkRpc21pc3NSZXNwb25zZRI6CgdSZXN0b3JlEhYuYW1jLnYxLlJlc3RvcmVSZXF1ZXN0GhcuYW1jLnYxLlJlc3RvcmVSZXNwb25zZRJYChFTZXRSZW1vdGVBcHByb3ZhbBIgLmFtYy52MS5TZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QaIS5hbWMudjEuU2V0UmVtb3RlQXBwcm92YWxSZXNwb25zZRI0CgVGb2N1cxIULmFtYy52MS5Gb2N1c1JlcXVlc3QaFS5hbWMudjEuRm9jdXNSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw");
+var DecideRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 0);
+var SendTextRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 1);
+var AnswerRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 2);
+var DismissRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 3);
+var RestoreRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 4);
+var SetRemoteApprovalRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 5);
+var FocusRequestSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 6);
+var DecideResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 7);
+var SendTextResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 8);
+var AnswerResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 9);
+var DismissResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 10);
+var RestoreResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 11);
+var SetRemoteApprovalResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 12);
+var FocusResponseSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 13);
+var ActionResultSchema = /* @__PURE__ */ messageDesc(file_amc_v1_action_service, 14);
+var Behavior = /* @__PURE__ */ ((Behavior2) => {
+  Behavior2[Behavior2["UNSPECIFIED"] = 0] = "UNSPECIFIED";
+  Behavior2[Behavior2["ALLOW"] = 1] = "ALLOW";
+  Behavior2[Behavior2["DENY"] = 2] = "DENY";
+  return Behavior2;
+})(Behavior || {});
+var BehaviorSchema = /* @__PURE__ */ enumDesc(file_amc_v1_action_service, 0);
+var ActionService = /* @__PURE__ */ serviceDesc(file_amc_v1_action_service, 0);
 
 // src/index.ts
 var DEFAULT_BASE_URL = "http://127.0.0.1:7400";
@@ -7053,6 +7079,64 @@ async function* watchEvents(options = {}) {
     if (!await sleep(delayMs, outer)) return;
   }
 }
+function createActionServiceClient(options = {}) {
+  return createClient(ActionService, options.transport ?? createAmcTransport(options.baseUrl));
+}
+function callOptions(options) {
+  return {
+    timeoutMs: options.timeoutMs ?? 1e4,
+    signal: options.signal,
+    headers: options.token ? { authorization: `Bearer ${options.token}` } : void 0
+  };
+}
+async function act(rpc, options, call) {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  try {
+    const response = await call(createActionServiceClient(options));
+    if (!response.result) throw new AmcError(`amc returned a ${rpc} response without a result`, Code.Internal, baseUrl);
+    return response.result;
+  } catch (err) {
+    throw toAmcError(err, baseUrl, rpc);
+  }
+}
+function decide(sessionId, requestId, behavior, options = {}) {
+  const request = create(DecideRequestSchema, {
+    sessionId,
+    requestId,
+    behavior: behavior === "allow" ? 1 /* ALLOW */ : 2 /* DENY */,
+    message: options.message
+  });
+  return act("Decide", options, (c) => c.decide(request, callOptions(options)));
+}
+function answer(sessionId, choice, options = {}) {
+  const request = create(AnswerRequestSchema, { sessionId, options: choice.options ?? [], text: choice.text ?? "" });
+  return act("Answer", options, (c) => c.answer(request, callOptions(options)));
+}
+function sendText(sessionId, text, options = {}) {
+  const request = create(SendTextRequestSchema, { sessionId, text });
+  return act("SendText", options, (c) => c.sendText(request, callOptions(options)));
+}
+function dismiss(sessionId, options = {}) {
+  return act("Dismiss", options, (c) => c.dismiss(create(DismissRequestSchema, { sessionId }), callOptions(options)));
+}
+function restore(sessionId, options = {}) {
+  return act("Restore", options, (c) => c.restore(create(RestoreRequestSchema, { sessionId }), callOptions(options)));
+}
+function setRemoteApproval(sessionId, enabled, options = {}) {
+  const request = create(SetRemoteApprovalRequestSchema, { sessionId, enabled });
+  return act("SetRemoteApproval", options, (c) => c.setRemoteApproval(request, callOptions(options)));
+}
+function focus(sessionId, options = {}) {
+  return act("Focus", options, (c) => c.focus(create(FocusRequestSchema, { sessionId }), callOptions(options)));
+}
+async function ack(sessionId, options = {}) {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  try {
+    return await createStateServiceClient(options).ack(create(AckRequestSchema, { sessionId }), callOptions(options));
+  } catch (err) {
+    throw toAmcError(err, baseUrl, "Ack");
+  }
+}
 function isRetryable(err) {
   return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
 }
@@ -7084,31 +7168,49 @@ function sleep(ms, signal) {
 export {
   AckRequestSchema,
   AckResponseSchema,
+  ActionResultSchema,
+  ActionService,
   Agent,
   AgentSchema,
   AmcError,
+  AnswerRequestSchema,
+  AnswerResponseSchema,
   AttentionKind,
   AttentionKindSchema,
   AttentionSchema,
+  Behavior,
+  BehaviorSchema,
   Code,
   ConnectError,
   ContextUsageSchema,
   DEFAULT_BASE_URL,
+  DecideRequestSchema,
+  DecideResponseSchema,
   DecisionSchema,
+  DismissRequestSchema,
+  DismissResponseSchema,
   EventKind,
   EventKindSchema,
   EventSchema,
   ExplainSessionRequestSchema,
   ExplainSessionResponseSchema,
+  FocusRequestSchema,
+  FocusResponseSchema,
   GetStateRequestSchema,
   GetStateResponseSchema,
   HeartbeatSchema,
   PendingQuestionSchema,
   QuestionOptionSchema,
+  RestoreRequestSchema,
+  RestoreResponseSchema,
+  SendTextRequestSchema,
+  SendTextResponseSchema,
   SessionFilterSchema,
   SessionSchema,
   SessionStatus,
   SessionStatusSchema,
+  SetRemoteApprovalRequestSchema,
+  SetRemoteApprovalResponseSchema,
   StateDeltaSchema,
   StateSchema,
   StateService,
@@ -7118,13 +7220,23 @@ export {
   WatchStateResponseSchema,
   WindowSource,
   WindowSourceSchema,
+  ack,
+  answer,
+  createActionServiceClient,
   createAmcTransport,
   createStateServiceClient,
+  decide,
+  dismiss,
   explainSession,
+  file_amc_v1_action_service,
   file_amc_v1_events,
   file_amc_v1_session,
   file_amc_v1_state_service,
+  focus,
   getState,
+  restore,
+  sendText,
+  setRemoteApproval,
   watchEvents,
   watchState
 };

@@ -24,7 +24,21 @@ import {
 } from "./gen/amc/v1/state_service_pb.js";
 
 import { EventKind, type Event } from "./gen/amc/v1/events_pb.js";
+import {
+  ActionService,
+  AnswerRequestSchema,
+  Behavior,
+  DecideRequestSchema,
+  DismissRequestSchema,
+  FocusRequestSchema,
+  RestoreRequestSchema,
+  SendTextRequestSchema,
+  SetRemoteApprovalRequestSchema,
+  type ActionResult,
+} from "./gen/amc/v1/action_service_pb.js";
+import { AckRequestSchema, type AckResponse } from "./gen/amc/v1/state_service_pb.js";
 
+export * from "./gen/amc/v1/action_service_pb.js";
 export * from "./gen/amc/v1/events_pb.js";
 export * from "./gen/amc/v1/session_pb.js";
 export * from "./gen/amc/v1/state_service_pb.js";
@@ -371,6 +385,134 @@ export async function* watchEvents(options: WatchEventsOptions = {}): AsyncGener
     const delayMs = Math.min(options.backoffMaxMs ?? 5000, (options.backoffInitialMs ?? 250) * 2 ** (failures - 1));
     options.onReconnect?.({ attempt: failures, delayMs, error: failure, sinceRevision: after, instanceId: "" });
     if (!(await sleep(delayMs, outer))) return;
+  }
+}
+
+/** The generated Connect client for amc.v1.ActionService. */
+export type ActionServiceClient = Client<typeof ActionService>;
+
+/** The raw generated ActionService client (pass the token yourself as an `authorization: Bearer …` header). */
+export function createActionServiceClient(options: AmcClientOptions = {}): ActionServiceClient {
+  return createClient(ActionService, options.transport ?? createAmcTransport(options.baseUrl));
+}
+
+export interface ActionOptions extends AmcClientOptions {
+  /**
+   * A token of scope `act`: `amc serve`'s `<data dir>/token`, `AMC_TOKEN`, or an `act` token of `AMC_TOKENS`. Sent
+   * as `authorization: Bearer <token>`. Without one every action is refused (`Code.Unauthenticated`); a `read` token
+   * gets `Code.PermissionDenied`.
+   */
+  token?: string;
+  /** Deadline of the call in milliseconds (default 10000: typing into a pane waits for Zellij). */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+function callOptions(options: ActionOptions) {
+  return {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    signal: options.signal,
+    headers: options.token ? { authorization: `Bearer ${options.token}` } : undefined,
+  };
+}
+
+/** Runs one ActionService call and returns its ActionResult; every failure is an AmcError. */
+async function act(
+  rpc: string,
+  options: ActionOptions,
+  call: (client: ActionServiceClient) => Promise<{ result?: ActionResult }>,
+): Promise<ActionResult> {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  try {
+    const response = await call(createActionServiceClient(options));
+    if (!response.result) throw new AmcError(`amc returned a ${rpc} response without a result`, Code.Internal, baseUrl);
+    return response.result;
+  } catch (err) {
+    throw toAmcError(err, baseUrl, rpc);
+  }
+}
+
+/**
+ * Allows or denies the held permission request `requestId` (the session's `attention.requestId`). `outcome`:
+ * `delivered`, `already_answered` (another decision won) or `withdrawn` (the hook stopped waiting). `message` is shown
+ * to Claude with a denial.
+ */
+export function decide(
+  sessionId: string,
+  requestId: string,
+  behavior: "allow" | "deny",
+  options: ActionOptions & { message?: string } = {},
+): Promise<ActionResult> {
+  const request = create(DecideRequestSchema, {
+    sessionId,
+    requestId,
+    behavior: behavior === "allow" ? Behavior.ALLOW : Behavior.DENY,
+    message: options.message,
+  });
+  return act("Decide", options, (c) => c.decide(request, callOptions(options)));
+}
+
+/**
+ * Answers the session's pending question (AskUserQuestion) with 1-based option numbers (several for a multi-select
+ * question) or free text. `already_answered` when no question waits.
+ */
+export function answer(
+  sessionId: string,
+  choice: { options?: number[]; text?: string },
+  options: ActionOptions = {},
+): Promise<ActionResult> {
+  const request = create(AnswerRequestSchema, { sessionId, options: choice.options ?? [], text: choice.text ?? "" });
+  return act("Answer", options, (c) => c.answer(request, callOptions(options)));
+}
+
+/**
+ * Types `text` and Enter into the session's own Zellij pane (`delivered` or `pane_gone`). Control characters and more
+ * than 16 KiB are refused (`Code.InvalidArgument`); a Zellij older than 0.44 with `Code.FailedPrecondition`.
+ */
+export function sendText(sessionId: string, text: string, options: ActionOptions = {}): Promise<ActionResult> {
+  const request = create(SendTextRequestSchema, { sessionId, text });
+  return act("SendText", options, (c) => c.sendText(request, callOptions(options)));
+}
+
+/** Moves a dead, done or ended session's file to the trash (`dismissed`, `already_dismissed`). */
+export function dismiss(sessionId: string, options: ActionOptions = {}): Promise<ActionResult> {
+  return act("Dismiss", options, (c) => c.dismiss(create(DismissRequestSchema, { sessionId }), callOptions(options)));
+}
+
+/** Brings a dismissed session's file back from the trash (`restored`, `already_present`). */
+export function restore(sessionId: string, options: ActionOptions = {}): Promise<ActionResult> {
+  return act("Restore", options, (c) => c.restore(create(RestoreRequestSchema, { sessionId }), callOptions(options)));
+}
+
+/**
+ * Turns remote approval on or off for a Claude session ("I am away from this pane"): while on, its
+ * PermissionRequest hooks wait for `decide`. Kept in the session file: it survives a server restart (`enabled`,
+ * `disabled`).
+ */
+export function setRemoteApproval(sessionId: string, enabled: boolean, options: ActionOptions = {}): Promise<ActionResult> {
+  const request = create(SetRemoteApprovalRequestSchema, { sessionId, enabled });
+  return act("SetRemoteApproval", options, (c) => c.setRemoteApproval(request, callOptions(options)));
+}
+
+/**
+ * Focuses the session's own Zellij pane (`focused` or `pane_gone`); a Zellij without `action focus-pane-id` (before
+ * 0.44.1) is refused with `Code.FailedPrecondition`.
+ */
+export function focus(sessionId: string, options: ActionOptions = {}): Promise<ActionResult> {
+  return act("Focus", options, (c) => c.focus(create(FocusRequestSchema, { sessionId }), callOptions(options)));
+}
+
+/**
+ * Acknowledges the session's attention: no notification of it until its next attention (StateService/Ack, scope
+ * `act`, audited like the actions). `acknowledged` is false when amc's notifications do not run.
+ */
+export async function ack(sessionId: string, options: ActionOptions = {}): Promise<AckResponse> {
+  const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+  try {
+    return await createStateServiceClient(options).ack(create(AckRequestSchema, { sessionId }), callOptions(options));
+  } catch (err) {
+    throw toAmcError(err, baseUrl, "Ack");
   }
 }
 

@@ -2,7 +2,7 @@
 //   AMC_TEST_BASE_URL=http://127.0.0.1:PORT AMC_TEST_DATA_DIR=... node --import tsx --test test/*.test.ts
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -13,7 +13,15 @@ import {
   Code,
   SessionStatus,
   EventKind,
+  ack,
+  answer,
+  decide,
+  dismiss,
+  focus,
   getState,
+  restore,
+  sendText,
+  setRemoteApproval,
   watchEvents,
   watchState,
   type ReconnectInfo,
@@ -263,6 +271,112 @@ describe("amc TypeScript client (gRPC-Web over HTTP/1.1)", { skip: !baseUrl && "
       sockets.forEach((s) => s.destroy());
       await new Promise<void>((r) => srv.close(() => r()));
     }
+  });
+});
+
+describe("actions (ActionService and Ack) with a token of scope act", { skip: !baseUrl && "AMC_TEST_BASE_URL not set" }, () => {
+  // amc serve created <data dir>/token (scope act) on its first start.
+  const token = () => readFileSync(join(dataDir, "token"), "utf8").trim();
+  const refused = (code: Code) => (err: unknown) => {
+    assert.ok(err instanceof AmcError, String(err));
+    assert.equal(err.code, code, err.message);
+    return true;
+  };
+  const session = async (id: string) => (await getState({ baseUrl, filter: { sessionIds: [id] } })).sessions[0];
+
+  test("every action without a token is UNAUTHENTICATED, with a wrong one too", async () => {
+    const calls = [
+      () => decide(PREPARED, "r", "allow", { baseUrl }),
+      () => answer(PREPARED, { options: [1] }, { baseUrl }),
+      () => sendText(PREPARED, "hi", { baseUrl }),
+      () => dismiss(PREPARED, { baseUrl }),
+      () => restore(PREPARED, { baseUrl }),
+      () => setRemoteApproval(PREPARED, true, { baseUrl }),
+      () => focus(PREPARED, { baseUrl }),
+      () => ack(PREPARED, { baseUrl }),
+      () => focus(PREPARED, { baseUrl, token: "not-the-token-0123" }),
+    ];
+    for (const call of calls) await assert.rejects(call(), refused(Code.Unauthenticated));
+  });
+
+  test("dismiss and restore a finished session", async () => {
+    const id = `ts-done-${randomUUID().slice(0, 8)}`;
+    writeSession(id, { status: "done" });
+    const ac = new AbortController();
+    const it = watchState({ baseUrl, signal: ac.signal })[Symbol.asyncIterator]();
+    try {
+      await waitFor(it, (s) => ids(s).has(id));
+      const done = await dismiss(id, { baseUrl, token: token() });
+      assert.deepEqual([done.sessionId, done.action, done.outcome], [id, "dismiss", "dismissed"]);
+      await waitFor(it, (s) => !ids(s).has(id));
+      assert.equal((await restore(id, { baseUrl, token: token() })).outcome, "restored");
+      await waitFor(it, (s) => ids(s).has(id));
+      assert.equal((await restore(id, { baseUrl, token: token() })).outcome, "already_present");
+    } finally {
+      ac.abort();
+    }
+    await assert.rejects(dismiss(PREPARED, { baseUrl, token: token() }), refused(Code.FailedPrecondition));
+    await assert.rejects(restore("ts-never-there", { baseUrl, token: token() }), refused(Code.NotFound));
+  });
+
+  test("setRemoteApproval holds the hook's request and decide answers it", async () => {
+    const id = `ts-away-${randomUUID().slice(0, 8)}`;
+    writeSession(id);
+    const ac = new AbortController();
+    const it = watchState({ baseUrl, signal: ac.signal })[Symbol.asyncIterator]();
+    try {
+      await waitFor(it, (s) => ids(s).has(id));
+      assert.equal((await setRemoteApproval(id, true, { baseUrl, token: token() })).outcome, "enabled");
+      await waitFor(it, (s) => s.sessions.some((x) => x.sessionId === id && x.remoteApproval));
+      assert.equal((await session(id)).remoteApproval, true);
+    } finally {
+      ac.abort();
+    }
+    // What `amc hook` does on PermissionRequest: register, then wait for the decision.
+    const headers = { authorization: `Bearer ${token()}`, "content-type": "application/json" };
+    const registered = await (
+      await fetch(`${baseUrl}/api/hook/permission`, { method: "POST", headers, body: JSON.stringify({ session_id: id }) })
+    ).json();
+    assert.equal(registered.hold, true);
+    const waiting = fetch(`${baseUrl}/api/hook/permission/${registered.request_id}/wait`, { method: "POST", headers });
+    const first = await decide(id, registered.request_id, "deny", { baseUrl, token: token(), message: "not now" });
+    assert.deepEqual([first.action, first.outcome], ["decide", "delivered"]);
+    assert.deepEqual(await (await waiting).json(), { behavior: "deny", message: "not now" });
+    const late = await decide(id, registered.request_id, "allow", { baseUrl, token: token() });
+    assert.equal(late.outcome, "already_answered");
+    await assert.rejects(decide(id, "no-such-request", "allow", { baseUrl, token: token() }), refused(Code.NotFound));
+    assert.equal((await setRemoteApproval(id, false, { baseUrl, token: token() })).outcome, "disabled");
+  });
+
+  test("sendText, answer and focus: bad text is refused, a missing Zellij is a failed precondition", async () => {
+    await assert.rejects(sendText(PREPARED, "\u001b[2J", { baseUrl, token: token() }), refused(Code.InvalidArgument));
+    await assert.rejects(sendText(PREPARED, "x".repeat(20_000), { baseUrl, token: token() }), refused(Code.InvalidArgument));
+    await assert.rejects(sendText("ts-ghost", "hi", { baseUrl, token: token() }), refused(Code.NotFound));
+    await assert.rejects(answer(PREPARED, {}, { baseUrl, token: token() }), refused(Code.InvalidArgument));
+    // The shared server runs with AMC_ZELLIJ_BIN=/nonexistent: nothing can be typed or focused.
+    await assert.rejects(sendText(PREPARED, "hi", { baseUrl, token: token() }), refused(Code.FailedPrecondition));
+    await assert.rejects(answer(PREPARED, { options: [1] }, { baseUrl, token: token() }), refused(Code.FailedPrecondition));
+    await assert.rejects(focus(PREPARED, { baseUrl, token: token() }), refused(Code.FailedPrecondition));
+    await assert.rejects(focus("ts-ghost", { baseUrl, token: token() }), refused(Code.NotFound));
+  });
+
+  test("ack acknowledges a listed session; an unknown one is NOT_FOUND", async () => {
+    const done = await ack(PREPARED, { baseUrl, token: token() });
+    assert.equal(done.sessionId, PREPARED);
+    assert.equal(typeof done.acknowledged, "boolean");
+    await assert.rejects(ack("ts-ghost", { baseUrl, token: token() }), refused(Code.NotFound));
+  });
+
+  test("every try is in the audit log, under the token's name", async () => {
+    const response = await fetch(`${baseUrl}/api/audit?limit=10000`, { headers: { authorization: `Bearer ${token()}` } });
+    assert.equal(response.status, 200);
+    const entries: { action: string; outcome: string; token: string | null }[] = (await response.json()).entries;
+    const seen = new Set(entries.map((e) => `${e.action}:${e.outcome}`));
+    for (const line of ["dismiss:dismissed", "restore:restored", "remote_approval:enabled", "decide:delivered",
+      "decide:already_answered", "send_text:refused", "focus:failed", "ack:refused", "focus:refused"]) {
+      assert.ok(seen.has(line), `${line} missing from ${[...seen].join(" ")}`);
+    }
+    assert.ok(entries.some((e) => e.action === "ack" && e.token === "local" && e.outcome !== "refused"));
   });
 });
 

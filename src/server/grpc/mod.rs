@@ -15,6 +15,7 @@ use futures_util::Stream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use super::{audit::AuditLog, auth::Caller};
 use crate::{
     error::Error,
     notify::NotifyHandle,
@@ -30,6 +31,7 @@ pub struct StateServiceImpl {
     shutdown: CancellationToken,
     heartbeat: Duration,
     notify: Option<NotifyHandle>,
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl StateServiceImpl {
@@ -40,7 +42,15 @@ impl StateServiceImpl {
             shutdown,
             heartbeat,
             notify: None,
+            audit: None,
         }
+    }
+
+    /// Writes every `Ack` to `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// Lets `Ack` reach `notify`.
@@ -52,8 +62,15 @@ impl StateServiceImpl {
 
     /// Ack: silences the session's notifications until its next attention.
     pub fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
+        let caller = request.extensions().get::<Caller>().cloned().unwrap_or_default();
         let session_id = request.into_inner().session_id;
-        let acknowledged = acknowledge(&self.state, self.notify.as_ref(), &session_id)?;
+        let acknowledged = acknowledge(
+            &self.state,
+            self.notify.as_ref(),
+            self.audit.as_deref(),
+            &caller,
+            &session_id,
+        )?;
         Ok(Response::new(pb::AckResponse {
             session_id,
             acknowledged,
@@ -212,7 +229,28 @@ impl StateServiceImpl {
 
 /// Acknowledges `session_id` (a session of the current state) with the notifier; the one implementation behind the
 /// gRPC `Ack` and `POST /api/sessions/{id}/ack`. Returns whether the notifier took it (false: notifications off).
-pub fn acknowledge(state: &StateHandle, notify: Option<&NotifyHandle>, session_id: &str) -> Result<bool, Error> {
+/// Like every action, each try goes to the audit log: `acknowledged`, `not_acknowledged` (notifications off), or the
+/// refusal.
+pub fn acknowledge(
+    state: &StateHandle,
+    notify: Option<&NotifyHandle>,
+    audit: Option<&AuditLog>,
+    caller: &Caller,
+    session_id: &str,
+) -> Result<bool, Error> {
+    let result = acknowledge_unaudited(state, notify, session_id);
+    if let Some(audit) = audit {
+        let entry = caller.audit_entry(session_id, "ack", serde_json::json!({}));
+        audit.append(&match &result {
+            Ok(true) => entry.done("acknowledged"),
+            Ok(false) => entry.done("not_acknowledged"),
+            Err(error) => entry.refused(error),
+        });
+    }
+    result
+}
+
+fn acknowledge_unaudited(state: &StateHandle, notify: Option<&NotifyHandle>, session_id: &str) -> Result<bool, Error> {
     if session_id.is_empty() {
         return Err(Error::InvalidArgument("session_id is empty".into()));
     }

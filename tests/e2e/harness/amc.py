@@ -45,6 +45,9 @@ class Amc:
 
     # -- life cycle --------------------------------------------------------------------------------------------
     def start(self, timeout: float = 30) -> "Amc":
+        """Starts ``amc serve`` (again, after ``stop``: a restart over the same data dir) and its SSE watcher."""
+        self._stop.clear()
+        self.addr_file.unlink(missing_ok=True)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(self.world.tools.amc), "serve", "--listen", "127.0.0.1:0", "--addr-file", str(self.addr_file)],

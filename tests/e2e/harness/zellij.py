@@ -43,7 +43,37 @@ class Zellij:
         return self._zellij("--session", self.session, "action", *args, **kw)
 
     # -- life cycle --------------------------------------------------------------------------------------------
-    def start(self, timeout: float = 30) -> "Zellij":
+    def start(self, timeout: float | None = None) -> "Zellij":
+        """Starts the session and waits until it serves actions and has its first shell pane.
+
+        Under load (2 shared cores) a Zellij client can take well over 30 s to bring its server up, and an action
+        sent while the server socket exists but does not answer yet says "There is no active session!". So each
+        attempt waits up to ``timeout`` (``AMC_E2E_ZELLIJ_START_S``, default 90 s), polling ``list-sessions`` and then
+        ``list-panes``, and gives up early when the client process exits. A failed attempt is cleaned up and retried
+        once; a second failure raises with both attempts' reasons, the client's last screen and the log's tail."""
+        import os
+
+        per_attempt = timeout if timeout is not None else float(os.environ.get("AMC_E2E_ZELLIJ_START_S", "90"))
+        reasons: list[str] = []
+        for attempt in (1, 2):
+            reason = self._start_once(per_attempt)
+            if reason is None:
+                if reasons:
+                    print(f"[zellij] session {self.session} came up on attempt {attempt} after "
+                          f"{reasons[0].splitlines()[0]}")
+                return self
+            reasons.append(f"attempt {attempt}: {reason}")
+            with open(self.log, "a") as f:
+                f.write(f"# start attempt {attempt} failed: {reason}\n")
+            self.stop()
+            self._zellij("delete-session", "--force", self.session, check=False)
+        tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        raise ZellijError(f"zellij session {self.session} did not come up ({'; '.join(reasons)}); log tail:\n{tail}")
+
+    def _start_once(self, timeout: float) -> str | None:
+        """One start: None once the session is up, else why not (the client's screen included)."""
+        import json
+
         zellij = shlex.quote(str(self.world.tools.zellij))
         # tmux exports TMUX/TMUX_PANE/TERM_PROGRAM into the client; strip them so the agents do not believe they run
         # under tmux (Claude Code would record a tmux pane and print tmux hints).
@@ -53,20 +83,31 @@ class Zellij:
         # remain-on-exit keeps a crashed client's last screen for the error message.
         self._tmux("new-session", "-d", "-s", "z", "-x", "220", "-y", "50", inner, ";", "set-option", "-t", "z", "remain-on-exit", "on")
         self.started = True
-        deadline = time.time() + timeout
+        started = time.time()
+        deadline = started + timeout
+        last = "not listed by list-sessions"
         while time.time() < deadline:
             if self.session in self.live_sessions():
                 # Wait for the first tab's shell pane: a pane opened before it exists would take its id 0.
                 out = self.action("list-panes", "--json", check=False)
-                try:
-                    import json
-
-                    if out.returncode == 0 and any(not p.get("is_plugin") for p in json.loads(out.stdout)):
-                        return self
-                except ValueError:
-                    pass
+                if out.returncode != 0:
+                    last = f"listed, but list-panes says {out.stderr.strip() or out.stdout.strip()!r}"
+                else:
+                    try:
+                        if any(not p.get("is_plugin") for p in json.loads(out.stdout)):
+                            return None
+                        last = "listed, no shell pane yet"
+                    except ValueError:
+                        last = f"listed, list-panes printed {out.stdout[:200]!r}"
+            elif self.client_exited():
+                return f"the zellij client exited after {time.time() - started:.1f} s; screen:\n{self.client_screen()}"
             time.sleep(0.2)
-        raise ZellijError(f"zellij session {self.session} did not come up in {timeout}s; screen:\n{self.client_screen()}")
+        return f"not up in {timeout:.0f} s ({last}); screen:\n{self.client_screen()}"
+
+    def client_exited(self) -> bool:
+        """Whether the Zellij client in the tmux pane has exited (the pane stays, dead, with remain-on-exit)."""
+        out = self._tmux("list-panes", "-t", "z", "-F", "#{pane_dead}", check=False)
+        return out.returncode != 0 or out.stdout.strip() == "1"
 
     def live_sessions(self) -> list[str]:
         out = self._zellij("list-sessions", "--no-formatting", check=False)

@@ -9,6 +9,10 @@
         ...
     for event in amc_client.watch_events("127.0.0.1:7400", kinds=["attention_raised"]):
         ...
+    token = open(os.path.expanduser("~/.local/share/amc/token")).read().strip()   # scope act
+    amc_client.decide(session_id, request_id, allow=True, token=token)           # and answer, send_text, dismiss,
+                                                                                 # restore, set_remote_approval,
+                                                                                 # focus, ack
 
 The messages are the generated protobuf classes (amc_client.v1.*_pb2), re-exported here.
 """
@@ -21,10 +25,12 @@ from .client import (
     Reconnect,
     EventWatch,
     StateWatch,
+    ack,
     answer,
     decide,
     dismiss,
     explain_session,
+    focus,
     get_state,
     restore,
     send_text,
@@ -75,10 +81,12 @@ __all__ = [
     "Reconnect",
     "StateWatch",
     "EventWatch",
+    "ack",
     "answer",
     "decide",
     "dismiss",
     "explain_session",
+    "focus",
     "get_state",
     "restore",
     "send_text",

@@ -195,6 +195,32 @@ def set_remote_approval(session_id: str, enabled: bool, target: str = DEFAULT_TA
     return _act("SetRemoteApproval", request, target, token, timeout, metadata, channel)
 
 
+def focus(session_id: str, target: str = DEFAULT_TARGET, *, token: Optional[str] = None, timeout: float = 5.0,
+          metadata: Metadata = None, channel: Optional[grpc.Channel] = None) -> _apb.ActionResult:
+    """Focuses the session's own Zellij pane (``focused`` or ``pane_gone``); a Zellij without ``action focus-pane-id``
+    (before 0.44.1) is refused with FAILED_PRECONDITION."""
+    return _act("Focus", _apb.FocusRequest(session_id=session_id), target, token, timeout, metadata, channel)
+
+
+def ack(session_id: str, target: str = DEFAULT_TARGET, *, token: Optional[str] = None, timeout: float = 5.0,
+        metadata: Metadata = None, channel: Optional[grpc.Channel] = None) -> _pb.AckResponse:
+    """Acknowledges the session's attention: no notification of it until its next attention (StateService/Ack, scope
+    ``act``, audited like the actions). ``acknowledged`` is False when amc's notifications do not run."""
+    md = list(metadata or [])
+    if token:
+        md.append(("authorization", f"Bearer {token}"))
+    own = channel is None
+    ch = grpc.insecure_channel(target) if channel is None else channel
+    try:
+        stub = _pb_grpc.StateServiceStub(ch)
+        return stub.Ack(_pb.AckRequest(session_id=session_id), timeout=timeout, metadata=md, wait_for_ready=False)
+    except grpc.RpcError as err:
+        raise _error_from_rpc(err, target, "Ack") from None
+    finally:
+        if own:
+            ch.close()
+
+
 @dataclass(frozen=True)
 class Reconnect:
     """Passed to ``on_reconnect`` before each reconnect attempt."""

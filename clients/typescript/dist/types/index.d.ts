@@ -2,6 +2,9 @@ import { type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, type Client, type Transport } from "@connectrpc/connect";
 import { SessionFilterSchema, StateService, type ExplainSessionResponse, type State } from "./gen/amc/v1/state_service_pb.js";
 import { EventKind, type Event } from "./gen/amc/v1/events_pb.js";
+import { ActionService, type ActionResult } from "./gen/amc/v1/action_service_pb.js";
+import { type AckResponse } from "./gen/amc/v1/state_service_pb.js";
+export * from "./gen/amc/v1/action_service_pb.js";
 export * from "./gen/amc/v1/events_pb.js";
 export * from "./gen/amc/v1/session_pb.js";
 export * from "./gen/amc/v1/state_service_pb.js";
@@ -125,3 +128,60 @@ export interface WatchEventsOptions extends AmcClientOptions {
  * (the server keeps at least the last 10 000 events and every event of the last 24 hours).
  */
 export declare function watchEvents(options?: WatchEventsOptions): AsyncGenerator<Event, void, undefined>;
+/** The generated Connect client for amc.v1.ActionService. */
+export type ActionServiceClient = Client<typeof ActionService>;
+/** The raw generated ActionService client (pass the token yourself as an `authorization: Bearer …` header). */
+export declare function createActionServiceClient(options?: AmcClientOptions): ActionServiceClient;
+export interface ActionOptions extends AmcClientOptions {
+    /**
+     * A token of scope `act`: `amc serve`'s `<data dir>/token`, `AMC_TOKEN`, or an `act` token of `AMC_TOKENS`. Sent
+     * as `authorization: Bearer <token>`. Without one every action is refused (`Code.Unauthenticated`); a `read` token
+     * gets `Code.PermissionDenied`.
+     */
+    token?: string;
+    /** Deadline of the call in milliseconds (default 10000: typing into a pane waits for Zellij). */
+    timeoutMs?: number;
+    /** Cancels the call. */
+    signal?: AbortSignal;
+}
+/**
+ * Allows or denies the held permission request `requestId` (the session's `attention.requestId`). `outcome`:
+ * `delivered`, `already_answered` (another decision won) or `withdrawn` (the hook stopped waiting). `message` is shown
+ * to Claude with a denial.
+ */
+export declare function decide(sessionId: string, requestId: string, behavior: "allow" | "deny", options?: ActionOptions & {
+    message?: string;
+}): Promise<ActionResult>;
+/**
+ * Answers the session's pending question (AskUserQuestion) with 1-based option numbers (several for a multi-select
+ * question) or free text. `already_answered` when no question waits.
+ */
+export declare function answer(sessionId: string, choice: {
+    options?: number[];
+    text?: string;
+}, options?: ActionOptions): Promise<ActionResult>;
+/**
+ * Types `text` and Enter into the session's own Zellij pane (`delivered` or `pane_gone`). Control characters and more
+ * than 16 KiB are refused (`Code.InvalidArgument`); a Zellij older than 0.44 with `Code.FailedPrecondition`.
+ */
+export declare function sendText(sessionId: string, text: string, options?: ActionOptions): Promise<ActionResult>;
+/** Moves a dead, done or ended session's file to the trash (`dismissed`, `already_dismissed`). */
+export declare function dismiss(sessionId: string, options?: ActionOptions): Promise<ActionResult>;
+/** Brings a dismissed session's file back from the trash (`restored`, `already_present`). */
+export declare function restore(sessionId: string, options?: ActionOptions): Promise<ActionResult>;
+/**
+ * Turns remote approval on or off for a Claude session ("I am away from this pane"): while on, its
+ * PermissionRequest hooks wait for `decide`. Kept in the session file: it survives a server restart (`enabled`,
+ * `disabled`).
+ */
+export declare function setRemoteApproval(sessionId: string, enabled: boolean, options?: ActionOptions): Promise<ActionResult>;
+/**
+ * Focuses the session's own Zellij pane (`focused` or `pane_gone`); a Zellij without `action focus-pane-id` (before
+ * 0.44.1) is refused with `Code.FailedPrecondition`.
+ */
+export declare function focus(sessionId: string, options?: ActionOptions): Promise<ActionResult>;
+/**
+ * Acknowledges the session's attention: no notification of it until its next attention (StateService/Ack, scope
+ * `act`, audited like the actions). `acknowledged` is false when amc's notifications do not run.
+ */
+export declare function ack(sessionId: string, options?: ActionOptions): Promise<AckResponse>;

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61mc/v1/action_service.proto\x12\x06\x61mc.v1\"}\n\rDecideRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x08\x62\x65havior\x18\x03 \x01(\x0e\x32\x10.amc.v1.Behavior\x12\x14\n\x07message\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_message\"3\n\x0fSendTextRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"B\n\rAnswerRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07options\x18\x02 \x03(\r\x12\x0c\n\x04text\x18\x03 \x01(\t\"$\n\x0e\x44ismissRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"$\n\x0eRestoreRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"?\n\x18SetRemoteApprovalRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"6\n\x0e\x44\x65\x63ideResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"8\n\x10SendTextResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"6\n\x0e\x41nswerResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"7\n\x0f\x44ismissResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"7\n\x0fRestoreResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"A\n\x19SetRemoteApprovalResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"S\n\x0c\x41\x63tionResult\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t*K\n\x08\x42\x65havior\x12\x18\n\x14\x42\x45HAVIOR_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42\x45HAVIOR_ALLOW\x10\x01\x12\x11\n\rBEHAVIOR_DENY\x10\x02\x32\x92\x03\n\rActionService\x12\x37\n\x06\x44\x65\x63ide\x12\x15.amc.v1.DecideRequest\x1a\x16.amc.v1.DecideResponse\x12=\n\x08SendText\x12\x17.amc.v1.SendTextRequest\x1a\x18.amc.v1.SendTextResponse\x12\x37\n\x06\x41nswer\x12\x15.amc.v1.AnswerRequest\x1a\x16.amc.v1.AnswerResponse\x12:\n\x07\x44ismiss\x12\x16.amc.v1.DismissRequest\x1a\x17.amc.v1.DismissResponse\x12:\n\x07Restore\x12\x16.amc.v1.RestoreRequest\x1a\x17.amc.v1.RestoreResponse\x12X\n\x11SetRemoteApproval\x12 .amc.v1.SetRemoteApprovalRequest\x1a!.amc.v1.SetRemoteApprovalResponseB/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61mc/v1/action_service.proto\x12\x06\x61mc.v1\"}\n\rDecideRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x08\x62\x65havior\x18\x03 \x01(\x0e\x32\x10.amc.v1.Behavior\x12\x14\n\x07message\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_message\"3\n\x0fSendTextRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"B\n\rAnswerRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07options\x18\x02 \x03(\r\x12\x0c\n\x04text\x18\x03 \x01(\t\"$\n\x0e\x44ismissRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"$\n\x0eRestoreRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"?\n\x18SetRemoteApprovalRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"\"\n\x0c\x46ocusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"6\n\x0e\x44\x65\x63ideResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"8\n\x10SendTextResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"6\n\x0e\x41nswerResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"7\n\x0f\x44ismissResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"7\n\x0fRestoreResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"A\n\x19SetRemoteApprovalResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"5\n\rFocusResponse\x12$\n\x06result\x18\x01 \x01(\x0b\x32\x14.amc.v1.ActionResult\"S\n\x0c\x41\x63tionResult\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t*K\n\x08\x42\x65havior\x12\x18\n\x14\x42\x45HAVIOR_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42\x45HAVIOR_ALLOW\x10\x01\x12\x11\n\rBEHAVIOR_DENY\x10\x02\x32\xc8\x03\n\rActionService\x12\x37\n\x06\x44\x65\x63ide\x12\x15.amc.v1.DecideRequest\x1a\x16.amc.v1.DecideResponse\x12=\n\x08SendText\x12\x17.amc.v1.SendTextRequest\x1a\x18.amc.v1.SendTextResponse\x12\x37\n\x06\x41nswer\x12\x15.amc.v1.AnswerRequest\x1a\x16.amc.v1.AnswerResponse\x12:\n\x07\x44ismiss\x12\x16.amc.v1.DismissRequest\x1a\x17.amc.v1.DismissResponse\x12:\n\x07Restore\x12\x16.amc.v1.RestoreRequest\x1a\x17.amc.v1.RestoreResponse\x12X\n\x11SetRemoteApproval\x12 .amc.v1.SetRemoteApprovalRequest\x1a!.amc.v1.SetRemoteApprovalResponse\x12\x34\n\x05\x46ocus\x12\x14.amc.v1.FocusRequest\x1a\x15.amc.v1.FocusResponseB/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,8 +32,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'amc.v1.action_service_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1'
-  _globals['_BEHAVIOR']._serialized_start=864
-  _globals['_BEHAVIOR']._serialized_end=939
+  _globals['_BEHAVIOR']._serialized_start=955
+  _globals['_BEHAVIOR']._serialized_end=1030
   _globals['_DECIDEREQUEST']._serialized_start=39
   _globals['_DECIDEREQUEST']._serialized_end=164
   _globals['_SENDTEXTREQUEST']._serialized_start=166
@@ -46,20 +46,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESTOREREQUEST']._serialized_end=361
   _globals['_SETREMOTEAPPROVALREQUEST']._serialized_start=363
   _globals['_SETREMOTEAPPROVALREQUEST']._serialized_end=426
-  _globals['_DECIDERESPONSE']._serialized_start=428
-  _globals['_DECIDERESPONSE']._serialized_end=482
-  _globals['_SENDTEXTRESPONSE']._serialized_start=484
-  _globals['_SENDTEXTRESPONSE']._serialized_end=540
-  _globals['_ANSWERRESPONSE']._serialized_start=542
-  _globals['_ANSWERRESPONSE']._serialized_end=596
-  _globals['_DISMISSRESPONSE']._serialized_start=598
-  _globals['_DISMISSRESPONSE']._serialized_end=653
-  _globals['_RESTORERESPONSE']._serialized_start=655
-  _globals['_RESTORERESPONSE']._serialized_end=710
-  _globals['_SETREMOTEAPPROVALRESPONSE']._serialized_start=712
-  _globals['_SETREMOTEAPPROVALRESPONSE']._serialized_end=777
-  _globals['_ACTIONRESULT']._serialized_start=779
-  _globals['_ACTIONRESULT']._serialized_end=862
-  _globals['_ACTIONSERVICE']._serialized_start=942
-  _globals['_ACTIONSERVICE']._serialized_end=1344
+  _globals['_FOCUSREQUEST']._serialized_start=428
+  _globals['_FOCUSREQUEST']._serialized_end=462
+  _globals['_DECIDERESPONSE']._serialized_start=464
+  _globals['_DECIDERESPONSE']._serialized_end=518
+  _globals['_SENDTEXTRESPONSE']._serialized_start=520
+  _globals['_SENDTEXTRESPONSE']._serialized_end=576
+  _globals['_ANSWERRESPONSE']._serialized_start=578
+  _globals['_ANSWERRESPONSE']._serialized_end=632
+  _globals['_DISMISSRESPONSE']._serialized_start=634
+  _globals['_DISMISSRESPONSE']._serialized_end=689
+  _globals['_RESTORERESPONSE']._serialized_start=691
+  _globals['_RESTORERESPONSE']._serialized_end=746
+  _globals['_SETREMOTEAPPROVALRESPONSE']._serialized_start=748
+  _globals['_SETREMOTEAPPROVALRESPONSE']._serialized_end=813
+  _globals['_FOCUSRESPONSE']._serialized_start=815
+  _globals['_FOCUSRESPONSE']._serialized_end=868
+  _globals['_ACTIONRESULT']._serialized_start=870
+  _globals['_ACTIONRESULT']._serialized_end=953
+  _globals['_ACTIONSERVICE']._serialized_start=1033
+  _globals['_ACTIONSERVICE']._serialized_end=1489
 # @@protoc_insertion_point(module_scope)

@@ -65,6 +65,11 @@ class ActionServiceStub:
                 request_serializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalRequest.SerializeToString,
                 response_deserializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalResponse.FromString,
                 _registered_method=True)
+        self.Focus = channel.unary_unary(
+                '/amc.v1.ActionService/Focus',
+                request_serializer=amc_dot_v1_dot_action__service__pb2.FocusRequest.SerializeToString,
+                response_deserializer=amc_dot_v1_dot_action__service__pb2.FocusResponse.FromString,
+                _registered_method=True)
 
 
 class ActionServiceServicer:
@@ -114,6 +119,15 @@ class ActionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Focus(self, request, context):
+        """Focuses the session's own Zellij pane (for the most recently active client of that Zellij session; it switches
+        to the pane's tab). Needs a Zellij with `action focus-pane-id` (0.44.1 or newer); an older one is refused with
+        FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ActionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +160,11 @@ def add_ActionServiceServicer_to_server(servicer, server):
                     servicer.SetRemoteApproval,
                     request_deserializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalRequest.FromString,
                     response_serializer=amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalResponse.SerializeToString,
+            ),
+            'Focus': grpc.unary_unary_rpc_method_handler(
+                    servicer.Focus,
+                    request_deserializer=amc_dot_v1_dot_action__service__pb2.FocusRequest.FromString,
+                    response_serializer=amc_dot_v1_dot_action__service__pb2.FocusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -311,6 +330,33 @@ class ActionService:
             '/amc.v1.ActionService/SetRemoteApproval',
             amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalRequest.SerializeToString,
             amc_dot_v1_dot_action__service__pb2.SetRemoteApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Focus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amc.v1.ActionService/Focus',
+            amc_dot_v1_dot_action__service__pb2.FocusRequest.SerializeToString,
+            amc_dot_v1_dot_action__service__pb2.FocusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/action_service.proto.
  */
 export const file_amc_v1_action_service: GenFile = /*@__PURE__*/
-  fileDesc("ChthbWMvdjEvYWN0aW9uX3NlcnZpY2UucHJvdG8SBmFtYy52MSJ9Cg1EZWNpZGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIiCghiZWhhdmlvchgDIAEoDjIQLmFtYy52MS5CZWhhdmlvchIUCgdtZXNzYWdlGAQgASgJSACIAQFCCgoIX21lc3NhZ2UiMwoPU2VuZFRleHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCSJCCg1BbnN3ZXJSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHb3B0aW9ucxgCIAMoDRIMCgR0ZXh0GAMgASgJIiQKDkRpc21pc3NSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiJAoOUmVzdG9yZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChhTZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIIjYKDkRlY2lkZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiOAoQU2VuZFRleHRSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IjYKDkFuc3dlclJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPRGlzbWlzc1Jlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPUmVzdG9yZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiQQoZU2V0UmVtb3RlQXBwcm92YWxSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IlMKDEFjdGlvblJlc3VsdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBmFjdGlvbhgCIAEoCRIPCgdvdXRjb21lGAMgASgJEg4KBmRldGFpbBgEIAEoCSpLCghCZWhhdmlvchIYChRCRUhBVklPUl9VTlNQRUNJRklFRBAAEhIKDkJFSEFWSU9SX0FMTE9XEAESEQoNQkVIQVZJT1JfREVOWRACMpIDCg1BY3Rpb25TZXJ2aWNlEjcKBkRlY2lkZRIVLmFtYy52MS5EZWNpZGVSZXF1ZXN0GhYuYW1jLnYxLkRlY2lkZVJlc3BvbnNlEj0KCFNlbmRUZXh0EhcuYW1jLnYxLlNlbmRUZXh0UmVxdWVzdBoYLmFtYy52MS5TZW5kVGV4dFJlc3BvbnNlEjcKBkFuc3dlchIVLmFtYy52MS5BbnN3ZXJSZXF1ZXN0GhYuYW1jLnYxLkFuc3dlclJlc3BvbnNlEjoKB0Rpc21pc3MSFi5hbWMudjEuRGlzbWlzc1JlcXVlc3QaFy5hbWMudjEuRGlzbWlzc1Jlc3BvbnNlEjoKB1Jlc3RvcmUSFi5hbWMudjEuUmVzdG9yZVJlcXVlc3QaFy5hbWMudjEuUmVzdG9yZVJlc3BvbnNlElgKEVNldFJlbW90ZUFwcHJvdmFsEiAuYW1jLnYxLlNldFJlbW90ZUFwcHJvdmFsUmVxdWVzdBohLmFtYy52MS5TZXRSZW1vdGVBcHByb3ZhbFJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z");
+  fileDesc("ChthbWMvdjEvYWN0aW9uX3NlcnZpY2UucHJvdG8SBmFtYy52MSJ9Cg1EZWNpZGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIiCghiZWhhdmlvchgDIAEoDjIQLmFtYy52MS5CZWhhdmlvchIUCgdtZXNzYWdlGAQgASgJSACIAQFCCgoIX21lc3NhZ2UiMwoPU2VuZFRleHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCSJCCg1BbnN3ZXJSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHb3B0aW9ucxgCIAMoDRIMCgR0ZXh0GAMgASgJIiQKDkRpc21pc3NSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiJAoOUmVzdG9yZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChhTZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIIiIKDEZvY3VzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjYKDkRlY2lkZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiOAoQU2VuZFRleHRSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IjYKDkFuc3dlclJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPRGlzbWlzc1Jlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiNwoPUmVzdG9yZVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoCzIULmFtYy52MS5BY3Rpb25SZXN1bHQiQQoZU2V0UmVtb3RlQXBwcm92YWxSZXNwb25zZRIkCgZyZXN1bHQYASABKAsyFC5hbWMudjEuQWN0aW9uUmVzdWx0IjUKDUZvY3VzUmVzcG9uc2USJAoGcmVzdWx0GAEgASgLMhQuYW1jLnYxLkFjdGlvblJlc3VsdCJTCgxBY3Rpb25SZXN1bHQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZhY3Rpb24YAiABKAkSDwoHb3V0Y29tZRgDIAEoCRIOCgZkZXRhaWwYBCABKAkqSwoIQmVoYXZpb3ISGAoUQkVIQVZJT1JfVU5TUEVDSUZJRUQQABISCg5CRUhBVklPUl9BTExPVxABEhEKDUJFSEFWSU9SX0RFTlkQAjLIAwoNQWN0aW9uU2VydmljZRI3CgZEZWNpZGUSFS5hbWMudjEuRGVjaWRlUmVxdWVzdBoWLmFtYy52MS5EZWNpZGVSZXNwb25zZRI9CghTZW5kVGV4dBIXLmFtYy52MS5TZW5kVGV4dFJlcXVlc3QaGC5hbWMudjEuU2VuZFRleHRSZXNwb25zZRI3CgZBbnN3ZXISFS5hbWMudjEuQW5zd2VyUmVxdWVzdBoWLmFtYy52MS5BbnN3ZXJSZXNwb25zZRI6CgdEaXNtaXNzEhYuYW1jLnYxLkRpc21pc3NSZXF1ZXN0GhcuYW1jLnYxLkRpc21pc3NSZXNwb25zZRI6CgdSZXN0b3JlEhYuYW1jLnYxLlJlc3RvcmVSZXF1ZXN0GhcuYW1jLnYxLlJlc3RvcmVSZXNwb25zZRJYChFTZXRSZW1vdGVBcHByb3ZhbBIgLmFtYy52MS5TZXRSZW1vdGVBcHByb3ZhbFJlcXVlc3QaIS5hbWMudjEuU2V0UmVtb3RlQXBwcm92YWxSZXNwb25zZRI0CgVGb2N1cxIULmFtYy52MS5Gb2N1c1JlcXVlc3QaFS5hbWMudjEuRm9jdXNSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw");
 
 /**
  * @generated from message amc.v1.DecideRequest
@@ -163,6 +163,23 @@ export const SetRemoteApprovalRequestSchema: GenMessage<SetRemoteApprovalRequest
   messageDesc(file_amc_v1_action_service, 5);
 
 /**
+ * @generated from message amc.v1.FocusRequest
+ */
+export type FocusRequest = Message<"amc.v1.FocusRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message amc.v1.FocusRequest.
+ * Use `create(FocusRequestSchema)` to create a new message.
+ */
+export const FocusRequestSchema: GenMessage<FocusRequest> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 6);
+
+/**
  * @generated from message amc.v1.DecideResponse
  */
 export type DecideResponse = Message<"amc.v1.DecideResponse"> & {
@@ -177,7 +194,7 @@ export type DecideResponse = Message<"amc.v1.DecideResponse"> & {
  * Use `create(DecideResponseSchema)` to create a new message.
  */
 export const DecideResponseSchema: GenMessage<DecideResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 6);
+  messageDesc(file_amc_v1_action_service, 7);
 
 /**
  * @generated from message amc.v1.SendTextResponse
@@ -194,7 +211,7 @@ export type SendTextResponse = Message<"amc.v1.SendTextResponse"> & {
  * Use `create(SendTextResponseSchema)` to create a new message.
  */
 export const SendTextResponseSchema: GenMessage<SendTextResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 7);
+  messageDesc(file_amc_v1_action_service, 8);
 
 /**
  * @generated from message amc.v1.AnswerResponse
@@ -211,7 +228,7 @@ export type AnswerResponse = Message<"amc.v1.AnswerResponse"> & {
  * Use `create(AnswerResponseSchema)` to create a new message.
  */
 export const AnswerResponseSchema: GenMessage<AnswerResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 8);
+  messageDesc(file_amc_v1_action_service, 9);
 
 /**
  * @generated from message amc.v1.DismissResponse
@@ -228,7 +245,7 @@ export type DismissResponse = Message<"amc.v1.DismissResponse"> & {
  * Use `create(DismissResponseSchema)` to create a new message.
  */
 export const DismissResponseSchema: GenMessage<DismissResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 9);
+  messageDesc(file_amc_v1_action_service, 10);
 
 /**
  * @generated from message amc.v1.RestoreResponse
@@ -245,7 +262,7 @@ export type RestoreResponse = Message<"amc.v1.RestoreResponse"> & {
  * Use `create(RestoreResponseSchema)` to create a new message.
  */
 export const RestoreResponseSchema: GenMessage<RestoreResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 10);
+  messageDesc(file_amc_v1_action_service, 11);
 
 /**
  * @generated from message amc.v1.SetRemoteApprovalResponse
@@ -262,7 +279,24 @@ export type SetRemoteApprovalResponse = Message<"amc.v1.SetRemoteApprovalRespons
  * Use `create(SetRemoteApprovalResponseSchema)` to create a new message.
  */
 export const SetRemoteApprovalResponseSchema: GenMessage<SetRemoteApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 11);
+  messageDesc(file_amc_v1_action_service, 12);
+
+/**
+ * @generated from message amc.v1.FocusResponse
+ */
+export type FocusResponse = Message<"amc.v1.FocusResponse"> & {
+  /**
+   * @generated from field: amc.v1.ActionResult result = 1;
+   */
+  result?: ActionResult | undefined;
+};
+
+/**
+ * Describes the message amc.v1.FocusResponse.
+ * Use `create(FocusResponseSchema)` to create a new message.
+ */
+export const FocusResponseSchema: GenMessage<FocusResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_action_service, 13);
 
 /**
  * What an action did.
@@ -276,7 +310,7 @@ export type ActionResult = Message<"amc.v1.ActionResult"> & {
   sessionId: string;
 
   /**
-   * `decide`, `send_text`, `answer`, `dismiss`, `restore`.
+   * `decide`, `send_text`, `answer`, `dismiss`, `restore`, `remote_approval`, `focus`.
    *
    * @generated from field: string action = 2;
    */
@@ -284,7 +318,7 @@ export type ActionResult = Message<"amc.v1.ActionResult"> & {
 
   /**
    * `delivered`, `already_answered`, `withdrawn`, `pane_gone`, `dismissed`, `already_dismissed`, `restored`,
-   * `already_present`, `enabled`, `disabled`.
+   * `already_present`, `enabled`, `disabled`, `focused`.
    *
    * @generated from field: string outcome = 3;
    */
@@ -303,7 +337,7 @@ export type ActionResult = Message<"amc.v1.ActionResult"> & {
  * Use `create(ActionResultSchema)` to create a new message.
  */
 export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
-  messageDesc(file_amc_v1_action_service, 12);
+  messageDesc(file_amc_v1_action_service, 14);
 
 /**
  * What to do with a permission request.
@@ -403,6 +437,18 @@ export const ActionService: GenService<{
     methodKind: "unary";
     input: typeof SetRemoteApprovalRequestSchema;
     output: typeof SetRemoteApprovalResponseSchema;
+  },
+  /**
+   * Focuses the session's own Zellij pane (for the most recently active client of that Zellij session; it switches
+   * to the pane's tab). Needs a Zellij with `action focus-pane-id` (0.44.1 or newer); an older one is refused with
+   * FAILED_PRECONDITION.
+   *
+   * @generated from rpc amc.v1.ActionService.Focus
+   */
+  focus: {
+    methodKind: "unary";
+    input: typeof FocusRequestSchema;
+    output: typeof FocusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_amc_v1_action_service, 0);

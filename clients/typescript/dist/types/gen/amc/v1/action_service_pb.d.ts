@@ -127,6 +127,20 @@ export type SetRemoteApprovalRequest = Message<"amc.v1.SetRemoteApprovalRequest"
  */
 export declare const SetRemoteApprovalRequestSchema: GenMessage<SetRemoteApprovalRequest>;
 /**
+ * @generated from message amc.v1.FocusRequest
+ */
+export type FocusRequest = Message<"amc.v1.FocusRequest"> & {
+    /**
+     * @generated from field: string session_id = 1;
+     */
+    sessionId: string;
+};
+/**
+ * Describes the message amc.v1.FocusRequest.
+ * Use `create(FocusRequestSchema)` to create a new message.
+ */
+export declare const FocusRequestSchema: GenMessage<FocusRequest>;
+/**
  * @generated from message amc.v1.DecideResponse
  */
 export type DecideResponse = Message<"amc.v1.DecideResponse"> & {
@@ -211,6 +225,20 @@ export type SetRemoteApprovalResponse = Message<"amc.v1.SetRemoteApprovalRespons
  */
 export declare const SetRemoteApprovalResponseSchema: GenMessage<SetRemoteApprovalResponse>;
 /**
+ * @generated from message amc.v1.FocusResponse
+ */
+export type FocusResponse = Message<"amc.v1.FocusResponse"> & {
+    /**
+     * @generated from field: amc.v1.ActionResult result = 1;
+     */
+    result?: ActionResult | undefined;
+};
+/**
+ * Describes the message amc.v1.FocusResponse.
+ * Use `create(FocusResponseSchema)` to create a new message.
+ */
+export declare const FocusResponseSchema: GenMessage<FocusResponse>;
+/**
  * What an action did.
  *
  * @generated from message amc.v1.ActionResult
@@ -221,14 +249,14 @@ export type ActionResult = Message<"amc.v1.ActionResult"> & {
      */
     sessionId: string;
     /**
-     * `decide`, `send_text`, `answer`, `dismiss`, `restore`.
+     * `decide`, `send_text`, `answer`, `dismiss`, `restore`, `remote_approval`, `focus`.
      *
      * @generated from field: string action = 2;
      */
     action: string;
     /**
      * `delivered`, `already_answered`, `withdrawn`, `pane_gone`, `dismissed`, `already_dismissed`, `restored`,
-     * `already_present`, `enabled`, `disabled`.
+     * `already_present`, `enabled`, `disabled`, `focused`.
      *
      * @generated from field: string outcome = 3;
      */
@@ -338,5 +366,17 @@ export declare const ActionService: GenService<{
         methodKind: "unary";
         input: typeof SetRemoteApprovalRequestSchema;
         output: typeof SetRemoteApprovalResponseSchema;
+    };
+    /**
+     * Focuses the session's own Zellij pane (for the most recently active client of that Zellij session; it switches
+     * to the pane's tab). Needs a Zellij with `action focus-pane-id` (0.44.1 or newer); an older one is refused with
+     * FAILED_PRECONDITION.
+     *
+     * @generated from rpc amc.v1.ActionService.Focus
+     */
+    focus: {
+        methodKind: "unary";
+        input: typeof FocusRequestSchema;
+        output: typeof FocusResponseSchema;
     };
 }>;

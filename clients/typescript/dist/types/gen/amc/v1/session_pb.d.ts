@@ -327,6 +327,14 @@ export type Session = Message<"amc.v1.Session"> & {
      * @generated from field: string status_reason = 27;
      */
     statusReason: string;
+    /**
+     * Remote approval is on ("I am away from this pane", SetRemoteApproval): the session's PermissionRequest hooks wait
+     * for a remote Decide even when approvals.hold is `never`. Kept in the session file (key `remote_approval`), so it
+     * survives a server restart.
+     *
+     * @generated from field: bool remote_approval = 28;
+     */
+    remoteApproval: boolean;
 };
 /**
  * Describes the message amc.v1.Session.
