@@ -284,6 +284,16 @@ impl Layers {
         config_file: Option<PathBuf>,
         flags: impl IntoIterator<Item = (&'static str, String)>,
     ) -> Result<Self, ConfigError> {
+        Self::load_with(env, config_file, flags, true)
+    }
+
+    /// [`Layers::load`]; `strict: false` keeps a file with unknown keys (its known keys count).
+    fn load_with(
+        env: Lookup,
+        config_file: Option<PathBuf>,
+        flags: impl IntoIterator<Item = (&'static str, String)>,
+        strict: bool,
+    ) -> Result<Self, ConfigError> {
         let explicit = config_file.or_else(|| env("AMC_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from));
         let path = explicit.clone().or_else(|| default_file(&*env));
         let (file, file_values, file_lines) = match path {
@@ -314,7 +324,7 @@ impl Layers {
             .cloned()
             .collect();
         // A key amc does not know is a typo or a setting of another version: an error, never ignored.
-        if let (Some(path), Some(key)) = (&file, unknown_keys.first()) {
+        if let (Some(path), Some(key), true) = (&file, unknown_keys.first(), strict) {
             let line = file_lines.get(key).map_or(String::new(), |l| format!("line {l}: "));
             return Err(ConfigError {
                 path: path.clone(),
@@ -334,10 +344,11 @@ impl Layers {
     }
 
     /// The layers of the process: its environment, the config file, no flags. A config file that does not parse
-    /// is ignored here (with a warning): this is for commands that must not fail on it (`amc hook`).
+    /// is ignored here (with a warning), and unknown keys in one that does are skipped: this is for commands that
+    /// must not fail on it (`amc hook`, whose data dir must stay the server's).
     pub fn from_process_lenient() -> Self {
         let env = process_env();
-        Self::load(env.clone(), None, []).unwrap_or_else(|error| {
+        Self::load_with(env.clone(), None, [], false).unwrap_or_else(|error| {
             tracing::warn!(%error, "ignoring the config file");
             Layers {
                 file: None,
