@@ -41,6 +41,8 @@
 //! - [`notify`]: notifications: the dwell/cooldown/ack policy over the events, durable outboxes, and the webhook,
 //!   ntfy and desktop sinks.
 //! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*` and the dashboard.
+//! - [`top`]: `amc top`, the terminal client: the watch with deltas and reconnects, the dashboard's groups, the
+//!   screen (ratatui) and its `--once` table.
 //! - [`cli`]: the command line.
 //!
 //! **Why was a session removed or marked dead?** `rules::*` returns a `Decision` whose `rule` names the function and
@@ -64,5 +66,6 @@ pub mod server;
 pub mod shutdown;
 pub mod sources;
 pub mod store;
+pub mod top;
 pub mod transcript;
 pub mod wire;
