@@ -367,6 +367,26 @@ fn top_navigates_filters_expands_acts_and_jumps() {
     tmux.wait("docs selected", |_| selected(&tmux).contains("docs"));
     tmux.keys(&["k", "k"]);
     tmux.wait("api selected", |_| selected(&tmux).contains("api"));
+    // A key is drawn at once, not at the next tick of the one-second clock.
+    let mut took = Duration::ZERO;
+    for (key, project) in [
+        ("j", "web"),
+        ("k", "api"),
+        ("j", "web"),
+        ("k", "api"),
+        ("j", "web"),
+        ("k", "api"),
+    ] {
+        let started = Instant::now();
+        tmux.keys(&[key]);
+        tmux.wait(project, |_| selected(&tmux).contains(project));
+        took += started.elapsed();
+    }
+    assert!(
+        took / 6 < Duration::from_millis(400),
+        "a key took {:?} on average to show",
+        took / 6
+    );
 
     // Expand: the question, its options, the whole message and the rules behind the session.
     tmux.keys(&["Enter"]);

@@ -133,16 +133,16 @@ async fn watch_once(target: &Target, held: &mut Held, tx: &watch::Sender<Feed>, 
     let mut stream = match request {
         Ok(request) => match client.watch_state(request).await {
             Ok(response) => response.into_inner(),
-            Err(status) => return status_text(&status),
+            Err(status) => return format!("{}: {}", target.url, status_text(&status)),
         },
         Err(e) => return e.to_string(),
     };
     let mut first = true;
     loop {
         let message = match tokio::time::timeout(SILENCE, stream.next()).await {
-            Err(_) => return format!("no message for {} s", SILENCE.as_secs()),
-            Ok(None) => return "the server closed the stream".into(),
-            Ok(Some(Err(status))) => return status_text(&status),
+            Err(_) => return format!("no message from {} for {} s", target.url, SILENCE.as_secs()),
+            Ok(None) => return format!("{} closed the stream", target.url),
+            Ok(Some(Err(status))) => return format!("{}: {}", target.url, status_text(&status)),
             Ok(Some(Ok(message))) => message,
         };
         match held.apply(message) {

@@ -6,7 +6,7 @@ use std::{collections::HashMap, path::PathBuf, time::Duration, time::SystemTime}
 
 use anyhow::Context as _;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use futures_util::{FutureExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use ratatui::{
     layout::Rect,
     style::{Color, Modifier, Style},
@@ -101,8 +101,10 @@ impl App {
                 event = events.next() => match event {
                     Some(Ok(event)) => {
                         self.on_event(event);
-                        // A burst (a paste, a storm of resizes) is taken whole before one draw.
-                        while let Some(Some(Ok(event))) = events.next().now_or_never() {
+                        // A burst (a paste, a storm of resizes) is taken whole before one draw. (Polled within
+                        // this task, so the stream keeps this task's waker: a no-op waker would leave the next key
+                        // unread until the clock ticks.)
+                        while let Ok(Some(Ok(event))) = tokio::time::timeout(Duration::ZERO, events.next()).await {
                             self.on_event(event);
                         }
                     }
@@ -502,7 +504,7 @@ impl App {
                 .add_modifier(Modifier::BOLD);
             return Line::from(vec![
                 Span::styled(" reconnecting… ", warn),
-                Span::styled(format!(" {}: {} ", self.target.url, super::view::clean(reason)), bar),
+                Span::styled(format!(" {} ", super::view::clean(reason)), bar),
             ])
             .style(bar);
         }
