@@ -26,7 +26,7 @@ echo "$*" >> "$(dirname "$0")/zellij.log"
 case "$1" in
   --version) echo "zellij 0.45.1" ;;
   list-sessions) echo "work [Created 1h 2m ago] "; echo "bulk [Created 5m ago] " ;;
-  --session) [ "$3" = action ] && [ "$4" = focus-pane-id ] || exit 2 ;;
+  --session) [ "$3" = action ] || exit 2 ;;
   *) exit 2 ;;
 esac
 "#;
@@ -395,7 +395,24 @@ fn top_navigates_filters_expands_acts_and_jumps() {
     assert!(screen.contains("1. Postgres — the main one"), "{screen}");
     assert!(screen.contains("1-2 answer"), "{screen}");
     tmux.wait("the explanation", |s| s.contains("status = needs_attention"));
+    // Answer with option 2 (it is typed into the session's own pane: send-keys --pane-id 3 2).
+    tmux.keys(&["9"]);
+    tmux.wait("a refused option", |s| s.contains("no option 9 to answer with"));
+    tmux.keys(&["2"]);
+    tmux.wait("the answer", |s| s.contains("answer: delivered"));
+    let log = std::fs::read_to_string(fixture.zellij.with_file_name("zellij.log")).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l == "--session work action send-keys --pane-id 3 2"),
+        "{log}"
+    );
+    // Approve needs a held permission request; this session holds a question.
+    tmux.keys(&["a"]);
+    tmux.wait("no request", |s| s.contains("no held permission request to decide"));
     tmux.keys(&["Enter"]);
+    // Closed, a session takes no approval or answer: what is acted on must be on screen.
+    tmux.keys(&["1"]);
+    tmux.wait("open first", |s| s.contains("press Enter to open the session first"));
     tmux.wait("the collapse", |s| !s.contains("2. SQLite"));
 
     // g: focus the pane through zellij.
