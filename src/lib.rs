@@ -43,6 +43,8 @@
 //! - [`notify`]: notifications: the dwell/cooldown/ack policy over the events, durable outboxes, and the webhook,
 //!   ntfy and desktop sinks.
 //! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*`, `/metrics` and the dashboard.
+//! - [`top`]: `amc top`, the terminal client: the watch with deltas and reconnects, the dashboard's groups, the
+//!   screen (ratatui) and its `--once` table.
 //! - [`cli`]: the command line; [`cli::serve`], [`cli::logging`] (`--log-format`), [`cli::service`] (systemd/launchd),
 //!   [`cli::doctor`].
 //!
@@ -68,5 +70,6 @@ pub mod server;
 pub mod shutdown;
 pub mod sources;
 pub mod store;
+pub mod top;
 pub mod transcript;
 pub mod wire;

@@ -8,11 +8,11 @@ mod support;
 
 use std::{
     path::Path,
-    process::{Child, Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
-use support::TestEnv;
+use support::{Served, TestEnv};
 
 const AMC: &str = env!("CARGO_BIN_EXE_amc");
 
@@ -28,44 +28,14 @@ fn amc(env: &TestEnv) -> Command {
     command
 }
 
-struct Served {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(env: &TestEnv) -> Served {
     let addr_file = env.home().join("addr");
-    let child = amc(env)
+    let mut command = amc(env);
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--addr-file"])
         .arg(&addr_file)
-        .env("AMC_HEARTBEAT_MS", "200")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn amc serve");
-    // Owned by `Served` from here on, so its Drop kills and reaps it even when an assertion fails.
-    let mut served = Served {
-        child,
-        addr: String::new(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(addr) = std::fs::read_to_string(&addr_file) {
-            if !addr.is_empty() {
-                served.addr = addr;
-                return served;
-            }
-        }
-        assert!(Instant::now() < deadline, "amc serve did not write its address");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        .env("AMC_HEARTBEAT_MS", "200");
+    support::serve_process(command, &addr_file)
 }
 
 fn grpcurl() -> Option<String> {

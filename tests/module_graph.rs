@@ -28,6 +28,7 @@ const FLOORS: &[&[&str]] = &[
     &["publisher"],
     &["notify"],
     &["server"],
+    &["top"],
     &["cli"],
 ];
 

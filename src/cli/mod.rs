@@ -1,5 +1,5 @@
 //! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`, `amc config show`,
-//! `amc notify test`, `amc service ...` ([`service`]), `amc doctor` ([`doctor`]), `amc completions`, `amc man`;
+//! `amc notify test`, `amc service ...` ([`service`]), `amc doctor` ([`doctor`]), `amc completions`, `amc man`, `amc top`;
 //! logging is set up by [`logging`].
 
 pub mod doctor;
@@ -126,6 +126,22 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: NotifyAction,
+    },
+    /// The sessions in the terminal, live: grouped as the dashboard groups them, with keys to open, filter, jump to
+    /// a session's Zellij pane and act on it.
+    ///
+    /// Connects to --connect, else to the address the local server wrote in the data dir, else to the configured
+    /// listen address; sends AMC_TOKEN, else the local server's token file, so actions work (approve a held
+    /// permission request, answer a question, dismiss). Keys: arrows or j/k move, Enter opens (questions, the
+    /// whole message, the rules behind the session), / filters, g focuses the session's Zellij pane (Zellij 0.44 or
+    /// newer), a approve, d deny, 1-9 answer, x dismiss, q quits.
+    Top {
+        /// The server's URL (http://host:port), e.g. a remote or hub server through an SSH tunnel.
+        #[arg(long, value_name = "URL")]
+        connect: Option<String>,
+        /// Print one plain-text table of the current state and exit (for scripts).
+        #[arg(long)]
+        once: bool,
     },
     /// Inspect the configuration (flags over environment over config file over defaults).
     Config {
@@ -374,6 +390,11 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
                 explanation_text(&explanation)
             };
             print_stdout(&text)
+        }
+        Command::Top { connect, once } => {
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            crate::top::run(&config, &crate::top::Options { connect, once })
         }
         Command::Audit { limit, json } => {
             let lines = server::audit::read_tail(&Paths::from_env().audit_log(), limit);

@@ -194,3 +194,41 @@ impl SseReader {
         .expect("SSE frame in time")
     }
 }
+
+/// `amc serve` as a process; its Drop kills and reaps it even when an assertion fails.
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `command` (an `amc serve ... --addr-file <addr_file>`) and returns once it wrote its address (20 s at most).
+pub fn serve_process(mut command: std::process::Command, addr_file: &Path) -> Served {
+    use std::process::Stdio;
+    let _ = std::fs::remove_file(addr_file);
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn amc serve");
+    let mut served = Served {
+        child,
+        addr: String::new(),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while served.addr.is_empty() {
+        served.addr = std::fs::read_to_string(addr_file).unwrap_or_default();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "amc serve did not write its address"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    served
+}

@@ -33,11 +33,17 @@ func main() {
 	watch := flag.Int("watch", 0, "after GetState, print this many WatchState snapshots")
 	events := flag.Int("events", 0, "after GetState, print this many WatchEvents events")
 	since := flag.Uint64("since", 1, "with -events: replay the kept events after this id (0: only new ones)")
-	timeout := flag.Duration("timeout", 5*time.Second, "deadline of GetState, and of the watch as a whole")
+	timeout := flag.Duration("timeout", 5*time.Second, "deadline of GetState, and the longest wait for each watch message (not for the whole watch)")
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// The watches are not bound by a deadline: each message must come within -timeout (the server heartbeats every
+	// 15 s when idle), however long the watch runs.
+	streamCtx, stopStream := context.WithCancel(context.Background())
+	defer stopStream()
+	idle := time.AfterFunc(*timeout, stopStream)
+	defer idle.Stop()
 	// No grpc.WithBlock: a dead server fails the first call with Unavailable instead of hanging.
 	conn, err := grpc.Dial(*addr, grpc.WithInsecure())
 	if err != nil {
@@ -54,7 +60,8 @@ func main() {
 	}
 	printState(resp.GetState())
 	if *events > 0 {
-		watchEvents(ctx, client, *since, *events)
+		idle.Reset(*timeout)
+		watchEvents(streamCtx, idle, *timeout, client, *since, *events)
 		return
 	}
 	if *watch <= 0 {
@@ -62,7 +69,8 @@ func main() {
 	}
 
 	// Resume from GetState's revision: the stream starts with a heartbeat unless something changed since.
-	stream, err := client.WatchState(ctx, &amcv1.WatchStateRequest{
+	idle.Reset(*timeout)
+	stream, err := client.WatchState(streamCtx, &amcv1.WatchStateRequest{
 		SinceRevision: resp.GetState().GetRevision(),
 		InstanceId:    resp.GetState().GetInstanceId(),
 	})
@@ -79,6 +87,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "getstate: WatchState: %v\n", err)
 			os.Exit(1)
 		}
+		idle.Reset(*timeout)
 		switch kind := msg.GetKind().(type) {
 		case *amcv1.WatchStateResponse_Snapshot:
 			printState(kind.Snapshot)
@@ -89,8 +98,9 @@ func main() {
 	}
 }
 
-// watchEvents prints n events of WatchEvents, resuming after the event id since.
-func watchEvents(ctx context.Context, client amcv1.StateServiceClient, since uint64, n int) {
+// watchEvents prints n events of WatchEvents, resuming after the event id since; idle ends it when a message takes
+// longer than timeout.
+func watchEvents(ctx context.Context, idle *time.Timer, timeout time.Duration, client amcv1.StateServiceClient, since uint64, n int) {
 	stream, err := client.WatchEvents(ctx, &amcv1.WatchEventsRequest{SinceEventId: since})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "getstate: WatchEvents: %v\n", err)
@@ -102,6 +112,7 @@ func watchEvents(ctx context.Context, client amcv1.StateServiceClient, since uin
 			fmt.Fprintf(os.Stderr, "getstate: WatchEvents: %v\n", err)
 			os.Exit(1)
 		}
+		idle.Reset(timeout)
 		if ev := msg.GetEvent(); ev != nil {
 			fmt.Printf("event %d %s %s %s\n", ev.GetId(), ev.GetRawKind(), ev.GetSessionId(), ev.GetAttentionKind())
 			n--

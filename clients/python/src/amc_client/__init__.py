@@ -14,9 +14,14 @@
                                                                                  # restore, set_remote_approval,
                                                                                  # focus, ack
 
+``amc_client.aio`` has the same calls for asyncio (grpc.aio). ``__version__``'s major is the proto package's version
+(``PROTO_PACKAGE``, amc.v1 -> 1).
+
 The messages are the generated protobuf classes (amc_client.v1.*_pb2), re-exported here.
 """
 
+from . import _pickle
+from ._version import PROTO_PACKAGE, __version__
 from .client import (
     DEFAULT_TARGET,
     AmcError,
@@ -71,9 +76,9 @@ from .v1.state_service_pb2 import (
 )
 from .v1.state_service_pb2_grpc import StateServiceStub
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "PROTO_PACKAGE",
+    "__version__",
     "DEFAULT_TARGET",
     "AmcError",
     "AmcTimeoutError",
@@ -123,3 +128,5 @@ __all__ = [
     "WatchStateResponse",
     "StateServiceStub",
 ]
+
+_pickle.register()

@@ -33,6 +33,21 @@ class AmcError(Exception):
         self.code = code
         self.details = details
 
+    def __reduce__(self) -> Any:
+        # Pickle (multiprocessing, concurrent.futures) rebuilds the error with its keyword-only fields.
+        return (_rebuild_error, (type(self), self.args[0] if self.args else "", self.target, self.code, self.details))
+
+
+def _rebuild_error(cls: type, message: str, target: str, code: Optional[grpc.StatusCode], details: str) -> AmcError:
+    return cls(message, target=target, code=code, details=details)
+
+
+def _with_token(metadata: Metadata, token: Optional[str]) -> Metadata:
+    """``metadata`` plus ``authorization: Bearer <token>`` when a token is given."""
+    if not token:
+        return metadata
+    return [*(metadata or []), ("authorization", f"Bearer {token}")]
+
 
 class AmcUnavailableError(AmcError):
     """amc is not running, not reachable, or went away (gRPC UNAVAILABLE), and the retries (if any) are used up."""
@@ -43,8 +58,10 @@ class AmcTimeoutError(AmcError):
 
 
 def _error_from_rpc(err: grpc.RpcError, target: str, rpc: str) -> AmcError:
-    code = err.code() if isinstance(err, grpc.Call) else None
-    details = (err.details() if isinstance(err, grpc.Call) else None) or str(err)
+    # A grpc.Call (blocking API) or a grpc.aio.AioRpcError (asyncio API): both have code() and details().
+    has_status = callable(getattr(err, "code", None)) and callable(getattr(err, "details", None))
+    code = err.code() if has_status else None
+    details = (err.details() if has_status else None) or str(err)
     if code == grpc.StatusCode.UNAVAILABLE:
         return AmcUnavailableError(
             f"{rpc}: amc at {target} is unavailable (is `amc serve` running?): {details}",
@@ -73,6 +90,7 @@ def get_state(
     timeout: float = 5.0,
     metadata: Metadata = None,
     channel: Optional[grpc.Channel] = None,
+    token: Optional[str] = None,
 ) -> _pb.State:
     """Returns the latest published State.
 
@@ -86,7 +104,7 @@ def get_state(
     try:
         stub = _pb_grpc.StateServiceStub(ch)
         request = _pb.GetStateRequest(filter=_filter(filter))
-        response = stub.GetState(request, timeout=timeout, metadata=metadata, wait_for_ready=False)
+        response = stub.GetState(request, timeout=timeout, metadata=_with_token(metadata, token), wait_for_ready=False)
         return response.state
     except grpc.RpcError as err:
         raise _error_from_rpc(err, target, "GetState") from None
@@ -462,13 +480,15 @@ def watch_state(
     since_revision: int = 0,
     *,
     instance_id: str = "",
+    since: Optional[_pb.State] = None,
     filter: FilterLike = None,
-    max_retries: Optional[int] = 5,
+    max_retries: Optional[int] = None,
     backoff_initial: float = 0.25,
     backoff_max: float = 5.0,
     connect_timeout: float = 5.0,
     idle_timeout: float = 60.0,
     metadata: Metadata = None,
+    token: Optional[str] = None,
     on_reconnect: Optional[Callable[[Reconnect], None]] = None,
 ) -> StateWatch:
     """Watches amc's state: yields the first snapshot (a State), then one State per change.
@@ -476,18 +496,23 @@ def watch_state(
     Heartbeats are consumed silently but advance ``last_revision``. When the stream ends with UNAVAILABLE (server
     shutdown or restart, network error) or stays silent too long, the watch reconnects with the last revision and
     instance_id it saw, after an exponential backoff (``backoff_initial`` doubling up to ``backoff_max`` seconds,
-    +-20 % jitter). After ``max_retries`` failed reconnects in a row (the count restarts when a message arrives; None
-    retries forever) it raises AmcUnavailableError or AmcTimeoutError. Other errors are raised at once as AmcError.
+    +-20 % jitter). By default it retries forever, as a long-running watcher should (a restart or a laptop's sleep
+    must not end it; ``on_reconnect`` tells you about each attempt); after ``max_retries`` failed reconnects in a row
+    (the count restarts when a message arrives) it raises AmcUnavailableError or AmcTimeoutError instead. Other errors
+    (a missing or wrong ``token``, a bad filter) are raised at once as AmcError.
 
     Changes travel as deltas (only the sessions that changed; ``WatchStateRequest.deltas``), which the watch applies
     to the last State it yielded, so every item is still a whole State; ``deltas_applied`` counts them.
 
-    Pass ``since_revision`` and ``instance_id`` from an earlier State (e.g. ``get_state()``) to skip the first
-    snapshot when nothing changed since (the watch then asks for whole snapshots, having no State to apply deltas
-    to). After a server restart (new instance_id) the next State is a full snapshot
-    of the new instance.
+    List, then watch: pass ``since=get_state()`` to skip the first snapshot when nothing changed since, and keep
+    deltas (the watch applies them to that State; the first item is then the first change). ``since_revision`` and
+    ``instance_id`` alone (a revision the caller got elsewhere, without its State) also skip the first snapshot, but
+    the watch then asks for whole snapshots, having no State to apply deltas to. After a server restart (new
+    instance_id) the next State is a full snapshot of the new instance.
     """
-    return StateWatch(
+    if since is not None:
+        since_revision, instance_id = since.revision, since.instance_id
+    watch = StateWatch(
         target,
         since_revision,
         instance_id,
@@ -497,9 +522,14 @@ def watch_state(
         backoff_max,
         connect_timeout,
         idle_timeout,
-        metadata,
+        _with_token(metadata, token),
         on_reconnect,
     )
+    if since is not None:
+        held = _pb.State()
+        held.CopyFrom(since)
+        watch._state = held
+    return watch
 
 
 class EventWatch(_Watch, Iterator[_ev.Event]):
