@@ -67,3 +67,20 @@ func (c *Client) SetRemoteApproval(ctx context.Context, sessionID string, enable
 	resp, err := c.Actions.SetRemoteApproval(ctx, &amcv1.SetRemoteApprovalRequest{SessionId: sessionID, Enabled: enabled})
 	return resp.GetResult(), err
 }
+
+// Focus gives the session's own Zellij pane the focus (outcome "focused", or "pane_gone"); FailedPrecondition when
+// the Zellij there cannot focus a pane by id.
+func (c *Client) Focus(ctx context.Context, sessionID string) (*amcv1.ActionResult, error) {
+	ctx, cancel := unary(ctx)
+	defer cancel()
+	resp, err := c.Actions.Focus(ctx, &amcv1.FocusRequest{SessionId: sessionID})
+	return resp.GetResult(), err
+}
+
+// Ack acknowledges the session's attention: no notification of it until its next attention. The result says
+// whether the notifier took it (false when notifications are off: nothing to silence).
+func (c *Client) Ack(ctx context.Context, sessionID string) (*amcv1.AckResponse, error) {
+	ctx, cancel := unary(ctx)
+	defer cancel()
+	return c.State.Ack(ctx, &amcv1.AckRequest{SessionId: sessionID})
+}

@@ -285,6 +285,19 @@ func TestTokenAndActions(t *testing.T) {
 	if _, err := c.Dismiss(context.Background(), "nope"); status.Code(err) != codes.NotFound {
 		t.Fatalf("Dismiss of an unknown session: %v", err)
 	}
+	if _, err := c.Focus(context.Background(), "nope"); status.Code(err) != codes.NotFound {
+		t.Fatalf("Focus of an unknown session: %v", err)
+	}
+	if _, err := anonymous.Ack(context.Background(), "a"); status.Code(err) != codes.Unauthenticated && status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Ack without a token: %v", err)
+	}
+	ack, err := c.Ack(context.Background(), "a")
+	if err != nil || ack.GetSessionId() != "a" {
+		t.Fatalf("Ack: %v %v", ack, err)
+	}
+	if _, err := c.Ack(context.Background(), "nope"); status.Code(err) != codes.NotFound {
+		t.Fatalf("Ack of an unknown session: %v", err)
+	}
 }
 
 func TestApplyRefusesADeltaOnAnotherBase(t *testing.T) {
