@@ -544,6 +544,8 @@ impl Collector {
         // Keys only amc computes; a file must not make them claim something this pass did not find.
         session.remove(key::CONTEXT_WINDOW_INFERRED);
         session.remove(key::LIVENESS_REASON);
+        session.remove(rules::cost::COST);
+        session.remove(rules::cost::RATE_LIMITS);
         let field_of = |k: &str| session.get(k).cloned().unwrap_or(Value::Null);
         let mut decisions = vec![Decision::new(
             model::field::STATUS,
@@ -557,9 +559,18 @@ impl Collector {
 
         let transcript = transcript.map(|(path, kind)| self.transcript_facts(&session, path, kind));
         let mut current_tokens = None;
+        let spend = transcript.as_ref().and_then(|t| t.spend.as_ref());
+        if let Some(cost) = rules::cost::session_cost(&session, spend, &self.config.prices) {
+            session.insert(rules::cost::COST.into(), cost);
+        }
+        let limits = rules::cost::session_rate_limits(&session, spend, at);
+        if !limits.is_empty() {
+            session.insert(rules::cost::RATE_LIMITS.into(), limits.into());
+        }
         if let Some(TranscriptFacts {
             path,
             usage: Some(usage),
+            ..
         }) = &transcript
         {
             decisions.push(rules::context::context_window(
@@ -655,7 +666,8 @@ impl Collector {
                 window_inferred: usage.window_inferred,
                 current_tokens: usage.current_tokens,
             });
-        TranscriptFacts { path, usage }
+        let spend = self.transcripts.refreshed_spend(&path, kind);
+        TranscriptFacts { path, usage, spend }
     }
 
     /// Returns the session's transcript and its kind: Claude: `transcript_path` when that file exists, else the
@@ -700,6 +712,8 @@ impl Collector {
 struct TranscriptFacts {
     path: PathBuf,
     usage: Option<Usage>,
+    /// Cost, tokens per model and rate limits.
+    spend: Option<crate::transcript::spend::Spend>,
 }
 
 /// The context usage of a transcript, as the pass uses it.

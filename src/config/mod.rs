@@ -20,6 +20,7 @@
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
 pub mod notify;
+pub mod prices;
 pub mod settings;
 
 pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
@@ -28,6 +29,7 @@ pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
@@ -221,6 +223,12 @@ pub struct Config {
     pub debounce: Duration,
     /// How long shutdown waits for connections to drain before the process exits anyway.
     pub shutdown_grace: Duration,
+    /// The price table: built in, with the rows of `AMC_PRICES` over it.
+    pub prices: Arc<prices::PriceTable>,
+    /// The error loading `AMC_PRICES` gave, if any (logged at start; the built-in table is used).
+    pub prices_error: Option<String>,
+    /// Where the opt-in OTLP receiver listens (`AMC_OTLP_LISTEN`); `None`: off.
+    pub otlp_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -307,7 +315,18 @@ impl Config {
                 false
             }
         };
+        let (prices, prices_error) = match lookup("AMC_PRICES").filter(|p| !p.trim().is_empty()) {
+            None => (prices::PriceTable::builtin(), None),
+            Some(path) => match prices::PriceTable::with_file(Path::new(path.trim())) {
+                Ok(table) => (table, None),
+                Err(error) => (prices::PriceTable::builtin(), Some(error)),
+            },
+        };
+        let otlp_listen = lookup("AMC_OTLP_LISTEN").and_then(|l| l.trim().parse().ok());
         Config {
+            prices: Arc::new(prices),
+            prices_error,
+            otlp_listen,
             approvals_hold_always,
             approval_wait: millis("AMC_APPROVALS_WAIT_MS", 600_000),
             paths,

@@ -136,6 +136,18 @@ pub const SETTINGS: &[Setting] = &[
         "the model Claude Code is told to use",
     ),
     s(
+        "prices",
+        "AMC_PRICES",
+        "",
+        "a price table file (TOML, data/prices.toml's shape) whose rows replace or add to the built-in prices",
+    ),
+    s(
+        "otlp_listen",
+        "AMC_OTLP_LISTEN",
+        "",
+        "address of the opt-in OTLP receiver (gRPC and HTTP/protobuf logs and metrics); empty: off",
+    ),
+    s(
         "heartbeat_ms",
         "AMC_HEARTBEAT_MS",
         "15000",

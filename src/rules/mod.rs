@@ -17,6 +17,8 @@ pub mod cleanup;
 pub mod codex;
 /// The context window and the per-turn token baseline.
 pub mod context;
+/// Cost and rate limits.
+pub mod cost;
 /// Same-pane dedupe: which session keeps a pane.
 pub mod dedupe;
 /// `is_dead`: the original's rules and the process evidence, settled once; orphan `starting` sessions.

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     index::nested,
+    spend::{ModelTokens, RateLimit, RawRateLimits, Spend},
     window::WindowSource,
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
@@ -51,6 +52,7 @@ struct RawPayload<'a> {
     #[serde(rename = "type", borrow)]
     kind: Lenient<Cow<'a, str>>,
     info: Lenient<RawInfo>,
+    rate_limits: Lenient<RawRateLimits>,
     model_context_window: Lenient<u64>,
     #[serde(borrow)]
     model: Lenient<Cow<'a, str>>,
@@ -115,13 +117,15 @@ impl Counts {
 }
 
 /// One `token_count` event with a non-null `info`, as read.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct TokenCount {
     last: Option<Counts>,
     total: Option<Counts>,
     window: Option<u64>,
     model: Option<String>,
     timestamp: Option<String>,
+    /// The plan's rate limits the event reports (also on events with `info: null`).
+    rate_limits: Vec<RateLimit>,
 }
 
 impl TokenCount {
@@ -154,6 +158,8 @@ pub(crate) struct Usage {
 
 enum Event {
     TokenCount(TokenCount),
+    /// A `token_count` with `info: null` that still reports rate limits.
+    RateLimits(Vec<RateLimit>, Option<String>),
     Compacted,
     TaskWindow(u64),
     Model(String),
@@ -184,10 +190,20 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     };
     match (kind.as_ref(), payload.kind.0.as_deref()) {
         ("event_msg", Some("token_count")) => {
+            let rate_limits = payload
+                .rate_limits
+                .0
+                .map(RawRateLimits::into_limits)
+                .unwrap_or_default();
             let Some(info) = payload.info.0 else {
-                return Ok(Event::Other);
+                return Ok(if rate_limits.is_empty() {
+                    Event::Other
+                } else {
+                    Event::RateLimits(rate_limits, raw.timestamp.0.map(Cow::into_owned))
+                });
             };
             Ok(Event::TokenCount(TokenCount {
+                rate_limits,
                 last: info.last_token_usage.0.map(Counts::of),
                 total: info.total_token_usage.0.map(Counts::of),
                 window: info.model_context_window.0.filter(|&w| w > 0),
@@ -219,9 +235,41 @@ pub(crate) struct State {
     /// The cumulative total of the newest token_count event: `None` before the first, `Some(None)` when it had none.
     #[serde(with = "nested")]
     last_total: Option<Option<Counts>>,
+    /// The newest rate limits reported, and that event's timestamp.
+    #[serde(default)]
+    rate_limits: Option<(Vec<RateLimit>, Option<String>)>,
 }
 
 impl State {
+    /// Returns what the rollout says about spending: the newest cumulative total under the session's model, and the
+    /// newest rate limits.
+    pub(crate) fn spend(&self) -> Spend {
+        let model = self
+            .model
+            .clone()
+            .or_else(|| self.usage.as_ref().and_then(|u| u.model.clone()))
+            .unwrap_or_default();
+        let tokens = match &self.last_total {
+            Some(Some(total)) => vec![ModelTokens {
+                model,
+                // Codex counts the cached input inside `input_tokens`.
+                input: total.input.saturating_sub(total.cached),
+                cached_input: total.cached,
+                cache_write: total.cache_write,
+                output: total.output,
+            }],
+            _ => Vec::new(),
+        };
+        let (rate_limits, limits_at) = self.rate_limits.clone().unwrap_or_default();
+        Spend {
+            reported: None,
+            tokens_complete: !tokens.is_empty(),
+            tokens,
+            rate_limits,
+            updated_at: self.usage.as_ref().and_then(|u| u.timestamp.clone()).or(limits_at),
+        }
+    }
+
     /// Returns the context usage this state describes, or `None` without a usable `token_count`.
     pub(crate) fn context_usage(&self) -> Option<ContextUsage> {
         let usage = self.usage.as_ref()?;
@@ -253,7 +301,11 @@ impl LineSink for State {
 
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
         match classify(line)? {
+            Event::RateLimits(limits, at) => self.rate_limits = Some((limits, at)),
             Event::TokenCount(count) => {
+                if !count.rate_limits.is_empty() {
+                    self.rate_limits = Some((count.rate_limits.clone(), count.timestamp.clone()));
+                }
                 let previous = self.last_total.as_ref().map(Option::as_ref);
                 if let Some(usage) = count.usage(previous) {
                     self.usage = Some(usage);
@@ -308,9 +360,15 @@ impl BackwardSink for Backward {
 
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
         match classify(line)? {
+            Event::RateLimits(limits, at) => {
+                self.state.rate_limits.get_or_insert((limits, at));
+            }
             Event::TokenCount(count) => {
                 if self.state.last_total.is_none() {
                     self.state.last_total = Some(count.total);
+                }
+                if !count.rate_limits.is_empty() && self.state.rate_limits.is_none() {
+                    self.state.rate_limits = Some((count.rate_limits.clone(), count.timestamp.clone()));
                 }
                 if self.state.usage.is_some() {
                     return Ok(());

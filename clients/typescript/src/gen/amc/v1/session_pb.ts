@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/session.proto.
  */
 export const file_amc_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIq0GCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAkSJAoJYXR0ZW50aW9uGBkgASgLMhEuYW1jLnYxLkF0dGVudGlvbhIZChFydW5uaW5nX3N1YmFnZW50cxgaIAEoBRIVCg1zdGF0dXNfcmVhc29uGBsgASgJQhgKFl9jb252ZXJzYXRpb25fbXRpbWVfbnNCFAoSX3R1cm5fc3RhcnRfdG9rZW5zIoUCCglBdHRlbnRpb24SIwoEa2luZBgBIAEoDjIVLmFtYy52MS5BdHRlbnRpb25LaW5kEhAKCHJhd19raW5kGAIgASgJEi4KCnNpbmNlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAQgASgJEhEKCXRvb2xfbmFtZRgFIAEoCRIaChJ0b29sX2lucHV0X3N1bW1hcnkYBiABKAkSEwoLdG9vbF91c2VfaWQYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIZChFub3RpZmljYXRpb25fdHlwZRgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJKqQBCg1TZXNzaW9uU3RhdHVzEh4KGlNFU1NJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXU0VTU0lPTl9TVEFUVVNfU1RBUlRJTkcQARIZChVTRVNTSU9OX1NUQVRVU19BQ1RJVkUQAhIiCh5TRVNTSU9OX1NUQVRVU19ORUVEU19BVFRFTlRJT04QAxIXChNTRVNTSU9OX1NUQVRVU19ET05FEAQqQQoFQWdlbnQSFQoRQUdFTlRfVU5TUEVDSUZJRUQQABIQCgxBR0VOVF9DTEFVREUQARIPCgtBR0VOVF9DT0RFWBACKu0BCgxXaW5kb3dTb3VyY2USHQoZV0lORE9XX1NPVVJDRV9VTlNQRUNJRklFRBAAEhoKFldJTkRPV19TT1VSQ0VfT1ZFUlJJREUQARIfChtXSU5ET1dfU09VUkNFX01PREVMX1NFVFRJTkcQAhIeChpXSU5ET1dfU09VUkNFX05BVElWRV9NT0RFTBADEiQKIFdJTkRPV19TT1VSQ0VfT0JTRVJWRURfT1ZFUl8yMDBLEAQSGQoVV0lORE9XX1NPVVJDRV9ERUZBVUxUEAUSIAocV0lORE9XX1NPVVJDRV9BR0VOVF9SRVBPUlRFRBAGKosBCg1BdHRlbnRpb25LaW5kEh4KGkFUVEVOVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZQVRURU5USU9OX0tJTkRfUEVSTUlTU0lPThABEhsKF0FUVEVOVElPTl9LSU5EX1FVRVNUSU9OEAISHgoaQVRURU5USU9OX0tJTkRfRUxJQ0lUQVRJT04QA0IvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIoABCgtTZXNzaW9uQ29zdBIQCgN1c2QYASABKAFIAIgBARIOCgZzb3VyY2UYAiABKAkSLwoLdXBkYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnVua25vd25fbW9kZWxzGAQgAygJQgYKBF91c2Qi8gEKCVJhdGVMaW1pdBINCgVhZ2VudBgBIAEoCRIMCgRuYW1lGAIgASgJEhsKDndpbmRvd19taW51dGVzGAMgASgDSACIAQESFAoMdXNlZF9wZXJjZW50GAQgASgBEi4KCnJlc2V0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNvdXJjZRgGIAEoCRIxCg1vYnNlcnZlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdleHBpcmVkGAggASgIQhEKD193aW5kb3dfbWludXRlcyJpCghCdXJuUmF0ZRIZChF0b2tlbnNfcGVyX21pbnV0ZRgBIAEoARIZCgx1c2RfcGVyX2hvdXIYAiABKAFIAIgBARIWCg53aW5kb3dfbWludXRlcxgDIAEoBUIPCg1fdXNkX3Blcl9ob3VyIq0BChJDb21wYWN0aW9uRm9yZWNhc3QSEAoIZm9yZWNhc3QYASABKAgSGAoQdGhyZXNob2xkX3Rva2VucxgCIAEoAxIXCg90b2tlbnNfcGVyX3R1cm4YAyABKAESFwoKdHVybnNfbGVmdBgEIAEoAUgAiAEBEhkKDG1pbnV0ZXNfbGVmdBgFIAEoAUgBiAEBQg0KC190dXJuc19sZWZ0Qg8KDV9taW51dGVzX2xlZnQiSQoNQ29udGV4dFNhbXBsZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ0b2tlbnMYAiABKAMihggKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIlCgZzdGF0dXMYAiABKA4yFS5hbWMudjEuU2Vzc2lvblN0YXR1cxISCgpyYXdfc3RhdHVzGAMgASgJEhwKBWFnZW50GAQgASgOMg0uYW1jLnYxLkFnZW50EhEKCXJhd19hZ2VudBgFIAEoCRITCgtwcm9qZWN0X2RpchgGIAEoCRILCgNjd2QYByABKAkSFwoPdHJhbnNjcmlwdF9wYXRoGAggASgJEhYKDnplbGxpal9zZXNzaW9uGAkgASgJEhMKC3plbGxpal9wYW5lGAogASgJEhIKCmxhc3RfZXZlbnQYCyABKAkSMwoPbGFzdF9ldmVudF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyChFwZW5kaW5nX3F1ZXN0aW9ucxgOIAMoCzIXLmFtYy52MS5QZW5kaW5nUXVlc3Rpb24SHAoUbGFzdF9tZXNzYWdlX3ByZXZpZXcYDyABKAkSEAoIc3Bhd25faWQYECABKAkSKwoNY29udGV4dF91c2FnZRgRIAEoCzIULmFtYy52MS5Db250ZXh0VXNhZ2USIgoVY29udmVyc2F0aW9uX210aW1lX25zGBIgASgDSACIAQESHgoRdHVybl9zdGFydF90b2tlbnMYEyABKANIAYgBARIPCgdpc19kZWFkGBQgASgIEg0KBW1vZGVsGBUgASgJEhcKD3Blcm1pc3Npb25fbW9kZRgWIAEoCRISCgpleHRyYV9qc29uGBcgASgJEhcKD2xpdmVuZXNzX3JlYXNvbhgYIAEoCRIkCglhdHRlbnRpb24YGSABKAsyES5hbWMudjEuQXR0ZW50aW9uEhkKEXJ1bm5pbmdfc3ViYWdlbnRzGBogASgFEhUKDXN0YXR1c19yZWFzb24YGyABKAkSIQoEY29zdBg8IAEoCzITLmFtYy52MS5TZXNzaW9uQ29zdBImCgtyYXRlX2xpbWl0cxg9IAMoCzIRLmFtYy52MS5SYXRlTGltaXQSIwoJYnVybl9yYXRlGD4gASgLMhAuYW1jLnYxLkJ1cm5SYXRlEjcKE2NvbXBhY3Rpb25fZm9yZWNhc3QYPyABKAsyGi5hbWMudjEuQ29tcGFjdGlvbkZvcmVjYXN0Ei4KD2NvbnRleHRfaGlzdG9yeRhAIAMoCzIVLmFtYy52MS5Db250ZXh0U2FtcGxlQhgKFl9jb252ZXJzYXRpb25fbXRpbWVfbnNCFAoSX3R1cm5fc3RhcnRfdG9rZW5zIoUCCglBdHRlbnRpb24SIwoEa2luZBgBIAEoDjIVLmFtYy52MS5BdHRlbnRpb25LaW5kEhAKCHJhd19raW5kGAIgASgJEi4KCnNpbmNlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAQgASgJEhEKCXRvb2xfbmFtZRgFIAEoCRIaChJ0b29sX2lucHV0X3N1bW1hcnkYBiABKAkSEwoLdG9vbF91c2VfaWQYByABKAkSDwoHbWVzc2FnZRgIIAEoCRIZChFub3RpZmljYXRpb25fdHlwZRgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJKqQBCg1TZXNzaW9uU3RhdHVzEh4KGlNFU1NJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXU0VTU0lPTl9TVEFUVVNfU1RBUlRJTkcQARIZChVTRVNTSU9OX1NUQVRVU19BQ1RJVkUQAhIiCh5TRVNTSU9OX1NUQVRVU19ORUVEU19BVFRFTlRJT04QAxIXChNTRVNTSU9OX1NUQVRVU19ET05FEAQqQQoFQWdlbnQSFQoRQUdFTlRfVU5TUEVDSUZJRUQQABIQCgxBR0VOVF9DTEFVREUQARIPCgtBR0VOVF9DT0RFWBACKosCCgxXaW5kb3dTb3VyY2USHQoZV0lORE9XX1NPVVJDRV9VTlNQRUNJRklFRBAAEhoKFldJTkRPV19TT1VSQ0VfT1ZFUlJJREUQARIfChtXSU5ET1dfU09VUkNFX01PREVMX1NFVFRJTkcQAhIeChpXSU5ET1dfU09VUkNFX05BVElWRV9NT0RFTBADEiQKIFdJTkRPV19TT1VSQ0VfT0JTRVJWRURfT1ZFUl8yMDBLEAQSGQoVV0lORE9XX1NPVVJDRV9ERUZBVUxUEAUSIAocV0lORE9XX1NPVVJDRV9BR0VOVF9SRVBPUlRFRBAGEhwKGFdJTkRPV19TT1VSQ0VfU1RBVFVTTElORRAHKosBCg1BdHRlbnRpb25LaW5kEh4KGkFUVEVOVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZQVRURU5USU9OX0tJTkRfUEVSTUlTU0lPThABEhsKF0FUVEVOVElPTl9LSU5EX1FVRVNUSU9OEAISHgoaQVRURU5USU9OX0tJTkRfRUxJQ0lUQVRJT04QA0IvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * QuestionOption is one answer offered by an AskUserQuestion dialog.
@@ -191,6 +191,234 @@ export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
  */
 export const ContextUsageSchema: GenMessage<ContextUsage> = /*@__PURE__*/
   messageDesc(file_amc_v1_session, 2);
+
+/**
+ * SessionCost is what a session has cost so far.
+ *
+ * @generated from message amc.v1.SessionCost
+ */
+export type SessionCost = Message<"amc.v1.SessionCost"> & {
+  /**
+   * US dollars; unset when unknown (source "unknown_model").
+   *
+   * @generated from field: optional double usd = 1;
+   */
+  usd?: number | undefined;
+
+  /**
+   * Where the figure comes from: "cost_state" (Claude Code's `cost-state` transcript line), "statusline" (Claude
+   * Code's statusLine input), "otlp" (OpenTelemetry from the agent), "price_table" (tokens x amc's price table),
+   * "price_table_partial" (the same over the part of the transcript read: a lower bound), "unknown_model" (a model
+   * the price table does not know; no price is guessed).
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * When the figure was last updated (the newest transcript line or capture it comes from).
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 3;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * With source "unknown_model": the models without a price.
+   *
+   * @generated from field: repeated string unknown_models = 4;
+   */
+  unknownModels: string[];
+};
+
+/**
+ * Describes the message amc.v1.SessionCost.
+ * Use `create(SessionCostSchema)` to create a new message.
+ */
+export const SessionCostSchema: GenMessage<SessionCost> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 3);
+
+/**
+ * RateLimit is one window of the plan's rate limits as the agent last reported it.
+ *
+ * @generated from message amc.v1.RateLimit
+ */
+export type RateLimit = Message<"amc.v1.RateLimit"> & {
+  /**
+   * The agent whose account it is ("claude", "codex").
+   *
+   * @generated from field: string agent = 1;
+   */
+  agent: string;
+
+  /**
+   * The window's name: "primary"/"secondary" (Codex), "five_hour"/"seven_day" (Claude).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The window's length in minutes, when stated.
+   *
+   * @generated from field: optional int64 window_minutes = 3;
+   */
+  windowMinutes?: bigint | undefined;
+
+  /**
+   * How much of the window is used, 0..100.
+   *
+   * @generated from field: double used_percent = 4;
+   */
+  usedPercent: number;
+
+  /**
+   * When the window resets.
+   *
+   * @generated from field: google.protobuf.Timestamp reset_time = 5;
+   */
+  resetTime?: Timestamp | undefined;
+
+  /**
+   * Where it was read: "codex_token_count", "statusline", "otlp".
+   *
+   * @generated from field: string source = 6;
+   */
+  source: string;
+
+  /**
+   * When the agent reported it.
+   *
+   * @generated from field: google.protobuf.Timestamp observed_time = 7;
+   */
+  observedTime?: Timestamp | undefined;
+
+  /**
+   * True when reset_time has passed: used_percent belongs to a window that is over.
+   *
+   * @generated from field: bool expired = 8;
+   */
+  expired: boolean;
+};
+
+/**
+ * Describes the message amc.v1.RateLimit.
+ * Use `create(RateLimitSchema)` to create a new message.
+ */
+export const RateLimitSchema: GenMessage<RateLimit> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 4);
+
+/**
+ * BurnRate is how fast a session spends, over the last window_minutes of its transcript.
+ *
+ * @generated from message amc.v1.BurnRate
+ */
+export type BurnRate = Message<"amc.v1.BurnRate"> & {
+  /**
+   * Tokens (input, cache and output) per minute.
+   *
+   * @generated from field: double tokens_per_minute = 1;
+   */
+  tokensPerMinute: number;
+
+  /**
+   * US dollars per hour at the price table's rates; unset when the model has no price.
+   *
+   * @generated from field: optional double usd_per_hour = 2;
+   */
+  usdPerHour?: number | undefined;
+
+  /**
+   * The window the rate is measured over (15).
+   *
+   * @generated from field: int32 window_minutes = 3;
+   */
+  windowMinutes: number;
+};
+
+/**
+ * Describes the message amc.v1.BurnRate.
+ * Use `create(BurnRateSchema)` to create a new message.
+ */
+export const BurnRateSchema: GenMessage<BurnRate> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 5);
+
+/**
+ * CompactionForecast estimates when the agent will compact its context automatically. It is a forecast from the
+ * recent growth, not a fact.
+ *
+ * @generated from message amc.v1.CompactionForecast
+ */
+export type CompactionForecast = Message<"amc.v1.CompactionForecast"> & {
+  /**
+   * Always true: this is an estimate.
+   *
+   * @generated from field: bool forecast = 1;
+   */
+  forecast: boolean;
+
+  /**
+   * The context size at which the agent compacts (window minus its reserve).
+   *
+   * @generated from field: int64 threshold_tokens = 2;
+   */
+  thresholdTokens: bigint;
+
+  /**
+   * The average context growth per turn (assistant reply) over the recent turns.
+   *
+   * @generated from field: double tokens_per_turn = 3;
+   */
+  tokensPerTurn: number;
+
+  /**
+   * Turns until the threshold at that growth; unset when the context does not grow.
+   *
+   * @generated from field: optional double turns_left = 4;
+   */
+  turnsLeft?: number | undefined;
+
+  /**
+   * Minutes until the threshold at the recent pace; unset when unknown.
+   *
+   * @generated from field: optional double minutes_left = 5;
+   */
+  minutesLeft?: number | undefined;
+};
+
+/**
+ * Describes the message amc.v1.CompactionForecast.
+ * Use `create(CompactionForecastSchema)` to create a new message.
+ */
+export const CompactionForecastSchema: GenMessage<CompactionForecast> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 6);
+
+/**
+ * ContextSample is the context size at one assistant reply.
+ *
+ * @generated from message amc.v1.ContextSample
+ */
+export type ContextSample = Message<"amc.v1.ContextSample"> & {
+  /**
+   * The reply's time.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Tokens in context then.
+   *
+   * @generated from field: int64 tokens = 2;
+   */
+  tokens: bigint;
+};
+
+/**
+ * Describes the message amc.v1.ContextSample.
+ * Use `create(ContextSampleSchema)` to create a new message.
+ */
+export const ContextSampleSchema: GenMessage<ContextSample> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 7);
 
 /**
  * Session is one agent session as amc shows it.
@@ -392,6 +620,41 @@ export type Session = Message<"amc.v1.Session"> & {
    * @generated from field: string status_reason = 27;
    */
   statusReason: string;
+
+  /**
+   * What the session has cost so far; unset when nothing is known.
+   *
+   * @generated from field: amc.v1.SessionCost cost = 60;
+   */
+  cost?: SessionCost | undefined;
+
+  /**
+   * The plan's rate-limit windows as this session's agent last reported them.
+   *
+   * @generated from field: repeated amc.v1.RateLimit rate_limits = 61;
+   */
+  rateLimits: RateLimit[];
+
+  /**
+   * Spending over the last 15 minutes; unset without recent replies.
+   *
+   * @generated from field: amc.v1.BurnRate burn_rate = 62;
+   */
+  burnRate?: BurnRate | undefined;
+
+  /**
+   * When the agent will likely auto-compact; unset when the growth is unknown.
+   *
+   * @generated from field: amc.v1.CompactionForecast compaction_forecast = 63;
+   */
+  compactionForecast?: CompactionForecast | undefined;
+
+  /**
+   * The context size at the recent replies, oldest first (at most 48), for a sparkline.
+   *
+   * @generated from field: repeated amc.v1.ContextSample context_history = 64;
+   */
+  contextHistory: ContextSample[];
 };
 
 /**
@@ -399,7 +662,7 @@ export type Session = Message<"amc.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_amc_v1_session, 3);
+  messageDesc(file_amc_v1_session, 8);
 
 /**
  * What a session waits on the user for (the session file's `attention` object).
@@ -483,7 +746,7 @@ export type Attention = Message<"amc.v1.Attention"> & {
  * Use `create(AttentionSchema)` to create a new message.
  */
 export const AttentionSchema: GenMessage<Attention> = /*@__PURE__*/
-  messageDesc(file_amc_v1_session, 4);
+  messageDesc(file_amc_v1_session, 9);
 
 /**
  * SessionStatus is where the agent is in its turn, as the hook last recorded it.
@@ -622,6 +885,13 @@ export enum WindowSource {
    * @generated from enum value: WINDOW_SOURCE_AGENT_REPORTED = 6;
    */
   AGENT_REPORTED = 6,
+
+  /**
+   * Claude Code's statusLine input (`context_window.context_window_size`, recorded by `amc statusline`): exact.
+   *
+   * @generated from enum value: WINDOW_SOURCE_STATUSLINE = 7;
+   */
+  STATUSLINE = 7,
 }
 
 /**
