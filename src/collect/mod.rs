@@ -589,6 +589,12 @@ impl Collector {
             turn_start_tokens = decision.value.as_u64();
             decisions.push(decision);
         }
+        let usage = session.get(key::CONTEXT_USAGE).cloned();
+        if let Some((usage, decision)) = rules::context::statusline_window(usage.as_ref(), &session, at) {
+            session.insert(key::CONTEXT_USAGE.into(), usage);
+            session.insert(key::CONTEXT_WINDOW_INFERRED.into(), false.into());
+            decisions.push(decision);
+        }
         let transcript = transcript.map(|t| t.path);
         if let Some(ns) = transcript.as_deref().and_then(mtime_ns) {
             session.insert(key::CONVERSATION_MTIME_NS.into(), ns.into());

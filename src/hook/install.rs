@@ -95,6 +95,10 @@ pub struct HooksOptions {
     pub agent: HookAgent,
     /// Codex only: the `codex` binary that records the hooks' trust (default: `codex` on `PATH`).
     pub codex_bin: Option<PathBuf>,
+    /// Claude only: also make `amc statusline` the statusLine command (keeping the user's as `--then`).
+    pub statusline: bool,
+    /// Claude only: also point Claude Code's OpenTelemetry export at this OTLP endpoint.
+    pub otel: Option<String>,
 }
 
 /// One change `install` or `uninstall` makes to the settings.
@@ -183,7 +187,16 @@ fn label(event: &str, matcher: Option<&str>) -> String {
 pub fn install(opts: &HooksOptions) -> anyhow::Result<()> {
     let command = hook_command(opts.agent)?;
     let mut settings = Settings::load(&opts.settings)?;
-    let changes = plan_install_events(&mut settings.value, &command, hook_events(opts.agent))?;
+    let mut changes = plan_install_events(&mut settings.value, &command, hook_events(opts.agent))?;
+    if opts.agent == HookAgent::Claude {
+        if opts.statusline {
+            let amc = command.strip_suffix(" hook").unwrap_or(&command);
+            changes.extend(super::extras::plan_statusline(&mut settings.value, amc));
+        }
+        if let Some(endpoint) = &opts.otel {
+            changes.extend(super::extras::plan_otel(&mut settings.value, endpoint));
+        }
+    }
     settings.finish(
         opts,
         &changes,
@@ -312,7 +325,7 @@ pub fn hook_command(agent: HookAgent) -> anyhow::Result<String> {
 }
 
 /// Quotes `word` for `sh` when it holds anything but safe characters.
-fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         return word.to_owned();
