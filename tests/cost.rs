@@ -180,6 +180,9 @@ async fn cost_rate_limits_and_usage_over_grpc_and_http() {
     assert_eq!(cost.source, "price_table");
     assert!((cost.usd.unwrap() - codex_usd).abs() < 1e-6, "{cost:?}");
     let claude = by_id(CLAUDE_ID);
+    // One reply (a message split over two lines): one sample, its context 2 + 21 000.
+    let history: Vec<_> = claude.context_history.iter().map(|s| s.tokens).collect();
+    assert_eq!(history, vec![21_002]);
     let usage = claude.context_usage.unwrap();
     assert_eq!(usage.window_source, pb::WindowSource::Statusline as i32);
     assert_eq!((usage.window_tokens, usage.current_tokens), (1_000_000, Some(300_000)));

@@ -544,8 +544,15 @@ impl Collector {
         // Keys only amc computes; a file must not make them claim something this pass did not find.
         session.remove(key::CONTEXT_WINDOW_INFERRED);
         session.remove(key::LIVENESS_REASON);
-        session.remove(rules::cost::COST);
-        session.remove(rules::cost::RATE_LIMITS);
+        for computed in [
+            rules::cost::COST,
+            rules::cost::RATE_LIMITS,
+            BURN_RATE,
+            FORECAST,
+            HISTORY,
+        ] {
+            session.remove(computed);
+        }
         let field_of = |k: &str| session.get(k).cloned().unwrap_or(Value::Null);
         let mut decisions = vec![Decision::new(
             model::field::STATUS,
@@ -594,6 +601,13 @@ impl Collector {
             session.insert(key::CONTEXT_USAGE.into(), usage);
             session.insert(key::CONTEXT_WINDOW_INFERRED.into(), false.into());
             decisions.push(decision);
+        }
+        if let Some(samples) = transcript
+            .as_ref()
+            .and_then(|t| t.spend.as_ref())
+            .map(|s| &s.samples[..])
+        {
+            spend_trends(&mut session, samples, &self.config.prices, at);
         }
         let transcript = transcript.map(|t| t.path);
         if let Some(ns) = transcript.as_deref().and_then(mtime_ns) {
@@ -728,6 +742,39 @@ struct Usage {
     json: Value,
     window_inferred: bool,
     current_tokens: Option<u64>,
+}
+
+const BURN_RATE: &str = "burn_rate";
+const FORECAST: &str = "compaction_forecast";
+const HISTORY: &str = "context_history";
+
+/// Adds the burn rate, the compaction forecast and the context history of a session's reply `samples`.
+fn spend_trends(
+    session: &mut SessionJson,
+    samples: &[crate::transcript::spend::Sample],
+    prices: &crate::config::prices::PriceTable,
+    at: f64,
+) {
+    if samples.is_empty() {
+        return;
+    }
+    let usage = session.get(key::CONTEXT_USAGE);
+    let model = usage.and_then(|u| u.get("model")).and_then(Value::as_str);
+    let current = usage.and_then(|u| u.get("current_tokens")).and_then(Value::as_u64);
+    let window = usage
+        .and_then(|u| u.get("window_tokens"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let agent_name = model::str_field(session, key::AGENT).unwrap_or_default();
+    let burn = rules::burn::burn_rate(samples, model, prices, at);
+    let forecast = rules::burn::forecast(samples, agent_name, current, window);
+    if let Some(burn) = burn {
+        session.insert(BURN_RATE.into(), burn);
+    }
+    if let Some(forecast) = forecast {
+        session.insert(FORECAST.into(), forecast);
+    }
+    session.insert(HISTORY.into(), rules::burn::history(samples));
 }
 
 /// Returns the id of a Codex session (a string `session_id`), `None` for any other session.

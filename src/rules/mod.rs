@@ -11,6 +11,8 @@
 //! The original reads session files as Python dicts, so several rules depend on Python's truthiness and equality;
 //! [`crate::model::truthy`] and friends reproduce them on `serde_json::Value`.
 
+/// Burn rate, compaction forecast, context history.
+pub mod burn;
 /// Cleanup: stale event logs and stale `starting` session files.
 pub mod cleanup;
 /// Codex discovery: the pane of a rollout, the Codex session file, the dismissed ids.

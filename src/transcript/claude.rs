@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     index::nested,
-    spend::{self, ModelTokens, RawCostState, ReportedCost, Spend},
+    spend::{self, ModelTokens, RawCostState, ReportedCost, Sample, Spend, SAMPLES},
     window::{claude_window, is_native_1m, Stated, WindowSource, DEFAULT_WINDOW_TOKENS},
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
@@ -86,6 +86,15 @@ pub(crate) struct Usage {
 }
 
 impl Usage {
+    /// Returns the usage as a reply sample.
+    fn sample(&self) -> Sample {
+        Sample {
+            at: self.timestamp.clone(),
+            context: self.context(),
+            tokens: self.tokens(),
+        }
+    }
+
     /// Returns the usage as per-model tokens for the cumulative totals.
     fn tokens(&self) -> ModelTokens {
         ModelTokens {
@@ -201,6 +210,9 @@ pub(crate) struct State {
     /// The newest usage's message id and tokens: a later line of the same message replaces them in `totals`.
     #[serde(default)]
     last_message: Option<(String, ModelTokens)>,
+    /// The newest replies, oldest first.
+    #[serde(default)]
+    samples: Vec<Sample>,
 }
 
 impl State {
@@ -216,6 +228,7 @@ impl State {
             tokens_complete: self.totals_complete,
             rate_limits: Vec::new(),
             updated_at: self.usage.as_ref().and_then(|u| u.timestamp.clone()),
+            samples: self.samples.clone(),
         }
     }
 
@@ -225,8 +238,10 @@ impl State {
         if let (Some((id, previous)), Some(new_id)) = (&self.last_message, &usage.id) {
             if id == new_id {
                 spend::sub_from(&mut self.totals, previous);
+                self.samples.pop();
             }
         }
+        spend::push_sample(&mut self.samples, usage.sample());
         spend::add_to(&mut self.totals, &tokens);
         self.last_message = usage.id.clone().map(|id| (id, tokens));
     }
@@ -324,7 +339,8 @@ impl Backward {
     }
 
     /// Returns the state for forward reads from the end of the file.
-    pub(crate) fn into_state(self) -> State {
+    pub(crate) fn into_state(mut self) -> State {
+        self.state.samples.reverse();
         self.state
     }
 
@@ -347,6 +363,10 @@ impl BackwardSink for Backward {
                 let seen = usage.id.as_ref().is_some_and(|id| self.recent_ids.contains(id));
                 if !seen {
                     spend::add_to(&mut self.state.totals, &usage.tokens());
+                    if self.state.samples.len() < SAMPLES {
+                        // Newest first here; turned round in `into_state`.
+                        self.state.samples.push(usage.sample());
+                    }
                     if let Some(id) = &usage.id {
                         if self.recent_ids.len() >= RECENT_IDS {
                             self.recent_ids.remove(0);
@@ -386,7 +406,8 @@ impl BackwardSink for Backward {
         let Some(found_at) = self.found_at else {
             return false;
         };
-        // The rest of a small file is read anyway, so that its token totals are whole.
+        // The rest of a small file (what the first chunk read from the end holds, about) is read anyway, so that
+        // its token totals are whole.
         if pos <= WHOLE_READ_BYTES {
             return false;
         }
@@ -404,7 +425,7 @@ impl BackwardSink for Backward {
 }
 
 /// A first read goes on to the start of the file when no more than this is left (the token totals are then whole).
-const WHOLE_READ_BYTES: u64 = 1024 * 1024;
+const WHOLE_READ_BYTES: u64 = 64 * 1024;
 
 /// How many message ids a backward read remembers to count a split message once.
 const RECENT_IDS: usize = 8;

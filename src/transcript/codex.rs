@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     index::nested,
-    spend::{ModelTokens, RateLimit, RawRateLimits, Spend},
+    spend::{self, ModelTokens, RateLimit, RawRateLimits, Sample, Spend, SAMPLES},
     window::WindowSource,
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
@@ -156,6 +156,24 @@ pub(crate) struct Usage {
     timestamp: Option<String>,
 }
 
+impl Usage {
+    /// Returns the event as a reply sample (the context is the event's total; input net of the cached part).
+    fn sample(&self) -> Sample {
+        let c = &self.counts;
+        Sample {
+            at: self.timestamp.clone(),
+            context: c.total,
+            tokens: ModelTokens {
+                model: self.model.clone().unwrap_or_default(),
+                input: c.input.saturating_sub(c.cached),
+                cached_input: c.cached,
+                cache_write: c.cache_write,
+                output: c.output,
+            },
+        }
+    }
+}
+
 enum Event {
     TokenCount(TokenCount),
     /// A `token_count` with `info: null` that still reports rate limits.
@@ -238,6 +256,9 @@ pub(crate) struct State {
     /// The newest rate limits reported, and that event's timestamp.
     #[serde(default)]
     rate_limits: Option<(Vec<RateLimit>, Option<String>)>,
+    /// The newest usable token_count events, oldest first.
+    #[serde(default)]
+    samples: Vec<Sample>,
 }
 
 impl State {
@@ -267,6 +288,7 @@ impl State {
             tokens,
             rate_limits,
             updated_at: self.usage.as_ref().and_then(|u| u.timestamp.clone()).or(limits_at),
+            samples: self.samples.clone(),
         }
     }
 
@@ -308,6 +330,7 @@ impl LineSink for State {
                 }
                 let previous = self.last_total.as_ref().map(Option::as_ref);
                 if let Some(usage) = count.usage(previous) {
+                    spend::push_sample(&mut self.samples, usage.sample());
                     self.usage = Some(usage);
                     self.compacted = false;
                 }
@@ -320,6 +343,13 @@ impl LineSink for State {
         }
         Ok(())
     }
+}
+
+/// How far past the newest usage a first read goes on for older reply samples.
+const SAMPLE_LOOKBACK_BYTES: u64 = 1024 * 1024;
+
+fn at_lookback(found_at: u64, pos: u64) -> bool {
+    found_at.saturating_sub(pos) >= SAMPLE_LOOKBACK_BYTES
 }
 
 /// The first read of a rollout, newest line first.
@@ -341,11 +371,13 @@ pub(crate) struct Backward {
 
 impl Backward {
     /// Returns the state for forward reads from the end of the file.
-    pub(crate) fn into_state(self) -> State {
+    pub(crate) fn into_state(mut self) -> State {
+        self.state.samples.reverse();
         self.state
     }
 
     fn settle(&mut self, usage: Usage, start: u64, compacted: bool) {
+        self.state.samples.push(usage.sample());
         self.state.usage = Some(usage);
         self.state.compacted = compacted;
         self.found_at = Some(start);
@@ -371,6 +403,12 @@ impl BackwardSink for Backward {
                     self.state.rate_limits = Some((count.rate_limits.clone(), count.timestamp.clone()));
                 }
                 if self.state.usage.is_some() {
+                    // Older events: reply samples only (newest first here; turned round in `into_state`).
+                    if self.state.samples.len() < SAMPLES {
+                        if let Some(usage) = count.last.is_some().then(|| count.usage(None)).flatten() {
+                            self.state.samples.push(usage.sample());
+                        }
+                    }
                     return Ok(());
                 }
                 // This event is the predecessor of the one waiting: settle that one first.
@@ -411,6 +449,9 @@ impl BackwardSink for Backward {
             return true;
         }
         let state = &self.state;
+        if state.samples.len() < SAMPLES && !at_lookback(found_at, pos) {
+            return false;
+        }
         let window_known = state.usage.as_ref().is_some_and(|u| u.window.is_some()) || state.task_window.is_some();
         self.waiting.is_none() && state.usage.is_some() && window_known && state.model.is_some()
     }

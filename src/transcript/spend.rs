@@ -82,6 +82,28 @@ pub struct RateLimit {
     pub resets_at: Option<i64>,
 }
 
+/// How many of the newest replies a transcript state keeps as [`Sample`]s.
+pub const SAMPLES: usize = 48;
+
+/// One assistant reply (Claude) or `token_count` (Codex): its time, the context after it and its tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The line's timestamp.
+    pub at: Option<String>,
+    /// Tokens in context after the reply.
+    pub context: u64,
+    /// The reply's own tokens.
+    pub tokens: ModelTokens,
+}
+
+/// Appends `sample` to `samples` (oldest first), keeping the newest [`SAMPLES`].
+pub(crate) fn push_sample(samples: &mut Vec<Sample>, sample: Sample) {
+    samples.push(sample);
+    if samples.len() > SAMPLES {
+        samples.remove(0);
+    }
+}
+
 /// What a transcript says about spending.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Spend {
@@ -95,6 +117,8 @@ pub struct Spend {
     pub rate_limits: Vec<RateLimit>,
     /// The timestamp of the newest line these facts come from.
     pub updated_at: Option<String>,
+    /// The newest replies, oldest first (at most [`SAMPLES`]).
+    pub samples: Vec<Sample>,
 }
 
 /// A `cost-state` line's fields amc reads.
