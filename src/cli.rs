@@ -192,8 +192,8 @@ pub enum HooksAction {
         /// Claude: also make `amc statusline` the statusLine command (a command already there is kept as --then).
         #[arg(long)]
         statusline: bool,
-        /// Claude: also point Claude Code's OpenTelemetry export at amc's OTLP receiver (AMC_OTLP_LISTEN, else
-        /// 127.0.0.1:4317).
+        /// Claude: also point Claude Code's OpenTelemetry export (logs and metrics, OTLP/gRPC) at amc's port
+        /// (AMC_LISTEN); amc must run with AMC_OTLP=on.
         #[arg(long)]
         otel: bool,
     },
@@ -338,13 +338,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     statusline,
                     otel,
                 } => {
-                    let endpoint = otel.then(|| {
-                        let config = Config::from_env();
-                        let addr = config
-                            .otlp_listen
-                            .unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 4317)));
-                        format!("http://{addr}")
-                    });
+                    let endpoint = otel.then(|| format!("http://{}", Config::from_env().listen));
                     hook::install::install(&hook::install::HooksOptions {
                         statusline,
                         otel: endpoint,
@@ -627,6 +621,7 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
             action_rate: config.action_rate,
             approvals_hold_always: config.approvals_hold_always,
             approval_wait: config.approval_wait,
+            otlp: config.otlp,
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

@@ -227,8 +227,8 @@ pub struct Config {
     pub prices: Arc<prices::PriceTable>,
     /// The error loading `AMC_PRICES` gave, if any (logged at start; the built-in table is used).
     pub prices_error: Option<String>,
-    /// Where the opt-in OTLP receiver listens (`AMC_OTLP_LISTEN`); `None`: off.
-    pub otlp_listen: Option<SocketAddr>,
+    /// Whether the OTLP receiver runs on amc's port (`AMC_OTLP=on`; default off).
+    pub otlp: bool,
 }
 
 impl Config {
@@ -322,11 +322,11 @@ impl Config {
                 Err(error) => (prices::PriceTable::builtin(), Some(error)),
             },
         };
-        let otlp_listen = lookup("AMC_OTLP_LISTEN").and_then(|l| l.trim().parse().ok());
+        let otlp = matches!(lookup("AMC_OTLP").as_deref().map(str::trim), Some("on" | "1" | "true"));
         Config {
             prices: Arc::new(prices),
             prices_error,
-            otlp_listen,
+            otlp,
             approvals_hold_always,
             approval_wait: millis("AMC_APPROVALS_WAIT_MS", 600_000),
             paths,

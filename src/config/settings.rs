@@ -142,10 +142,10 @@ pub const SETTINGS: &[Setting] = &[
         "a price table file (TOML, data/prices.toml's shape) whose rows replace or add to the built-in prices",
     ),
     s(
-        "otlp_listen",
-        "AMC_OTLP_LISTEN",
-        "",
-        "address of the opt-in OTLP receiver (gRPC and HTTP/protobuf logs and metrics); empty: off",
+        "otlp",
+        "AMC_OTLP",
+        "off",
+        "on: accept OpenTelemetry logs and metrics (OTLP/gRPC and OTLP/HTTP protobuf) on amc's port",
     ),
     s(
         "heartbeat_ms",
