@@ -111,16 +111,18 @@ class ContextUsage(_message.Message):
     def __init__(self, current_tokens: _Optional[int] = ..., window_tokens: _Optional[int] = ..., percent: _Optional[float] = ..., model: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ..., compacted: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_inferred: _Optional[bool] = ..., window_source: _Optional[_Union[WindowSource, str]] = ...) -> None: ...
 
 class SessionCost(_message.Message):
-    __slots__ = ("usd", "source", "update_time", "unknown_models")
+    __slots__ = ("usd", "source", "update_time", "unknown_models", "tokens")
     USD_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_MODELS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
     usd: float
     source: str
     update_time: _timestamp_pb2.Timestamp
     unknown_models: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, usd: _Optional[float] = ..., source: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unknown_models: _Optional[_Iterable[str]] = ...) -> None: ...
+    tokens: int
+    def __init__(self, usd: _Optional[float] = ..., source: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unknown_models: _Optional[_Iterable[str]] = ..., tokens: _Optional[int] = ...) -> None: ...
 
 class RateLimit(_message.Message):
     __slots__ = ("agent", "name", "window_minutes", "used_percent", "reset_time", "source", "observed_time", "expired")

@@ -186,6 +186,12 @@ export type SessionCost = Message<"amc.v1.SessionCost"> & {
      * @generated from field: repeated string unknown_models = 4;
      */
     unknownModels: string[];
+    /**
+     * The tokens (input, cache and output, all models) the session used, as far as read.
+     *
+     * @generated from field: int64 tokens = 5;
+     */
+    tokens: bigint;
 };
 /**
  * Describes the message amc.v1.SessionCost.
