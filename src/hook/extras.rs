@@ -57,6 +57,49 @@ pub fn plan_statusline(settings: &mut Value, amc: &str) -> Vec<Change> {
     }]
 }
 
+/// Undoes [`plan_statusline`]: an amc statusLine with `--then '<cmd>'` gives the user's command back; a plain one is
+/// removed; any other statusLine is left alone.
+pub fn plan_statusline_uninstall(settings: &mut Value) -> Vec<Change> {
+    let Some(object) = settings.as_object_mut() else {
+        return Vec::new();
+    };
+    let Some(command) = object
+        .get("statusLine")
+        .and_then(|s| s.get("command"))
+        .and_then(Value::as_str)
+        .filter(|c| is_amc_statusline(c))
+        .map(str::to_owned)
+    else {
+        return Vec::new();
+    };
+    match command.split_once(" statusline --then ") {
+        Some((_, quoted)) => {
+            let quoted = quoted.trim();
+            let user = match quoted.strip_prefix('\'').and_then(|q| q.strip_suffix('\'')) {
+                Some(inner) => inner.replace("'\\''", "'"),
+                None => quoted.to_owned(),
+            };
+            if let Some(line) = object.get_mut("statusLine").and_then(Value::as_object_mut) {
+                line.insert("command".into(), user.clone().into());
+            }
+            vec![Change::Updated {
+                event: "statusLine".into(),
+                matcher: None,
+                from: command,
+                to: user,
+            }]
+        }
+        None => {
+            object.remove("statusLine");
+            vec![Change::Removed {
+                event: "statusLine".into(),
+                matcher: None,
+                command,
+            }]
+        }
+    }
+}
+
 /// The telemetry environment `--otel` sets (Claude Code's documented OpenTelemetry variables).
 pub fn otel_env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -118,9 +161,17 @@ mod tests {
             json!({"type": "command", "command": "/usr/bin/amc statusline --then 'bunx ccusage statusline'", "padding": 0})
         );
         assert!(plan_statusline(&mut settings, "/usr/bin/amc").is_empty());
+        // Uninstalling gives the user's command back, quotes and all.
+        let mut quoted = json!({"statusLine": {"type": "command", "command": "it's mine | x"}});
+        plan_statusline(&mut quoted, "/usr/bin/amc");
+        assert_eq!(plan_statusline_uninstall(&mut quoted).len(), 1);
+        assert_eq!(quoted["statusLine"]["command"], "it's mine | x");
+        assert!(plan_statusline_uninstall(&mut quoted).is_empty());
         let mut empty = json!({});
         plan_statusline(&mut empty, "/opt/x/amc");
         assert_eq!(empty["statusLine"]["command"], "/opt/x/amc statusline");
+        plan_statusline_uninstall(&mut empty);
+        assert_eq!(empty, json!({}));
         assert!(is_amc_statusline("'/a b/amc' statusline"));
         assert!(!is_amc_statusline("ccusage statusline"));
     }

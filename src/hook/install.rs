@@ -216,7 +216,10 @@ pub fn uninstall(opts: &HooksOptions) -> anyhow::Result<()> {
         println!("{} does not exist: no amc hooks to remove", opts.settings.display());
         return Ok(());
     }
-    let changes = plan_uninstall(&mut settings.value)?;
+    let mut changes = plan_uninstall(&mut settings.value)?;
+    if opts.agent == HookAgent::Claude {
+        changes.extend(super::extras::plan_statusline_uninstall(&mut settings.value));
+    }
     settings.finish(opts, &changes, "removed amc hooks from", "no amc hooks in")
 }
 
