@@ -4,7 +4,42 @@
 
 use serde_json::{json, Value};
 
-use super::install::Change;
+/// One edit of the settings (shown by `amc hooks install|uninstall` as its changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// A new key.
+    Added {
+        /// The key (`statusLine`, `env.NAME`).
+        key: String,
+        /// Its value.
+        value: String,
+    },
+    /// A key whose value changed.
+    Updated {
+        /// The key.
+        key: String,
+        /// The value before.
+        from: String,
+        /// The value after.
+        to: String,
+    },
+    /// A removed key.
+    Removed {
+        /// The key.
+        key: String,
+        /// Its value before.
+        value: String,
+    },
+}
+
+/// Quotes `word` for `sh` when it holds anything but safe characters.
+pub fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
 
 /// Returns whether a statusLine command is amc's (`… amc statusline …`).
 pub fn is_amc_statusline(command: &str) -> bool {
@@ -16,7 +51,7 @@ pub fn is_amc_statusline(command: &str) -> bool {
 
 /// Sets `settings.statusLine` to `{type: "command", command: "<amc> statusline"}`, keeping a user's own command as
 /// `--then '<their command>'`; an amc statusLine already there is left alone.
-pub fn plan_statusline(settings: &mut Value, amc: &str) -> Vec<Change> {
+pub fn plan_statusline(settings: &mut Value, amc: &str) -> Vec<Edit> {
     let Some(object) = settings.as_object_mut() else {
         return Vec::new();
     };
@@ -28,7 +63,7 @@ pub fn plan_statusline(settings: &mut Value, amc: &str) -> Vec<Change> {
     let command = match previous.as_deref() {
         Some(existing) if is_amc_statusline(existing) => return Vec::new(),
         Some(existing) if !existing.trim().is_empty() => {
-            format!("{amc} statusline --then {}", super::install::shell_quote(existing))
+            format!("{amc} statusline --then {}", shell_quote(existing))
         }
         _ => format!("{amc} statusline"),
     };
@@ -43,23 +78,21 @@ pub fn plan_statusline(settings: &mut Value, amc: &str) -> Vec<Change> {
     }
     object.insert("statusLine".into(), line);
     vec![match previous {
-        Some(from) if !from.trim().is_empty() => Change::Updated {
-            event: "statusLine".into(),
-            matcher: None,
+        Some(from) if !from.trim().is_empty() => Edit::Updated {
+            key: "statusLine".into(),
             from,
             to: command,
         },
-        _ => Change::Added {
-            event: "statusLine".into(),
-            matcher: None,
-            command,
+        _ => Edit::Added {
+            key: "statusLine".into(),
+            value: command,
         },
     }]
 }
 
 /// Undoes [`plan_statusline`]: an amc statusLine with `--then '<cmd>'` gives the user's command back; a plain one is
 /// removed; any other statusLine is left alone.
-pub fn plan_statusline_uninstall(settings: &mut Value) -> Vec<Change> {
+pub fn plan_statusline_uninstall(settings: &mut Value) -> Vec<Edit> {
     let Some(object) = settings.as_object_mut() else {
         return Vec::new();
     };
@@ -82,19 +115,17 @@ pub fn plan_statusline_uninstall(settings: &mut Value) -> Vec<Change> {
             if let Some(line) = object.get_mut("statusLine").and_then(Value::as_object_mut) {
                 line.insert("command".into(), user.clone().into());
             }
-            vec![Change::Updated {
-                event: "statusLine".into(),
-                matcher: None,
+            vec![Edit::Updated {
+                key: "statusLine".into(),
                 from: command,
                 to: user,
             }]
         }
         None => {
             object.remove("statusLine");
-            vec![Change::Removed {
-                event: "statusLine".into(),
-                matcher: None,
-                command,
+            vec![Edit::Removed {
+                key: "statusLine".into(),
+                value: command,
             }]
         }
     }
@@ -112,7 +143,7 @@ pub fn otel_env(endpoint: &str) -> Vec<(&'static str, String)> {
 }
 
 /// Sets the telemetry variables of [`otel_env`] in `settings.env`, leaving every other variable alone.
-pub fn plan_otel(settings: &mut Value, endpoint: &str) -> Vec<Change> {
+pub fn plan_otel(settings: &mut Value, endpoint: &str) -> Vec<Edit> {
     let Some(object) = settings.as_object_mut() else {
         return Vec::new();
     };
@@ -129,16 +160,14 @@ pub fn plan_otel(settings: &mut Value, endpoint: &str) -> Vec<Change> {
             }
             env.insert(name.into(), value.clone().into());
             changes.push(match before {
-                Some(from) => Change::Updated {
-                    event: format!("env.{name}"),
-                    matcher: None,
+                Some(from) => Edit::Updated {
+                    key: format!("env.{name}"),
                     from,
                     to: value,
                 },
-                None => Change::Added {
-                    event: format!("env.{name}"),
-                    matcher: None,
-                    command: value,
+                None => Edit::Added {
+                    key: format!("env.{name}"),
+                    value,
                 },
             });
         }

@@ -135,6 +135,30 @@ pub enum Change {
     },
 }
 
+impl From<super::extras::Edit> for Change {
+    fn from(edit: super::extras::Edit) -> Self {
+        use super::extras::Edit;
+        match edit {
+            Edit::Added { key, value } => Change::Added {
+                event: key,
+                matcher: None,
+                command: value,
+            },
+            Edit::Updated { key, from, to } => Change::Updated {
+                event: key,
+                matcher: None,
+                from,
+                to,
+            },
+            Edit::Removed { key, value } => Change::Removed {
+                event: key,
+                matcher: None,
+                command: value,
+            },
+        }
+    }
+}
+
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -191,10 +215,18 @@ pub fn install(opts: &HooksOptions) -> anyhow::Result<()> {
     if opts.agent == HookAgent::Claude {
         if opts.statusline {
             let amc = command.strip_suffix(" hook").unwrap_or(&command);
-            changes.extend(super::extras::plan_statusline(&mut settings.value, amc));
+            changes.extend(
+                super::extras::plan_statusline(&mut settings.value, amc)
+                    .into_iter()
+                    .map(Change::from),
+            );
         }
         if let Some(endpoint) = &opts.otel {
-            changes.extend(super::extras::plan_otel(&mut settings.value, endpoint));
+            changes.extend(
+                super::extras::plan_otel(&mut settings.value, endpoint)
+                    .into_iter()
+                    .map(Change::from),
+            );
         }
     }
     settings.finish(
@@ -218,7 +250,11 @@ pub fn uninstall(opts: &HooksOptions) -> anyhow::Result<()> {
     }
     let mut changes = plan_uninstall(&mut settings.value)?;
     if opts.agent == HookAgent::Claude {
-        changes.extend(super::extras::plan_statusline_uninstall(&mut settings.value));
+        changes.extend(
+            super::extras::plan_statusline_uninstall(&mut settings.value)
+                .into_iter()
+                .map(Change::from),
+        );
     }
     settings.finish(opts, &changes, "removed amc hooks from", "no amc hooks in")
 }
@@ -328,12 +364,8 @@ pub fn hook_command(agent: HookAgent) -> anyhow::Result<String> {
 }
 
 /// Quotes `word` for `sh` when it holds anything but safe characters.
-pub(crate) fn shell_quote(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return word.to_owned();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
+fn shell_quote(word: &str) -> String {
+    super::extras::shell_quote(word)
 }
 
 /// Returns the program of an amc hook command (`<program> hook`, or `<program> hook --agent codex|claude`, program
