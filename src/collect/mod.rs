@@ -336,11 +336,13 @@ impl Collector {
                         status: previous.file_status.clone(),
                     });
                     let open = codex::transcript_open(&previous.session, open_files);
+                    let mut session = previous.session.clone();
+                    rules::burn::age(&mut session, at);
                     slots.push(Slot::Reused(Box::new(Listed {
                         path: path.clone(),
                         bytes: previous.bytes.clone(),
                         transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
-                        session: previous.session.clone(),
+                        session,
                         decisions: previous.decisions.clone(),
                         original_liveness: Some(rules::liveness::original::is_dead(
                             &previous.session,

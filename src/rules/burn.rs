@@ -122,6 +122,31 @@ pub fn history(samples: &[Sample]) -> Value {
         .collect()
 }
 
+/// Brings the time-dependent keys of a session reused without a new read up to `now`: a `burn_rate` whose newest
+/// reply (the last `context_history` entry) is older than the window is dropped, and each rate limit's `expired` is
+/// set from its `resets_at`.
+pub fn age(session: &mut crate::model::SessionJson, now: f64) {
+    let newest = session
+        .get("context_history")
+        .and_then(Value::as_array)
+        .and_then(|h| h.last())
+        .and_then(|s| s.get("at"))
+        .and_then(Value::as_str)
+        .and_then(|at| seconds(Some(at)));
+    if session.contains_key("burn_rate") && newest.is_none_or(|t| t <= now - BURN_WINDOW_MINUTES * 60.0) {
+        session.remove("burn_rate");
+    }
+    if let Some(limits) = session.get_mut("rate_limits").and_then(Value::as_array_mut) {
+        for limit in limits.iter_mut().filter_map(Value::as_object_mut) {
+            let expired = limit
+                .get("resets_at")
+                .and_then(Value::as_i64)
+                .is_some_and(|t| (t as f64) <= now);
+            limit.insert("expired".into(), expired.into());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +210,22 @@ mod tests {
         let f = forecast(&flat, "claude", None, 200_000).expect("forecast");
         assert_eq!(f["turns_left"], Value::Null);
         assert!(forecast(&flat, "claude", None, 0).is_none());
+    }
+
+    #[test]
+    fn a_reused_session_ages() {
+        let mut session = json!({"burn_rate": {"tokens_per_minute": 5.0},
+            "context_history": [{"at": "2026-12-05T10:00:00Z", "tokens": 5}],
+            "rate_limits": [{"name": "primary", "resets_at": 1_780_000_000_i64, "expired": false}]})
+        .as_object()
+        .cloned()
+        .expect("object");
+        let ten = seconds(Some("2026-12-05T10:10:00Z")).expect("time");
+        age(&mut session, ten);
+        assert!(session.contains_key("burn_rate"), "10 minutes: still in the window");
+        age(&mut session, ten + 600.0);
+        assert!(!session.contains_key("burn_rate"), "20 minutes: idle");
+        assert_eq!(session["rate_limits"][0]["expired"], true);
     }
 
     #[test]
