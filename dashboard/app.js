@@ -1,6 +1,6 @@
 // amc dashboard: the live state over SSE (`/api/stream`), rendered by render.js. Plain ES modules, no build step.
 
-import { GROUPS, agentOptions, applyDelta, formatAgo, parseDelta, parseState, projectOptions } from './model.js';
+import { GROUPS, accountLimits, agentOptions, applyDelta, formatAgo, limitLabel, parseDelta, parseState, projectOptions } from './model.js';
 import { Board, formatTimestamp } from './render.js';
 
 /** How long a broken connection shows "reconnecting" before it is called "offline" (retries go on). */
@@ -27,6 +27,7 @@ const ui = {
   emptyText: $('empty-text'),
   notice: $('notice'),
   summary: $('summary'),
+  limits: $('limits'),
   conn: $('conn'),
   connLabel: $('conn-label'),
   connUpdated: $('conn-updated'),
@@ -82,6 +83,7 @@ function render() {
   const shown = Object.values(counts).reduce((a, b) => a + b, 0);
   renderFilters();
   renderSummary();
+  renderLimits();
   renderEmpty(shown);
   renderTitle();
   document.body.dataset.revision = state.revision === null ? '' : String(state.revision);
@@ -145,6 +147,49 @@ function renderSummary() {
     items.push(li);
   }
   ui.summary.replaceChildren(...items);
+}
+
+/** One gauge per rate-limit window of the agents' accounts (the newest report of each), with its reset time. */
+function renderLimits() {
+  const limits = accountLimits(state.sessions);
+  const key = JSON.stringify(limits);
+  if (ui.limits.dataset.key === key) return;
+  ui.limits.dataset.key = key;
+  ui.limits.hidden = limits.length === 0;
+  ui.limits.replaceChildren(
+    ...limits.map((l) => {
+      const g = document.createElement('div');
+      g.className = 'gauge';
+      g.dataset.expired = String(l.expired);
+      g.dataset.level = l.usedPercent >= 90 ? 'high' : l.usedPercent >= 70 ? 'mid' : 'low';
+      const label = document.createElement('span');
+      label.className = 'gauge-label';
+      label.textContent = limitLabel(l);
+      const bar = document.createElement('div');
+      bar.className = 'gauge-bar';
+      bar.setAttribute('role', 'meter');
+      bar.setAttribute('aria-valuemin', '0');
+      bar.setAttribute('aria-valuemax', '100');
+      bar.setAttribute('aria-valuenow', String(Math.round(l.usedPercent)));
+      bar.setAttribute('aria-label', `${limitLabel(l)} rate limit ${Math.round(l.usedPercent)}% used`);
+      const fill = document.createElement('div');
+      fill.className = 'gauge-fill';
+      fill.style.width = `${l.expired ? 0 : l.usedPercent}%`;
+      bar.append(fill);
+      const pct = document.createElement('span');
+      pct.className = 'gauge-pct';
+      pct.textContent = l.expired ? 'reset' : `${Math.round(l.usedPercent)}%`;
+      const reset = document.createElement('span');
+      reset.className = 'gauge-reset';
+      if (l.resetsAt !== null && !l.expired) {
+        const at = new Date(l.resetsAt);
+        reset.textContent = `resets ${at.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
+        reset.title = at.toISOString();
+      }
+      g.append(label, bar, pct, reset);
+      return g;
+    }),
+  );
 }
 
 function renderTitle() {

@@ -136,6 +136,84 @@ export function normalizeContext(cu, inferred) {
   };
 }
 
+/**
+ * The session's spending: `{cost: {usd, source}|null, burn: {tokensPerMinute, usdPerHour}|null,
+ * forecast: {turnsLeft, minutesLeft, threshold}|null, history: [tokens…]}` (absent parts null or empty).
+ */
+export function normalizeSpend(raw) {
+  const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : null);
+  const c = obj(raw.cost);
+  const b = obj(raw.burn_rate);
+  const f = obj(raw.compaction_forecast);
+  return {
+    cost: c ? { usd: num(c.usd), source: str(c.source), tokens: num(c.tokens) } : null,
+    burn: b ? { tokensPerMinute: num(b.tokens_per_minute), usdPerHour: num(b.usd_per_hour) } : null,
+    forecast: f && f.forecast === true
+      ? { turnsLeft: num(f.turns_left), minutesLeft: num(f.minutes_left), threshold: num(f.threshold_tokens) }
+      : null,
+    history: Array.isArray(raw.context_history)
+      ? raw.context_history.map((p) => num(p && p.tokens)).filter((n) => n !== null)
+      : [],
+  };
+}
+
+/** One rate-limit window of a session's `rate_limits`, or null when unusable. */
+function normalizeLimit(l) {
+  if (!l || typeof l !== 'object') return null;
+  const used = num(l.used_percent);
+  if (used === null || !str(l.name)) return null;
+  const resets = num(l.resets_at);
+  return {
+    agent: str(l.agent),
+    name: str(l.name),
+    windowMinutes: num(l.window_minutes),
+    usedPercent: Math.min(100, Math.max(0, used)),
+    resetsAt: resets === null ? null : resets * 1000,
+    observedAt: parseTime(l.observed_at),
+    expired: l.expired === true,
+  };
+}
+
+/** The newest report of every (agent, window) over the sessions' rate limits (one account per agent), sorted. */
+export function accountLimits(sessions) {
+  const newest = new Map();
+  for (const s of sessions) {
+    for (const l of s.rateLimits || []) {
+      const key = `${l.agent} ${l.name}`;
+      const kept = newest.get(key);
+      if (!kept || (l.observedAt ?? 0) > (kept.observedAt ?? 0)) newest.set(key, l);
+    }
+  }
+  return [...newest.values()].sort((a, b) => (a.agent + a.name < b.agent + b.name ? -1 : 1));
+}
+
+const LIMIT_LABELS = { five_hour: '5h', seven_day: '7d', primary: '5h', secondary: 'week' };
+
+/** A rate-limit window's short label: "claude 5h", "codex week" (a known window length wins over the name). */
+export function limitLabel(l) {
+  const byLength = l.windowMinutes === 300 ? '5h' : l.windowMinutes === 10080 ? 'week' : '';
+  return `${l.agent} ${byLength || LIMIT_LABELS[l.name] || l.name}`;
+}
+
+/** The SVG polyline points of a sparkline of `values` in a `width`×`height` box ('' for fewer than two values). */
+export function sparkline(values, width, height) {
+  if (values.length < 2) return '';
+  const max = Math.max(...values);
+  const min = Math.min(0, ...values);
+  const span = max - min || 1;
+  const step = width / (values.length - 1);
+  return values
+    .map((v, i) => `${(i * step).toFixed(1)},${(height - ((v - min) / span) * height).toFixed(1)}`)
+    .join(' ');
+}
+
+/** A US-dollar amount for a card: "$0.42", "$12.3", "<$0.01". */
+export function formatUsd(usd) {
+  if (usd === null) return '';
+  if (usd > 0 && usd < 0.01) return '<$0.01';
+  return usd >= 100 ? `$${Math.round(usd)}` : `$${usd.toFixed(2)}`;
+}
+
 /** The pending questions, made safe: only the parts that can be shown. */
 export function normalizeQuestions(qs) {
   if (!Array.isArray(qs)) return [];
@@ -209,6 +287,8 @@ export function normalizeSession(raw, index = 0) {
     statusReason: str(raw.status_reason),
     remoteApproval: raw.remote_approval === true,
     context,
+    spend: normalizeSpend(raw),
+    rateLimits: Array.isArray(raw.rate_limits) ? raw.rate_limits.map(normalizeLimit).filter(Boolean) : [],
   };
 }
 

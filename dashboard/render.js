@@ -8,7 +8,7 @@
 // patching only what changed keeps the page still, and with hundreds of sessions costs a string comparison per card
 // when nothing changed.
 
-import { GROUPS, contextLevel, formatDuration, formatTokens, groupSessions, matches } from './model.js';
+import { GROUPS, contextLevel, formatDuration, formatTokens, formatUsd, groupSessions, matches, sparkline } from './model.js';
 
 /** createElement with a class and text. */
 function h(tag, className, text) {
@@ -96,6 +96,20 @@ class Card {
     ctxTop.append(this.ctxLabel, this.ctxTags, this.ctxPct);
     this.ctx.append(ctxTop, this.ctxBar, ctxBottom);
 
+    // Spending: cost, burn rate, the compaction forecast and a sparkline of the context over the recent replies.
+    this.spend = h('div', 'spend');
+    this.cost = h('span', 'cost');
+    this.burn = h('span', 'burn');
+    this.forecast = h('span', 'forecast');
+    this.spark = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    this.spark.setAttribute('class', 'spark');
+    this.spark.setAttribute('viewBox', '0 0 80 18');
+    this.spark.setAttribute('role', 'img');
+    this.sparkLine = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+    this.spark.append(this.sparkLine);
+    this.spend.append(this.cost, this.burn, this.forecast, this.spark);
+    this.spendKey = '';
+
     this.preview = h('p', 'preview');
     this.previewText = h('span', 'preview-text');
     this.preview.append(this.previewText);
@@ -175,7 +189,7 @@ class Card {
     this.actionResult.setAttribute('role', 'status');
     this.actions.append(this.decide, this.optionButtons, this.textForm, this.focusBtn, this.away, this.dismiss, this.actionResult);
 
-    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.preview, this.questions, this.actions, this.timeline, foot, this.whyPanel);
+    el.append(head, this.deadReason, this.attention, this.statusReason, this.ctx, this.spend, this.preview, this.questions, this.actions, this.timeline, foot, this.whyPanel);
   }
 
   /** Whether the "why?" panel is open. */
@@ -272,6 +286,7 @@ class Card {
     setAttr(this.zellij, 'title', s.zellijSession || pane ? `Zellij session ${s.zellijSession || '?'}${pane ? `, ${pane}` : ''}` : '');
 
     this.updateContext(s);
+    this.updateSpend(s);
 
     if (s.preview !== this.previewValue) {
       this.previewValue = s.preview;
@@ -333,6 +348,37 @@ class Card {
       }),
     );
     setHidden(this.timeline, recent.length === 0);
+  }
+
+  updateSpend(s) {
+    const sp = s.spend;
+    const key = JSON.stringify(sp);
+    if (key === this.spendKey) return;
+    this.spendKey = key;
+    const c = sp.cost;
+    setText(this.cost, c ? (c.usd === null ? 'cost ?' : formatUsd(c.usd)) : '');
+    setAttr(this.cost, 'title', c ? `cost from ${c.source}${c.source === 'unknown_model' ? ' (no price for this model)' : ''}` : null);
+    setData(this.cost, 'source', c ? c.source : '');
+    const b = sp.burn;
+    const burn = b
+      ? [b.tokensPerMinute !== null ? `${formatTokens(b.tokensPerMinute)} tok/min` : '', b.usdPerHour !== null ? `${formatUsd(b.usdPerHour)}/h` : '']
+          .filter(Boolean)
+          .join(' · ')
+      : '';
+    setText(this.burn, burn);
+    setAttr(this.burn, 'title', b ? 'spending over the last 15 minutes' : null);
+    const f = sp.forecast;
+    let forecast = '';
+    if (f && f.turnsLeft !== null) {
+      forecast = `≈${Math.round(f.turnsLeft)} turns${f.minutesLeft !== null ? ` / ${Math.round(f.minutesLeft)} min` : ''} to compaction`;
+    }
+    setText(this.forecast, forecast);
+    setAttr(this.forecast, 'title', f ? `forecast from the recent growth per turn; compacts near ${formatTokens(f.threshold ?? 0)} tokens` : null);
+    const points = sparkline(sp.history, 80, 18);
+    this.sparkLine.setAttribute('points', points);
+    setAttr(this.spark, 'aria-label', points ? `context over the last ${sp.history.length} replies` : null);
+    setAttr(this.spark, 'display', points ? null : 'none');
+    setHidden(this.spend, !c && !burn && !forecast && !points);
   }
 
   updateContext(s) {

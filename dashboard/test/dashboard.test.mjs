@@ -180,6 +180,30 @@ test('a card shows project, agent, status with a ticking duration, context, Zell
   assert.equal(await card(S.done.session_id).locator('.subagents').isVisible(), false);
 });
 
+test('rate-limit gauges with their reset time, and cost, burn rate, forecast and sparkline on cards', async () => {
+  const gauges = page.locator('#limits .gauge');
+  await gauges.first().waitFor({ timeout: 5_000 });
+  assert.deepEqual(await page.locator('#limits .gauge-label').allTextContents(), ['codex 5h', 'codex week']);
+  assert.deepEqual(await page.locator('#limits .gauge-pct').allTextContents(), ['15%', '72%']);
+  assert.equal(await page.locator('#limits .gauge-bar').first().getAttribute('aria-valuenow'), '15');
+  assert.equal(await gauges.nth(1).getAttribute('data-level'), 'mid');
+  for (const reset of await page.locator('#limits .gauge-reset').allTextContents()) assert.match(reset, /^resets /);
+  const fill = await page.locator('#limits .gauge-fill').first().evaluate((el) => el.style.width);
+  assert.equal(fill, '15%');
+
+  // Claude's own cost-state figure; a Codex model without a price says so instead of guessing.
+  assert.equal(await text(S.attention.session_id, '.cost'), '$1.93');
+  assert.match(await card(S.attention.session_id).locator('.cost').getAttribute('title'), /cost_state/);
+  const codex = S.codex.session_id;
+  assert.equal(await text(codex, '.cost'), 'cost ?');
+  assert.match(await card(codex).locator('.cost').getAttribute('title'), /no price/);
+  assert.match(await text(codex, '.burn'), /tok\/min$/);
+  assert.match(await text(codex, '.forecast'), /^≈\d+ turns \/ \d+ min to compaction$/);
+  const points = await card(codex).locator('.spark polyline').getAttribute('points');
+  assert.equal(points.split(' ').length, 4, 'four replies in the sparkline');
+  assert.equal(await card(codex).locator('.spark').isVisible(), true);
+});
+
 test('screenshot of the dashboard (desktop, dark) for the docs', async () => {
   assert.ok(SCREENSHOT, 'AMC_SCREENSHOT is set');
   await page.mouse.move(0, 0);

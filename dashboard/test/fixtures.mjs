@@ -36,7 +36,7 @@ export function writeSession(dir, session) {
 const encode = (cwd) => cwd.replace(/[^a-zA-Z0-9]/g, '-');
 
 /** A Claude transcript whose newest assistant line gives `tokens` of context on `model`. */
-function claudeTranscript(home, s, tokens, model, { compacted = false } = {}) {
+function claudeTranscript(home, s, tokens, model, { compacted = false, costUSD = null } = {}) {
   const path = join(home, '.claude', 'projects', encode(s.cwd), `${s.session_id}.jsonl`);
   mkdirSync(dirname(path), { recursive: true });
   const ts = ago(40);
@@ -48,6 +48,14 @@ function claudeTranscript(home, s, tokens, model, { compacted = false } = {}) {
         usage: { input_tokens: 6, cache_creation_input_tokens: 1_210, cache_read_input_tokens: tokens - 1_216,
           output_tokens: 412 } } },
   ];
+  if (costUSD !== null) {
+    // Claude Code 2.1.331's `cost-state` line (cumulative for the session).
+    lines.push({ type: 'cost-state', sessionId: s.session_id, totalCostUSD: costUSD, totalAPIDuration: 52_000,
+      totalAPIDurationWithoutRetries: 51_000, totalToolDuration: 9_000, totalLinesAdded: 120, totalLinesRemoved: 14,
+      totalDuration: 600_000, startTime: Date.now() - 600_000, modelUsage: { [model]: { inputTokens: 9_000,
+        outputTokens: 14_000, cacheReadInputTokens: 2_100_000, cacheCreationInputTokens: 160_000,
+        webSearchRequests: 0, costUSD } } });
+  }
   if (compacted) {
     lines.push({ type: 'system', subtype: 'compact_boundary', sessionId: s.session_id, timestamp: ago(20),
       isSidechain: false, compactMetadata: { trigger: 'auto', preTokens: tokens, postTokens: 18_420 } });
@@ -62,12 +70,26 @@ function codexRollout(home, s, tokens) {
   mkdirSync(dirname(path), { recursive: true });
   const usage = { input_tokens: tokens - 900, cached_input_tokens: tokens - 5_000, output_tokens: 900,
     reasoning_output_tokens: 300, total_tokens: tokens };
+  // Codex's own rate_limits shape (0.104 … 0.169), resetting in 2 hours and in 3 days.
+  const now = Math.floor(Date.now() / 1000);
+  const rateLimits = { limit_id: 'codex', limit_name: null,
+    primary: { used_percent: 15.0, window_minutes: 300, resets_at: now + 7_200 },
+    secondary: { used_percent: 72.0, window_minutes: 10080, resets_at: now + 259_200 },
+    credits: { has_credits: false, unlimited: false, balance: null } };
+  // Three earlier turns, the context growing by 10 000 each, for the burn rate, the forecast and the sparkline.
+  const earlier = [100_000, 110_000, 120_000].map((total, i) => {
+    const u = { input_tokens: total - 900, cached_input_tokens: total - 5_000, output_tokens: 900,
+      reasoning_output_tokens: 300, total_tokens: total };
+    return { timestamp: ago(360 - i * 90), type: 'event_msg', payload: { type: 'token_count', info: {
+      total_token_usage: u, last_token_usage: u, model_context_window: 258_400 }, rate_limits: rateLimits } };
+  });
   const lines = [
     { timestamp: ago(900), type: 'session_meta', payload: { id: s.session_id, timestamp: ago(900), cwd: s.cwd,
       originator: 'codex_cli_rs', cli_version: '0.169.0', source: 'cli', model_provider: 'openai' } },
     { timestamp: ago(880), type: 'turn_context', payload: { cwd: s.cwd, model: 'gpt-5.2-codex' } },
+    ...earlier,
     { timestamp: ago(60), type: 'event_msg', payload: { type: 'token_count', info: { total_token_usage: usage,
-      last_token_usage: usage, model_context_window: 258_400 }, rate_limits: null } },
+      last_token_usage: usage, model_context_window: 258_400 }, rate_limits: rateLimits } },
   ];
   writeFileSync(path, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   return path;
@@ -143,7 +165,7 @@ export function sessions(home) {
 export function writeFixtures(dir) {
   const home = join(dir, 'home');
   const all = sessions(home);
-  all.attention.transcript_path = claudeTranscript(home, all.attention, 124_388, 'claude-opus-4-6');
+  all.attention.transcript_path = claudeTranscript(home, all.attention, 124_388, 'claude-opus-4-6', { costUSD: 1.93 });
   all.permission.transcript_path = claudeTranscript(home, all.permission, 47_903, 'claude-sonnet-4-5');
   all.active.transcript_path = claudeTranscript(home, all.active, 90_112, 'claude-sonnet-4-5');
   all.done.transcript_path = claudeTranscript(home, all.done, 161_940, 'claude-haiku-4-5', { compacted: true });

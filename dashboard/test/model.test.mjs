@@ -4,7 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  accountLimits,
   agentOptions,
+  formatUsd,
+  limitLabel,
+  sparkline,
   applyDelta,
   basename,
   contextLevel,
@@ -246,4 +250,46 @@ test('a malformed delta applies as nothing rather than throwing', () => {
 test('a warming state says so', () => {
   assert.equal(parseState(JSON.stringify({ sessions: [], warming: true })).warming, true);
   assert.equal(parseState(JSON.stringify({ sessions: [] })).warming, false);
+});
+
+test('spending, rate limits and the sparkline from the session JSON', () => {
+  const s = normalizeSession({
+    session_id: 'a', agent: 'codex',
+    cost: { usd: 0.4213, source: 'price_table', updated_at: '2026-12-05T10:00:00Z', tokens: 1200 },
+    burn_rate: { tokens_per_minute: 1500, usd_per_hour: 2.5, window_minutes: 15 },
+    compaction_forecast: { forecast: true, threshold_tokens: 232560, tokens_per_turn: 5000, turns_left: 12, minutes_left: null },
+    context_history: [{ at: 'x', tokens: 10 }, { tokens: 'bad' }, { tokens: 30 }],
+    rate_limits: [
+      { agent: 'codex', name: 'primary', window_minutes: 300, used_percent: 150, resets_at: 1780638395, observed_at: '2026-12-05T10:00:00Z' },
+      { agent: 'codex', name: 'broken' },
+    ],
+  });
+  assert.deepEqual(s.spend.cost, { usd: 0.4213, source: 'price_table', tokens: 1200 });
+  assert.equal(s.spend.forecast.turnsLeft, 12);
+  assert.equal(s.spend.forecast.minutesLeft, null);
+  assert.deepEqual(s.spend.history, [10, 30]);
+  assert.equal(s.rateLimits.length, 1);
+  assert.equal(s.rateLimits[0].usedPercent, 100);
+  assert.equal(s.rateLimits[0].resetsAt, 1780638395000);
+  assert.equal(limitLabel(s.rateLimits[0]), 'codex 5h');
+  // Not a forecast-marked object: no forecast shown.
+  assert.equal(normalizeSession({ compaction_forecast: { turns_left: 3 } }).spend.forecast, null);
+  assert.deepEqual(normalizeSession({ cost: 'x', rate_limits: 5 }).rateLimits, []);
+  assert.equal(formatUsd(0.004), '<$0.01');
+  assert.equal(formatUsd(1.234), '$1.23');
+  assert.equal(formatUsd(null), '');
+});
+
+test('the newest report per account window wins', () => {
+  const older = normalizeSession({ rate_limits: [{ agent: 'claude', name: 'five_hour', window_minutes: 300, used_percent: 10, observed_at: '2026-12-05T09:00:00Z' }] });
+  const newer = normalizeSession({ rate_limits: [{ agent: 'claude', name: 'five_hour', window_minutes: 300, used_percent: 40, observed_at: '2026-12-05T10:00:00Z' }] });
+  const limits = accountLimits([newer, older]);
+  assert.equal(limits.length, 1);
+  assert.equal(limits[0].usedPercent, 40);
+});
+
+test('sparkline points span the box, lowest at the bottom', () => {
+  assert.equal(sparkline([], 80, 18), '');
+  assert.equal(sparkline([5], 80, 18), '');
+  assert.equal(sparkline([0, 50, 100], 80, 18), '0.0,18.0 40.0,9.0 80.0,0.0');
 });

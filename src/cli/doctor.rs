@@ -155,6 +155,8 @@ fn hooks(paths: &Paths, agent: HookAgent) -> Finding {
         dry_run: true,
         agent,
         codex_bin: None,
+        statusline: false,
+        otel: None,
     };
     match install::problems(&options) {
         Ok(problems) if problems.is_empty() => finding(

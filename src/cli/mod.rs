@@ -14,6 +14,8 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+mod usage;
+
 use anyhow::Context as _;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
@@ -120,6 +122,24 @@ pub enum Command {
         /// Codex only: the `codex` binary that records the hooks' trust (default: `codex` on PATH).
         #[arg(long, value_name = "PATH", global = true)]
         codex_bin: Option<PathBuf>,
+    },
+    /// Claude Code's statusLine command: record the statusLine input's context window, cost, rate limits and model
+    /// into the session, then print a compact status line (or the output of `--then CMD` run on the same input).
+    /// Always exits 0.
+    Statusline {
+        /// The user's own statusLine command: run with the same stdin, its output printed instead of amc's line.
+        #[arg(long, value_name = "CMD")]
+        then: Option<String>,
+    },
+    /// Cost and tokens per project and per day, and the rate-limit windows, from the running server (GET /api/usage),
+    /// else from one collection pass here.
+    Usage {
+        /// Print the JSON of GET /api/usage instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The server to ask.
+        #[arg(long, value_name = "ADDR")]
+        server: Option<String>,
     },
     /// Notifications: test the configured sinks.
     Notify {
@@ -264,6 +284,13 @@ pub enum HooksAction {
         /// Print the result without writing anything.
         #[arg(long)]
         dry_run: bool,
+        /// Claude: also make `amc statusline` the statusLine command (a command already there is kept as --then).
+        #[arg(long)]
+        statusline: bool,
+        /// Claude: also point Claude Code's OpenTelemetry export (logs and metrics, OTLP/gRPC) at amc's port
+        /// (AMC_LISTEN); amc must run with AMC_OTLP=on.
+        #[arg(long)]
+        otel: bool,
     },
     /// Remove exactly amc's hook entries from settings.json.
     Uninstall {
@@ -348,6 +375,9 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
         } => {
             let layers = layers(listen.map(|l| ("listen", l)).into_iter().collect())?;
             let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            if let Some(error) = &config.prices_error {
+                tracing::error!(%error, "the price table file (AMC_PRICES) is not usable; using the built-in prices");
+            }
             serve::serve(config, cors_origins, addr_file)
         }
         Command::Snapshot { pretty } => {
@@ -404,6 +434,27 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
                 .collect();
             print_stdout(&text.join("\n"))
         }
+        Command::Statusline { then } => {
+            usage_statusline(then.as_deref());
+            Ok(())
+        }
+        Command::Usage { json, server } => {
+            let layers = layers(Vec::new())?;
+            let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            let addr = match server {
+                Some(text) => text
+                    .parse()
+                    .with_context(|| format!("--server {text:?} is not an address"))?,
+                None => config.listen,
+            };
+            let answer = usage::usage(&config, Some(addr))?;
+            let text = if json {
+                serde_json::to_string_pretty(&wire::spend::usage_json(&answer))?
+            } else {
+                usage::text(&answer, SystemTime::now())
+            };
+            print_stdout(&text)
+        }
         Command::Hook { agent } => {
             hook::run_from_stdin(&Paths::from_env(), agent.into());
             Ok(())
@@ -430,9 +481,23 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
                 dry_run,
                 agent: agent.into(),
                 codex_bin: codex_bin.clone(),
+                statusline: false,
+                otel: None,
             };
             match action {
-                HooksAction::Install { settings, dry_run } => hook::install::install(&options(settings, dry_run)),
+                HooksAction::Install {
+                    settings,
+                    dry_run,
+                    statusline,
+                    otel,
+                } => {
+                    let endpoint = otel.then(|| format!("http://{}", Config::from_env().listen));
+                    hook::install::install(&hook::install::HooksOptions {
+                        statusline,
+                        otel: endpoint,
+                        ..options(settings, dry_run)
+                    })
+                }
                 HooksAction::Uninstall { settings, dry_run } => hook::install::uninstall(&options(settings, dry_run)),
                 HooksAction::Status { settings } => hook::install::status(&options(settings, false)),
             }
@@ -491,6 +556,11 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// `amc statusline`: fail-open, so the paths come from the environment without the config file.
+fn usage_statusline(then: Option<&str>) {
+    hook::statusline::run(&Paths::from_env(), then);
+}
+
 /// Explains `id`: from the server at `addr` when one answers there, else from one pass here.
 fn explain(config: &Config, id: &str, addr: Option<SocketAddr>) -> anyhow::Result<Explanation> {
     if let Some(addr) = addr {
@@ -514,24 +584,50 @@ fn explain(config: &Config, id: &str, addr: Option<SocketAddr>) -> anyhow::Resul
     Ok(log.explain(id)?)
 }
 
-/// Asks the server at `addr`; `None` when nothing answers there.
-async fn explain_remote(addr: SocketAddr, token: Option<&str>, id: &str) -> anyhow::Result<Option<Explanation>> {
+/// A StateService client of the server at `addr` and `message` as a request carrying `token`; `None` when nothing
+/// answers there.
+async fn connect<T>(
+    addr: SocketAddr,
+    token: Option<&str>,
+    message: T,
+) -> anyhow::Result<
+    Option<(
+        pb::state_service_client::StateServiceClient<tonic::transport::Channel>,
+        tonic::Request<T>,
+    )>,
+> {
     let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
         .connect_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(10));
     let Ok(channel) = endpoint.connect().await else {
         return Ok(None);
     };
-    let mut request = tonic::Request::new(pb::ExplainSessionRequest {
-        session_id: id.to_owned(),
-    });
+    let mut request = tonic::Request::new(message);
     if let Some(token) = token {
         let value = format!("Bearer {token}")
             .parse()
             .context("AMC_TOKEN cannot be sent as a header")?;
         request.metadata_mut().insert("authorization", value);
     }
-    let mut client = pb::state_service_client::StateServiceClient::new(channel);
+    Ok(Some((
+        pb::state_service_client::StateServiceClient::new(channel),
+        request,
+    )))
+}
+
+/// Asks the server at `addr`; `None` when nothing answers there.
+async fn explain_remote(addr: SocketAddr, token: Option<&str>, id: &str) -> anyhow::Result<Option<Explanation>> {
+    let Some((mut client, request)) = connect(
+        addr,
+        token,
+        pb::ExplainSessionRequest {
+            session_id: id.to_owned(),
+        },
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
     match client.explain_session(request).await {
         Ok(response) => Ok(Some(Explanation::from_proto(response.into_inner()))),
         Err(status) => anyhow::bail!(

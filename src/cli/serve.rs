@@ -75,6 +75,7 @@ pub fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBu
             action_rate: config.action_rate,
             approvals_hold_always: config.approvals_hold_always,
             approval_wait: config.approval_wait,
+            otlp: config.otlp,
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

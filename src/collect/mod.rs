@@ -336,11 +336,13 @@ impl Collector {
                         status: previous.file_status.clone(),
                     });
                     let open = codex::transcript_open(&previous.session, open_files);
+                    let mut session = previous.session.clone();
+                    rules::burn::age(&mut session, at);
                     slots.push(Slot::Reused(Box::new(Listed {
                         path: path.clone(),
                         bytes: previous.bytes.clone(),
                         transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
-                        session: previous.session.clone(),
+                        session,
                         decisions: previous.decisions.clone(),
                         original_liveness: Some(rules::liveness::original::is_dead(
                             &previous.session,
@@ -544,6 +546,15 @@ impl Collector {
         // Keys only amc computes; a file must not make them claim something this pass did not find.
         session.remove(key::CONTEXT_WINDOW_INFERRED);
         session.remove(key::LIVENESS_REASON);
+        for computed in [
+            rules::cost::COST,
+            rules::cost::RATE_LIMITS,
+            BURN_RATE,
+            FORECAST,
+            HISTORY,
+        ] {
+            session.remove(computed);
+        }
         let field_of = |k: &str| session.get(k).cloned().unwrap_or(Value::Null);
         let mut decisions = vec![Decision::new(
             model::field::STATUS,
@@ -557,9 +568,18 @@ impl Collector {
 
         let transcript = transcript.map(|(path, kind)| self.transcript_facts(&session, path, kind));
         let mut current_tokens = None;
+        let spend = transcript.as_ref().and_then(|t| t.spend.as_ref());
+        if let Some(cost) = rules::cost::session_cost(&session, spend, &self.config.prices) {
+            session.insert(rules::cost::COST.into(), cost);
+        }
+        let limits = rules::cost::session_rate_limits(&session, spend, at);
+        if !limits.is_empty() {
+            session.insert(rules::cost::RATE_LIMITS.into(), limits.into());
+        }
         if let Some(TranscriptFacts {
             path,
             usage: Some(usage),
+            ..
         }) = &transcript
         {
             decisions.push(rules::context::context_window(
@@ -577,6 +597,19 @@ impl Collector {
             session.insert(key::TURN_START_TOKENS.into(), decision.value.clone());
             turn_start_tokens = decision.value.as_u64();
             decisions.push(decision);
+        }
+        let usage = session.get(key::CONTEXT_USAGE).cloned();
+        if let Some((usage, decision)) = rules::context::statusline_window(usage.as_ref(), &session, at) {
+            session.insert(key::CONTEXT_USAGE.into(), usage);
+            session.insert(key::CONTEXT_WINDOW_INFERRED.into(), false.into());
+            decisions.push(decision);
+        }
+        if let Some(samples) = transcript
+            .as_ref()
+            .and_then(|t| t.spend.as_ref())
+            .map(|s| &s.samples[..])
+        {
+            spend_trends(&mut session, samples, &self.config.prices, at);
         }
         let transcript = transcript.map(|t| t.path);
         if let Some(ns) = transcript.as_deref().and_then(mtime_ns) {
@@ -655,7 +688,8 @@ impl Collector {
                 window_inferred: usage.window_inferred,
                 current_tokens: usage.current_tokens,
             });
-        TranscriptFacts { path, usage }
+        let spend = self.transcripts.refreshed_spend(&path, kind);
+        TranscriptFacts { path, usage, spend }
     }
 
     /// Returns the session's transcript and its kind: Claude: `transcript_path` when that file exists, else the
@@ -700,6 +734,8 @@ impl Collector {
 struct TranscriptFacts {
     path: PathBuf,
     usage: Option<Usage>,
+    /// Cost, tokens per model and rate limits.
+    spend: Option<crate::transcript::spend::Spend>,
 }
 
 /// The context usage of a transcript, as the pass uses it.
@@ -708,6 +744,39 @@ struct Usage {
     json: Value,
     window_inferred: bool,
     current_tokens: Option<u64>,
+}
+
+const BURN_RATE: &str = "burn_rate";
+const FORECAST: &str = "compaction_forecast";
+const HISTORY: &str = "context_history";
+
+/// Adds the burn rate, the compaction forecast and the context history of a session's reply `samples`.
+fn spend_trends(
+    session: &mut SessionJson,
+    samples: &[crate::transcript::spend::Sample],
+    prices: &crate::config::prices::PriceTable,
+    at: f64,
+) {
+    if samples.is_empty() {
+        return;
+    }
+    let usage = session.get(key::CONTEXT_USAGE);
+    let model = usage.and_then(|u| u.get("model")).and_then(Value::as_str);
+    let current = usage.and_then(|u| u.get("current_tokens")).and_then(Value::as_u64);
+    let window = usage
+        .and_then(|u| u.get("window_tokens"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let agent_name = model::str_field(session, key::AGENT).unwrap_or_default();
+    let burn = rules::burn::burn_rate(samples, model, prices, at);
+    let forecast = rules::burn::forecast(samples, agent_name, current, window);
+    if let Some(burn) = burn {
+        session.insert(BURN_RATE.into(), burn);
+    }
+    if let Some(forecast) = forecast {
+        session.insert(FORECAST.into(), forecast);
+    }
+    session.insert(HISTORY.into(), rules::burn::history(samples));
 }
 
 /// Returns the id of a Codex session (a string `session_id`), `None` for any other session.

@@ -21,6 +21,7 @@
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
 pub mod notify;
+pub mod prices;
 pub mod settings;
 
 pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
@@ -29,6 +30,7 @@ pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
@@ -222,6 +224,12 @@ pub struct Config {
     pub debounce: Duration,
     /// How long shutdown waits for connections to drain before the process exits anyway.
     pub shutdown_grace: Duration,
+    /// The price table: built in, with the rows of `AMC_PRICES` over it.
+    pub prices: Arc<prices::PriceTable>,
+    /// The error loading `AMC_PRICES` gave, if any (logged at start; the built-in table is used).
+    pub prices_error: Option<String>,
+    /// Whether the OTLP receiver runs on amc's port (`AMC_OTLP=on`; default off).
+    pub otlp: bool,
 }
 
 impl Config {
@@ -296,7 +304,18 @@ impl Config {
                 false
             }
         };
+        let (prices, prices_error) = match lookup("AMC_PRICES").filter(|p| !p.trim().is_empty()) {
+            None => (prices::PriceTable::builtin(), None),
+            Some(path) => match prices::PriceTable::with_file(Path::new(path.trim())) {
+                Ok(table) => (table, None),
+                Err(error) => (prices::PriceTable::builtin(), Some(error)),
+            },
+        };
+        let otlp = matches!(lookup("AMC_OTLP").as_deref().map(str::trim), Some("on" | "1" | "true"));
         Config {
+            prices: Arc::new(prices),
+            prices_error,
+            otlp,
             approvals_hold_always,
             approval_wait: millis("AMC_APPROVALS_WAIT_MS", 600_000),
             paths,

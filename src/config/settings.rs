@@ -142,6 +142,18 @@ pub const SETTINGS: &[Setting] = &[
         "the model Claude Code is told to use",
     ),
     s(
+        "prices",
+        "AMC_PRICES",
+        "",
+        "a price table file (TOML, data/prices.toml's shape) whose rows replace or add to the built-in prices",
+    ),
+    s(
+        "otlp",
+        "AMC_OTLP",
+        "off",
+        "on: accept OpenTelemetry logs and metrics (OTLP/gRPC and OTLP/HTTP protobuf) on amc's port",
+    ),
+    s(
         "heartbeat_ms",
         "AMC_HEARTBEAT_MS",
         "15000",

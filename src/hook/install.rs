@@ -95,6 +95,10 @@ pub struct HooksOptions {
     pub agent: HookAgent,
     /// Codex only: the `codex` binary that records the hooks' trust (default: `codex` on `PATH`).
     pub codex_bin: Option<PathBuf>,
+    /// Claude only: also make `amc statusline` the statusLine command (keeping the user's as `--then`).
+    pub statusline: bool,
+    /// Claude only: also point Claude Code's OpenTelemetry export at this OTLP endpoint.
+    pub otel: Option<String>,
 }
 
 /// One change `install` or `uninstall` makes to the settings.
@@ -129,6 +133,30 @@ pub enum Change {
         /// The entry's command.
         command: String,
     },
+}
+
+impl From<super::extras::Edit> for Change {
+    fn from(edit: super::extras::Edit) -> Self {
+        use super::extras::Edit;
+        match edit {
+            Edit::Added { key, value } => Change::Added {
+                event: key,
+                matcher: None,
+                command: value,
+            },
+            Edit::Updated { key, from, to } => Change::Updated {
+                event: key,
+                matcher: None,
+                from,
+                to,
+            },
+            Edit::Removed { key, value } => Change::Removed {
+                event: key,
+                matcher: None,
+                command: value,
+            },
+        }
+    }
 }
 
 impl std::fmt::Display for Change {
@@ -183,7 +211,24 @@ fn label(event: &str, matcher: Option<&str>) -> String {
 pub fn install(opts: &HooksOptions) -> anyhow::Result<()> {
     let command = hook_command(opts.agent)?;
     let mut settings = Settings::load(&opts.settings)?;
-    let changes = plan_install_events(&mut settings.value, &command, hook_events(opts.agent))?;
+    let mut changes = plan_install_events(&mut settings.value, &command, hook_events(opts.agent))?;
+    if opts.agent == HookAgent::Claude {
+        if opts.statusline {
+            let amc = command.strip_suffix(" hook").unwrap_or(&command);
+            changes.extend(
+                super::extras::plan_statusline(&mut settings.value, amc)
+                    .into_iter()
+                    .map(Change::from),
+            );
+        }
+        if let Some(endpoint) = &opts.otel {
+            changes.extend(
+                super::extras::plan_otel(&mut settings.value, endpoint)
+                    .into_iter()
+                    .map(Change::from),
+            );
+        }
+    }
     settings.finish(
         opts,
         &changes,
@@ -203,7 +248,14 @@ pub fn uninstall(opts: &HooksOptions) -> anyhow::Result<()> {
         println!("{} does not exist: no amc hooks to remove", opts.settings.display());
         return Ok(());
     }
-    let changes = plan_uninstall(&mut settings.value)?;
+    let mut changes = plan_uninstall(&mut settings.value)?;
+    if opts.agent == HookAgent::Claude {
+        changes.extend(
+            super::extras::plan_statusline_uninstall(&mut settings.value)
+                .into_iter()
+                .map(Change::from),
+        );
+    }
     settings.finish(opts, &changes, "removed amc hooks from", "no amc hooks in")
 }
 
@@ -357,11 +409,7 @@ pub fn hook_command(agent: HookAgent) -> anyhow::Result<String> {
 
 /// Quotes `word` for `sh` when it holds anything but safe characters.
 fn shell_quote(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return word.to_owned();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
+    super::extras::shell_quote(word)
 }
 
 /// Returns the program of an amc hook command (`<program> hook`, or `<program> hook --agent codex|claude`, program

@@ -11,9 +11,11 @@
 
 pub mod codex_trust;
 pub mod compaction;
+pub mod extras;
 pub mod hold;
 pub mod install;
 pub mod question;
+pub mod statusline;
 pub mod update;
 
 use std::{

@@ -11,12 +11,16 @@
 //! The original reads session files as Python dicts, so several rules depend on Python's truthiness and equality;
 //! [`crate::model::truthy`] and friends reproduce them on `serde_json::Value`.
 
+/// Burn rate, compaction forecast, context history.
+pub mod burn;
 /// Cleanup: stale event logs and stale `starting` session files.
 pub mod cleanup;
 /// Codex discovery: the pane of a rollout, the Codex session file, the dismissed ids.
 pub mod codex;
 /// The context window and the per-turn token baseline.
 pub mod context;
+/// Cost and rate limits.
+pub mod cost;
 /// Same-pane dedupe: which session keeps a pane.
 pub mod dedupe;
 /// `is_dead`: the original's rules and the process evidence, settled once; orphan `starting` sessions.

@@ -35,6 +35,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/api/state", get(api_state))
         .route("/api/stream", get(api_stream))
         .route("/api/health", get(api_health))
+        .route("/api/usage", get(api_usage))
         .route("/api/events/{id}", get(api_events))
         .route("/api/sessions/{id}/explain", get(api_explain))
         .with_state(state)
@@ -43,6 +44,12 @@ pub fn router(state: HttpState) -> Router {
 async fn api_state(State(http): State<HttpState>) -> Response {
     let body = http.state.current().api_json(SystemTime::now());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn api_usage(State(http): State<HttpState>) -> Json<serde_json::Value> {
+    let snapshot = http.state.current();
+    let usage = crate::wire::spend::usage(&snapshot.proto_sessions, SystemTime::now());
+    Json(crate::wire::spend::usage_json(&usage))
 }
 
 async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {

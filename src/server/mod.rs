@@ -17,6 +17,7 @@ pub mod http;
 pub mod limit;
 pub mod metrics;
 pub mod observe;
+pub mod otlp;
 pub mod pane;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -56,6 +57,8 @@ pub struct ServerOptions {
     pub approvals_hold_always: bool,
     /// How long a held PermissionRequest hook waits.
     pub approval_wait: Duration,
+    /// Whether the OTLP receiver runs (`AMC_OTLP=on`).
+    pub otlp: bool,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -138,6 +141,11 @@ pub async fn run(
         .add_service(health_service.accept_compressed(CompressionEncoding::Gzip))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
+    let otlp_receiver = options.otlp.then(|| otlp::Receiver::new(options.paths.clone()));
+    if let Some(receiver) = &otlp_receiver {
+        let (logs, metrics) = otlp::grpc_services(receiver.clone());
+        grpc_routes.add_service(logs).add_service(metrics);
+    }
     // gRPC-Web and CORS go on the gRPC routes only: GrpcWebLayer answers 400 to any other HTTP/1.1 request.
     let grpc = grpc_routes
         .routes()
@@ -157,6 +165,10 @@ pub async fn run(
     let gate = auth::Gate {
         access: options.access.clone(),
         audit,
+    };
+    let api = match otlp_receiver {
+        Some(receiver) => api.merge(otlp::http_router(receiver)),
+        None => api,
     };
     let app = api
         .merge(actions::router(actions))

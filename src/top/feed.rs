@@ -199,6 +199,7 @@ mod tests {
                 sessions: ids.iter().map(|id| session(id, "")).collect(),
                 snapshot_time: None,
                 instance_id: "i1".into(),
+                ..Default::default()
             })),
         }
     }

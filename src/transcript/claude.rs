@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     index::nested,
+    spend::{self, ModelTokens, RawCostState, ReportedCost, Sample, Spend, SAMPLES},
     window::{claude_window, is_native_1m, Stated, WindowSource, DEFAULT_WINDOW_TOKENS},
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
@@ -49,6 +50,8 @@ struct RawLine<'a> {
 struct RawMessage<'a> {
     #[serde(borrow)]
     model: Lenient<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Lenient<Cow<'a, str>>,
     usage: Lenient<RawUsage>,
 }
 
@@ -77,9 +80,32 @@ pub(crate) struct Usage {
     cache_read: u64,
     output: u64,
     timestamp: Option<String>,
+    /// `message.id`: the lines of one split message share it (their usage is counted once in the totals).
+    #[serde(default)]
+    id: Option<String>,
 }
 
 impl Usage {
+    /// Returns the usage as a reply sample.
+    fn sample(&self) -> Sample {
+        Sample {
+            at: self.timestamp.clone(),
+            context: self.context(),
+            tokens: self.tokens(),
+        }
+    }
+
+    /// Returns the usage as per-model tokens for the cumulative totals.
+    fn tokens(&self) -> ModelTokens {
+        ModelTokens {
+            model: self.model.clone().unwrap_or_default(),
+            input: self.input,
+            cached_input: self.cache_read,
+            cache_write: self.cache_creation,
+            output: self.output,
+        }
+    }
+
     /// Returns the context size: input-side tokens only.
     fn context(&self) -> u64 {
         self.input
@@ -96,6 +122,8 @@ enum Event {
     },
     /// A user line with `isCompactSummary: true`: the fallback compaction marker.
     Summary,
+    /// A `cost-state` line within Claude Code's schema.
+    Cost(ReportedCost),
     Other,
 }
 
@@ -104,7 +132,7 @@ enum Event {
 /// `ompact` they share (two passes instead of three; a line that merely mentions "compact" is parsed and found to be
 /// nothing). Every other line (tool results, images, progress, bookkeeping: nearly all of a transcript's bytes) is
 /// skipped without being parsed.
-static WANTED: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&["\"usage\"", "ompact"]));
+static WANTED: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&["\"usage\"", "ompact", "\"cost-state\""]));
 
 /// Returns whether `line` can be more than [`Event::Other`], on its raw bytes.
 pub(crate) fn wanted(line: &[u8]) -> bool {
@@ -136,6 +164,7 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
                 cache_read: usage.cache_read_input_tokens.0.unwrap_or(0),
                 output: usage.output_tokens.0.unwrap_or(0),
                 timestamp: raw.timestamp.0.map(Cow::into_owned),
+                id: message.id.0.map(Cow::into_owned),
             };
             if usage.context() == 0 && usage.output == 0 {
                 return Ok(Event::Other);
@@ -146,6 +175,10 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
             post_tokens: raw.compact_metadata.0.and_then(|m| m.post_tokens.0),
         }),
         Some("user") if raw.is_compact_summary.0 == Some(true) && !sidechain => Ok(Event::Summary),
+        Some("cost-state") => {
+            let cost: RawCostState = parse_line(line)?;
+            Ok(cost.into_cost().map_or(Event::Other, Event::Cost))
+        }
         _ => Ok(Event::Other),
     }
 }
@@ -165,9 +198,54 @@ pub(crate) struct State {
     /// Whether the first read stopped short of the history look-back because the session's configuration stated the
     /// window (`max_context` then covers less than usual): without that statement the file is read again.
     pub(crate) lookback_cut: bool,
+    /// The newest `cost-state` within the schema.
+    #[serde(default)]
+    cost: Option<ReportedCost>,
+    /// The usable usages summed per model (each split message once).
+    #[serde(default)]
+    totals: Vec<ModelTokens>,
+    /// Whether `totals` covers every line of the file.
+    #[serde(default)]
+    totals_complete: bool,
+    /// The newest usage's message id and tokens: a later line of the same message replaces them in `totals`.
+    #[serde(default)]
+    last_message: Option<(String, ModelTokens)>,
+    /// The newest replies, oldest first.
+    #[serde(default)]
+    samples: Vec<Sample>,
 }
 
 impl State {
+    /// Returns what the transcript says about spending.
+    pub(crate) fn spend(&self) -> Spend {
+        Spend {
+            reported: self.cost.clone(),
+            tokens: {
+                let mut totals = self.totals.clone();
+                totals.sort_by(|a, b| a.model.cmp(&b.model));
+                totals
+            },
+            tokens_complete: self.totals_complete,
+            rate_limits: Vec::new(),
+            updated_at: self.usage.as_ref().and_then(|u| u.timestamp.clone()),
+            samples: self.samples.clone(),
+        }
+    }
+
+    /// Adds a usable usage to the totals, replacing the previous line of the same message.
+    fn count(&mut self, usage: &Usage) {
+        let tokens = usage.tokens();
+        if let (Some((id, previous)), Some(new_id)) = (&self.last_message, &usage.id) {
+            if id == new_id {
+                spend::sub_from(&mut self.totals, previous);
+                self.samples.pop();
+            }
+        }
+        spend::push_sample(&mut self.samples, usage.sample());
+        spend::add_to(&mut self.totals, &tokens);
+        self.last_message = usage.id.clone().map(|id| (id, tokens));
+    }
+
     /// Returns the context usage this state describes, or `None` without a usable line; `stated` is what the
     /// session's configuration says about the window.
     pub(crate) fn context_usage(&self, stated: Stated) -> Option<ContextUsage> {
@@ -203,6 +281,7 @@ impl LineSink for State {
         match classify(line)? {
             Event::Usage(usage) => {
                 self.max_context = self.max_context.max(usage.context());
+                self.count(&usage);
                 self.usage = Some(usage);
                 self.compaction = None;
                 self.boundary_after_usage = false;
@@ -212,6 +291,7 @@ impl LineSink for State {
                 self.boundary_after_usage = true;
             }
             Event::Summary if self.usage.is_some() && !self.boundary_after_usage => self.compaction = Some(None),
+            Event::Cost(cost) => self.cost = Some(cost),
             Event::Boundary { .. } | Event::Summary | Event::Other => {}
         }
         Ok(())
@@ -240,6 +320,8 @@ pub(crate) struct Backward {
     stated: Stated,
     /// Whether the newest usable line's model is native 1M (decided once, not per line).
     native: bool,
+    /// The message ids of the last few usages counted (a split message's lines are adjacent).
+    recent_ids: Vec<String>,
 }
 
 impl Backward {
@@ -252,11 +334,13 @@ impl Backward {
             found_at: None,
             stated,
             native: false,
+            recent_ids: Vec::new(),
         }
     }
 
     /// Returns the state for forward reads from the end of the file.
-    pub(crate) fn into_state(self) -> State {
+    pub(crate) fn into_state(mut self) -> State {
+        self.state.samples.reverse();
         self.state
     }
 
@@ -275,7 +359,23 @@ impl BackwardSink for Backward {
         match classify(line)? {
             Event::Usage(usage) => {
                 self.state.max_context = self.state.max_context.max(usage.context());
+                // Newest line first: the first line of a message met is its last, with the final counts.
+                let seen = usage.id.as_ref().is_some_and(|id| self.recent_ids.contains(id));
+                if !seen {
+                    spend::add_to(&mut self.state.totals, &usage.tokens());
+                    if self.state.samples.len() < SAMPLES {
+                        // Newest first here; turned round in `into_state`.
+                        self.state.samples.push(usage.sample());
+                    }
+                    if let Some(id) = &usage.id {
+                        if self.recent_ids.len() >= RECENT_IDS {
+                            self.recent_ids.remove(0);
+                        }
+                        self.recent_ids.push(id.clone());
+                    }
+                }
                 if self.state.usage.is_none() {
+                    self.state.last_message = usage.id.clone().map(|id| (id, usage.tokens()));
                     self.native = usage.model.as_deref().is_some_and(is_native_1m);
                     self.state.usage = Some(usage);
                     self.state.compaction = self.pending_boundary.take();
@@ -294,6 +394,9 @@ impl BackwardSink for Backward {
                     self.pending_boundary = Some(None);
                 }
             }
+            Event::Cost(cost) => {
+                self.state.cost.get_or_insert(cost);
+            }
             Event::Other => {}
         }
         Ok(())
@@ -303,6 +406,11 @@ impl BackwardSink for Backward {
         let Some(found_at) = self.found_at else {
             return false;
         };
+        // The rest of a small file (what the first chunk read from the end holds, about) is read anyway, so that
+        // its token totals are whole.
+        if pos <= WHOLE_READ_BYTES {
+            return false;
+        }
         if self.window_settled_by_history() || found_at.saturating_sub(pos) >= EXTRA_LOOKBACK_BYTES {
             return true;
         }
@@ -310,7 +418,17 @@ impl BackwardSink for Backward {
         self.state.lookback_cut = self.stated.settles();
         self.state.lookback_cut
     }
+
+    fn finished(&mut self, at_start: bool) {
+        self.state.totals_complete = at_start;
+    }
 }
+
+/// A first read goes on to the start of the file when no more than this is left (the token totals are then whole).
+const WHOLE_READ_BYTES: u64 = 64 * 1024;
+
+/// How many message ids a backward read remembers to count a split message once.
+const RECENT_IDS: usize = 8;
 
 #[cfg(test)]
 mod tests {

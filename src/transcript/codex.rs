@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     cursor::{parse_line, BackwardSink, Lenient, LineSink, Prefilter},
     index::nested,
+    spend::{self, ModelTokens, RateLimit, RawRateLimits, Sample, Spend, SAMPLES},
     window::WindowSource,
     ContextUsage, EXTRA_LOOKBACK_BYTES,
 };
@@ -51,6 +52,7 @@ struct RawPayload<'a> {
     #[serde(rename = "type", borrow)]
     kind: Lenient<Cow<'a, str>>,
     info: Lenient<RawInfo>,
+    rate_limits: Lenient<RawRateLimits>,
     model_context_window: Lenient<u64>,
     #[serde(borrow)]
     model: Lenient<Cow<'a, str>>,
@@ -115,13 +117,15 @@ impl Counts {
 }
 
 /// One `token_count` event with a non-null `info`, as read.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct TokenCount {
     last: Option<Counts>,
     total: Option<Counts>,
     window: Option<u64>,
     model: Option<String>,
     timestamp: Option<String>,
+    /// The plan's rate limits the event reports (also on events with `info: null`).
+    rate_limits: Vec<RateLimit>,
 }
 
 impl TokenCount {
@@ -152,8 +156,28 @@ pub(crate) struct Usage {
     timestamp: Option<String>,
 }
 
+impl Usage {
+    /// Returns the event as a reply sample (the context is the event's total; input net of the cached part).
+    fn sample(&self) -> Sample {
+        let c = &self.counts;
+        Sample {
+            at: self.timestamp.clone(),
+            context: c.total,
+            tokens: ModelTokens {
+                model: self.model.clone().unwrap_or_default(),
+                input: c.input.saturating_sub(c.cached),
+                cached_input: c.cached,
+                cache_write: c.cache_write,
+                output: c.output,
+            },
+        }
+    }
+}
+
 enum Event {
     TokenCount(TokenCount),
+    /// A `token_count` with `info: null` that still reports rate limits.
+    RateLimits(Vec<RateLimit>, Option<String>),
     Compacted,
     TaskWindow(u64),
     Model(String),
@@ -184,10 +208,20 @@ fn classify(line: &[u8]) -> Result<Event, serde_json::Error> {
     };
     match (kind.as_ref(), payload.kind.0.as_deref()) {
         ("event_msg", Some("token_count")) => {
+            let rate_limits = payload
+                .rate_limits
+                .0
+                .map(RawRateLimits::into_limits)
+                .unwrap_or_default();
             let Some(info) = payload.info.0 else {
-                return Ok(Event::Other);
+                return Ok(if rate_limits.is_empty() {
+                    Event::Other
+                } else {
+                    Event::RateLimits(rate_limits, raw.timestamp.0.map(Cow::into_owned))
+                });
             };
             Ok(Event::TokenCount(TokenCount {
+                rate_limits,
                 last: info.last_token_usage.0.map(Counts::of),
                 total: info.total_token_usage.0.map(Counts::of),
                 window: info.model_context_window.0.filter(|&w| w > 0),
@@ -219,9 +253,45 @@ pub(crate) struct State {
     /// The cumulative total of the newest token_count event: `None` before the first, `Some(None)` when it had none.
     #[serde(with = "nested")]
     last_total: Option<Option<Counts>>,
+    /// The newest rate limits reported, and that event's timestamp.
+    #[serde(default)]
+    rate_limits: Option<(Vec<RateLimit>, Option<String>)>,
+    /// The newest usable token_count events, oldest first.
+    #[serde(default)]
+    samples: Vec<Sample>,
 }
 
 impl State {
+    /// Returns what the rollout says about spending: the newest cumulative total under the session's model, and the
+    /// newest rate limits.
+    pub(crate) fn spend(&self) -> Spend {
+        let model = self
+            .model
+            .clone()
+            .or_else(|| self.usage.as_ref().and_then(|u| u.model.clone()))
+            .unwrap_or_default();
+        let tokens = match &self.last_total {
+            Some(Some(total)) => vec![ModelTokens {
+                model,
+                // Codex counts the cached input inside `input_tokens`.
+                input: total.input.saturating_sub(total.cached),
+                cached_input: total.cached,
+                cache_write: total.cache_write,
+                output: total.output,
+            }],
+            _ => Vec::new(),
+        };
+        let (rate_limits, limits_at) = self.rate_limits.clone().unwrap_or_default();
+        Spend {
+            reported: None,
+            tokens_complete: !tokens.is_empty(),
+            tokens,
+            rate_limits,
+            updated_at: self.usage.as_ref().and_then(|u| u.timestamp.clone()).or(limits_at),
+            samples: self.samples.clone(),
+        }
+    }
+
     /// Returns the context usage this state describes, or `None` without a usable `token_count`.
     pub(crate) fn context_usage(&self) -> Option<ContextUsage> {
         let usage = self.usage.as_ref()?;
@@ -253,9 +323,14 @@ impl LineSink for State {
 
     fn line(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
         match classify(line)? {
+            Event::RateLimits(limits, at) => self.rate_limits = Some((limits, at)),
             Event::TokenCount(count) => {
+                if !count.rate_limits.is_empty() {
+                    self.rate_limits = Some((count.rate_limits.clone(), count.timestamp.clone()));
+                }
                 let previous = self.last_total.as_ref().map(Option::as_ref);
                 if let Some(usage) = count.usage(previous) {
+                    spend::push_sample(&mut self.samples, usage.sample());
                     self.usage = Some(usage);
                     self.compacted = false;
                 }
@@ -268,6 +343,13 @@ impl LineSink for State {
         }
         Ok(())
     }
+}
+
+/// How far past the newest usage a first read goes on for older reply samples.
+const SAMPLE_LOOKBACK_BYTES: u64 = 1024 * 1024;
+
+fn at_lookback(found_at: u64, pos: u64) -> bool {
+    found_at.saturating_sub(pos) >= SAMPLE_LOOKBACK_BYTES
 }
 
 /// The first read of a rollout, newest line first.
@@ -289,11 +371,13 @@ pub(crate) struct Backward {
 
 impl Backward {
     /// Returns the state for forward reads from the end of the file.
-    pub(crate) fn into_state(self) -> State {
+    pub(crate) fn into_state(mut self) -> State {
+        self.state.samples.reverse();
         self.state
     }
 
     fn settle(&mut self, usage: Usage, start: u64, compacted: bool) {
+        self.state.samples.push(usage.sample());
         self.state.usage = Some(usage);
         self.state.compacted = compacted;
         self.found_at = Some(start);
@@ -308,11 +392,23 @@ impl BackwardSink for Backward {
 
     fn line(&mut self, line: &[u8], start: u64) -> Result<(), serde_json::Error> {
         match classify(line)? {
+            Event::RateLimits(limits, at) => {
+                self.state.rate_limits.get_or_insert((limits, at));
+            }
             Event::TokenCount(count) => {
                 if self.state.last_total.is_none() {
                     self.state.last_total = Some(count.total);
                 }
+                if !count.rate_limits.is_empty() && self.state.rate_limits.is_none() {
+                    self.state.rate_limits = Some((count.rate_limits.clone(), count.timestamp.clone()));
+                }
                 if self.state.usage.is_some() {
+                    // Older events: reply samples only (newest first here; turned round in `into_state`).
+                    if self.state.samples.len() < SAMPLES {
+                        if let Some(usage) = count.last.is_some().then(|| count.usage(None)).flatten() {
+                            self.state.samples.push(usage.sample());
+                        }
+                    }
                     return Ok(());
                 }
                 // This event is the predecessor of the one waiting: settle that one first.
@@ -353,6 +449,9 @@ impl BackwardSink for Backward {
             return true;
         }
         let state = &self.state;
+        if state.samples.len() < SAMPLES && !at_lookback(found_at, pos) {
+            return false;
+        }
         let window_known = state.usage.as_ref().is_some_and(|u| u.window.is_some()) || state.task_window.is_some();
         self.waiting.is_none() && state.usage.is_some() && window_known && state.model.is_some()
     }

@@ -1,10 +1,11 @@
 //! The transcript index: what the first reads learned per transcript, kept on disk so that neither a restarted
 //! server nor the next `amc snapshot` reads a history again.
 //!
-//! One file, `<data dir>/cache/transcripts.v1.json`: a format name and version, then per transcript its path and
+//! One file, `<data dir>/cache/transcripts.v2.json`: a format name and version, then per transcript its path and
 //! kind, the cursor position (device, inode, size and mtime seen, the offset read up to, the 64 bytes before it, a
 //! hash of the first 4 KiB) and the parser state (the newest usage, the largest context seen, the model, the
-//! Codex window, the compaction state). It is a cache, never a source of truth:
+//! Codex window, the compaction state, and since version 2 the spend facts: Claude's `cost-state`, the tokens per
+//! model, Codex's rate limits). It is a cache, never a source of truth:
 //! - written atomically (a temp file in the same directory, then `rename`; no `fdatasync`: after a crash the file may
 //!   be old or empty, which only costs a re-read), so a reader sees a whole file; two
 //!   writers (the server and a snapshot) each write a whole file and the last rename wins;
@@ -33,13 +34,13 @@ use super::{cursor::Position, State};
 
 /// The index file's name in `<data dir>/cache/`. The version is in the name too, so that two versions of amc sharing
 /// a data dir do not overwrite each other's index.
-pub const INDEX_FILE: &str = "transcripts.v1.json";
+pub const INDEX_FILE: &str = "transcripts.v2.json";
 
 /// What the file's `format` says.
 const FORMAT: &str = "amc-transcript-index";
 
 /// Bump when the meaning of a position or a parser state changes: an index of another version is ignored.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The largest index file read; a larger one is ignored (≈ 1 KB per transcript).
 const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;

@@ -30,6 +30,7 @@ pub mod codex_rollout;
 mod cursor;
 pub mod discover;
 mod index;
+pub mod spend;
 mod window;
 
 pub use claude_tail::{last_assistant_message, TAIL_BYTES as CLAUDE_TAIL_BYTES};
@@ -139,6 +140,13 @@ impl State {
     /// first read skipped the history look-back on a statement that no longer holds.
     fn needs_lookback(&self, stated: Stated) -> bool {
         matches!(self, State::Claude(state) if state.lookback_cut && !stated.settles())
+    }
+
+    fn spend(&self) -> spend::Spend {
+        match self {
+            State::Claude(state) => state.spend(),
+            State::Codex(state) => state.spend(),
+        }
     }
 
     fn context_usage(&self, stated: Stated) -> Option<ContextUsage> {
@@ -271,6 +279,13 @@ impl TranscriptCache {
     pub fn refreshed_usage(&mut self, path: &Path, kind: TranscriptKind, hint: SessionHint) -> Option<ContextUsage> {
         let stated = self.stated(kind, hint);
         self.answer(path, kind, stated)
+    }
+
+    /// Returns what the transcript says about spending as of the last [`TranscriptCache::refresh`] (cost, tokens per
+    /// model, rate limits), without looking at the file; `None` when it was not read.
+    pub fn refreshed_spend(&self, path: &Path, kind: TranscriptKind) -> Option<spend::Spend> {
+        let cursor = self.cursors.get(path).filter(|c| c.state.kind() == kind)?;
+        Some(cursor.effective.spend())
     }
 
     fn answer(&self, path: &Path, kind: TranscriptKind, stated: Stated) -> Option<ContextUsage> {

@@ -46,6 +46,8 @@ pub enum WindowSource {
     AgentReported,
     /// Nothing stated a window: the default (Claude 200 000, Codex 258 400). Inferred.
     Default,
+    /// Claude Code's statusLine input stated it (`amc statusline`): exact, wins over every other source.
+    Statusline,
 }
 
 impl WindowSource {
@@ -58,6 +60,7 @@ impl WindowSource {
             WindowSource::ObservedOver200k => "observed_over_200k",
             WindowSource::AgentReported => "agent_reported",
             WindowSource::Default => "default",
+            WindowSource::Statusline => "statusline",
         }
     }
 
@@ -70,6 +73,7 @@ impl WindowSource {
             WindowSource::ObservedOver200k,
             WindowSource::AgentReported,
             WindowSource::Default,
+            WindowSource::Statusline,
         ]
         .into_iter()
         .find(|s| s.as_str() == name)

@@ -6,6 +6,7 @@ pub mod action;
 pub mod event;
 pub mod explain;
 pub mod snapshot;
+pub mod spend;
 
 pub use action::{Action, ActionResult, Decision};
 pub use event::{event_json, event_to_proto, EventFilter};
@@ -46,6 +47,11 @@ const TYPED_KEYS: &[&str] = &[
     "running_subagents",
     "status_reason",
     "remote_approval",
+    "cost",
+    "rate_limits",
+    "burn_rate",
+    "compaction_forecast",
+    "context_history",
 ];
 
 /// Returns the proto status for a session file's status string.
@@ -115,6 +121,11 @@ pub fn session_to_proto(session: &SessionJson) -> pb::Session {
             .map_or(0, |list| i32::try_from(list.len()).unwrap_or(i32::MAX)),
         status_reason: text(session, "status_reason"),
         remote_approval: session.get("remote_approval").and_then(Value::as_bool).unwrap_or(false),
+        cost: session.get("cost").and_then(spend::cost),
+        rate_limits: session.get("rate_limits").map(spend::rate_limits).unwrap_or_default(),
+        burn_rate: session.get("burn_rate").and_then(spend::burn_rate),
+        compaction_forecast: session.get("compaction_forecast").and_then(spend::forecast),
+        context_history: session.get("context_history").map(spend::history).unwrap_or_default(),
     }
 }
 
@@ -153,7 +164,7 @@ fn text(session: &SessionJson, key: &str) -> String {
     }
 }
 
-fn integer(value: &Value) -> Option<i64> {
+pub(crate) fn integer(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n
             .as_i64()
@@ -164,7 +175,7 @@ fn integer(value: &Value) -> Option<i64> {
 }
 
 /// Parses an RFC 3339 string, or a number of seconds (or milliseconds, when too large for seconds) since the epoch.
-fn timestamp(value: &Value) -> Option<prost_types::Timestamp> {
+pub(crate) fn timestamp(value: &Value) -> Option<prost_types::Timestamp> {
     match value {
         Value::String(s) => {
             let t = chrono::DateTime::parse_from_rfc3339(s.trim()).ok()?;
@@ -278,6 +289,7 @@ fn window_source(name: &str) -> pb::WindowSource {
         Some(W::ObservedOver200k) => pb::WindowSource::ObservedOver200k,
         Some(W::AgentReported) => pb::WindowSource::AgentReported,
         Some(W::Default) => pb::WindowSource::Default,
+        Some(W::Statusline) => pb::WindowSource::Statusline,
         None => pb::WindowSource::Unspecified,
     }
 }

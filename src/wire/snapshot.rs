@@ -257,6 +257,7 @@ impl Snapshot {
         let time = SystemTime::now();
         let state = pb::State {
             revision,
+            rate_limits: super::spend::account_rate_limits(&proto_sessions),
             sessions: proto_sessions,
             snapshot_time: Some(system_time(time)),
             instance_id: instance_id.to_string(),
@@ -309,9 +310,11 @@ impl Snapshot {
 
     /// Returns the proto state, with `filter` applied.
     pub fn to_proto(&self, filter: &Filter) -> pb::State {
+        let sessions = filter.apply(&self.proto_sessions);
         pb::State {
             revision: self.revision,
-            sessions: filter.apply(&self.proto_sessions),
+            rate_limits: super::spend::account_rate_limits(&sessions),
+            sessions,
             snapshot_time: Some(system_time(self.time)),
             instance_id: self.instance_id.to_string(),
         }

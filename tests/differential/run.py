@@ -33,8 +33,18 @@ REPO = HERE.parent.parent
 DEFAULT_STATE_PY = REPO.parent / "shared" / "seed" / "state.py"
 
 # Keys only amc computes (docs/collector.md difference 12; status_reason: README "Differences from the original",
-# from process evidence, which these cases never have). Checked to be absent from the original's output.
-AMC_ONLY_KEYS = {"context_window_inferred", "liveness_reason", "status_reason"}
+# from process evidence, which these cases never have; cost, rate limits, burn rate, forecast and context history:
+# README "Cost, rate limits and forecasts"). Checked to be absent from the original's output.
+AMC_ONLY_KEYS = {
+    "context_window_inferred",
+    "liveness_reason",
+    "status_reason",
+    "cost",
+    "rate_limits",
+    "burn_rate",
+    "compaction_forecast",
+    "context_history",
+}
 MISSING = "<missing>"
 
 

@@ -42,6 +42,9 @@ type StateServiceClient interface {
 	// is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
 	// does not know.
 	Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error)
+	// GetUsage returns the cost and tokens of the sessions amc knows, totalled per project and per day, and the
+	// rate-limit windows per agent account.
+	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error)
 }
 
 type stateServiceClient struct {
@@ -143,6 +146,15 @@ func (c *stateServiceClient) Ack(ctx context.Context, in *AckRequest, opts ...gr
 	return out, nil
 }
 
+func (c *stateServiceClient) GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error) {
+	out := new(GetUsageResponse)
+	err := c.cc.Invoke(ctx, "/amc.v1.StateService/GetUsage", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StateServiceServer is the server API for StateService service.
 // All implementations must embed UnimplementedStateServiceServer
 // for forward compatibility
@@ -172,6 +184,9 @@ type StateServiceServer interface {
 	// is withdrawn where the sink can). Needs the `act` scope when tokens are configured. NOT_FOUND for a session amc
 	// does not know.
 	Ack(context.Context, *AckRequest) (*AckResponse, error)
+	// GetUsage returns the cost and tokens of the sessions amc knows, totalled per project and per day, and the
+	// rate-limit windows per agent account.
+	GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error)
 	mustEmbedUnimplementedStateServiceServer()
 }
 
@@ -193,6 +208,9 @@ func (UnimplementedStateServiceServer) WatchEvents(*WatchEventsRequest, StateSer
 }
 func (UnimplementedStateServiceServer) Ack(context.Context, *AckRequest) (*AckResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Ack not implemented")
+}
+func (UnimplementedStateServiceServer) GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetUsage not implemented")
 }
 func (UnimplementedStateServiceServer) mustEmbedUnimplementedStateServiceServer() {}
 
@@ -303,6 +321,24 @@ func _StateService_Ack_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StateService_GetUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateServiceServer).GetUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/amc.v1.StateService/GetUsage",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateServiceServer).GetUsage(ctx, req.(*GetUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _StateService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "amc.v1.StateService",
 	HandlerType: (*StateServiceServer)(nil),
@@ -318,6 +354,10 @@ var _StateService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ack",
 			Handler:    _StateService_Ack_Handler,
+		},
+		{
+			MethodName: "GetUsage",
+			Handler:    _StateService_GetUsage_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

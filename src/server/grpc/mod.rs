@@ -77,6 +77,15 @@ impl StateServiceImpl {
         }))
     }
 
+    /// GetUsage: cost and tokens per project and per day, and the rate limits per agent account.
+    pub fn get_usage(&self, _request: Request<pb::GetUsageRequest>) -> Result<Response<pb::GetUsageResponse>, Status> {
+        let snapshot = self.state.current();
+        Ok(Response::new(wire::spend::usage(
+            &snapshot.proto_sessions,
+            std::time::SystemTime::now(),
+        )))
+    }
+
     /// GetState: the latest published state, filtered.
     pub fn get_state(&self, request: Request<pb::GetStateRequest>) -> Result<Response<Outgoing>, Status> {
         if self.shutdown.is_cancelled() {

@@ -20,6 +20,7 @@ const WATCH_STATE: &str = "/amc.v1.StateService/WatchState";
 const EXPLAIN_SESSION: &str = "/amc.v1.StateService/ExplainSession";
 const WATCH_EVENTS: &str = "/amc.v1.StateService/WatchEvents";
 const ACK: &str = "/amc.v1.StateService/Ack";
+const GET_USAGE: &str = "/amc.v1.StateService/GetUsage";
 
 /// The `amc.v1.StateService` routes (what the generated `StateServiceServer` would be, with [`super::OutgoingEncoder`]).
 #[derive(Debug, Clone)]
@@ -113,6 +114,13 @@ where
                 let mut grpc = Grpc::new(tonic_prost::ProstCodec::<pb::AckResponse, pb::AckRequest>::default())
                     .apply_compression_config(self.accept_compression, self.send_compression);
                 let method = tower::service_fn(move |r| std::future::ready(service.ack(r)));
+                Box::pin(async move { Ok(grpc.unary(method, request).await) })
+            }
+            GET_USAGE => {
+                let mut grpc =
+                    Grpc::new(tonic_prost::ProstCodec::<pb::GetUsageResponse, pb::GetUsageRequest>::default())
+                        .apply_compression_config(self.accept_compression, self.send_compression);
+                let method = tower::service_fn(move |r| std::future::ready(service.get_usage(r)));
                 Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
             _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),

@@ -33,6 +33,7 @@ class WindowSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WINDOW_SOURCE_OBSERVED_OVER_200K: _ClassVar[WindowSource]
     WINDOW_SOURCE_DEFAULT: _ClassVar[WindowSource]
     WINDOW_SOURCE_AGENT_REPORTED: _ClassVar[WindowSource]
+    WINDOW_SOURCE_STATUSLINE: _ClassVar[WindowSource]
 
 class AttentionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -55,6 +56,7 @@ WINDOW_SOURCE_NATIVE_MODEL: WindowSource
 WINDOW_SOURCE_OBSERVED_OVER_200K: WindowSource
 WINDOW_SOURCE_DEFAULT: WindowSource
 WINDOW_SOURCE_AGENT_REPORTED: WindowSource
+WINDOW_SOURCE_STATUSLINE: WindowSource
 ATTENTION_KIND_UNSPECIFIED: AttentionKind
 ATTENTION_KIND_PERMISSION: AttentionKind
 ATTENTION_KIND_QUESTION: AttentionKind
@@ -108,8 +110,74 @@ class ContextUsage(_message.Message):
     window_source: WindowSource
     def __init__(self, current_tokens: _Optional[int] = ..., window_tokens: _Optional[int] = ..., percent: _Optional[float] = ..., model: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ..., compacted: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_inferred: _Optional[bool] = ..., window_source: _Optional[_Union[WindowSource, str]] = ...) -> None: ...
 
+class SessionCost(_message.Message):
+    __slots__ = ("usd", "source", "update_time", "unknown_models", "tokens")
+    USD_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_MODELS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    usd: float
+    source: str
+    update_time: _timestamp_pb2.Timestamp
+    unknown_models: _containers.RepeatedScalarFieldContainer[str]
+    tokens: int
+    def __init__(self, usd: _Optional[float] = ..., source: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unknown_models: _Optional[_Iterable[str]] = ..., tokens: _Optional[int] = ...) -> None: ...
+
+class RateLimit(_message.Message):
+    __slots__ = ("agent", "name", "window_minutes", "used_percent", "reset_time", "source", "observed_time", "expired")
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    USED_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    RESET_TIME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    agent: str
+    name: str
+    window_minutes: int
+    used_percent: float
+    reset_time: _timestamp_pb2.Timestamp
+    source: str
+    observed_time: _timestamp_pb2.Timestamp
+    expired: bool
+    def __init__(self, agent: _Optional[str] = ..., name: _Optional[str] = ..., window_minutes: _Optional[int] = ..., used_percent: _Optional[float] = ..., reset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., observed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expired: _Optional[bool] = ...) -> None: ...
+
+class BurnRate(_message.Message):
+    __slots__ = ("tokens_per_minute", "usd_per_hour", "window_minutes")
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    USD_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    tokens_per_minute: float
+    usd_per_hour: float
+    window_minutes: int
+    def __init__(self, tokens_per_minute: _Optional[float] = ..., usd_per_hour: _Optional[float] = ..., window_minutes: _Optional[int] = ...) -> None: ...
+
+class CompactionForecast(_message.Message):
+    __slots__ = ("forecast", "threshold_tokens", "tokens_per_turn", "turns_left", "minutes_left")
+    FORECAST_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_TURN_FIELD_NUMBER: _ClassVar[int]
+    TURNS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    MINUTES_LEFT_FIELD_NUMBER: _ClassVar[int]
+    forecast: bool
+    threshold_tokens: int
+    tokens_per_turn: float
+    turns_left: float
+    minutes_left: float
+    def __init__(self, forecast: _Optional[bool] = ..., threshold_tokens: _Optional[int] = ..., tokens_per_turn: _Optional[float] = ..., turns_left: _Optional[float] = ..., minutes_left: _Optional[float] = ...) -> None: ...
+
+class ContextSample(_message.Message):
+    __slots__ = ("time", "tokens")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    tokens: int
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tokens: _Optional[int] = ...) -> None: ...
+
 class Session(_message.Message):
-    __slots__ = ("session_id", "status", "raw_status", "agent", "raw_agent", "project_dir", "cwd", "transcript_path", "zellij_session", "zellij_pane", "last_event", "last_event_time", "start_time", "pending_questions", "last_message_preview", "spawn_id", "context_usage", "conversation_mtime_ns", "turn_start_tokens", "is_dead", "model", "permission_mode", "extra_json", "liveness_reason", "attention", "running_subagents", "status_reason", "remote_approval")
+    __slots__ = ("session_id", "status", "raw_status", "agent", "raw_agent", "project_dir", "cwd", "transcript_path", "zellij_session", "zellij_pane", "last_event", "last_event_time", "start_time", "pending_questions", "last_message_preview", "spawn_id", "context_usage", "conversation_mtime_ns", "turn_start_tokens", "is_dead", "model", "permission_mode", "extra_json", "liveness_reason", "attention", "running_subagents", "status_reason", "remote_approval", "cost", "rate_limits", "burn_rate", "compaction_forecast", "context_history")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RAW_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +206,11 @@ class Session(_message.Message):
     RUNNING_SUBAGENTS_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     REMOTE_APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    BURN_RATE_FIELD_NUMBER: _ClassVar[int]
+    COMPACTION_FORECAST_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_HISTORY_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     status: SessionStatus
     raw_status: str
@@ -166,7 +239,12 @@ class Session(_message.Message):
     running_subagents: int
     status_reason: str
     remote_approval: bool
-    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., raw_status: _Optional[str] = ..., agent: _Optional[_Union[Agent, str]] = ..., raw_agent: _Optional[str] = ..., project_dir: _Optional[str] = ..., cwd: _Optional[str] = ..., transcript_path: _Optional[str] = ..., zellij_session: _Optional[str] = ..., zellij_pane: _Optional[str] = ..., last_event: _Optional[str] = ..., last_event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_questions: _Optional[_Iterable[_Union[PendingQuestion, _Mapping]]] = ..., last_message_preview: _Optional[str] = ..., spawn_id: _Optional[str] = ..., context_usage: _Optional[_Union[ContextUsage, _Mapping]] = ..., conversation_mtime_ns: _Optional[int] = ..., turn_start_tokens: _Optional[int] = ..., is_dead: _Optional[bool] = ..., model: _Optional[str] = ..., permission_mode: _Optional[str] = ..., extra_json: _Optional[str] = ..., liveness_reason: _Optional[str] = ..., attention: _Optional[_Union[Attention, _Mapping]] = ..., running_subagents: _Optional[int] = ..., status_reason: _Optional[str] = ..., remote_approval: _Optional[bool] = ...) -> None: ...
+    cost: SessionCost
+    rate_limits: _containers.RepeatedCompositeFieldContainer[RateLimit]
+    burn_rate: BurnRate
+    compaction_forecast: CompactionForecast
+    context_history: _containers.RepeatedCompositeFieldContainer[ContextSample]
+    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., raw_status: _Optional[str] = ..., agent: _Optional[_Union[Agent, str]] = ..., raw_agent: _Optional[str] = ..., project_dir: _Optional[str] = ..., cwd: _Optional[str] = ..., transcript_path: _Optional[str] = ..., zellij_session: _Optional[str] = ..., zellij_pane: _Optional[str] = ..., last_event: _Optional[str] = ..., last_event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_questions: _Optional[_Iterable[_Union[PendingQuestion, _Mapping]]] = ..., last_message_preview: _Optional[str] = ..., spawn_id: _Optional[str] = ..., context_usage: _Optional[_Union[ContextUsage, _Mapping]] = ..., conversation_mtime_ns: _Optional[int] = ..., turn_start_tokens: _Optional[int] = ..., is_dead: _Optional[bool] = ..., model: _Optional[str] = ..., permission_mode: _Optional[str] = ..., extra_json: _Optional[str] = ..., liveness_reason: _Optional[str] = ..., attention: _Optional[_Union[Attention, _Mapping]] = ..., running_subagents: _Optional[int] = ..., status_reason: _Optional[str] = ..., remote_approval: _Optional[bool] = ..., cost: _Optional[_Union[SessionCost, _Mapping]] = ..., rate_limits: _Optional[_Iterable[_Union[RateLimit, _Mapping]]] = ..., burn_rate: _Optional[_Union[BurnRate, _Mapping]] = ..., compaction_forecast: _Optional[_Union[CompactionForecast, _Mapping]] = ..., context_history: _Optional[_Iterable[_Union[ContextSample, _Mapping]]] = ...) -> None: ...
 
 class Attention(_message.Message):
     __slots__ = ("kind", "raw_kind", "since_time", "event", "tool_name", "tool_input_summary", "tool_use_id", "message", "notification_type", "request_id")

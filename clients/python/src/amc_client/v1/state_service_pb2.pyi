@@ -12,16 +12,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class State(_message.Message):
-    __slots__ = ("revision", "sessions", "snapshot_time", "instance_id")
+    __slots__ = ("revision", "sessions", "snapshot_time", "instance_id", "rate_limits")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_TIME_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
     revision: int
     sessions: _containers.RepeatedCompositeFieldContainer[_session_pb2.Session]
     snapshot_time: _timestamp_pb2.Timestamp
     instance_id: str
-    def __init__(self, revision: _Optional[int] = ..., sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., instance_id: _Optional[str] = ...) -> None: ...
+    rate_limits: _containers.RepeatedCompositeFieldContainer[_session_pb2.RateLimit]
+    def __init__(self, revision: _Optional[int] = ..., sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., instance_id: _Optional[str] = ..., rate_limits: _Optional[_Iterable[_Union[_session_pb2.RateLimit, _Mapping]]] = ...) -> None: ...
 
 class SessionFilter(_message.Message):
     __slots__ = ("session_ids", "agents", "exclude_dead")
@@ -156,3 +158,37 @@ class AckResponse(_message.Message):
     session_id: str
     acknowledged: bool
     def __init__(self, session_id: _Optional[str] = ..., acknowledged: _Optional[bool] = ...) -> None: ...
+
+class GetUsageRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UsageTotal(_message.Message):
+    __slots__ = ("project_dir", "day", "usd", "tokens", "sessions", "unpriced_sessions")
+    PROJECT_DIR_FIELD_NUMBER: _ClassVar[int]
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    USD_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    UNPRICED_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    project_dir: str
+    day: str
+    usd: float
+    tokens: int
+    sessions: int
+    unpriced_sessions: int
+    def __init__(self, project_dir: _Optional[str] = ..., day: _Optional[str] = ..., usd: _Optional[float] = ..., tokens: _Optional[int] = ..., sessions: _Optional[int] = ..., unpriced_sessions: _Optional[int] = ...) -> None: ...
+
+class GetUsageResponse(_message.Message):
+    __slots__ = ("by_project", "by_day", "total", "rate_limits", "snapshot_time")
+    BY_PROJECT_FIELD_NUMBER: _ClassVar[int]
+    BY_DAY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_TIME_FIELD_NUMBER: _ClassVar[int]
+    by_project: _containers.RepeatedCompositeFieldContainer[UsageTotal]
+    by_day: _containers.RepeatedCompositeFieldContainer[UsageTotal]
+    total: UsageTotal
+    rate_limits: _containers.RepeatedCompositeFieldContainer[_session_pb2.RateLimit]
+    snapshot_time: _timestamp_pb2.Timestamp
+    def __init__(self, by_project: _Optional[_Iterable[_Union[UsageTotal, _Mapping]]] = ..., by_day: _Optional[_Iterable[_Union[UsageTotal, _Mapping]]] = ..., total: _Optional[_Union[UsageTotal, _Mapping]] = ..., rate_limits: _Optional[_Iterable[_Union[_session_pb2.RateLimit, _Mapping]]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -65,6 +65,11 @@ class StateServiceStub:
                 request_serializer=amc_dot_v1_dot_state__service__pb2.AckRequest.SerializeToString,
                 response_deserializer=amc_dot_v1_dot_state__service__pb2.AckResponse.FromString,
                 _registered_method=True)
+        self.GetUsage = channel.unary_unary(
+                '/amc.v1.StateService/GetUsage',
+                request_serializer=amc_dot_v1_dot_state__service__pb2.GetUsageRequest.SerializeToString,
+                response_deserializer=amc_dot_v1_dot_state__service__pb2.GetUsageResponse.FromString,
+                _registered_method=True)
 
 
 class StateServiceServicer:
@@ -126,6 +131,14 @@ class StateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsage(self, request, context):
+        """GetUsage returns the cost and tokens of the sessions amc knows, totalled per project and per day, and the
+        rate-limit windows per agent account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +166,11 @@ def add_StateServiceServicer_to_server(servicer, server):
                     servicer.Ack,
                     request_deserializer=amc_dot_v1_dot_state__service__pb2.AckRequest.FromString,
                     response_serializer=amc_dot_v1_dot_state__service__pb2.AckResponse.SerializeToString,
+            ),
+            'GetUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsage,
+                    request_deserializer=amc_dot_v1_dot_state__service__pb2.GetUsageRequest.FromString,
+                    response_serializer=amc_dot_v1_dot_state__service__pb2.GetUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -296,6 +314,33 @@ class StateService:
             '/amc.v1.StateService/Ack',
             amc_dot_v1_dot_state__service__pb2.AckRequest.SerializeToString,
             amc_dot_v1_dot_state__service__pb2.AckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amc.v1.StateService/GetUsage',
+            amc_dot_v1_dot_state__service__pb2.GetUsageRequest.SerializeToString,
+            amc_dot_v1_dot_state__service__pb2.GetUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

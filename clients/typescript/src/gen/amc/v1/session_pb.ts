@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/session.proto.
  */
 export const file_amc_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIsYGCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAkSJAoJYXR0ZW50aW9uGBkgASgLMhEuYW1jLnYxLkF0dGVudGlvbhIZChFydW5uaW5nX3N1YmFnZW50cxgaIAEoBRIVCg1zdGF0dXNfcmVhc29uGBsgASgJEhcKD3JlbW90ZV9hcHByb3ZhbBgcIAEoCEIYChZfY29udmVyc2F0aW9uX210aW1lX25zQhQKEl90dXJuX3N0YXJ0X3Rva2VucyKFAgoJQXR0ZW50aW9uEiMKBGtpbmQYASABKA4yFS5hbWMudjEuQXR0ZW50aW9uS2luZBIQCghyYXdfa2luZBgCIAEoCRIuCgpzaW5jZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVldmVudBgEIAEoCRIRCgl0b29sX25hbWUYBSABKAkSGgoSdG9vbF9pbnB1dF9zdW1tYXJ5GAYgASgJEhMKC3Rvb2xfdXNlX2lkGAcgASgJEg8KB21lc3NhZ2UYCCABKAkSGQoRbm90aWZpY2F0aW9uX3R5cGUYCSABKAkSEgoKcmVxdWVzdF9pZBgKIAEoCSqkAQoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1NFU1NJT05fU1RBVFVTX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFUVVNfQUNUSVZFEAISIgoeU0VTU0lPTl9TVEFUVVNfTkVFRFNfQVRURU5USU9OEAMSFwoTU0VTU0lPTl9TVEFUVVNfRE9ORRAEKkEKBUFnZW50EhUKEUFHRU5UX1VOU1BFQ0lGSUVEEAASEAoMQUdFTlRfQ0xBVURFEAESDwoLQUdFTlRfQ09ERVgQAirtAQoMV2luZG93U291cmNlEh0KGVdJTkRPV19TT1VSQ0VfVU5TUEVDSUZJRUQQABIaChZXSU5ET1dfU09VUkNFX09WRVJSSURFEAESHwobV0lORE9XX1NPVVJDRV9NT0RFTF9TRVRUSU5HEAISHgoaV0lORE9XX1NPVVJDRV9OQVRJVkVfTU9ERUwQAxIkCiBXSU5ET1dfU09VUkNFX09CU0VSVkVEX09WRVJfMjAwSxAEEhkKFVdJTkRPV19TT1VSQ0VfREVGQVVMVBAFEiAKHFdJTkRPV19TT1VSQ0VfQUdFTlRfUkVQT1JURUQQBiqLAQoNQXR0ZW50aW9uS2luZBIeChpBVFRFTlRJT05fS0lORF9VTlNQRUNJRklFRBAAEh0KGUFUVEVOVElPTl9LSU5EX1BFUk1JU1NJT04QARIbChdBVFRFTlRJT05fS0lORF9RVUVTVElPThACEh4KGkFUVEVOVElPTl9LSU5EX0VMSUNJVEFUSU9OEANCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhbWMvdjEvc2Vzc2lvbi5wcm90bxIGYW1jLnYxIjQKDlF1ZXN0aW9uT3B0aW9uEg0KBWxhYmVsGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJInIKD1BlbmRpbmdRdWVzdGlvbhIQCghxdWVzdGlvbhgBIAEoCRIOCgZoZWFkZXIYAiABKAkSJwoHb3B0aW9ucxgDIAMoCzIWLmFtYy52MS5RdWVzdGlvbk9wdGlvbhIUCgxtdWx0aV9zZWxlY3QYBCABKAgi5gIKDENvbnRleHRVc2FnZRIbCg5jdXJyZW50X3Rva2VucxgBIAEoA0gAiAEBEhUKDXdpbmRvd190b2tlbnMYAiABKAMSDwoHcGVyY2VudBgDIAEoARINCgVtb2RlbBgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSFQoNb3V0cHV0X3Rva2VucxgGIAEoAxIZChFjYWNoZV9yZWFkX3Rva2VucxgHIAEoAxIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYCCABKAMSEQoJY29tcGFjdGVkGAkgASgIEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93aW5kb3dfaW5mZXJyZWQYCyABKAgSKwoNd2luZG93X3NvdXJjZRgMIAEoDjIULmFtYy52MS5XaW5kb3dTb3VyY2VCEQoPX2N1cnJlbnRfdG9rZW5zIpABCgtTZXNzaW9uQ29zdBIQCgN1c2QYASABKAFIAIgBARIOCgZzb3VyY2UYAiABKAkSLwoLdXBkYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnVua25vd25fbW9kZWxzGAQgAygJEg4KBnRva2VucxgFIAEoA0IGCgRfdXNkIvIBCglSYXRlTGltaXQSDQoFYWdlbnQYASABKAkSDAoEbmFtZRgCIAEoCRIbCg53aW5kb3dfbWludXRlcxgDIAEoA0gAiAEBEhQKDHVzZWRfcGVyY2VudBgEIAEoARIuCgpyZXNldF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzb3VyY2UYBiABKAkSMQoNb2JzZXJ2ZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZXhwaXJlZBgIIAEoCEIRCg9fd2luZG93X21pbnV0ZXMiaQoIQnVyblJhdGUSGQoRdG9rZW5zX3Blcl9taW51dGUYASABKAESGQoMdXNkX3Blcl9ob3VyGAIgASgBSACIAQESFgoOd2luZG93X21pbnV0ZXMYAyABKAVCDwoNX3VzZF9wZXJfaG91ciKtAQoSQ29tcGFjdGlvbkZvcmVjYXN0EhAKCGZvcmVjYXN0GAEgASgIEhgKEHRocmVzaG9sZF90b2tlbnMYAiABKAMSFwoPdG9rZW5zX3Blcl90dXJuGAMgASgBEhcKCnR1cm5zX2xlZnQYBCABKAFIAIgBARIZCgxtaW51dGVzX2xlZnQYBSABKAFIAYgBAUINCgtfdHVybnNfbGVmdEIPCg1fbWludXRlc19sZWZ0IkkKDUNvbnRleHRTYW1wbGUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGdG9rZW5zGAIgASgDIp8ICgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSJQoGc3RhdHVzGAIgASgOMhUuYW1jLnYxLlNlc3Npb25TdGF0dXMSEgoKcmF3X3N0YXR1cxgDIAEoCRIcCgVhZ2VudBgEIAEoDjINLmFtYy52MS5BZ2VudBIRCglyYXdfYWdlbnQYBSABKAkSEwoLcHJvamVjdF9kaXIYBiABKAkSCwoDY3dkGAcgASgJEhcKD3RyYW5zY3JpcHRfcGF0aBgIIAEoCRIWCg56ZWxsaWpfc2Vzc2lvbhgJIAEoCRITCgt6ZWxsaWpfcGFuZRgKIAEoCRISCgpsYXN0X2V2ZW50GAsgASgJEjMKD2xhc3RfZXZlbnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRcGVuZGluZ19xdWVzdGlvbnMYDiADKAsyFy5hbWMudjEuUGVuZGluZ1F1ZXN0aW9uEhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GA8gASgJEhAKCHNwYXduX2lkGBAgASgJEisKDWNvbnRleHRfdXNhZ2UYESABKAsyFC5hbWMudjEuQ29udGV4dFVzYWdlEiIKFWNvbnZlcnNhdGlvbl9tdGltZV9ucxgSIAEoA0gAiAEBEh4KEXR1cm5fc3RhcnRfdG9rZW5zGBMgASgDSAGIAQESDwoHaXNfZGVhZBgUIAEoCBINCgVtb2RlbBgVIAEoCRIXCg9wZXJtaXNzaW9uX21vZGUYFiABKAkSEgoKZXh0cmFfanNvbhgXIAEoCRIXCg9saXZlbmVzc19yZWFzb24YGCABKAkSJAoJYXR0ZW50aW9uGBkgASgLMhEuYW1jLnYxLkF0dGVudGlvbhIZChFydW5uaW5nX3N1YmFnZW50cxgaIAEoBRIVCg1zdGF0dXNfcmVhc29uGBsgASgJEhcKD3JlbW90ZV9hcHByb3ZhbBgcIAEoCBIhCgRjb3N0GDwgASgLMhMuYW1jLnYxLlNlc3Npb25Db3N0EiYKC3JhdGVfbGltaXRzGD0gAygLMhEuYW1jLnYxLlJhdGVMaW1pdBIjCglidXJuX3JhdGUYPiABKAsyEC5hbWMudjEuQnVyblJhdGUSNwoTY29tcGFjdGlvbl9mb3JlY2FzdBg/IAEoCzIaLmFtYy52MS5Db21wYWN0aW9uRm9yZWNhc3QSLgoPY29udGV4dF9oaXN0b3J5GEAgAygLMhUuYW1jLnYxLkNvbnRleHRTYW1wbGVCGAoWX2NvbnZlcnNhdGlvbl9tdGltZV9uc0IUChJfdHVybl9zdGFydF90b2tlbnMihQIKCUF0dGVudGlvbhIjCgRraW5kGAEgASgOMhUuYW1jLnYxLkF0dGVudGlvbktpbmQSEAoIcmF3X2tpbmQYAiABKAkSLgoKc2luY2VfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXZlbnQYBCABKAkSEQoJdG9vbF9uYW1lGAUgASgJEhoKEnRvb2xfaW5wdXRfc3VtbWFyeRgGIAEoCRITCgt0b29sX3VzZV9pZBgHIAEoCRIPCgdtZXNzYWdlGAggASgJEhkKEW5vdGlmaWNhdGlvbl90eXBlGAkgASgJEhIKCnJlcXVlc3RfaWQYCiABKAkqpAEKDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTRVNTSU9OX1NUQVRVU19TVEFSVElORxABEhkKFVNFU1NJT05fU1RBVFVTX0FDVElWRRACEiIKHlNFU1NJT05fU1RBVFVTX05FRURTX0FUVEVOVElPThADEhcKE1NFU1NJT05fU1RBVFVTX0RPTkUQBCpBCgVBZ2VudBIVChFBR0VOVF9VTlNQRUNJRklFRBAAEhAKDEFHRU5UX0NMQVVERRABEg8KC0FHRU5UX0NPREVYEAIqiwIKDFdpbmRvd1NvdXJjZRIdChlXSU5ET1dfU09VUkNFX1VOU1BFQ0lGSUVEEAASGgoWV0lORE9XX1NPVVJDRV9PVkVSUklERRABEh8KG1dJTkRPV19TT1VSQ0VfTU9ERUxfU0VUVElORxACEh4KGldJTkRPV19TT1VSQ0VfTkFUSVZFX01PREVMEAMSJAogV0lORE9XX1NPVVJDRV9PQlNFUlZFRF9PVkVSXzIwMEsQBBIZChVXSU5ET1dfU09VUkNFX0RFRkFVTFQQBRIgChxXSU5ET1dfU09VUkNFX0FHRU5UX1JFUE9SVEVEEAYSHAoYV0lORE9XX1NPVVJDRV9TVEFUVVNMSU5FEAcqiwEKDUF0dGVudGlvbktpbmQSHgoaQVRURU5USU9OX0tJTkRfVU5TUEVDSUZJRUQQABIdChlBVFRFTlRJT05fS0lORF9QRVJNSVNTSU9OEAESGwoXQVRURU5USU9OX0tJTkRfUVVFU1RJT04QAhIeChpBVFRFTlRJT05fS0lORF9FTElDSVRBVElPThADQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * QuestionOption is one answer offered by an AskUserQuestion dialog.
@@ -191,6 +191,241 @@ export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
  */
 export const ContextUsageSchema: GenMessage<ContextUsage> = /*@__PURE__*/
   messageDesc(file_amc_v1_session, 2);
+
+/**
+ * SessionCost is what a session has cost so far.
+ *
+ * @generated from message amc.v1.SessionCost
+ */
+export type SessionCost = Message<"amc.v1.SessionCost"> & {
+  /**
+   * US dollars; unset when unknown (source "unknown_model").
+   *
+   * @generated from field: optional double usd = 1;
+   */
+  usd?: number | undefined;
+
+  /**
+   * Where the figure comes from: "cost_state" (Claude Code's `cost-state` transcript line), "statusline" (Claude
+   * Code's statusLine input), "otlp" (OpenTelemetry from the agent), "price_table" (tokens x amc's price table),
+   * "price_table_partial" (the same over the part of the transcript read: a lower bound), "unknown_model" (a model
+   * the price table does not know; no price is guessed).
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * When the figure was last updated (the newest transcript line or capture it comes from).
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 3;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * With source "unknown_model": the models without a price.
+   *
+   * @generated from field: repeated string unknown_models = 4;
+   */
+  unknownModels: string[];
+
+  /**
+   * The tokens (input, cache and output, all models) the session used, as far as read.
+   *
+   * @generated from field: int64 tokens = 5;
+   */
+  tokens: bigint;
+};
+
+/**
+ * Describes the message amc.v1.SessionCost.
+ * Use `create(SessionCostSchema)` to create a new message.
+ */
+export const SessionCostSchema: GenMessage<SessionCost> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 3);
+
+/**
+ * RateLimit is one window of the plan's rate limits as the agent last reported it.
+ *
+ * @generated from message amc.v1.RateLimit
+ */
+export type RateLimit = Message<"amc.v1.RateLimit"> & {
+  /**
+   * The agent whose account it is ("claude", "codex").
+   *
+   * @generated from field: string agent = 1;
+   */
+  agent: string;
+
+  /**
+   * The window's name: "primary"/"secondary" (Codex), "five_hour"/"seven_day" (Claude).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The window's length in minutes, when stated.
+   *
+   * @generated from field: optional int64 window_minutes = 3;
+   */
+  windowMinutes?: bigint | undefined;
+
+  /**
+   * How much of the window is used, 0..100.
+   *
+   * @generated from field: double used_percent = 4;
+   */
+  usedPercent: number;
+
+  /**
+   * When the window resets.
+   *
+   * @generated from field: google.protobuf.Timestamp reset_time = 5;
+   */
+  resetTime?: Timestamp | undefined;
+
+  /**
+   * Where it was read: "codex_token_count", "statusline", "otlp".
+   *
+   * @generated from field: string source = 6;
+   */
+  source: string;
+
+  /**
+   * When the agent reported it.
+   *
+   * @generated from field: google.protobuf.Timestamp observed_time = 7;
+   */
+  observedTime?: Timestamp | undefined;
+
+  /**
+   * True when reset_time has passed: used_percent belongs to a window that is over.
+   *
+   * @generated from field: bool expired = 8;
+   */
+  expired: boolean;
+};
+
+/**
+ * Describes the message amc.v1.RateLimit.
+ * Use `create(RateLimitSchema)` to create a new message.
+ */
+export const RateLimitSchema: GenMessage<RateLimit> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 4);
+
+/**
+ * BurnRate is how fast a session spends, over the last window_minutes of its transcript.
+ *
+ * @generated from message amc.v1.BurnRate
+ */
+export type BurnRate = Message<"amc.v1.BurnRate"> & {
+  /**
+   * Tokens (input, cache and output) per minute.
+   *
+   * @generated from field: double tokens_per_minute = 1;
+   */
+  tokensPerMinute: number;
+
+  /**
+   * US dollars per hour at the price table's rates; unset when the model has no price.
+   *
+   * @generated from field: optional double usd_per_hour = 2;
+   */
+  usdPerHour?: number | undefined;
+
+  /**
+   * The window the rate is measured over (15).
+   *
+   * @generated from field: int32 window_minutes = 3;
+   */
+  windowMinutes: number;
+};
+
+/**
+ * Describes the message amc.v1.BurnRate.
+ * Use `create(BurnRateSchema)` to create a new message.
+ */
+export const BurnRateSchema: GenMessage<BurnRate> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 5);
+
+/**
+ * CompactionForecast estimates when the agent will compact its context automatically. It is a forecast from the
+ * recent growth, not a fact.
+ *
+ * @generated from message amc.v1.CompactionForecast
+ */
+export type CompactionForecast = Message<"amc.v1.CompactionForecast"> & {
+  /**
+   * Always true: this is an estimate.
+   *
+   * @generated from field: bool forecast = 1;
+   */
+  forecast: boolean;
+
+  /**
+   * The context size at which the agent compacts (window minus its reserve).
+   *
+   * @generated from field: int64 threshold_tokens = 2;
+   */
+  thresholdTokens: bigint;
+
+  /**
+   * The average context growth per turn (assistant reply) over the recent turns.
+   *
+   * @generated from field: double tokens_per_turn = 3;
+   */
+  tokensPerTurn: number;
+
+  /**
+   * Turns until the threshold at that growth; unset when the context does not grow.
+   *
+   * @generated from field: optional double turns_left = 4;
+   */
+  turnsLeft?: number | undefined;
+
+  /**
+   * Minutes until the threshold at the recent pace; unset when unknown.
+   *
+   * @generated from field: optional double minutes_left = 5;
+   */
+  minutesLeft?: number | undefined;
+};
+
+/**
+ * Describes the message amc.v1.CompactionForecast.
+ * Use `create(CompactionForecastSchema)` to create a new message.
+ */
+export const CompactionForecastSchema: GenMessage<CompactionForecast> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 6);
+
+/**
+ * ContextSample is the context size at one assistant reply.
+ *
+ * @generated from message amc.v1.ContextSample
+ */
+export type ContextSample = Message<"amc.v1.ContextSample"> & {
+  /**
+   * The reply's time.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Tokens in context then.
+   *
+   * @generated from field: int64 tokens = 2;
+   */
+  tokens: bigint;
+};
+
+/**
+ * Describes the message amc.v1.ContextSample.
+ * Use `create(ContextSampleSchema)` to create a new message.
+ */
+export const ContextSampleSchema: GenMessage<ContextSample> = /*@__PURE__*/
+  messageDesc(file_amc_v1_session, 7);
 
 /**
  * Session is one agent session as amc shows it.
@@ -401,6 +636,41 @@ export type Session = Message<"amc.v1.Session"> & {
    * @generated from field: bool remote_approval = 28;
    */
   remoteApproval: boolean;
+
+  /**
+   * What the session has cost so far; unset when nothing is known.
+   *
+   * @generated from field: amc.v1.SessionCost cost = 60;
+   */
+  cost?: SessionCost | undefined;
+
+  /**
+   * The plan's rate-limit windows as this session's agent last reported them.
+   *
+   * @generated from field: repeated amc.v1.RateLimit rate_limits = 61;
+   */
+  rateLimits: RateLimit[];
+
+  /**
+   * Spending over the last 15 minutes; unset without recent replies.
+   *
+   * @generated from field: amc.v1.BurnRate burn_rate = 62;
+   */
+  burnRate?: BurnRate | undefined;
+
+  /**
+   * When the agent will likely auto-compact; unset when the growth is unknown.
+   *
+   * @generated from field: amc.v1.CompactionForecast compaction_forecast = 63;
+   */
+  compactionForecast?: CompactionForecast | undefined;
+
+  /**
+   * The context size at the recent replies, oldest first (at most 48), for a sparkline.
+   *
+   * @generated from field: repeated amc.v1.ContextSample context_history = 64;
+   */
+  contextHistory: ContextSample[];
 };
 
 /**
@@ -408,7 +678,7 @@ export type Session = Message<"amc.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_amc_v1_session, 3);
+  messageDesc(file_amc_v1_session, 8);
 
 /**
  * What a session waits on the user for (the session file's `attention` object).
@@ -492,7 +762,7 @@ export type Attention = Message<"amc.v1.Attention"> & {
  * Use `create(AttentionSchema)` to create a new message.
  */
 export const AttentionSchema: GenMessage<Attention> = /*@__PURE__*/
-  messageDesc(file_amc_v1_session, 4);
+  messageDesc(file_amc_v1_session, 9);
 
 /**
  * SessionStatus is where the agent is in its turn, as the hook last recorded it.
@@ -631,6 +901,13 @@ export enum WindowSource {
    * @generated from enum value: WINDOW_SOURCE_AGENT_REPORTED = 6;
    */
   AGENT_REPORTED = 6,
+
+  /**
+   * Claude Code's statusLine input (`context_window.context_window_size`, recorded by `amc statusline`): exact.
+   *
+   * @generated from enum value: WINDOW_SOURCE_STATUSLINE = 7;
+   */
+  STATUSLINE = 7,
 }
 
 /**

@@ -8,7 +8,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Event, EventKind } from "./events_pb.js";
 import { file_amc_v1_events } from "./events_pb.js";
-import type { Agent, Session } from "./session_pb.js";
+import type { Agent, RateLimit, Session } from "./session_pb.js";
 import { file_amc_v1_session } from "./session_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDnNpbmNlX2V2ZW50X2lkGAEgASgEEiUKBmZpbHRlchgCIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyEiAKBWtpbmRzGAMgAygOMhEuYW1jLnYxLkV2ZW50S2luZCJ+ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEh4KBWV2ZW50GAEgASgLMg0uYW1jLnYxLkV2ZW50SAASJgoJaGVhcnRiZWF0GAIgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEhcKD25ld2VzdF9ldmVudF9pZBgDIAEoBEIGCgRraW5kIiAKCkFja1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI3CgtBY2tSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFja25vd2xlZGdlZBgCIAEoCDLfAgoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAESTwoORXhwbGFpblNlc3Npb24SHS5hbWMudjEuRXhwbGFpblNlc3Npb25SZXF1ZXN0Gh4uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USSAoLV2F0Y2hFdmVudHMSGi5hbWMudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhsuYW1jLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARIuCgNBY2sSEi5hbWMudjEuQWNrUmVxdWVzdBoTLmFtYy52MS5BY2tSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIqwBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJEiYKC3JhdGVfbGltaXRzGDwgAygLMhEuYW1jLnYxLlJhdGVMaW1pdCJZCg1TZXNzaW9uRmlsdGVyEhMKC3Nlc3Npb25faWRzGAEgAygJEh0KBmFnZW50cxgCIAMoDjINLmFtYy52MS5BZ2VudBIUCgxleGNsdWRlX2RlYWQYAyABKAgiOAoPR2V0U3RhdGVSZXF1ZXN0EiUKBmZpbHRlchgBIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyIjAKEEdldFN0YXRlUmVzcG9uc2USHAoFc3RhdGUYASABKAsyDS5hbWMudjEuU3RhdGUidwoRV2F0Y2hTdGF0ZVJlcXVlc3QSFgoOc2luY2VfcmV2aXNpb24YASABKAQSEwoLaW5zdGFuY2VfaWQYAiABKAkSJQoGZmlsdGVyGAMgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXISDgoGZGVsdGFzGAQgASgIIp8BCgpTdGF0ZURlbHRhEhUKDWJhc2VfcmV2aXNpb24YASABKAQSKgoRdXBzZXJ0ZWRfc2Vzc2lvbnMYAiADKAsyDy5hbWMudjEuU2Vzc2lvbhIbChNyZW1vdmVkX3Nlc3Npb25faWRzGAMgAygJEjEKDXNuYXBzaG90X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjwKCUhlYXJ0YmVhdBIvCgtzZXJ2ZXJfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiswEKEldhdGNoU3RhdGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIhCghzbmFwc2hvdBgDIAEoCzINLmFtYy52MS5TdGF0ZUgAEiYKCWhlYXJ0YmVhdBgEIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIjCgVkZWx0YRgFIAEoCzISLmFtYy52MS5TdGF0ZURlbHRhSABCBgoEa2luZCIrChVFeHBsYWluU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJ6CghEZWNpc2lvbhINCgVmaWVsZBgBIAEoCRISCgp2YWx1ZV9qc29uGAIgASgJEgwKBHJ1bGUYAyABKAkSFQoNZXZpZGVuY2VfanNvbhgEIAEoCRImCgJhdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgEKFkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdwcmVzZW50GAIgASgIEiMKCWRlY2lzaW9ucxgDIAMoCzIQLmFtYy52MS5EZWNpc2lvbhISCgp0cmFzaF9wYXRoGAQgASgJEi4KCnJlbW92ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInUKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5zaW5jZV9ldmVudF9pZBgBIAEoBBIlCgZmaWx0ZXIYAiABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIgCgVraW5kcxgDIAMoDjIRLmFtYy52MS5FdmVudEtpbmQifgoTV2F0Y2hFdmVudHNSZXNwb25zZRIeCgVldmVudBgBIAEoCzINLmFtYy52MS5FdmVudEgAEiYKCWhlYXJ0YmVhdBgCIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIXCg9uZXdlc3RfZXZlbnRfaWQYAyABKARCBgoEa2luZCIgCgpBY2tSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiNwoLQWNrUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxhY2tub3dsZWRnZWQYAiABKAgiEQoPR2V0VXNhZ2VSZXF1ZXN0IngKClVzYWdlVG90YWwSEwoLcHJvamVjdF9kaXIYASABKAkSCwoDZGF5GAIgASgJEgsKA3VzZBgDIAEoARIOCgZ0b2tlbnMYBCABKAMSEAoIc2Vzc2lvbnMYBSABKAUSGQoRdW5wcmljZWRfc2Vzc2lvbnMYBiABKAUi3AEKEEdldFVzYWdlUmVzcG9uc2USJgoKYnlfcHJvamVjdBgBIAMoCzISLmFtYy52MS5Vc2FnZVRvdGFsEiIKBmJ5X2RheRgCIAMoCzISLmFtYy52MS5Vc2FnZVRvdGFsEiEKBXRvdGFsGAMgASgLMhIuYW1jLnYxLlVzYWdlVG90YWwSJgoLcmF0ZV9saW1pdHMYBCADKAsyES5hbWMudjEuUmF0ZUxpbWl0EjEKDXNuYXBzaG90X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMp4DCgxTdGF0ZVNlcnZpY2USPQoIR2V0U3RhdGUSFy5hbWMudjEuR2V0U3RhdGVSZXF1ZXN0GhguYW1jLnYxLkdldFN0YXRlUmVzcG9uc2USRQoKV2F0Y2hTdGF0ZRIZLmFtYy52MS5XYXRjaFN0YXRlUmVxdWVzdBoaLmFtYy52MS5XYXRjaFN0YXRlUmVzcG9uc2UwARJPCg5FeHBsYWluU2Vzc2lvbhIdLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlcXVlc3QaHi5hbWMudjEuRXhwbGFpblNlc3Npb25SZXNwb25zZRJICgtXYXRjaEV2ZW50cxIaLmFtYy52MS5XYXRjaEV2ZW50c1JlcXVlc3QaGy5hbWMudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABEi4KA0FjaxISLmFtYy52MS5BY2tSZXF1ZXN0GhMuYW1jLnYxLkFja1Jlc3BvbnNlEj0KCEdldFVzYWdlEhcuYW1jLnYxLkdldFVzYWdlUmVxdWVzdBoYLmFtYy52MS5HZXRVc2FnZVJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -56,6 +56,13 @@ export type State = Message<"amc.v1.State"> & {
    * @generated from field: string instance_id = 4;
    */
   instanceId: string;
+
+  /**
+   * The newest rate-limit window per agent account and window name, over all sessions.
+   *
+   * @generated from field: repeated amc.v1.RateLimit rate_limits = 60;
+   */
+  rateLimits: RateLimit[];
 };
 
 /**
@@ -568,6 +575,126 @@ export const AckResponseSchema: GenMessage<AckResponse> = /*@__PURE__*/
   messageDesc(file_amc_v1_state_service, 14);
 
 /**
+ * GetUsageRequest asks for usage totals.
+ *
+ * @generated from message amc.v1.GetUsageRequest
+ */
+export type GetUsageRequest = Message<"amc.v1.GetUsageRequest"> & {
+};
+
+/**
+ * Describes the message amc.v1.GetUsageRequest.
+ * Use `create(GetUsageRequestSchema)` to create a new message.
+ */
+export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 15);
+
+/**
+ * UsageTotal is the usage of a group of sessions.
+ *
+ * @generated from message amc.v1.UsageTotal
+ */
+export type UsageTotal = Message<"amc.v1.UsageTotal"> & {
+  /**
+   * The project directory (by-project totals; empty in by-day totals).
+   *
+   * @generated from field: string project_dir = 1;
+   */
+  projectDir: string;
+
+  /**
+   * The day, YYYY-MM-DD in UTC, of the sessions' last activity (by-day totals; empty in by-project totals).
+   *
+   * @generated from field: string day = 2;
+   */
+  day: string;
+
+  /**
+   * US dollars over the sessions with a known cost.
+   *
+   * @generated from field: double usd = 3;
+   */
+  usd: number;
+
+  /**
+   * Tokens (input, cache and output) over the sessions.
+   *
+   * @generated from field: int64 tokens = 4;
+   */
+  tokens: bigint;
+
+  /**
+   * How many sessions.
+   *
+   * @generated from field: int32 sessions = 5;
+   */
+  sessions: number;
+
+  /**
+   * How many of them have no known cost (unknown model, nothing read yet): usd leaves them out.
+   *
+   * @generated from field: int32 unpriced_sessions = 6;
+   */
+  unpricedSessions: number;
+};
+
+/**
+ * Describes the message amc.v1.UsageTotal.
+ * Use `create(UsageTotalSchema)` to create a new message.
+ */
+export const UsageTotalSchema: GenMessage<UsageTotal> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 16);
+
+/**
+ * GetUsageResponse carries the totals.
+ *
+ * @generated from message amc.v1.GetUsageResponse
+ */
+export type GetUsageResponse = Message<"amc.v1.GetUsageResponse"> & {
+  /**
+   * Per project directory, the most expensive first.
+   *
+   * @generated from field: repeated amc.v1.UsageTotal by_project = 1;
+   */
+  byProject: UsageTotal[];
+
+  /**
+   * Per day, the newest first.
+   *
+   * @generated from field: repeated amc.v1.UsageTotal by_day = 2;
+   */
+  byDay: UsageTotal[];
+
+  /**
+   * All sessions.
+   *
+   * @generated from field: amc.v1.UsageTotal total = 3;
+   */
+  total?: UsageTotal | undefined;
+
+  /**
+   * The newest rate-limit window per agent account and window name.
+   *
+   * @generated from field: repeated amc.v1.RateLimit rate_limits = 4;
+   */
+  rateLimits: RateLimit[];
+
+  /**
+   * When the totals were computed.
+   *
+   * @generated from field: google.protobuf.Timestamp snapshot_time = 5;
+   */
+  snapshotTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message amc.v1.GetUsageResponse.
+ * Use `create(GetUsageResponseSchema)` to create a new message.
+ */
+export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 17);
+
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -642,6 +769,17 @@ export const StateService: GenService<{
     methodKind: "unary";
     input: typeof AckRequestSchema;
     output: typeof AckResponseSchema;
+  },
+  /**
+   * GetUsage returns the cost and tokens of the sessions amc knows, totalled per project and per day, and the
+   * rate-limit windows per agent account.
+   *
+   * @generated from rpc amc.v1.StateService.GetUsage
+   */
+  getUsage: {
+    methodKind: "unary";
+    input: typeof GetUsageRequestSchema;
+    output: typeof GetUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_amc_v1_state_service, 0);

@@ -154,6 +154,208 @@ export type ContextUsage = Message<"amc.v1.ContextUsage"> & {
  */
 export declare const ContextUsageSchema: GenMessage<ContextUsage>;
 /**
+ * SessionCost is what a session has cost so far.
+ *
+ * @generated from message amc.v1.SessionCost
+ */
+export type SessionCost = Message<"amc.v1.SessionCost"> & {
+    /**
+     * US dollars; unset when unknown (source "unknown_model").
+     *
+     * @generated from field: optional double usd = 1;
+     */
+    usd?: number | undefined;
+    /**
+     * Where the figure comes from: "cost_state" (Claude Code's `cost-state` transcript line), "statusline" (Claude
+     * Code's statusLine input), "otlp" (OpenTelemetry from the agent), "price_table" (tokens x amc's price table),
+     * "price_table_partial" (the same over the part of the transcript read: a lower bound), "unknown_model" (a model
+     * the price table does not know; no price is guessed).
+     *
+     * @generated from field: string source = 2;
+     */
+    source: string;
+    /**
+     * When the figure was last updated (the newest transcript line or capture it comes from).
+     *
+     * @generated from field: google.protobuf.Timestamp update_time = 3;
+     */
+    updateTime?: Timestamp | undefined;
+    /**
+     * With source "unknown_model": the models without a price.
+     *
+     * @generated from field: repeated string unknown_models = 4;
+     */
+    unknownModels: string[];
+    /**
+     * The tokens (input, cache and output, all models) the session used, as far as read.
+     *
+     * @generated from field: int64 tokens = 5;
+     */
+    tokens: bigint;
+};
+/**
+ * Describes the message amc.v1.SessionCost.
+ * Use `create(SessionCostSchema)` to create a new message.
+ */
+export declare const SessionCostSchema: GenMessage<SessionCost>;
+/**
+ * RateLimit is one window of the plan's rate limits as the agent last reported it.
+ *
+ * @generated from message amc.v1.RateLimit
+ */
+export type RateLimit = Message<"amc.v1.RateLimit"> & {
+    /**
+     * The agent whose account it is ("claude", "codex").
+     *
+     * @generated from field: string agent = 1;
+     */
+    agent: string;
+    /**
+     * The window's name: "primary"/"secondary" (Codex), "five_hour"/"seven_day" (Claude).
+     *
+     * @generated from field: string name = 2;
+     */
+    name: string;
+    /**
+     * The window's length in minutes, when stated.
+     *
+     * @generated from field: optional int64 window_minutes = 3;
+     */
+    windowMinutes?: bigint | undefined;
+    /**
+     * How much of the window is used, 0..100.
+     *
+     * @generated from field: double used_percent = 4;
+     */
+    usedPercent: number;
+    /**
+     * When the window resets.
+     *
+     * @generated from field: google.protobuf.Timestamp reset_time = 5;
+     */
+    resetTime?: Timestamp | undefined;
+    /**
+     * Where it was read: "codex_token_count", "statusline", "otlp".
+     *
+     * @generated from field: string source = 6;
+     */
+    source: string;
+    /**
+     * When the agent reported it.
+     *
+     * @generated from field: google.protobuf.Timestamp observed_time = 7;
+     */
+    observedTime?: Timestamp | undefined;
+    /**
+     * True when reset_time has passed: used_percent belongs to a window that is over.
+     *
+     * @generated from field: bool expired = 8;
+     */
+    expired: boolean;
+};
+/**
+ * Describes the message amc.v1.RateLimit.
+ * Use `create(RateLimitSchema)` to create a new message.
+ */
+export declare const RateLimitSchema: GenMessage<RateLimit>;
+/**
+ * BurnRate is how fast a session spends, over the last window_minutes of its transcript.
+ *
+ * @generated from message amc.v1.BurnRate
+ */
+export type BurnRate = Message<"amc.v1.BurnRate"> & {
+    /**
+     * Tokens (input, cache and output) per minute.
+     *
+     * @generated from field: double tokens_per_minute = 1;
+     */
+    tokensPerMinute: number;
+    /**
+     * US dollars per hour at the price table's rates; unset when the model has no price.
+     *
+     * @generated from field: optional double usd_per_hour = 2;
+     */
+    usdPerHour?: number | undefined;
+    /**
+     * The window the rate is measured over (15).
+     *
+     * @generated from field: int32 window_minutes = 3;
+     */
+    windowMinutes: number;
+};
+/**
+ * Describes the message amc.v1.BurnRate.
+ * Use `create(BurnRateSchema)` to create a new message.
+ */
+export declare const BurnRateSchema: GenMessage<BurnRate>;
+/**
+ * CompactionForecast estimates when the agent will compact its context automatically. It is a forecast from the
+ * recent growth, not a fact.
+ *
+ * @generated from message amc.v1.CompactionForecast
+ */
+export type CompactionForecast = Message<"amc.v1.CompactionForecast"> & {
+    /**
+     * Always true: this is an estimate.
+     *
+     * @generated from field: bool forecast = 1;
+     */
+    forecast: boolean;
+    /**
+     * The context size at which the agent compacts (window minus its reserve).
+     *
+     * @generated from field: int64 threshold_tokens = 2;
+     */
+    thresholdTokens: bigint;
+    /**
+     * The average context growth per turn (assistant reply) over the recent turns.
+     *
+     * @generated from field: double tokens_per_turn = 3;
+     */
+    tokensPerTurn: number;
+    /**
+     * Turns until the threshold at that growth; unset when the context does not grow.
+     *
+     * @generated from field: optional double turns_left = 4;
+     */
+    turnsLeft?: number | undefined;
+    /**
+     * Minutes until the threshold at the recent pace; unset when unknown.
+     *
+     * @generated from field: optional double minutes_left = 5;
+     */
+    minutesLeft?: number | undefined;
+};
+/**
+ * Describes the message amc.v1.CompactionForecast.
+ * Use `create(CompactionForecastSchema)` to create a new message.
+ */
+export declare const CompactionForecastSchema: GenMessage<CompactionForecast>;
+/**
+ * ContextSample is the context size at one assistant reply.
+ *
+ * @generated from message amc.v1.ContextSample
+ */
+export type ContextSample = Message<"amc.v1.ContextSample"> & {
+    /**
+     * The reply's time.
+     *
+     * @generated from field: google.protobuf.Timestamp time = 1;
+     */
+    time?: Timestamp | undefined;
+    /**
+     * Tokens in context then.
+     *
+     * @generated from field: int64 tokens = 2;
+     */
+    tokens: bigint;
+};
+/**
+ * Describes the message amc.v1.ContextSample.
+ * Use `create(ContextSampleSchema)` to create a new message.
+ */
+export declare const ContextSampleSchema: GenMessage<ContextSample>;
+/**
  * Session is one agent session as amc shows it.
  *
  * Every key of the session file is carried: the keys below are typed, every other key is kept verbatim in
@@ -335,6 +537,36 @@ export type Session = Message<"amc.v1.Session"> & {
      * @generated from field: bool remote_approval = 28;
      */
     remoteApproval: boolean;
+    /**
+     * What the session has cost so far; unset when nothing is known.
+     *
+     * @generated from field: amc.v1.SessionCost cost = 60;
+     */
+    cost?: SessionCost | undefined;
+    /**
+     * The plan's rate-limit windows as this session's agent last reported them.
+     *
+     * @generated from field: repeated amc.v1.RateLimit rate_limits = 61;
+     */
+    rateLimits: RateLimit[];
+    /**
+     * Spending over the last 15 minutes; unset without recent replies.
+     *
+     * @generated from field: amc.v1.BurnRate burn_rate = 62;
+     */
+    burnRate?: BurnRate | undefined;
+    /**
+     * When the agent will likely auto-compact; unset when the growth is unknown.
+     *
+     * @generated from field: amc.v1.CompactionForecast compaction_forecast = 63;
+     */
+    compactionForecast?: CompactionForecast | undefined;
+    /**
+     * The context size at the recent replies, oldest first (at most 48), for a sparkline.
+     *
+     * @generated from field: repeated amc.v1.ContextSample context_history = 64;
+     */
+    contextHistory: ContextSample[];
 };
 /**
  * Describes the message amc.v1.Session.
@@ -531,7 +763,13 @@ export declare enum WindowSource {
      *
      * @generated from enum value: WINDOW_SOURCE_AGENT_REPORTED = 6;
      */
-    AGENT_REPORTED = 6
+    AGENT_REPORTED = 6,
+    /**
+     * Claude Code's statusLine input (`context_window.context_window_size`, recorded by `amc statusline`): exact.
+     *
+     * @generated from enum value: WINDOW_SOURCE_STATUSLINE = 7;
+     */
+    STATUSLINE = 7
 }
 /**
  * Describes the enum amc.v1.WindowSource.

@@ -1,6 +1,6 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Event, EventKind } from "./events_pb.js";
-import type { Agent, Session } from "./session_pb.js";
+import type { Agent, RateLimit, Session } from "./session_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 /**
@@ -40,6 +40,12 @@ export type State = Message<"amc.v1.State"> & {
      * @generated from field: string instance_id = 4;
      */
     instanceId: string;
+    /**
+     * The newest rate-limit window per agent account and window name, over all sessions.
+     *
+     * @generated from field: repeated amc.v1.RateLimit rate_limits = 60;
+     */
+    rateLimits: RateLimit[];
 };
 /**
  * Describes the message amc.v1.State.
@@ -491,6 +497,107 @@ export type AckResponse = Message<"amc.v1.AckResponse"> & {
  */
 export declare const AckResponseSchema: GenMessage<AckResponse>;
 /**
+ * GetUsageRequest asks for usage totals.
+ *
+ * @generated from message amc.v1.GetUsageRequest
+ */
+export type GetUsageRequest = Message<"amc.v1.GetUsageRequest"> & {};
+/**
+ * Describes the message amc.v1.GetUsageRequest.
+ * Use `create(GetUsageRequestSchema)` to create a new message.
+ */
+export declare const GetUsageRequestSchema: GenMessage<GetUsageRequest>;
+/**
+ * UsageTotal is the usage of a group of sessions.
+ *
+ * @generated from message amc.v1.UsageTotal
+ */
+export type UsageTotal = Message<"amc.v1.UsageTotal"> & {
+    /**
+     * The project directory (by-project totals; empty in by-day totals).
+     *
+     * @generated from field: string project_dir = 1;
+     */
+    projectDir: string;
+    /**
+     * The day, YYYY-MM-DD in UTC, of the sessions' last activity (by-day totals; empty in by-project totals).
+     *
+     * @generated from field: string day = 2;
+     */
+    day: string;
+    /**
+     * US dollars over the sessions with a known cost.
+     *
+     * @generated from field: double usd = 3;
+     */
+    usd: number;
+    /**
+     * Tokens (input, cache and output) over the sessions.
+     *
+     * @generated from field: int64 tokens = 4;
+     */
+    tokens: bigint;
+    /**
+     * How many sessions.
+     *
+     * @generated from field: int32 sessions = 5;
+     */
+    sessions: number;
+    /**
+     * How many of them have no known cost (unknown model, nothing read yet): usd leaves them out.
+     *
+     * @generated from field: int32 unpriced_sessions = 6;
+     */
+    unpricedSessions: number;
+};
+/**
+ * Describes the message amc.v1.UsageTotal.
+ * Use `create(UsageTotalSchema)` to create a new message.
+ */
+export declare const UsageTotalSchema: GenMessage<UsageTotal>;
+/**
+ * GetUsageResponse carries the totals.
+ *
+ * @generated from message amc.v1.GetUsageResponse
+ */
+export type GetUsageResponse = Message<"amc.v1.GetUsageResponse"> & {
+    /**
+     * Per project directory, the most expensive first.
+     *
+     * @generated from field: repeated amc.v1.UsageTotal by_project = 1;
+     */
+    byProject: UsageTotal[];
+    /**
+     * Per day, the newest first.
+     *
+     * @generated from field: repeated amc.v1.UsageTotal by_day = 2;
+     */
+    byDay: UsageTotal[];
+    /**
+     * All sessions.
+     *
+     * @generated from field: amc.v1.UsageTotal total = 3;
+     */
+    total?: UsageTotal | undefined;
+    /**
+     * The newest rate-limit window per agent account and window name.
+     *
+     * @generated from field: repeated amc.v1.RateLimit rate_limits = 4;
+     */
+    rateLimits: RateLimit[];
+    /**
+     * When the totals were computed.
+     *
+     * @generated from field: google.protobuf.Timestamp snapshot_time = 5;
+     */
+    snapshotTime?: Timestamp | undefined;
+};
+/**
+ * Describes the message amc.v1.GetUsageResponse.
+ * Use `create(GetUsageResponseSchema)` to create a new message.
+ */
+export declare const GetUsageResponseSchema: GenMessage<GetUsageResponse>;
+/**
  * StateService serves the collector's state: one revisioned list of sessions.
  *
  * One collector task owns the state. Each time the list of sessions changes it publishes a new State with
@@ -565,5 +672,16 @@ export declare const StateService: GenService<{
         methodKind: "unary";
         input: typeof AckRequestSchema;
         output: typeof AckResponseSchema;
+    };
+    /**
+     * GetUsage returns the cost and tokens of the sessions amc knows, totalled per project and per day, and the
+     * rate-limit windows per agent account.
+     *
+     * @generated from rpc amc.v1.StateService.GetUsage
+     */
+    getUsage: {
+        methodKind: "unary";
+        input: typeof GetUsageRequestSchema;
+        output: typeof GetUsageResponseSchema;
     };
 }>;
