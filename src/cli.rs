@@ -16,7 +16,7 @@ use crate::{
     collect::Collector,
     config::{self, Config, Paths},
     error::Error,
-    hook, notify, proto as pb,
+    fleet, hook, notify, proto as pb,
     publisher::{self, decision_log::DecisionLog},
     server, shutdown,
     wire::{self, Explanation},
@@ -56,6 +56,26 @@ pub enum Command {
         /// port answers before that, with an empty state and "warming": true in /api/health). Useful with port 0.
         #[arg(long, value_name = "FILE")]
         addr_file: Option<PathBuf>,
+        /// Join a fleet: mirror this host's sessions into the NATS JetStream bucket at URL (else AMC_NATS_URL, else
+        /// `nats.url`). See docs/fleet.md.
+        #[arg(long = "nats", value_name = "URL")]
+        nats: Option<String>,
+        /// This machine's name in the fleet (else AMC_HOST, else `host`, else the system host name).
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+        /// Be a fleet hub: serve the union of every host in the bucket (needs --nats).
+        #[arg(long)]
+        fleet: bool,
+        /// NATS credentials file (else AMC_NATS_CREDS, else `nats.creds`).
+        #[arg(long, value_name = "FILE")]
+        nats_creds: Option<PathBuf>,
+        /// CA certificate the NATS server's TLS certificate must chain to (else AMC_NATS_TLS_CA, else `nats.tls_ca`).
+        #[arg(long, value_name = "FILE")]
+        nats_tls_ca: Option<PathBuf>,
+        /// NATS user (else AMC_NATS_USER); the password comes from AMC_NATS_PASSWORD or `nats.password`, a token
+        /// from AMC_NATS_TOKEN or `nats.token` (never from a flag: flags show in `ps`).
+        #[arg(long, value_name = "USER")]
+        nats_user: Option<String>,
     },
     /// Run one collection pass with exactly the server's rules and print the /api/state JSON on stdout.
     Snapshot {
@@ -198,8 +218,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             cors_origins,
             addr_file,
+            nats,
+            host,
+            fleet,
+            nats_creds,
+            nats_tls_ca,
+            nats_user,
         } => {
-            let layers = layers(listen.map(|l| ("listen", l.to_string())).into_iter().collect())?;
+            let path = |p: Option<PathBuf>| p.map(|p| p.display().to_string());
+            let flags: Vec<(&'static str, String)> = [
+                ("listen", listen.map(|l| l.to_string())),
+                ("nats.url", nats),
+                ("host", host),
+                ("fleet.hub", fleet.then(|| "true".to_owned())),
+                ("nats.creds", path(nats_creds)),
+                ("nats.tls_ca", path(nats_tls_ca)),
+                ("nats.user", nats_user),
+            ]
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect();
+            let layers = layers(flags)?;
             for key in layers.unknown_keys() {
                 tracing::warn!(%key, "unknown key in the config file, ignored");
             }
@@ -488,7 +527,27 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
         let listener = server::bind(listen).with_context(|| format!("binding {listen}"))?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
-        let state = publisher::start(config.clone(), shutdown.clone()).await;
+        let local_state = publisher::start(config.clone(), shutdown.clone()).await;
+        // The fleet: this host's sessions mirrored into the bucket; a hub serves the union of every host instead of
+        // its own state (its own host is in the bucket too).
+        let mut fleet_link = None;
+        let state = match &config.fleet.nats_url {
+            None => local_state,
+            Some(url) => {
+                let client = fleet::connect(&config.fleet).await.context("connecting to NATS")?;
+                tracing::info!(nats = %url, host = %config.fleet.host, hub = config.fleet.hub, "fleet: joining");
+                tokio::spawn(fleet::publish::run(client.clone(), local_state.clone(), config.fleet.clone(), shutdown.clone()));
+                let (state, hub) = if config.fleet.hub {
+                    let (state, publisher) = publisher::StateHandle::external(&config);
+                    let view = fleet::hub::start(client.clone(), publisher, config.fleet.clone(), shutdown.clone());
+                    (state, Some(view))
+                } else {
+                    (local_state, None)
+                };
+                fleet_link = Some(server::fleet::FleetLink { client, host: config.fleet.host.clone(), hub });
+                state
+            }
+        };
         let notifier = notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
         tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard); reading the first state");
         let signal_token = shutdown.clone();
@@ -525,6 +584,7 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
             action_rate: config.action_rate,
             approvals_hold_always: config.approvals_hold_always,
             approval_wait: config.approval_wait,
+            fleet: fleet_link,
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

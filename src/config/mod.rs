@@ -19,9 +19,11 @@
 //! | `AMC_ACTION_RATE` | `10` | actions per second allowed per token and per session (burst of the same size) |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
+pub mod fleet;
 pub mod notify;
 pub mod settings;
 
+pub use self::fleet::FleetConfig;
 pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
 pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 
@@ -221,6 +223,8 @@ pub struct Config {
     pub debounce: Duration,
     /// How long shutdown waits for connections to drain before the process exits anyway.
     pub shutdown_grace: Duration,
+    /// The fleet: the host name, the NATS connection, hub or not.
+    pub fleet: FleetConfig,
 }
 
 impl Config {
@@ -252,6 +256,7 @@ impl Config {
             }
         }
         config.notify = NotifyConfig::from_layers(layers, format!("http://{}/", config.listen))?;
+        config.fleet = FleetConfig::from_lookup(|key| layers.lookup(key))?;
         Ok(config)
     }
 
@@ -327,6 +332,8 @@ impl Config {
             reconcile_interval: millis("AMC_RECONCILE_MS", 30_000),
             debounce: millis("AMC_DEBOUNCE_MS", 20),
             shutdown_grace: millis("AMC_SHUTDOWN_GRACE_MS", 3_000),
+            // Lenient here (tests, benches, `amc hook`): an invalid fleet setting is no fleet; `from_layers` refuses it.
+            fleet: FleetConfig::from_lookup(&lookup).unwrap_or_default(),
         }
     }
 

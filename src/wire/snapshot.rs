@@ -27,6 +27,9 @@ pub struct ApiState<'a, S: Serialize> {
     /// known); the key is left out otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub warming: bool,
+    /// A fleet hub's hosts with their freshness (left out on a single-host server).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<serde_json::Value>,
 }
 
 /// Returns the `/api/state` envelope of `sessions` at `server_time`; `publication` is the server's revision and
@@ -42,6 +45,7 @@ pub fn api_state<'a, S: Serialize>(
         revision: publication.map(|(revision, _)| revision),
         instance_id: publication.map(|(_, id)| id),
         warming: false,
+        hosts: Vec::new(),
     }
 }
 
@@ -85,6 +89,8 @@ pub struct Snapshot {
     /// unfiltered watcher that asked for deltas; `None` for the first snapshot, and when a delta cannot express the
     /// change exactly or would not be smaller than the state.
     pub encoded_delta: Option<bytes::Bytes>,
+    /// A fleet hub's hosts (empty on a single-host server), in `encoded_state` too.
+    pub hosts: Vec<pb::FleetHost>,
 }
 
 /// The change between two lists of sessions, as positions: those (in the new list) of the sessions that are new or
@@ -214,6 +220,16 @@ impl Snapshot {
     /// watcher) from one comparison of the sessions: a session whose JSON did not change keeps its proto form (cloned,
     /// not converted again), and the changed ones make both the proto and the JSON delta.
     pub fn next(previous: &Snapshot, revision: u64, sessions: Vec<SessionJson>) -> Self {
+        Snapshot::next_with_hosts(previous, revision, sessions, Vec::new())
+    }
+
+    /// [`Snapshot::next`] for a fleet hub: with its `hosts`.
+    pub fn next_with_hosts(
+        previous: &Snapshot,
+        revision: u64,
+        sessions: Vec<SessionJson>,
+        hosts: Vec<pb::FleetHost>,
+    ) -> Self {
         let ids: Vec<String> = sessions.iter().map(|s| super::text(s, "session_id")).collect();
         let new: Vec<(usize, &str)> = ids.iter().map(String::as_str).enumerate().collect();
         let diff = diff(&listed(previous, &Filter::default()), &new, |i, j| {
@@ -231,7 +247,7 @@ impl Snapshot {
                 None => session_to_proto(session),
             })
             .collect();
-        let mut snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, proto_sessions);
+        let mut snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, proto_sessions, hosts);
         if let Some(diff) = diff {
             let delta = prost::Message::encode_to_vec(&proto_delta(previous, &snapshot, &diff));
             snapshot.encoded_delta = (delta.len() < snapshot.encoded_state.len()).then(|| delta.into());
@@ -244,7 +260,7 @@ impl Snapshot {
     /// Builds a snapshot: the proto state encoded once and the sessions' JSON serialized once.
     pub fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
         let proto_sessions = sessions.iter().map(session_to_proto).collect();
-        Snapshot::build(revision, instance_id, sessions, proto_sessions)
+        Snapshot::build(revision, instance_id, sessions, proto_sessions, Vec::new())
     }
 
     /// Builds a snapshot of `sessions`, whose proto forms are `proto_sessions`.
@@ -253,6 +269,7 @@ impl Snapshot {
         instance_id: Arc<str>,
         sessions: Vec<SessionJson>,
         proto_sessions: Vec<pb::Session>,
+        hosts: Vec<pb::FleetHost>,
     ) -> Self {
         let time = SystemTime::now();
         let state = pb::State {
@@ -260,6 +277,7 @@ impl Snapshot {
             sessions: proto_sessions,
             snapshot_time: Some(system_time(time)),
             instance_id: instance_id.to_string(),
+            hosts,
         };
         let encoded_state = prost::Message::encode_to_vec(&state).into();
         let sessions_json = sessions_json(&sessions);
@@ -269,6 +287,7 @@ impl Snapshot {
             time,
             sessions,
             proto_sessions: state.sessions,
+            hosts: state.hosts,
             sessions_json,
             encoded_state,
             warming: false,
@@ -295,6 +314,7 @@ impl Snapshot {
             Some((self.revision, &self.instance_id)),
         );
         envelope.warming = self.warming;
+        envelope.hosts = self.hosts.iter().map(super::fleet::fleet_host_json).collect();
         // Strings, a number and JSON that is already text: serializing cannot fail.
         serde_json::to_string(&envelope).unwrap_or_default()
     }
@@ -314,6 +334,7 @@ impl Snapshot {
             sessions: filter.apply(&self.proto_sessions),
             snapshot_time: Some(system_time(self.time)),
             instance_id: self.instance_id.to_string(),
+            hosts: self.hosts.clone(),
         }
     }
 }
