@@ -1,6 +1,8 @@
 //! Test support: a temp HOME and data dir, the real server on 127.0.0.1:0, and bounded waiting.
 #![allow(dead_code)]
 
+pub mod nats;
+
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -133,6 +135,7 @@ async fn start(config: Config, access: server::auth::Access) -> Running {
         action_rate: config.action_rate,
         approvals_hold_always: config.approvals_hold_always,
         approval_wait: config.approval_wait,
+        fleet: None,
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {

@@ -1,0 +1,440 @@
+//! The fleet end to end: the Debian `nats-server -js` on a free loopback port, `amc serve --nats` publishers with
+//! their own data dirs, and an `amc serve --fleet` hub, all real processes. Skipped (with a visible message) only
+//! where nats-server is not installed; scripts/test installs it.
+
+// Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use amc::proto::{self as pb, watch_state_response::Kind};
+use support::nats::NatsServer;
+
+const AMC: &str = env!("CARGO_BIN_EXE_amc");
+/// The hub's TTL in these tests (the default is 15 s).
+const TTL_MS: u64 = 3000;
+
+/// One `amc serve` process with its own HOME and data dir.
+struct Amc {
+    child: Option<Child>,
+    home: PathBuf,
+    args: Vec<String>,
+    addr: String,
+}
+
+impl Amc {
+    fn start(root: &Path, name: &str, nats: &str, hub: bool) -> Amc {
+        let home = root.join(name);
+        std::fs::create_dir_all(home.join("data/sessions")).unwrap();
+        let mut args: Vec<String> = ["serve", "--listen", "127.0.0.1:0", "--nats", nats, "--host", name]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if hub {
+            args.push("--fleet".into());
+        }
+        let mut amc = Amc {
+            child: None,
+            home,
+            args,
+            addr: String::new(),
+        };
+        amc.spawn();
+        amc
+    }
+
+    fn data(&self) -> PathBuf {
+        self.home.join("data")
+    }
+
+    fn spawn(&mut self) {
+        let addr_file = self.home.join("addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let log = std::fs::File::create(self.home.join("log")).unwrap();
+        let child = Command::new(AMC)
+            .args(&self.args)
+            .arg("--addr-file")
+            .arg(&addr_file)
+            .env_clear()
+            .env("HOME", &self.home)
+            .env("AMC_DATA_DIR", self.data())
+            .env("AMC_ZELLIJ_BIN", self.home.join("no-zellij"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AMC_FLEET_TTL_MS", TTL_MS.to_string())
+            .env("AMC_FLEET_HEARTBEAT_MS", "500")
+            .env("AMC_HEARTBEAT_MS", "300")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn amc serve");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(addr) = std::fs::read_to_string(&addr_file) {
+                if !addr.is_empty() {
+                    self.addr = addr;
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "amc serve did not write its address: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.home.join("log")).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn write_session(&self, id: &str, status: &str) {
+        let json = format!(r#"{{"session_id":"{id}","status":"{status}","agent":"claude","project_dir":"/w/{id}"}}"#);
+        amc::store::write_atomic(&self.data().join(format!("sessions/{id}.json")), json.as_bytes()).unwrap();
+    }
+
+    async fn state(&self) -> serde_json::Value {
+        reqwest::get(format!("http://{}/api/state", self.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn grpc(&self) -> pb::state_service_client::StateServiceClient<tonic::transport::Channel> {
+        pb::state_service_client::StateServiceClient::connect(format!("http://{}", self.addr))
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Amc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// (session_id, host, host_unreachable) of every session in an `/api/state` payload.
+fn sessions(state: &serde_json::Value) -> Vec<(String, String, bool)> {
+    state["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["session_id"].as_str().unwrap_or_default().to_owned(),
+                s["host"].as_str().unwrap_or_default().to_owned(),
+                s["host_unreachable"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+fn host_state(state: &serde_json::Value, host: &str) -> Option<String> {
+    state["hosts"]
+        .as_array()?
+        .iter()
+        .find(|h| h["name"] == host)
+        .and_then(|h| h["state"].as_str().map(str::to_owned))
+}
+
+/// Waits up to `limit` for the hub's state to satisfy `check`; fails with the last state.
+async fn until(hub: &Amc, limit: Duration, what: &str, check: impl Fn(&serde_json::Value) -> bool) -> Duration {
+    let start = Instant::now();
+    let mut last = serde_json::Value::Null;
+    while start.elapsed() < limit {
+        last = hub.state().await;
+        if check(&last) {
+            return start.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{what}: not within {limit:?}; hub state: {last}\nhub log:\n{}",
+        hub.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_serves_every_host_follows_changes_acts_remotely_and_survives_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut nats) = NatsServer::start(dir.path()) else {
+        return;
+    };
+    let url = nats.url();
+    let mut a = Amc::start(dir.path(), "alpha", &url, false);
+    a.write_session("a1", "done");
+    a.write_session("a2", "active");
+    let b = Amc::start(dir.path(), "bravo", &url, false);
+    b.write_session("b1", "active");
+    let hub = Amc::start(dir.path(), "hub", &url, true);
+
+    // Every host's sessions, each with its host; the publishers' own state carries their host too.
+    until(&hub, Duration::from_secs(15), "all sessions on the hub", |s| {
+        sessions(s)
+            == [
+                ("a1".into(), "alpha".into(), false),
+                ("a2".into(), "alpha".into(), false),
+                ("b1".into(), "bravo".into(), false),
+            ]
+    })
+    .await;
+    let own = a.state().await;
+    assert_eq!(own["sessions"][0]["host"], "alpha", "{own}");
+    let state = hub.state().await;
+    for host in ["alpha", "bravo", "hub"] {
+        assert_eq!(host_state(&state, host).as_deref(), Some("ok"), "{state}");
+    }
+
+    // gRPC: the host filter, and a change on a publisher reaching a WatchState client of the hub.
+    let mut grpc = hub.grpc().await;
+    let only_bravo = grpc
+        .get_state(pb::GetStateRequest {
+            filter: Some(pb::SessionFilter {
+                hosts: vec!["bravo".into()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .state
+        .unwrap();
+    assert_eq!(only_bravo.sessions.len(), 1);
+    assert_eq!(only_bravo.sessions[0].host, "bravo");
+    assert!(
+        only_bravo.hosts.iter().any(|h| h.name == "alpha"),
+        "the hosts list is whole"
+    );
+    let mut watch = grpc
+        .watch_state(pb::WatchStateRequest {
+            deltas: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert!(matches!(first.kind, Some(Kind::Snapshot(_))));
+    let changed_at = Instant::now();
+    b.write_session("b1", "needs_attention");
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let message = watch.message().await.unwrap().unwrap();
+            let sessions = match message.kind {
+                Some(Kind::Delta(d)) => d.upserted_sessions,
+                Some(Kind::Snapshot(s)) => s.sessions,
+                _ => continue,
+            };
+            if sessions
+                .iter()
+                .any(|s| s.session_id == "b1" && s.raw_status == "needs_attention" && s.host == "bravo")
+            {
+                return changed_at.elapsed();
+            }
+        }
+    })
+    .await
+    .expect("the change reaches the hub's WatchState");
+    eprintln!("change on a publisher → hub WatchState: {seen:?}");
+
+    // An action on the hub reaches the owning host: a1 (done) is dismissed there, audited on both sides.
+    let token = std::fs::read_to_string(hub.data().join("token")).unwrap();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/api/sessions/a1/dismiss", hub.addr))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["outcome"], "dismissed", "{answer}");
+    assert!(
+        !a.data().join("sessions/a1.json").exists(),
+        "the file left alpha's sessions"
+    );
+    let hub_audit = std::fs::read_to_string(hub.data().join("audit.jsonl")).unwrap();
+    assert!(
+        hub_audit.contains(r#""host":"alpha""#) && hub_audit.contains(r#""outcome":"dismissed""#),
+        "{hub_audit}"
+    );
+    let a_audit = std::fs::read_to_string(a.data().join("audit.jsonl")).unwrap();
+    assert!(a_audit.contains(r#""token":"fleet:hub/local""#), "{a_audit}");
+    until(&hub, Duration::from_secs(10), "a1 leaves the hub", |s| {
+        !sessions(s).iter().any(|(id, _, _)| id == "a1")
+    })
+    .await;
+    // Without the act scope the hub refuses before anything travels.
+    let refused = reqwest::Client::new()
+        .post(format!("http://{}/api/sessions/a2/dismiss", hub.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    // A publisher killed: unreachable within TTL + 5 s, its sessions kept and flagged; back after a restart.
+    a.kill();
+    let took = until(&hub, Duration::from_millis(TTL_MS + 5000), "alpha unreachable", |s| {
+        host_state(s, "alpha").as_deref() == Some("unreachable")
+            && sessions(s).contains(&("a2".into(), "alpha".into(), true))
+    })
+    .await;
+    eprintln!("killed publisher shown unreachable after {took:?}");
+    a.spawn();
+    until(&hub, Duration::from_secs(15), "alpha back", |s| {
+        host_state(s, "alpha").as_deref() == Some("ok") && sessions(s).contains(&("a2".into(), "alpha".into(), false))
+    })
+    .await;
+
+    // nats-server restarted (same store): everything converges, including changes made while it was down.
+    nats.kill();
+    b.write_session("b2", "active");
+    a.write_session("a2", "done");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The local service is unaffected meanwhile.
+    assert!(sessions(&b.state().await).iter().any(|(id, _, _)| id == "b2"));
+    nats.restart();
+    until(&hub, Duration::from_secs(30), "converged after the NATS restart", |s| {
+        let all = sessions(s);
+        all.contains(&("b2".into(), "bravo".into(), false))
+            && all.contains(&("a2".into(), "alpha".into(), false))
+            && s["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["session_id"] == "a2" && x["status"] == "done")
+            && host_state(s, "alpha").as_deref() == Some("ok")
+            && host_state(s, "bravo").as_deref() == Some("ok")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_skips_bad_keys_and_values_flags_shared_names_conflates_bursts_and_survives_a_deleted_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(nats) = NatsServer::start(dir.path()) else {
+        return;
+    };
+    let url = nats.url();
+    let a = Amc::start(dir.path(), "alpha", &url, false);
+    a.write_session("a1", "active");
+    let hub = Amc::start(dir.path(), "hub", &url, true);
+    until(&hub, Duration::from_secs(15), "alpha's session", |s| {
+        sessions(s) == [("a1".into(), "alpha".into(), false)]
+    })
+    .await;
+
+    let client = async_nats::connect(url.as_str()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let kv = js.get_key_value("amc_sessions").await.unwrap();
+    let session = |id: &str, status: &str| -> bytes::Bytes {
+        prost::Message::encode_to_vec(&pb::Session {
+            session_id: id.into(),
+            raw_status: status.into(),
+            ..Default::default()
+        })
+        .into()
+    };
+    // Not a Session; an unsafe session id; a value naming another id; a host name that is no subject token.
+    kv.put("ghost.g1", bytes::Bytes::from_static(b"\xff\xff\xff not a protobuf"))
+        .await
+        .unwrap();
+    kv.put("ghost.x/y", session("x/y", "active")).await.unwrap();
+    kv.put("ghost.g2", session("not-g2", "active")).await.unwrap();
+    kv.put("_x.g3", session("g3", "active")).await.unwrap();
+    // A valid one after them: it shows, the others do not, and the hub keeps serving.
+    kv.put("ghost.g4", session("g4", "active")).await.unwrap();
+    until(&hub, Duration::from_secs(10), "only the valid ghost session", |s| {
+        let listed: Vec<(String, String)> = sessions(s).into_iter().map(|(id, host, _)| (id, host)).collect();
+        listed == [("a1".into(), "alpha".into()), ("g4".into(), "ghost".into())]
+    })
+    .await;
+    let log = hub.log();
+    assert!(log.contains("not an amc.v1.Session"), "{log}");
+    assert!(log.contains("unsafe host or session id"), "{log}");
+
+    // Two processes claiming one host name: both instance ids shown, the host flagged.
+    for instance in ["one", "two"] {
+        let record = pb::FleetHostRecord {
+            name: "ghost".into(),
+            instance_id: instance.into(),
+            ..Default::default()
+        };
+        kv.put("_host.ghost", prost::Message::encode_to_vec(&record).into())
+            .await
+            .unwrap();
+    }
+    until(&hub, Duration::from_secs(10), "ghost flagged", |s| {
+        s["hosts"].as_array().unwrap().iter().any(|h| {
+            h["name"] == "ghost" && h["name_conflict"] == true && h["instance_ids"] == serde_json::json!(["one", "two"])
+        })
+    })
+    .await;
+
+    // 20 000 updates in a burst over 200 keys: the hub ends with the newest value of each, its memory bounded.
+    let rss_before = rss_kib(&hub);
+    for chunk in 0..20 {
+        let puts = (0..1000).map(|j| {
+            let i = chunk * 1000 + j;
+            let id = format!("burst{}", i % 200);
+            let value = session(&id, &format!("v{i}"));
+            let kv = kv.clone();
+            async move { kv.put(format!("ghost.{id}"), value).await }
+        });
+        futures_util::future::try_join_all(puts).await.unwrap();
+    }
+    until(&hub, Duration::from_secs(30), "the burst's newest values", |s| {
+        let list = s["sessions"].as_array().unwrap();
+        list.iter().filter(|x| x["host"] == "ghost").count() == 201
+            && list
+                .iter()
+                .any(|x| x["session_id"] == "burst199" && x["status"] == "v19999")
+    })
+    .await;
+    let rss_after = rss_kib(&hub);
+    eprintln!("hub RSS before/after the burst: {rss_before} / {rss_after} KiB");
+    assert!(
+        rss_after < rss_before + 200 * 1024,
+        "hub RSS grew from {rss_before} to {rss_after} KiB"
+    );
+
+    // The bucket deleted: the hub and the publisher create it again and alpha's session comes back.
+    js.delete_key_value("amc_sessions").await.unwrap();
+    until(
+        &hub,
+        Duration::from_secs(30),
+        "alpha back after the bucket was deleted",
+        |s| sessions(s) == [("a1".into(), "alpha".into(), false)],
+    )
+    .await;
+    drop(nats);
+}
+
+/// The resident set of `amc`'s process in KiB.
+fn rss_kib(amc: &Amc) -> u64 {
+    let pid = amc.child.as_ref().unwrap().id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
