@@ -417,7 +417,8 @@ impl Hub {
         let mut loaded = Table::new(self.config.ttl);
         let pending = kv.status().await.map(|s| s.values()).unwrap_or(0);
         let mut count = 0u64;
-        while pending > 0 {
+        // An empty bucket sends nothing: nothing to wait for.
+        while count < pending {
             let next = tokio::time::timeout(Duration::from_secs(2), watch.next()).await;
             let Ok(Some(entry)) = next else {
                 break;
