@@ -27,7 +27,7 @@ from . import session_pb2 as amc_dot_v1_dot_session__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61mc/v1/state_service.proto\x12\x06\x61mc.v1\x1a\x13\x61mc/v1/events.proto\x1a\x14\x61mc/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n\x05State\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12!\n\x08sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x31\n\rsnapshot_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\"Y\n\rSessionFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x1d\n\x06\x61gents\x18\x02 \x03(\x0e\x32\r.amc.v1.Agent\x12\x14\n\x0c\x65xclude_dead\x18\x03 \x01(\x08\"8\n\x0fGetStateRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"0\n\x10GetStateResponse\x12\x1c\n\x05state\x18\x01 \x01(\x0b\x32\r.amc.v1.State\"w\n\x11WatchStateRequest\x12\x16\n\x0esince_revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12\x0e\n\x06\x64\x65ltas\x18\x04 \x01(\x08\"\x9f\x01\n\nStateDelta\x12\x15\n\rbase_revision\x18\x01 \x01(\x04\x12*\n\x11upserted_sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x1b\n\x13removed_session_ids\x18\x03 \x03(\t\x12\x31\n\rsnapshot_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x01\n\x12WatchStateResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12!\n\x08snapshot\x18\x03 \x01(\x0b\x32\r.amc.v1.StateH\x00\x12&\n\theartbeat\x18\x04 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12#\n\x05\x64\x65lta\x18\x05 \x01(\x0b\x32\x12.amc.v1.StateDeltaH\x00\x42\x06\n\x04kind\"+\n\x15\x45xplainSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"z\n\x08\x44\x65\x63ision\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x12\n\nvalue_json\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x15\n\revidence_json\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x16\x45xplainSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12#\n\tdecisions\x18\x03 \x03(\x0b\x32\x10.amc.v1.Decision\x12\x12\n\ntrash_path\x18\x04 \x01(\t\x12.\n\nremoved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"u\n\x12WatchEventsRequest\x12\x16\n\x0esince_event_id\x18\x01 \x01(\x04\x12%\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12 \n\x05kinds\x18\x03 \x03(\x0e\x32\x11.amc.v1.EventKind\"~\n\x13WatchEventsResponse\x12\x1e\n\x05\x65vent\x18\x01 \x01(\x0b\x32\r.amc.v1.EventH\x00\x12&\n\theartbeat\x18\x02 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12\x17\n\x0fnewest_event_id\x18\x03 \x01(\x04\x42\x06\n\x04kind\" \n\nAckRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"7\n\x0b\x41\x63kResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63knowledged\x18\x02 \x01(\x08\x32\xdf\x02\n\x0cStateService\x12=\n\x08GetState\x12\x17.amc.v1.GetStateRequest\x1a\x18.amc.v1.GetStateResponse\x12\x45\n\nWatchState\x12\x19.amc.v1.WatchStateRequest\x1a\x1a.amc.v1.WatchStateResponse0\x01\x12O\n\x0e\x45xplainSession\x12\x1d.amc.v1.ExplainSessionRequest\x1a\x1e.amc.v1.ExplainSessionResponse\x12H\n\x0bWatchEvents\x12\x1a.amc.v1.WatchEventsRequest\x1a\x1b.amc.v1.WatchEventsResponse0\x01\x12.\n\x03\x41\x63k\x12\x12.amc.v1.AckRequest\x1a\x13.amc.v1.AckResponseB/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61mc/v1/state_service.proto\x12\x06\x61mc.v1\x1a\x13\x61mc/v1/events.proto\x1a\x14\x61mc/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x01\n\x05State\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12!\n\x08sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x31\n\rsnapshot_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\x12 \n\x05hosts\x18P \x03(\x0b\x32\x11.amc.v1.FleetHost\"\xe3\x01\n\tFleetHost\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x32\n\x0elast_seen_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ge_ms\x18\x04 \x01(\x04\x12\x13\n\x0binstance_id\x18\x05 \x01(\t\x12\x10\n\x08revision\x18\x06 \x01(\x04\x12\x0f\n\x07version\x18\x07 \x01(\t\x12\x10\n\x08sessions\x18\x08 \x01(\r\x12\x15\n\rname_conflict\x18\t \x01(\x08\x12\x14\n\x0cinstance_ids\x18\n \x03(\t\"\x9d\x01\n\x0f\x46leetHostRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x32\n\x0eheartbeat_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sessions\x18\x06 \x01(\r\"h\n\rSessionFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x1d\n\x06\x61gents\x18\x02 \x03(\x0e\x32\r.amc.v1.Agent\x12\x14\n\x0c\x65xclude_dead\x18\x03 \x01(\x08\x12\r\n\x05hosts\x18P \x03(\t\"8\n\x0fGetStateRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"0\n\x10GetStateResponse\x12\x1c\n\x05state\x18\x01 \x01(\x0b\x32\r.amc.v1.State\"w\n\x11WatchStateRequest\x12\x16\n\x0esince_revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12\x0e\n\x06\x64\x65ltas\x18\x04 \x01(\x08\"\x9f\x01\n\nStateDelta\x12\x15\n\rbase_revision\x18\x01 \x01(\x04\x12*\n\x11upserted_sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x1b\n\x13removed_session_ids\x18\x03 \x03(\t\x12\x31\n\rsnapshot_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x01\n\x12WatchStateResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12!\n\x08snapshot\x18\x03 \x01(\x0b\x32\r.amc.v1.StateH\x00\x12&\n\theartbeat\x18\x04 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12#\n\x05\x64\x65lta\x18\x05 \x01(\x0b\x32\x12.amc.v1.StateDeltaH\x00\x42\x06\n\x04kind\"+\n\x15\x45xplainSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"z\n\x08\x44\x65\x63ision\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x12\n\nvalue_json\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x15\n\revidence_json\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x16\x45xplainSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12#\n\tdecisions\x18\x03 \x03(\x0b\x32\x10.amc.v1.Decision\x12\x12\n\ntrash_path\x18\x04 \x01(\t\x12.\n\nremoved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"u\n\x12WatchEventsRequest\x12\x16\n\x0esince_event_id\x18\x01 \x01(\x04\x12%\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12 \n\x05kinds\x18\x03 \x03(\x0e\x32\x11.amc.v1.EventKind\"~\n\x13WatchEventsResponse\x12\x1e\n\x05\x65vent\x18\x01 \x01(\x0b\x32\r.amc.v1.EventH\x00\x12&\n\theartbeat\x18\x02 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12\x17\n\x0fnewest_event_id\x18\x03 \x01(\x04\x42\x06\n\x04kind\" \n\nAckRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"7\n\x0b\x41\x63kResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63knowledged\x18\x02 \x01(\x08\x32\xdf\x02\n\x0cStateService\x12=\n\x08GetState\x12\x17.amc.v1.GetStateRequest\x1a\x18.amc.v1.GetStateResponse\x12\x45\n\nWatchState\x12\x19.amc.v1.WatchStateRequest\x1a\x1a.amc.v1.WatchStateResponse0\x01\x12O\n\x0e\x45xplainSession\x12\x1d.amc.v1.ExplainSessionRequest\x1a\x1e.amc.v1.ExplainSessionResponse\x12H\n\x0bWatchEvents\x12\x1a.amc.v1.WatchEventsRequest\x1a\x1b.amc.v1.WatchEventsResponse0\x01\x12.\n\x03\x41\x63k\x12\x12.amc.v1.AckRequest\x1a\x13.amc.v1.AckResponseB/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,35 +36,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1'
   _globals['_STATE']._serialized_start=115
-  _globals['_STATE']._serialized_end=247
-  _globals['_SESSIONFILTER']._serialized_start=249
-  _globals['_SESSIONFILTER']._serialized_end=338
-  _globals['_GETSTATEREQUEST']._serialized_start=340
-  _globals['_GETSTATEREQUEST']._serialized_end=396
-  _globals['_GETSTATERESPONSE']._serialized_start=398
-  _globals['_GETSTATERESPONSE']._serialized_end=446
-  _globals['_WATCHSTATEREQUEST']._serialized_start=448
-  _globals['_WATCHSTATEREQUEST']._serialized_end=567
-  _globals['_STATEDELTA']._serialized_start=570
-  _globals['_STATEDELTA']._serialized_end=729
-  _globals['_HEARTBEAT']._serialized_start=731
-  _globals['_HEARTBEAT']._serialized_end=791
-  _globals['_WATCHSTATERESPONSE']._serialized_start=794
-  _globals['_WATCHSTATERESPONSE']._serialized_end=973
-  _globals['_EXPLAINSESSIONREQUEST']._serialized_start=975
-  _globals['_EXPLAINSESSIONREQUEST']._serialized_end=1018
-  _globals['_DECISION']._serialized_start=1020
-  _globals['_DECISION']._serialized_end=1142
-  _globals['_EXPLAINSESSIONRESPONSE']._serialized_start=1145
-  _globals['_EXPLAINSESSIONRESPONSE']._serialized_end=1311
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=1313
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=1430
-  _globals['_WATCHEVENTSRESPONSE']._serialized_start=1432
-  _globals['_WATCHEVENTSRESPONSE']._serialized_end=1558
-  _globals['_ACKREQUEST']._serialized_start=1560
-  _globals['_ACKREQUEST']._serialized_end=1592
-  _globals['_ACKRESPONSE']._serialized_start=1594
-  _globals['_ACKRESPONSE']._serialized_end=1649
-  _globals['_STATESERVICE']._serialized_start=1652
-  _globals['_STATESERVICE']._serialized_end=2003
+  _globals['_STATE']._serialized_end=281
+  _globals['_FLEETHOST']._serialized_start=284
+  _globals['_FLEETHOST']._serialized_end=511
+  _globals['_FLEETHOSTRECORD']._serialized_start=514
+  _globals['_FLEETHOSTRECORD']._serialized_end=671
+  _globals['_SESSIONFILTER']._serialized_start=673
+  _globals['_SESSIONFILTER']._serialized_end=777
+  _globals['_GETSTATEREQUEST']._serialized_start=779
+  _globals['_GETSTATEREQUEST']._serialized_end=835
+  _globals['_GETSTATERESPONSE']._serialized_start=837
+  _globals['_GETSTATERESPONSE']._serialized_end=885
+  _globals['_WATCHSTATEREQUEST']._serialized_start=887
+  _globals['_WATCHSTATEREQUEST']._serialized_end=1006
+  _globals['_STATEDELTA']._serialized_start=1009
+  _globals['_STATEDELTA']._serialized_end=1168
+  _globals['_HEARTBEAT']._serialized_start=1170
+  _globals['_HEARTBEAT']._serialized_end=1230
+  _globals['_WATCHSTATERESPONSE']._serialized_start=1233
+  _globals['_WATCHSTATERESPONSE']._serialized_end=1412
+  _globals['_EXPLAINSESSIONREQUEST']._serialized_start=1414
+  _globals['_EXPLAINSESSIONREQUEST']._serialized_end=1457
+  _globals['_DECISION']._serialized_start=1459
+  _globals['_DECISION']._serialized_end=1581
+  _globals['_EXPLAINSESSIONRESPONSE']._serialized_start=1584
+  _globals['_EXPLAINSESSIONRESPONSE']._serialized_end=1750
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=1752
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=1869
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=1871
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=1997
+  _globals['_ACKREQUEST']._serialized_start=1999
+  _globals['_ACKREQUEST']._serialized_end=2031
+  _globals['_ACKRESPONSE']._serialized_start=2033
+  _globals['_ACKRESPONSE']._serialized_end=2088
+  _globals['_STATESERVICE']._serialized_start=2091
+  _globals['_STATESERVICE']._serialized_end=2442
 # @@protoc_insertion_point(module_scope)

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIoQBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJIlkKDVNlc3Npb25GaWx0ZXISEwoLc2Vzc2lvbl9pZHMYASADKAkSHQoGYWdlbnRzGAIgAygOMg0uYW1jLnYxLkFnZW50EhQKDGV4Y2x1ZGVfZGVhZBgDIAEoCCI4Cg9HZXRTdGF0ZVJlcXVlc3QSJQoGZmlsdGVyGAEgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXIiMAoQR2V0U3RhdGVSZXNwb25zZRIcCgVzdGF0ZRgBIAEoCzINLmFtYy52MS5TdGF0ZSJ3ChFXYXRjaFN0YXRlUmVxdWVzdBIWCg5zaW5jZV9yZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIlCgZmaWx0ZXIYAyABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIOCgZkZWx0YXMYBCABKAginwEKClN0YXRlRGVsdGESFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIqChF1cHNlcnRlZF9zZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEhsKE3JlbW92ZWRfc2Vzc2lvbl9pZHMYAyADKAkSMQoNc25hcHNob3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoJSGVhcnRiZWF0Ei8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiEKCHNuYXBzaG90GAMgASgLMg0uYW1jLnYxLlN0YXRlSAASJgoJaGVhcnRiZWF0GAQgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEiMKBWRlbHRhGAUgASgLMhIuYW1jLnYxLlN0YXRlRGVsdGFIAEIGCgRraW5kIisKFUV4cGxhaW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJInoKCERlY2lzaW9uEg0KBWZpZWxkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSDAoEcnVsZRgDIAEoCRIVCg1ldmlkZW5jZV9qc29uGAQgASgJEiYKAmF0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAQoWRXhwbGFpblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSIwoJZGVjaXNpb25zGAMgAygLMhAuYW1jLnYxLkRlY2lzaW9uEhIKCnRyYXNoX3BhdGgYBCABKAkSLgoKcmVtb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDnNpbmNlX2V2ZW50X2lkGAEgASgEEiUKBmZpbHRlchgCIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyEiAKBWtpbmRzGAMgAygOMhEuYW1jLnYxLkV2ZW50S2luZCJ+ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEh4KBWV2ZW50GAEgASgLMg0uYW1jLnYxLkV2ZW50SAASJgoJaGVhcnRiZWF0GAIgASgLMhEuYW1jLnYxLkhlYXJ0YmVhdEgAEhcKD25ld2VzdF9ldmVudF9pZBgDIAEoBEIGCgRraW5kIiAKCkFja1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI3CgtBY2tSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFja25vd2xlZGdlZBgCIAEoCDLfAgoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAESTwoORXhwbGFpblNlc3Npb24SHS5hbWMudjEuRXhwbGFpblNlc3Npb25SZXF1ZXN0Gh4uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USSAoLV2F0Y2hFdmVudHMSGi5hbWMudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhsuYW1jLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARIuCgNBY2sSEi5hbWMudjEuQWNrUmVxdWVzdBoTLmFtYy52MS5BY2tSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIqYBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJEiAKBWhvc3RzGFAgAygLMhEuYW1jLnYxLkZsZWV0SG9zdCLjAQoJRmxlZXRIb3N0EgwKBG5hbWUYASABKAkSDQoFc3RhdGUYAiABKAkSMgoObGFzdF9zZWVuX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmFnZV9tcxgEIAEoBBITCgtpbnN0YW5jZV9pZBgFIAEoCRIQCghyZXZpc2lvbhgGIAEoBBIPCgd2ZXJzaW9uGAcgASgJEhAKCHNlc3Npb25zGAggASgNEhUKDW5hbWVfY29uZmxpY3QYCSABKAgSFAoMaW5zdGFuY2VfaWRzGAogAygJIp0BCg9GbGVldEhvc3RSZWNvcmQSDAoEbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBIPCgd2ZXJzaW9uGAQgASgJEjIKDmhlYXJ0YmVhdF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXNzaW9ucxgGIAEoDSJoCg1TZXNzaW9uRmlsdGVyEhMKC3Nlc3Npb25faWRzGAEgAygJEh0KBmFnZW50cxgCIAMoDjINLmFtYy52MS5BZ2VudBIUCgxleGNsdWRlX2RlYWQYAyABKAgSDQoFaG9zdHMYUCADKAkiOAoPR2V0U3RhdGVSZXF1ZXN0EiUKBmZpbHRlchgBIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyIjAKEEdldFN0YXRlUmVzcG9uc2USHAoFc3RhdGUYASABKAsyDS5hbWMudjEuU3RhdGUidwoRV2F0Y2hTdGF0ZVJlcXVlc3QSFgoOc2luY2VfcmV2aXNpb24YASABKAQSEwoLaW5zdGFuY2VfaWQYAiABKAkSJQoGZmlsdGVyGAMgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXISDgoGZGVsdGFzGAQgASgIIp8BCgpTdGF0ZURlbHRhEhUKDWJhc2VfcmV2aXNpb24YASABKAQSKgoRdXBzZXJ0ZWRfc2Vzc2lvbnMYAiADKAsyDy5hbWMudjEuU2Vzc2lvbhIbChNyZW1vdmVkX3Nlc3Npb25faWRzGAMgAygJEjEKDXNuYXBzaG90X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjwKCUhlYXJ0YmVhdBIvCgtzZXJ2ZXJfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiswEKEldhdGNoU3RhdGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIhCghzbmFwc2hvdBgDIAEoCzINLmFtYy52MS5TdGF0ZUgAEiYKCWhlYXJ0YmVhdBgEIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIjCgVkZWx0YRgFIAEoCzISLmFtYy52MS5TdGF0ZURlbHRhSABCBgoEa2luZCIrChVFeHBsYWluU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJ6CghEZWNpc2lvbhINCgVmaWVsZBgBIAEoCRISCgp2YWx1ZV9qc29uGAIgASgJEgwKBHJ1bGUYAyABKAkSFQoNZXZpZGVuY2VfanNvbhgEIAEoCRImCgJhdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgEKFkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdwcmVzZW50GAIgASgIEiMKCWRlY2lzaW9ucxgDIAMoCzIQLmFtYy52MS5EZWNpc2lvbhISCgp0cmFzaF9wYXRoGAQgASgJEi4KCnJlbW92ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInUKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5zaW5jZV9ldmVudF9pZBgBIAEoBBIlCgZmaWx0ZXIYAiABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIgCgVraW5kcxgDIAMoDjIRLmFtYy52MS5FdmVudEtpbmQifgoTV2F0Y2hFdmVudHNSZXNwb25zZRIeCgVldmVudBgBIAEoCzINLmFtYy52MS5FdmVudEgAEiYKCWhlYXJ0YmVhdBgCIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIXCg9uZXdlc3RfZXZlbnRfaWQYAyABKARCBgoEa2luZCIgCgpBY2tSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiNwoLQWNrUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxhY2tub3dsZWRnZWQYAiABKAgy3wIKDFN0YXRlU2VydmljZRI9CghHZXRTdGF0ZRIXLmFtYy52MS5HZXRTdGF0ZVJlcXVlc3QaGC5hbWMudjEuR2V0U3RhdGVSZXNwb25zZRJFCgpXYXRjaFN0YXRlEhkuYW1jLnYxLldhdGNoU3RhdGVSZXF1ZXN0GhouYW1jLnYxLldhdGNoU3RhdGVSZXNwb25zZTABEk8KDkV4cGxhaW5TZXNzaW9uEh0uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVxdWVzdBoeLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlc3BvbnNlEkgKC1dhdGNoRXZlbnRzEhouYW1jLnYxLldhdGNoRXZlbnRzUmVxdWVzdBobLmFtYy52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESLgoDQWNrEhIuYW1jLnYxLkFja1JlcXVlc3QaEy5hbWMudjEuQWNrUmVzcG9uc2VCL1otZ2l0aHViLmNvbS9hbWMtZGV2L2FtYy9jbGllbnRzL2dvL2FtY3YxO2FtY3YxYgZwcm90bzM", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -56,6 +56,14 @@ export type State = Message<"amc.v1.State"> & {
    * @generated from field: string instance_id = 4;
    */
   instanceId: string;
+
+  /**
+   * On a fleet hub (`amc serve --fleet`): every host the hub knows, sorted by name, with its freshness; empty on a
+   * single-host server.
+   *
+   * @generated from field: repeated amc.v1.FleetHost hosts = 80;
+   */
+  hosts: FleetHost[];
 };
 
 /**
@@ -64,6 +72,145 @@ export type State = Message<"amc.v1.State"> & {
  */
 export const StateSchema: GenMessage<State> = /*@__PURE__*/
   messageDesc(file_amc_v1_state_service, 0);
+
+/**
+ * FleetHost is one host as a fleet hub sees it.
+ *
+ * @generated from message amc.v1.FleetHost
+ */
+export type FleetHost = Message<"amc.v1.FleetHost"> & {
+  /**
+   * The host's name (the first token of its bucket keys).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * "ok", or "unreachable" when nothing (heartbeat or session) came from it for longer than the TTL.
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * When the hub last received anything from the host, by the hub's clock (a host's own clock is never trusted).
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen_time = 3;
+   */
+  lastSeenTime?: Timestamp | undefined;
+
+  /**
+   * Milliseconds since last_seen_time when the state was built.
+   *
+   * @generated from field: uint64 age_ms = 4;
+   */
+  ageMs: bigint;
+
+  /**
+   * The instance id of the amc process publishing the host, from its host record.
+   *
+   * @generated from field: string instance_id = 5;
+   */
+  instanceId: string;
+
+  /**
+   * The host's own revision and amc version, from its host record.
+   *
+   * @generated from field: uint64 revision = 6;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: string version = 7;
+   */
+  version: string;
+
+  /**
+   * How many sessions the hub holds for the host.
+   *
+   * @generated from field: uint32 sessions = 8;
+   */
+  sessions: number;
+
+  /**
+   * True when two amc processes (different instance ids) claimed this name within the TTL: their sessions share one
+   * key space and may overwrite each other; give each machine its own `host`.
+   *
+   * @generated from field: bool name_conflict = 9;
+   */
+  nameConflict: boolean;
+
+  /**
+   * The instance ids seen claiming the name within the TTL (more than one with name_conflict).
+   *
+   * @generated from field: repeated string instance_ids = 10;
+   */
+  instanceIds: string[];
+};
+
+/**
+ * Describes the message amc.v1.FleetHost.
+ * Use `create(FleetHostSchema)` to create a new message.
+ */
+export const FleetHostSchema: GenMessage<FleetHost> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 1);
+
+/**
+ * FleetHostRecord is the value of a host's `_host.<host>` key in the fleet bucket, refreshed every few seconds.
+ *
+ * @generated from message amc.v1.FleetHostRecord
+ */
+export type FleetHostRecord = Message<"amc.v1.FleetHostRecord"> & {
+  /**
+   * The host's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The publishing amc process's instance id (State.instance_id).
+   *
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+
+  /**
+   * Its current revision.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+
+  /**
+   * Its amc version.
+   *
+   * @generated from field: string version = 4;
+   */
+  version: string;
+
+  /**
+   * When it sent this record, by its own clock (informational: freshness is measured by the hub's clock).
+   *
+   * @generated from field: google.protobuf.Timestamp heartbeat_time = 5;
+   */
+  heartbeatTime?: Timestamp | undefined;
+
+  /**
+   * How many sessions it publishes.
+   *
+   * @generated from field: uint32 sessions = 6;
+   */
+  sessions: number;
+};
+
+/**
+ * Describes the message amc.v1.FleetHostRecord.
+ * Use `create(FleetHostRecordSchema)` to create a new message.
+ */
+export const FleetHostRecordSchema: GenMessage<FleetHostRecord> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 2);
 
 /**
  * SessionFilter narrows the sessions returned. An empty filter matches every session.
@@ -91,6 +238,13 @@ export type SessionFilter = Message<"amc.v1.SessionFilter"> & {
    * @generated from field: bool exclude_dead = 3;
    */
   excludeDead: boolean;
+
+  /**
+   * Only sessions of these hosts (empty: all); on a fleet hub, or a server with `host` set.
+   *
+   * @generated from field: repeated string hosts = 80;
+   */
+  hosts: string[];
 };
 
 /**
@@ -98,7 +252,7 @@ export type SessionFilter = Message<"amc.v1.SessionFilter"> & {
  * Use `create(SessionFilterSchema)` to create a new message.
  */
 export const SessionFilterSchema: GenMessage<SessionFilter> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 1);
+  messageDesc(file_amc_v1_state_service, 3);
 
 /**
  * GetStateRequest asks for the latest state.
@@ -119,7 +273,7 @@ export type GetStateRequest = Message<"amc.v1.GetStateRequest"> & {
  * Use `create(GetStateRequestSchema)` to create a new message.
  */
 export const GetStateRequestSchema: GenMessage<GetStateRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 2);
+  messageDesc(file_amc_v1_state_service, 4);
 
 /**
  * GetStateResponse carries the latest state.
@@ -140,7 +294,7 @@ export type GetStateResponse = Message<"amc.v1.GetStateResponse"> & {
  * Use `create(GetStateResponseSchema)` to create a new message.
  */
 export const GetStateResponseSchema: GenMessage<GetStateResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 3);
+  messageDesc(file_amc_v1_state_service, 5);
 
 /**
  * WatchStateRequest opens a watch.
@@ -189,7 +343,7 @@ export type WatchStateRequest = Message<"amc.v1.WatchStateRequest"> & {
  * Use `create(WatchStateRequestSchema)` to create a new message.
  */
 export const WatchStateRequestSchema: GenMessage<WatchStateRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 4);
+  messageDesc(file_amc_v1_state_service, 6);
 
 /**
  * StateDelta is one change of the state, as the difference from the state the client holds (base_revision):
@@ -235,7 +389,7 @@ export type StateDelta = Message<"amc.v1.StateDelta"> & {
  * Use `create(StateDeltaSchema)` to create a new message.
  */
 export const StateDeltaSchema: GenMessage<StateDelta> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 5);
+  messageDesc(file_amc_v1_state_service, 7);
 
 /**
  * Heartbeat says "nothing you asked for changed up to this revision".
@@ -256,7 +410,7 @@ export type Heartbeat = Message<"amc.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 6);
+  messageDesc(file_amc_v1_state_service, 8);
 
 /**
  * WatchStateResponse is one message of a watch.
@@ -315,7 +469,7 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
  * Use `create(WatchStateResponseSchema)` to create a new message.
  */
 export const WatchStateResponseSchema: GenMessage<WatchStateResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 7);
+  messageDesc(file_amc_v1_state_service, 9);
 
 /**
  * ExplainSessionRequest names the session to explain.
@@ -336,7 +490,7 @@ export type ExplainSessionRequest = Message<"amc.v1.ExplainSessionRequest"> & {
  * Use `create(ExplainSessionRequestSchema)` to create a new message.
  */
 export const ExplainSessionRequestSchema: GenMessage<ExplainSessionRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 8);
+  messageDesc(file_amc_v1_state_service, 10);
 
 /**
  * Decision is one decision of one collector rule about one session.
@@ -386,7 +540,7 @@ export type Decision = Message<"amc.v1.Decision"> & {
  * Use `create(DecisionSchema)` to create a new message.
  */
 export const DecisionSchema: GenMessage<Decision> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 9);
+  messageDesc(file_amc_v1_state_service, 11);
 
 /**
  * ExplainSessionResponse is the explanation of one session.
@@ -436,7 +590,7 @@ export type ExplainSessionResponse = Message<"amc.v1.ExplainSessionResponse"> & 
  * Use `create(ExplainSessionResponseSchema)` to create a new message.
  */
 export const ExplainSessionResponseSchema: GenMessage<ExplainSessionResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 10);
+  messageDesc(file_amc_v1_state_service, 12);
 
 /**
  * WatchEventsRequest opens an event watch.
@@ -472,7 +626,7 @@ export type WatchEventsRequest = Message<"amc.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 11);
+  messageDesc(file_amc_v1_state_service, 13);
 
 /**
  * WatchEventsResponse is one message of an event watch: an event, or a heartbeat after a quiet interval.
@@ -516,7 +670,7 @@ export type WatchEventsResponse = Message<"amc.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 12);
+  messageDesc(file_amc_v1_state_service, 14);
 
 /**
  * AckRequest names the session to acknowledge.
@@ -537,7 +691,7 @@ export type AckRequest = Message<"amc.v1.AckRequest"> & {
  * Use `create(AckRequestSchema)` to create a new message.
  */
 export const AckRequestSchema: GenMessage<AckRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 13);
+  messageDesc(file_amc_v1_state_service, 15);
 
 /**
  * AckResponse confirms an acknowledgement.
@@ -565,7 +719,7 @@ export type AckResponse = Message<"amc.v1.AckResponse"> & {
  * Use `create(AckResponseSchema)` to create a new message.
  */
 export const AckResponseSchema: GenMessage<AckResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 14);
+  messageDesc(file_amc_v1_state_service, 16);
 
 /**
  * StateService serves the collector's state: one revisioned list of sessions.
