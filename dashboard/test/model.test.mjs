@@ -10,6 +10,7 @@ import {
   contextLevel,
   formatDuration,
   formatTokens,
+  hostOptions,
   groupSessions,
   matches,
   normalizeAttention,
@@ -246,4 +247,18 @@ test('a malformed delta applies as nothing rather than throwing', () => {
 test('a warming state says so', () => {
   assert.equal(parseState(JSON.stringify({ sessions: [], warming: true })).warming, true);
   assert.equal(parseState(JSON.stringify({ sessions: [] })).warming, false);
+});
+
+test('a fleet hub\'s sessions carry their host, flagged when unreachable, and filter by host', () => {
+  const a = normalizeSession({ session_id: 's1', status: 'active', host: 'laptop' });
+  const b = normalizeSession({ session_id: 's2', status: 'done', host: 'box', host_unreachable: true });
+  const plain = normalizeSession({ session_id: 's3', status: 'done' });
+  assert.equal(a.host, 'laptop');
+  assert.equal(a.hostUnreachable, false);
+  assert.equal(b.hostUnreachable, true);
+  assert.equal(plain.host, '');
+  assert.deepEqual(hostOptions([a, b, plain]).map((o) => o.value), ['box', 'laptop']);
+  assert.equal(matches(a, { host: 'laptop' }), true);
+  assert.equal(matches(b, { host: 'laptop' }), false);
+  assert.equal(matches(plain, { host: '' }), true);
 });
