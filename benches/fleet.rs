@@ -27,7 +27,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use amc::proto::{self as pb, watch_state_response::Kind};
+use amc::proto as pb;
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -127,7 +127,9 @@ async fn main() {
     let idle_s = scale("AMC_BENCH_IDLE_S", 20, 2);
     let bin = std::env::var("AMC_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_amc").to_owned());
     let dir = tempfile::tempdir().unwrap();
-    let Some(nats) = nats::NatsServer::start(dir.path()) else { return };
+    let Some(nats) = nats::NatsServer::start(dir.path()) else {
+        return;
+    };
     let url = nats.url();
     let client = async_nats::connect(url.as_str()).await.unwrap();
     let js = async_nats::jetstream::new(client.clone());
@@ -177,20 +179,28 @@ async fn main() {
     std::fs::create_dir_all(home.join("data")).unwrap();
     let addr_file = home.join("addr");
     let spawned = Instant::now();
-    let hub = Hub(
-        Command::new(&bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--fleet", "--host", "hub", "--nats", &url, "--addr-file"])
-            .arg(&addr_file)
-            .env_clear()
-            .env("HOME", &home)
-            .env("AMC_DATA_DIR", home.join("data"))
-            .env("AMC_ZELLIJ_BIN", home.join("no-zellij"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the hub"),
-    );
+    let hub = Hub(Command::new(&bin)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--fleet",
+            "--host",
+            "hub",
+            "--nats",
+            &url,
+            "--addr-file",
+        ])
+        .arg(&addr_file)
+        .env_clear()
+        .env("HOME", &home)
+        .env("AMC_DATA_DIR", home.join("data"))
+        .env("AMC_ZELLIJ_BIN", home.join("no-zellij"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the hub"));
     let pid = hub.0.id();
     let addr = loop {
         if let Ok(a) = std::fs::read_to_string(&addr_file) {
@@ -214,11 +224,17 @@ async fn main() {
         if health["sessions"].as_u64() == Some(total as u64) {
             break;
         }
-        assert!(spawned.elapsed() < Duration::from_secs(300), "the hub never held every session: {health}");
+        assert!(
+            spawned.elapsed() < Duration::from_secs(300),
+            "the hub never held every session: {health}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let full_state = spawned.elapsed();
-    println!("hub start to full state ({total} sessions): {:.2} s", full_state.as_secs_f64());
+    println!(
+        "hub start to full state ({total} sessions): {:.2} s",
+        full_state.as_secs_f64()
+    );
     println!(
         "hub RSS after the full state: {:.1} MB (peak {:.1} MB)",
         proc_status(pid, "VmRSS:") as f64 / 1024.0,
@@ -226,20 +242,7 @@ async fn main() {
     );
 
     // change → WatchState.
-    let mut grpc = pb::state_service_client::StateServiceClient::connect(format!("http://{addr}"))
-        .await
-        .unwrap()
-        .max_decoding_message_size(256 * 1024 * 1024);
-    let mut watch = grpc
-        .watch_state(pb::WatchStateRequest {
-            deltas: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let first = watch.message().await.unwrap().unwrap();
-    assert!(matches!(first.kind, Some(Kind::Snapshot(_))));
+    let mut watch = nats::open_watch(&addr).await;
     let mut latencies = Vec::with_capacity(changes);
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     for k in 0..changes {
@@ -251,21 +254,10 @@ async fn main() {
         let status = format!("change-{k}");
         let t0 = Instant::now();
         kv.put(key(host, i), session(host, i, &status)).await.unwrap();
-        let got = tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                let m = watch.message().await.unwrap().unwrap();
-                let found = match m.kind {
-                    Some(Kind::Delta(d)) => d.upserted_sessions.iter().any(|s| s.raw_status == status),
-                    Some(Kind::Snapshot(s)) => s.sessions.iter().any(|s| s.raw_status == status),
-                    _ => false,
-                };
-                if found {
-                    return t0.elapsed();
-                }
-            }
-        })
-        .await
-        .expect("a change reached the hub's WatchState");
+        nats::watch_until(&mut watch, Duration::from_secs(10), |s| s.raw_status == status)
+            .await
+            .expect("a change reached the hub's WatchState");
+        let got = t0.elapsed();
         latencies.push(got);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use amc::proto::{self as pb, watch_state_response::Kind};
+use amc::proto as pb;
 use support::nats::NatsServer;
 
 const AMC: &str = env!("CARGO_BIN_EXE_amc");
@@ -178,11 +178,18 @@ async fn a_hub_serves_every_host_follows_changes_acts_remotely_and_survives_faul
         return;
     };
     let url = nats.url();
+    // NATS is down when the publishers start: they serve their own state at once all the same.
+    nats.kill();
     let mut a = Amc::start(dir.path(), "alpha", &url, false);
     a.write_session("a1", "done");
     a.write_session("a2", "active");
     let b = Amc::start(dir.path(), "bravo", &url, false);
     b.write_session("b1", "active");
+    until(&b, Duration::from_secs(10), "bravo's own state without NATS", |s| {
+        sessions(s) == [("b1".into(), "bravo".into(), false)]
+    })
+    .await;
+    nats.restart();
     let hub = Amc::start(dir.path(), "hub", &url, true);
 
     // Every host's sessions, each with its host; the publishers' own state carries their host too.
@@ -193,6 +200,7 @@ async fn a_hub_serves_every_host_follows_changes_acts_remotely_and_survives_faul
                 ("a2".into(), "alpha".into(), false),
                 ("b1".into(), "bravo".into(), false),
             ]
+            && host_state(s, "hub").is_some()
     })
     .await;
     let own = a.state().await;
@@ -222,37 +230,15 @@ async fn a_hub_serves_every_host_follows_changes_acts_remotely_and_survives_faul
         only_bravo.hosts.iter().any(|h| h.name == "alpha"),
         "the hosts list is whole"
     );
-    let mut watch = grpc
-        .watch_state(pb::WatchStateRequest {
-            deltas: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let first = watch.message().await.unwrap().unwrap();
-    assert!(matches!(first.kind, Some(Kind::Snapshot(_))));
+    let mut watch = support::nats::open_watch(&hub.addr).await;
     let changed_at = Instant::now();
     b.write_session("b1", "needs_attention");
-    let seen = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let message = watch.message().await.unwrap().unwrap();
-            let sessions = match message.kind {
-                Some(Kind::Delta(d)) => d.upserted_sessions,
-                Some(Kind::Snapshot(s)) => s.sessions,
-                _ => continue,
-            };
-            if sessions
-                .iter()
-                .any(|s| s.session_id == "b1" && s.raw_status == "needs_attention" && s.host == "bravo")
-            {
-                return changed_at.elapsed();
-            }
-        }
+    support::nats::watch_until(&mut watch, Duration::from_secs(10), |s| {
+        s.session_id == "b1" && s.raw_status == "needs_attention" && s.host == "bravo"
     })
     .await
     .expect("the change reaches the hub's WatchState");
-    eprintln!("change on a publisher → hub WatchState: {seen:?}");
+    eprintln!("change on a publisher → hub WatchState: {:?}", changed_at.elapsed());
 
     // An action on the hub reaches the owning host: a1 (done) is dismissed there, audited on both sides.
     let token = std::fs::read_to_string(hub.data().join("token")).unwrap();

@@ -289,11 +289,18 @@ fn set_unreachable(entry: &mut HostEntry, unreachable: bool) {
     }
 }
 
+/// The table, shared by the hub task (which writes it) and the server (which asks who owns a session).
+type SharedTable = Arc<std::sync::Mutex<Table>>;
+
+fn lock(table: &SharedTable) -> std::sync::MutexGuard<'_, Table> {
+    table.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// What a hub shares with the server: the live host list (freshness as of the last second) and who owns a session.
 #[derive(Debug, Clone)]
 pub struct HubView {
     hosts: watch::Receiver<Arc<Vec<pb::FleetHost>>>,
-    owners: watch::Receiver<Arc<HashMap<String, Vec<String>>>>,
+    table: SharedTable,
 }
 
 impl HubView {
@@ -304,7 +311,12 @@ impl HubView {
 
     /// The hosts that hold session `id` (more than one when two hosts report the same id).
     pub fn owners(&self, id: &str) -> Vec<String> {
-        self.owners.borrow().get(id).cloned().unwrap_or_default()
+        lock(&self.table)
+            .hosts
+            .iter()
+            .filter(|(_, e)| e.sessions.contains_key(id))
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 }
 
@@ -316,28 +328,26 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> HubView {
     let (hosts_tx, hosts) = watch::channel(Arc::new(Vec::new()));
-    let (owners_tx, owners) = watch::channel(Arc::new(HashMap::new()));
+    let table: SharedTable = Arc::new(std::sync::Mutex::new(Table::new(config.ttl)));
     let hub = Hub {
         js: jetstream::new(client),
-        table: Table::new(config.ttl),
+        table: table.clone(),
         publisher,
         config,
         hosts_tx,
-        owners_tx,
         published_once: false,
         started: Instant::now(),
     };
     tokio::spawn(hub.run(shutdown));
-    HubView { hosts, owners }
+    HubView { hosts, table }
 }
 
 struct Hub {
     js: jetstream::Context,
-    table: Table,
+    table: SharedTable,
     publisher: FixedPublisher,
     config: FleetConfig,
     hosts_tx: watch::Sender<Arc<Vec<pb::FleetHost>>>,
-    owners_tx: watch::Sender<Arc<HashMap<String, Vec<String>>>>,
     published_once: bool,
     started: Instant,
 }
@@ -378,15 +388,10 @@ impl Hub {
     /// Publishes the table as the next state, and the owners of each session.
     fn publish(&mut self) {
         let now = Instant::now();
-        let sessions = self.table.sessions();
-        let hosts = self.table.hosts(now);
-        let mut owners: HashMap<String, Vec<String>> = HashMap::with_capacity(sessions.len());
-        for (name, entry) in &self.table.hosts {
-            for id in entry.sessions.keys() {
-                owners.entry(id.clone()).or_default().push(name.clone());
-            }
-        }
-        self.owners_tx.send_replace(Arc::new(owners));
+        let (sessions, hosts) = {
+            let table = lock(&self.table);
+            (table.sessions(), table.hosts(now))
+        };
         self.hosts_tx.send_replace(Arc::new(hosts.clone()));
         self.publisher.publish_with_hosts(sessions, hosts);
         self.published_once = true;
@@ -395,10 +400,12 @@ impl Hub {
     /// Checks the TTLs; republishes when a host became unreachable.
     fn tick(&mut self) {
         let now = Instant::now();
-        if self.table.tick(now) && self.published_once {
+        let changed = lock(&self.table).tick(now);
+        if changed && self.published_once {
             self.publish();
         } else {
-            self.hosts_tx.send_replace(Arc::new(self.table.hosts(now)));
+            let hosts = lock(&self.table).hosts(now);
+            self.hosts_tx.send_replace(Arc::new(hosts));
         }
     }
 
@@ -432,13 +439,16 @@ impl Hub {
                 break;
             }
         }
-        self.table.replace_with(loaded);
-        tracing::info!(
-            keys = count,
-            sessions = self.table.session_count(),
-            hosts = self.table.hosts.len(),
-            "fleet: bucket loaded"
-        );
+        {
+            let mut table = lock(&self.table);
+            table.replace_with(loaded);
+            tracing::info!(
+                keys = count,
+                sessions = table.session_count(),
+                hosts = table.hosts.len(),
+                "fleet: bucket loaded"
+            );
+        }
         self.publish();
         let mut last_publish = Instant::now();
         let mut dirty = false;
@@ -454,13 +464,14 @@ impl Hub {
                     let wall = SystemTime::now();
                     let entry = entry?;
                     let (key, update) = update_of(entry);
-                    dirty |= self.table.apply(&key, update, now, wall);
+                    let mut table = lock(&self.table);
+                    dirty |= table.apply(&key, update, now, wall);
                     // Everything already received joins this batch (bounded, so a flood still lets the rest run).
                     for _ in 0..10_000 {
                         match watch.next().now_or_never() {
                             Some(Some(Ok(entry))) => {
                                 let (key, update) = update_of(entry);
-                                dirty |= self.table.apply(&key, update, now, wall);
+                                dirty |= table.apply(&key, update, now, wall);
                             }
                             Some(Some(Err(error))) => return Err(error.into()),
                             Some(None) => anyhow::bail!("the watch ended"),

@@ -91,3 +91,50 @@ impl Drop for NatsServer {
         self.kill();
     }
 }
+
+/// Opens a WatchState (deltas) on the amc at `addr` and reads its first message (the snapshot).
+pub async fn open_watch(addr: &str) -> tonic::Streaming<amc::proto::WatchStateResponse> {
+    let mut grpc = amc::proto::state_service_client::StateServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect")
+        .max_decoding_message_size(256 * 1024 * 1024);
+    let mut watch = grpc
+        .watch_state(amc::proto::WatchStateRequest {
+            deltas: true,
+            ..Default::default()
+        })
+        .await
+        .expect("WatchState")
+        .into_inner();
+    let first = watch.message().await.expect("a message").expect("open");
+    assert!(matches!(
+        first.kind,
+        Some(amc::proto::watch_state_response::Kind::Snapshot(_))
+    ));
+    watch
+}
+
+/// Reads `watch` until a message (a delta's upserted sessions, or a snapshot) holds a session matching `want`; `None`
+/// after `limit`.
+pub async fn watch_until(
+    watch: &mut tonic::Streaming<amc::proto::WatchStateResponse>,
+    limit: Duration,
+    want: impl Fn(&amc::proto::Session) -> bool,
+) -> Option<()> {
+    use amc::proto::watch_state_response::Kind;
+    tokio::time::timeout(limit, async {
+        loop {
+            let message = watch.message().await.expect("a message").expect("open");
+            let found = match message.kind {
+                Some(Kind::Delta(d)) => d.upserted_sessions.iter().any(&want),
+                Some(Kind::Snapshot(s)) => s.sessions.iter().any(&want),
+                _ => false,
+            };
+            if found {
+                return;
+            }
+        }
+    })
+    .await
+    .ok()
+}
