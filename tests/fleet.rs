@@ -25,11 +25,17 @@ struct Amc {
     child: Option<Child>,
     home: PathBuf,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     addr: String,
 }
 
 impl Amc {
     fn start(root: &Path, name: &str, nats: &str, hub: bool) -> Amc {
+        Self::start_as(root, name, nats, hub, &[])
+    }
+
+    /// Starts one with more environment (NATS credentials).
+    fn start_as(root: &Path, name: &str, nats: &str, hub: bool, env: &[(&str, &str)]) -> Amc {
         let home = root.join(name);
         std::fs::create_dir_all(home.join("data/sessions")).unwrap();
         let mut args: Vec<String> = ["serve", "--listen", "127.0.0.1:0", "--nats", nats, "--host", name]
@@ -43,6 +49,7 @@ impl Amc {
             child: None,
             home,
             args,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             addr: String::new(),
         };
         amc.spawn();
@@ -70,6 +77,7 @@ impl Amc {
             .env("AMC_FLEET_HEARTBEAT_MS", "500")
             .env("AMC_HEARTBEAT_MS", "300")
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -423,4 +431,96 @@ fn rss_kib(amc: &Amc) -> u64 {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_permissions_of_the_sample_config_keep_each_host_to_its_own_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    // docs/fleet.md's sample, without TLS.
+    let users = r#"
+authorization {
+  users = [
+    { user: alpha, password: "pw-alpha",
+      permissions: { publish: ["$JS.API.>", "$KV.amc_sessions.alpha.>", "$KV.amc_sessions._host.alpha", "_INBOX.>"],
+                     subscribe: ["_INBOX.>", "amc.fleet.act.alpha"] } }
+    { user: hub, password: "pw-hub",
+      permissions: { publish: ["$JS.API.>", "$KV.amc_sessions.hub.>", "$KV.amc_sessions._host.hub", "_INBOX.>",
+                               "amc.fleet.act.>"],
+                     subscribe: ["_INBOX.>", "amc.fleet.act.hub"] } }
+  ]
+}
+"#;
+    let Some(nats) = NatsServer::start_with(dir.path(), users) else {
+        return;
+    };
+    let url = nats.url();
+    let alpha = Amc::start_as(
+        dir.path(),
+        "alpha",
+        &url,
+        false,
+        &[("AMC_NATS_USER", "alpha"), ("AMC_NATS_PASSWORD", "pw-alpha")],
+    );
+    alpha.write_session("a1", "done");
+    // alpha's credentials under another host name: NATS refuses its keys; its own service still works.
+    let mallory = Amc::start_as(
+        dir.path(),
+        "mallory",
+        &url,
+        false,
+        &[("AMC_NATS_USER", "alpha"), ("AMC_NATS_PASSWORD", "pw-alpha")],
+    );
+    mallory.write_session("m1", "active");
+    // A wrong password: never connects, serves its own state.
+    let wrong = Amc::start_as(
+        dir.path(),
+        "wrong",
+        &url,
+        false,
+        &[("AMC_NATS_USER", "alpha"), ("AMC_NATS_PASSWORD", "nope")],
+    );
+    wrong.write_session("w1", "active");
+    let hub = Amc::start_as(
+        dir.path(),
+        "hub",
+        &url,
+        true,
+        &[("AMC_NATS_USER", "hub"), ("AMC_NATS_PASSWORD", "pw-hub")],
+    );
+    until(&hub, Duration::from_secs(15), "alpha's session on the hub", |s| {
+        sessions(s) == [("a1".into(), "alpha".into(), false)] && host_state(s, "hub").is_some()
+    })
+    .await;
+    until(
+        &wrong,
+        Duration::from_secs(5),
+        "the unauthenticated host's own state",
+        |s| sessions(s) == [("w1".into(), "wrong".into(), false)],
+    )
+    .await;
+    until(&mallory, Duration::from_secs(5), "mallory's own state", |s| {
+        sessions(s) == [("m1".into(), "mallory".into(), false)]
+    })
+    .await;
+    // A second look after more heartbeats: still only alpha (and the hub's empty host).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let state = hub.state().await;
+    assert_eq!(sessions(&state), [("a1".into(), "alpha".into(), false)], "{state}");
+    assert!(
+        host_state(&state, "mallory").is_none() && host_state(&state, "wrong").is_none(),
+        "{state}"
+    );
+    // The hub may act on alpha's session.
+    let token = std::fs::read_to_string(hub.data().join("token")).unwrap();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/api/sessions/a1/dismiss", hub.addr))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["outcome"], "dismissed", "{answer}");
+    drop(nats);
 }

@@ -14,6 +14,8 @@ pub struct NatsServer {
     pub port: u16,
     pub dir: PathBuf,
     bin: PathBuf,
+    /// More configuration (users, permissions) after the listen address and the JetStream store.
+    extra: String,
 }
 
 /// The `nats-server` binary, if installed (PATH, then /usr/sbin and /usr/bin, where Debian puts it).
@@ -34,6 +36,11 @@ pub fn free_port() -> u16 {
 impl NatsServer {
     /// Starts one in `dir` (its JetStream store), or `None` with a visible message when nats-server is not installed.
     pub fn start(dir: &Path) -> Option<NatsServer> {
+        Self::start_with(dir, "")
+    }
+
+    /// Starts one with `extra` configuration (nats-server's config syntax, e.g. an `authorization` block).
+    pub fn start_with(dir: &Path, extra: &str) -> Option<NatsServer> {
         let Some(bin) = find_nats_server() else {
             eprintln!(
                 "SKIPPED: nats-server is not installed (scripts/test installs it with `apt-get install -y nats-server`)"
@@ -45,6 +52,7 @@ impl NatsServer {
             port: free_port(),
             dir: dir.to_path_buf(),
             bin,
+            extra: extra.to_owned(),
         };
         server.spawn();
         Some(server)
@@ -56,9 +64,17 @@ impl NatsServer {
     }
 
     fn spawn(&mut self) {
+        let conf = self.dir.join("nats.conf");
+        let text = format!(
+            "listen: 127.0.0.1:{}\njetstream {{ store_dir: {:?} }}\n{}\n",
+            self.port,
+            self.dir.join("js").display().to_string(),
+            self.extra
+        );
+        std::fs::write(&conf, text).expect("write nats.conf");
         let child = Command::new(&self.bin)
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(self.dir.join("js"))
+            .arg("-c")
+            .arg(&conf)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
