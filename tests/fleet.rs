@@ -524,3 +524,104 @@ authorization {
     assert_eq!(answer["outcome"], "dismissed", "{answer}");
     drop(nats);
 }
+
+/// A CA and a server certificate for 127.0.0.1 made with the `openssl` command; `None` (with a message) without it.
+fn make_certs(dir: &Path) -> Option<()> {
+    let run = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let ok = run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=amc test CA",
+    ]) && run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server-key.pem",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]) && run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca-key.pem",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    ]);
+    if !ok {
+        eprintln!("SKIPPED: the openssl command could not make test certificates");
+    }
+    ok.then_some(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_the_configured_ca_and_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    if make_certs(&certs).is_none() {
+        return;
+    }
+    let tls = format!(
+        "tls {{ cert_file: {:?}, key_file: {:?} }}\nauthorization {{ token: \"s3cret-token\" }}\n",
+        certs.join("server.pem").display().to_string(),
+        certs.join("server-key.pem").display().to_string()
+    );
+    let Some(nats) = NatsServer::start_with(dir.path(), &tls) else {
+        return;
+    };
+    let url = format!("tls://127.0.0.1:{}", nats.port);
+    let ca = certs.join("ca.pem").display().to_string();
+    let good = [("AMC_NATS_TLS_CA", ca.as_str()), ("AMC_NATS_TOKEN", "s3cret-token")];
+    let alpha = Amc::start_as(dir.path(), "alpha", &url, false, &good);
+    alpha.write_session("a1", "active");
+    // Without the CA the server's certificate is not trusted: that host never joins.
+    let untrusting = Amc::start_as(
+        dir.path(),
+        "untrusting",
+        &url,
+        false,
+        &[("AMC_NATS_TOKEN", "s3cret-token")],
+    );
+    untrusting.write_session("u1", "active");
+    let hub = Amc::start_as(dir.path(), "hub", &url, true, &good);
+    until(&hub, Duration::from_secs(15), "alpha's session over TLS", |s| {
+        sessions(s) == [("a1".into(), "alpha".into(), false)] && host_state(s, "hub").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(host_state(&hub.state().await, "untrusting").is_none());
+    drop(nats);
+}
