@@ -574,6 +574,39 @@ mod tests {
     }
 
     #[test]
+    fn freshness_is_the_hubs_receive_time_whatever_the_hosts_clock_says() {
+        let ttl = Duration::from_secs(15);
+        let mut table = Table::new(ttl);
+        let (t, wall) = (Instant::now(), SystemTime::now());
+        // A host whose clock is a day behind, one a day ahead: both fresh when their records arrive.
+        for (host, skew) in [("behind", -86_400), ("ahead", 86_400)] {
+            let record = pb::FleetHostRecord {
+                name: host.into(),
+                instance_id: host.into(),
+                heartbeat_time: Some(prost_types::Timestamp {
+                    seconds: 1_800_000_000 + skew,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            };
+            table.apply(
+                &format!("_host.{host}"),
+                Update::Put(prost::Message::encode_to_vec(&record).into()),
+                t,
+                wall,
+            );
+        }
+        assert!(!table.tick(t + ttl));
+        assert!(table.hosts(t + ttl).iter().all(|h| h.state == "ok"));
+        // And both unreachable once the hub heard nothing for longer than the TTL.
+        assert!(table.tick(t + ttl + Duration::from_millis(1)));
+        assert!(table
+            .hosts(t + ttl + Duration::from_millis(1))
+            .iter()
+            .all(|h| h.state == "unreachable"));
+    }
+
+    #[test]
     fn bad_keys_and_values_are_skipped_and_name_clashes_flagged() {
         let mut table = Table::new(Duration::from_secs(15));
         let (t, wall) = (Instant::now(), SystemTime::now());
