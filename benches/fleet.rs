@@ -244,6 +244,7 @@ async fn main() {
     // change → WatchState.
     let mut watch = nats::open_watch(&addr).await;
     let mut latencies = Vec::with_capacity(changes);
+    let ticks_before = cpu_ticks(pid);
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     for k in 0..changes {
         seed ^= seed << 13;
@@ -261,6 +262,7 @@ async fn main() {
         latencies.push(got);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let cpu_per_change = (cpu_ticks(pid) - ticks_before) as f64 * 10.0 / changes as f64;
     latencies.sort();
     println!(
         "change -> hub WatchState ({changes} changes): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (goal p99 <= 100 ms)",
@@ -268,6 +270,9 @@ async fn main() {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3
     );
+    println!("hub CPU per change: {cpu_per_change:.1} ms (utime + stime over the changes, 50 ms apart)");
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average during the run: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     println!(
         "hub RSS after the changes: {:.1} MB (peak {:.1} MB)",
         proc_status(pid, "VmRSS:") as f64 / 1024.0,
