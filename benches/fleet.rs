@@ -272,7 +272,10 @@ async fn main() {
     );
     println!("hub CPU per change: {cpu_per_change:.1} ms (utime + stime over the changes, 50 ms apart)");
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("load average during the run: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    println!(
+        "load average during the run: {}",
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
     println!(
         "hub RSS after the changes: {:.1} MB (peak {:.1} MB)",
         proc_status(pid, "VmRSS:") as f64 / 1024.0,
