@@ -253,18 +253,17 @@ impl Table {
         all.into_iter().map(|(_, _, json)| json.clone()).collect()
     }
 
-    /// The host of session `id` when exactly one host has it.
-    pub fn owner(&self, id: &str) -> Result<&str, usize> {
-        let mut owners = self.hosts.iter().filter(|(_, e)| e.sessions.contains_key(id));
-        match (owners.next(), owners.next()) {
-            (Some((host, _)), None) => Ok(host),
-            (None, _) => Err(0),
-            (Some(_), Some(_)) => Err(2),
-        }
+    /// The hosts that hold session `id` (more than one when two hosts report the same id).
+    pub fn owners(&self, id: &str) -> Vec<String> {
+        self.hosts
+            .iter()
+            .filter(|(_, e)| e.sessions.contains_key(id))
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
-    /// Replaces the table's contents with `loaded` (a reload from the bucket), keeping each host's freshness and
-    /// instance ids; returns whether the served state changes (always true: the caller republishes).
+    /// Replaces the table's contents with `loaded` (a reload from the bucket), keeping the instance ids seen before
+    /// (the caller republishes).
     fn replace_with(&mut self, mut loaded: Table) {
         for (name, entry) in &mut loaded.hosts {
             if let Some(old) = self.hosts.get(name) {
@@ -311,12 +310,7 @@ impl HubView {
 
     /// The hosts that hold session `id` (more than one when two hosts report the same id).
     pub fn owners(&self, id: &str) -> Vec<String> {
-        lock(&self.table)
-            .hosts
-            .iter()
-            .filter(|(_, e)| e.sessions.contains_key(id))
-            .map(|(name, _)| name.clone())
-            .collect()
+        lock(&self.table).owners(id)
     }
 }
 
@@ -548,8 +542,9 @@ mod tests {
                 ("s2".into(), "b".into())
             ]
         );
-        assert_eq!(table.owner("s2"), Ok("b"));
-        assert_eq!(table.owner("s1"), Err(2));
+        assert_eq!(table.owners("s2"), ["b"]);
+        assert_eq!(table.owners("s1"), ["a", "b"]);
+        assert!(table.owners("nope").is_empty());
         // b goes silent, a keeps talking: b is unreachable, its sessions kept and flagged.
         let later = t0 + ttl + Duration::from_secs(1);
         table.apply("_host.a", Update::Put(record("ia")), later, wall);
