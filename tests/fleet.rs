@@ -338,6 +338,31 @@ async fn a_hub_skips_bad_keys_and_values_flags_shared_names_conflates_bursts_and
     let client = async_nats::connect(url.as_str()).await.unwrap();
     let js = async_nats::jetstream::new(client);
     let kv = js.get_key_value("amc_sessions").await.unwrap();
+
+    // A change costs one put of that session: alpha's other session is not written again.
+    a.write_session("a2", "active");
+    until(&hub, Duration::from_secs(10), "a2 on the hub", |s| {
+        sessions(s).iter().any(|(id, _, _)| id == "a2")
+    })
+    .await;
+    let mut puts = kv.watch("alpha.>").await.unwrap();
+    a.write_session("a1", "done");
+    let mut written = Vec::new();
+    while let Ok(Some(entry)) =
+        tokio::time::timeout(Duration::from_secs(2), futures_util::StreamExt::next(&mut puts)).await
+    {
+        written.push(entry.unwrap().key);
+    }
+    assert_eq!(written, ["alpha.a1"], "one put for one change");
+    drop(puts);
+    a.write_session("a2", "gone-soon");
+    std::fs::remove_file(a.data().join("sessions/a2.json")).unwrap();
+    until(&hub, Duration::from_secs(10), "a2 deleted from the hub", |s| {
+        !sessions(s).iter().any(|(id, _, _)| id == "a2")
+    })
+    .await;
+    assert!(kv.get("alpha.a2").await.unwrap().is_none(), "the key is deleted");
+
     let session = |id: &str, status: &str| -> bytes::Bytes {
         prost::Message::encode_to_vec(&pb::Session {
             session_id: id.into(),
