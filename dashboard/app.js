@@ -1,6 +1,6 @@
 // amc dashboard: the live state over SSE (`/api/stream`), rendered by render.js. Plain ES modules, no build step.
 
-import { GROUPS, accountLimits, agentOptions, applyDelta, formatAgo, limitLabel, parseDelta, parseState, projectOptions } from './model.js';
+import { GROUPS, accountLimits, agentOptions, applyDelta, formatAgo, hostOptions, limitLabel, parseDelta, parseState, projectOptions } from './model.js';
 import { Board, formatTimestamp } from './render.js';
 
 /** How long a broken connection shows "reconnecting" before it is called "offline" (retries go on). */
@@ -34,6 +34,7 @@ const ui = {
   search: $('search'),
   project: $('filter-project'),
   agent: $('filter-agent'),
+  host: $('filter-host'),
   clear: $('clear-filters'),
   announce: $('announce'),
 };
@@ -233,8 +234,12 @@ function fillSelect(select, allLabel, options, selected) {
 function renderFilters() {
   fillSelect(ui.project, 'All projects', projectOptions(state.sessions), filters.project);
   fillSelect(ui.agent, 'All agents', agentOptions(state.sessions), filters.agent);
+  const hosts = hostOptions(state.sessions);
+  fillSelect(ui.host, 'All hosts', hosts, filters.host);
+  // Only a fleet hub (several hosts) needs the host filter.
+  ui.host.closest('label').hidden = hosts.length < 2 && !filters.host;
   if (ui.search.value !== filters.query && document.activeElement !== ui.search) ui.search.value = filters.query;
-  const active = Boolean(filters.project || filters.agent || filters.query.trim());
+  const active = Boolean(filters.project || filters.agent || filters.host || filters.query.trim());
   ui.clear.hidden = !active;
   document.body.classList.toggle('filtered', active);
 }
@@ -244,13 +249,14 @@ function renderFilters() {
 
 function readFilters() {
   const p = new URLSearchParams(location.search);
-  return { project: p.get('project') ?? '', agent: p.get('agent') ?? '', query: p.get('q') ?? '' };
+  return { project: p.get('project') ?? '', agent: p.get('agent') ?? '', host: p.get('host') ?? '', query: p.get('q') ?? '' };
 }
 
 function writeFilters() {
   const p = new URLSearchParams();
   if (filters.project) p.set('project', filters.project);
   if (filters.agent) p.set('agent', filters.agent);
+  if (filters.host) p.set('host', filters.host);
   if (filters.query) p.set('q', filters.query);
   const qs = p.toString();
   history.replaceState(null, '', `${location.pathname}${qs ? `?${qs}` : ''}${location.hash}`);
@@ -266,6 +272,7 @@ function setFilter(name, value) {
 function clearFilters() {
   filters.project = '';
   filters.agent = '';
+  filters.host = '';
   filters.query = '';
   ui.search.value = '';
   writeFilters();
@@ -277,6 +284,7 @@ ui.search.value = filters.query;
 ui.search.addEventListener('input', () => setFilter('query', ui.search.value));
 ui.project.addEventListener('change', () => setFilter('project', ui.project.value));
 ui.agent.addEventListener('change', () => setFilter('agent', ui.agent.value));
+ui.host.addEventListener('change', () => setFilter('host', ui.host.value));
 ui.clear.addEventListener('click', clearFilters);
 
 // ---------------------------------------------------------------------------------------------------------------

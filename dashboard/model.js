@@ -286,6 +286,8 @@ export function normalizeSession(raw, index = 0) {
     subagents: Array.isArray(raw.running_subagents) ? raw.running_subagents.length : 0,
     statusReason: str(raw.status_reason),
     remoteApproval: raw.remote_approval === true,
+    host: str(raw.host),
+    hostUnreachable: raw.host_unreachable === true,
     context,
     spend: normalizeSpend(raw),
     rateLimits: Array.isArray(raw.rate_limits) ? raw.rate_limits.map(normalizeLimit).filter(Boolean) : [],
@@ -353,10 +355,14 @@ export function applyDelta(sessions, delta) {
   return [...byId.values()].sort(byKey);
 }
 
-/** The filters: `project` is a full path ('' = all), `agent` a raw agent value ('' = all), `query` free text. */
-export function matches(s, { project = '', agent = '', query = '' } = {}) {
+/**
+ * The filters: `project` is a full path ('' = all), `agent` a raw agent value ('' = all), `host` a fleet host name
+ * ('' = all), `query` free text.
+ */
+export function matches(s, { project = '', agent = '', host = '', query = '' } = {}) {
   if (project && s.projectPath !== project) return false;
   if (agent && s.agent !== agent) return false;
+  if (host && s.host !== host) return false;
   const q = query.trim().toLowerCase();
   if (!q) return true;
   return (
@@ -388,6 +394,11 @@ export function projectOptions(sessions) {
       return { value: p, label: counts.get(name) > 1 && parent ? `${name} (${parent})` : name };
     })
     .sort((a, b) => a.label.localeCompare(b.label) || (a.value < b.value ? -1 : 1));
+}
+
+/** The host choices for the filter (a fleet hub's hosts): `[{value, label}]`, sorted. */
+export function hostOptions(sessions) {
+  return [...new Set(sessions.map((s) => s.host).filter(Boolean))].sort().map((h) => ({ value: h, label: h }));
 }
 
 /** The agent choices for the filter: `[{value, label}]`, Claude and Codex first. */

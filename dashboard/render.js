@@ -281,9 +281,13 @@ class Card {
     this.tick(now);
 
     const pane = s.zellijPane ? `pane ${s.zellijPane}` : '';
-    setText(this.zellij, [s.zellijSession, pane].filter(Boolean).join(' · '));
-    setHidden(this.zellij, !s.zellijSession && !pane);
-    setAttr(this.zellij, 'title', s.zellijSession || pane ? `Zellij session ${s.zellijSession || '?'}${pane ? `, ${pane}` : ''}` : '');
+    // On a fleet hub: the host first, and whether the hub still hears from it.
+    const host = s.host ? (s.hostUnreachable ? `${s.host} (unreachable)` : s.host) : '';
+    setText(this.zellij, [host, s.zellijSession, pane].filter(Boolean).join(' · '));
+    setHidden(this.zellij, !host && !s.zellijSession && !pane);
+    const where = s.zellijSession || pane ? `Zellij session ${s.zellijSession || '?'}${pane ? `, ${pane}` : ''}` : '';
+    const hostTitle = s.host ? `Host ${s.host}${s.hostUnreachable ? ': nothing heard from it within the TTL' : ''}` : '';
+    setAttr(this.zellij, 'title', [hostTitle, where].filter(Boolean).join('; '));
 
     this.updateContext(s);
     this.updateSpend(s);

@@ -64,6 +64,20 @@ impl Error {
         }
     }
 
+    /// The error named by a [`Error::code_name`] (an answer from another amc), with `message`.
+    pub fn from_code_name(code: &str, message: String) -> Error {
+        match code {
+            "INVALID_ARGUMENT" => Error::InvalidArgument(message),
+            "NOT_FOUND" => Error::NotFound(message),
+            "UNAUTHENTICATED" => Error::Unauthenticated,
+            "PERMISSION_DENIED" => Error::PermissionDenied(message),
+            "FAILED_PRECONDITION" => Error::FailedPrecondition(message),
+            "RESOURCE_EXHAUSTED" => Error::ResourceExhausted(message),
+            "UNAVAILABLE" => Error::FailedPrecondition(message),
+            _ => Error::Internal(message),
+        }
+    }
+
     fn log(&self) {
         if let Error::Internal(detail) = self {
             tracing::error!(%detail, "internal error");

@@ -40,6 +40,8 @@
 //!   session's `Explanation` (`wire::explain`); the only module that knows both shapes.
 //! - [`publisher`]: the one task that owns the state and publishes revisioned snapshots;
 //!   [`publisher::decision_log`] keeps the latest decisions per session and the removed sessions' last ones.
+//! - [`fleet`]: NATS JetStream: this host's sessions mirrored into the fleet bucket ([`fleet::publish`]), a hub's
+//!   union of every host ([`fleet::hub`]), actions routed to the owning host ([`fleet::act`]).
 //! - [`notify`]: notifications: the dwell/cooldown/ack policy over the events, durable outboxes, and the webhook,
 //!   ntfy and desktop sinks.
 //! - [`server`]: one port: gRPC, gRPC-Web, reflection, health, `/api/*`, `/metrics` and the dashboard.
@@ -59,6 +61,7 @@ pub mod collect;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod fleet;
 pub mod hook;
 pub mod metrics;
 pub mod model;

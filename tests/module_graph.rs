@@ -26,7 +26,7 @@ const FLOORS: &[&[&str]] = &[
     &["rules", "hook"],
     &["collect", "wire"],
     &["publisher"],
-    &["notify"],
+    &["fleet", "notify"],
     &["server"],
     &["top"],
     &["cli"],

@@ -72,6 +72,7 @@ impl FixedServer {
             approvals_hold_always: false,
             approval_wait: Duration::from_secs(600),
             otlp: false,
+            fleet: None,
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

@@ -14,6 +14,7 @@ import {
   contextLevel,
   formatDuration,
   formatTokens,
+  hostOptions,
   groupSessions,
   matches,
   normalizeAttention,
@@ -292,4 +293,18 @@ test('sparkline points span the box, lowest at the bottom', () => {
   assert.equal(sparkline([], 80, 18), '');
   assert.equal(sparkline([5], 80, 18), '');
   assert.equal(sparkline([0, 50, 100], 80, 18), '0.0,18.0 40.0,9.0 80.0,0.0');
+});
+
+test('a fleet hub\'s sessions carry their host, flagged when unreachable, and filter by host', () => {
+  const a = normalizeSession({ session_id: 's1', status: 'active', host: 'laptop' });
+  const b = normalizeSession({ session_id: 's2', status: 'done', host: 'box', host_unreachable: true });
+  const plain = normalizeSession({ session_id: 's3', status: 'done' });
+  assert.equal(a.host, 'laptop');
+  assert.equal(a.hostUnreachable, false);
+  assert.equal(b.hostUnreachable, true);
+  assert.equal(plain.host, '');
+  assert.deepEqual(hostOptions([a, b, plain]).map((o) => o.value), ['box', 'laptop']);
+  assert.equal(matches(a, { host: 'laptop' }), true);
+  assert.equal(matches(b, { host: 'laptop' }), false);
+  assert.equal(matches(plain, { host: '' }), true);
 });

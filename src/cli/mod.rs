@@ -71,6 +71,26 @@ pub enum Command {
         /// port answers before that, with an empty state and "warming": true in /api/health). Useful with port 0.
         #[arg(long, value_name = "FILE")]
         addr_file: Option<PathBuf>,
+        /// Join a fleet: mirror this host's sessions into the NATS JetStream bucket at URL (else AMC_NATS_URL, else
+        /// `nats.url`). See docs/fleet.md.
+        #[arg(long = "nats", value_name = "URL")]
+        nats: Option<String>,
+        /// This machine's name in the fleet (else AMC_HOST, else `host`, else the system host name).
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+        /// Be a fleet hub: serve the union of every host in the bucket (needs --nats).
+        #[arg(long)]
+        fleet: bool,
+        /// NATS credentials file (else AMC_NATS_CREDS, else `nats.creds`).
+        #[arg(long, value_name = "FILE")]
+        nats_creds: Option<PathBuf>,
+        /// CA certificate the NATS server's TLS certificate must chain to (else AMC_NATS_TLS_CA, else `nats.tls_ca`).
+        #[arg(long, value_name = "FILE")]
+        nats_tls_ca: Option<PathBuf>,
+        /// NATS user (else AMC_NATS_USER); the password comes from AMC_NATS_PASSWORD or `nats.password`, a token
+        /// from AMC_NATS_TOKEN or `nats.token` (never from a flag: flags show in `ps`).
+        #[arg(long, value_name = "USER")]
+        nats_user: Option<String>,
     },
     /// Run one collection pass with exactly the server's rules and print the /api/state JSON on stdout.
     Snapshot {
@@ -372,8 +392,27 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
             listen,
             cors_origins,
             addr_file,
+            nats,
+            host,
+            fleet,
+            nats_creds,
+            nats_tls_ca,
+            nats_user,
         } => {
-            let layers = layers(listen.map(|l| ("listen", l)).into_iter().collect())?;
+            let path = |p: Option<PathBuf>| p.map(|p| p.display().to_string());
+            let flags: Vec<(&'static str, String)> = [
+                ("listen", listen.map(|l| l.to_string())),
+                ("nats.url", nats),
+                ("host", host),
+                ("fleet.hub", fleet.then(|| "true".to_owned())),
+                ("nats.creds", path(nats_creds)),
+                ("nats.tls_ca", path(nats_tls_ca)),
+                ("nats.user", nats_user),
+            ]
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect();
+            let layers = layers(flags)?;
             let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
             if let Some(error) = &config.prices_error {
                 tracing::error!(%error, "the price table file (AMC_PRICES) is not usable; using the built-in prices");

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::logging;
 use crate::{
     config::{self, Config},
-    notify, publisher, server, shutdown,
+    fleet, notify, publisher, server, shutdown,
 };
 
 /// The dashboard's URL for a server bound to `addr`: loopback for an unspecified address, and with the `local` token
@@ -42,7 +42,27 @@ pub fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBu
         let listener = server::bind(listen).with_context(|| format!("binding {listen}"))?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
-        let state = publisher::start(config.clone(), shutdown.clone()).await;
+        let local_state = publisher::start(config.clone(), shutdown.clone()).await;
+        // The fleet: this host's sessions mirrored into the bucket; a hub serves the union of every host instead of
+        // its own state (its own host is in the bucket too).
+        let mut fleet_link = None;
+        let state = match &config.fleet.nats_url {
+            None => local_state,
+            Some(url) => {
+                let client = fleet::connect(&config.fleet).await.context("connecting to NATS")?;
+                tracing::info!(nats = %url, host = %config.fleet.host, hub = config.fleet.hub, "fleet: joining");
+                tokio::spawn(fleet::publish::run(client.clone(), local_state.clone(), config.fleet.clone(), shutdown.clone()));
+                let (state, hub) = if config.fleet.hub {
+                    let (state, publisher) = publisher::StateHandle::external(&config);
+                    let view = fleet::hub::start(client.clone(), publisher, config.fleet.clone(), shutdown.clone());
+                    (state, Some(view))
+                } else {
+                    (local_state, None)
+                };
+                fleet_link = Some(server::fleet::FleetLink { client, host: config.fleet.host.clone(), hub });
+                state
+            }
+        };
         let notifier = notify::start(&config.notify, &config.paths.data_dir, &state, shutdown.clone());
         tracing::info!(%addr, data_dir = %config.paths.data_dir.display(), "amc listening (gRPC, gRPC-Web, /api/state, /api/stream, dashboard); reading the first state");
         let signal_token = shutdown.clone();
@@ -76,6 +96,7 @@ pub fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBu
             approvals_hold_always: config.approvals_hold_always,
             approval_wait: config.approval_wait,
             otlp: config.otlp,
+            fleet: fleet_link,
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

@@ -20,10 +20,12 @@
 //! | `AMC_LOG_FORMAT` | `text` | log format on stderr: `text` (colour only on a terminal, none with `NO_COLOR`) or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
+pub mod fleet;
 pub mod notify;
 pub mod prices;
 pub mod settings;
 
+pub use self::fleet::FleetConfig;
 pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
 pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 
@@ -230,6 +232,8 @@ pub struct Config {
     pub prices_error: Option<String>,
     /// Whether the OTLP receiver runs on amc's port (`AMC_OTLP=on`; default off).
     pub otlp: bool,
+    /// The fleet: the host name, the NATS connection, hub or not.
+    pub fleet: FleetConfig,
 }
 
 impl Config {
@@ -249,6 +253,7 @@ impl Config {
         layers.validate()?;
         let mut config = Self::from_paths_and_lookup(Paths::from_layers(layers), |key| layers.lookup(key));
         config.notify = NotifyConfig::from_layers(layers, format!("http://{}/", config.listen))?;
+        config.fleet = FleetConfig::from_lookup(|key| layers.lookup(key))?;
         Ok(config)
     }
 
@@ -335,6 +340,8 @@ impl Config {
             reconcile_interval: millis("AMC_RECONCILE_MS", 30_000),
             debounce: millis("AMC_DEBOUNCE_MS", 20),
             shutdown_grace: millis("AMC_SHUTDOWN_GRACE_MS", 3_000),
+            // Lenient here (tests, benches, `amc hook`): an invalid fleet setting is no fleet; `from_layers` refuses it.
+            fleet: FleetConfig::from_lookup(&lookup).unwrap_or_default(),
         }
     }
 

@@ -238,6 +238,57 @@ pub const SETTINGS: &[Setting] = &[
         "auto",
         "desktop sink: auto (when notify-send/osascript exists), on, off",
     ),
+    s(
+        "host",
+        "AMC_HOST",
+        "the system host name",
+        "this machine's name in a fleet, stamped on its sessions (flag --host)",
+    ),
+    s(
+        "nats.url",
+        "AMC_NATS_URL",
+        "",
+        "NATS server URL(s) of the fleet: publish this host's sessions there (flag --nats)",
+    ),
+    s(
+        "nats.creds",
+        "AMC_NATS_CREDS",
+        "",
+        "NATS credentials file (JWT and nkey seed)",
+    ),
+    s(
+        "nats.tls_ca",
+        "AMC_NATS_TLS_CA",
+        "",
+        "CA certificate (PEM) the NATS server's certificate must chain to; TLS is then required",
+    ),
+    s("nats.user", "AMC_NATS_USER", "", "NATS user (with nats.password)"),
+    secret("nats.password", "AMC_NATS_PASSWORD", "NATS password"),
+    secret("nats.token", "AMC_NATS_TOKEN", "NATS auth token"),
+    s(
+        "fleet.hub",
+        "AMC_FLEET",
+        "false",
+        "serve the union of every host in the bucket (flag --fleet; needs nats.url)",
+    ),
+    s(
+        "fleet.bucket",
+        "AMC_FLEET_BUCKET",
+        "amc_sessions",
+        "the JetStream key-value bucket of the fleet",
+    ),
+    s(
+        "fleet.ttl_ms",
+        "AMC_FLEET_TTL_MS",
+        "15000",
+        "a host silent for longer than this is shown unreachable",
+    ),
+    s(
+        "fleet.heartbeat_ms",
+        "AMC_FLEET_HEARTBEAT_MS",
+        "3000",
+        "how often a publisher refreshes its host record",
+    ),
 ];
 
 /// Where a value came from.

@@ -117,6 +117,26 @@ impl StateHandle {
         };
         (handle, FixedPublisher { tx, revision, events })
     }
+
+    /// Builds a handle whose states come from elsewhere than a collector (a fleet hub's union of hosts): it starts
+    /// with the warming placeholder, and the returned publisher publishes each state. Events are derived between
+    /// consecutive states and kept in `<data dir>/stream/fleet-events.jsonl` (the collector of the same server keeps
+    /// its own in `events.jsonl`).
+    pub fn external(config: &Config) -> (Self, FixedPublisher) {
+        let instance: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+        let revision = start_revision();
+        let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revision, instance)));
+        let file = config.paths.data_dir.join("stream").join("fleet-events.jsonl");
+        let events = Arc::new(EventLog::open(file, Retention::default(), now_ms()));
+        let handle = StateHandle {
+            rx,
+            polling: Arc::default(),
+            pass_count: Arc::default(),
+            decisions: SharedDecisionLog::new(DecisionLog::in_memory(&config.paths)),
+            events: events.clone(),
+        };
+        (handle, FixedPublisher { tx, revision, events })
+    }
 }
 
 /// Publishes hand-made states (tests and benchmarks).
@@ -136,10 +156,20 @@ impl FixedPublisher {
 
     /// Publishes `sessions` as the next revision and returns it.
     pub fn publish(&mut self, sessions: Vec<SessionJson>) -> u64 {
+        self.publish_with_hosts(sessions, Vec::new())
+    }
+
+    /// Publishes `sessions` and a fleet hub's `hosts` as the next revision and returns it (the first state after
+    /// the warming placeholder derives no events: it is the baseline).
+    pub fn publish_with_hosts(&mut self, sessions: Vec<SessionJson>, hosts: Vec<crate::proto::FleetHost>) -> u64 {
         self.revision += 1;
         let previous = self.tx.borrow().clone();
-        let derived = derive_events(&previous.sessions, &sessions, self.revision);
-        let next = Snapshot::next(&previous, self.revision, sessions);
+        let derived = if previous.warming {
+            Vec::new()
+        } else {
+            derive_events(&previous.sessions, &sessions, self.revision)
+        };
+        let next = Snapshot::next_with_hosts(&previous, self.revision, sessions, hosts);
         self.tx.send_replace(Arc::new(next));
         self.events.append(derived, now_ms());
         self.revision
@@ -338,7 +368,13 @@ impl Publisher {
         }
     }
 
-    fn publish(&mut self, sessions: Vec<SessionJson>) {
+    fn publish(&mut self, mut sessions: Vec<SessionJson>) {
+        // The machine's name on every session, when a fleet or a host name is configured.
+        if let Some(host) = self.config.fleet.stamped_host() {
+            for session in &mut sessions {
+                session.insert("host".into(), serde_json::Value::String(host.to_owned()));
+            }
+        }
         // `borrow()` holds the channel's read lock; release it before sending.
         let previous = self.tx.borrow().clone();
         // The first full state always follows the warming placeholder, even when it has no sessions either.

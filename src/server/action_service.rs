@@ -40,8 +40,7 @@ impl ActionServiceImpl {
                 return Err(error.into());
             }
         };
-        let done = self.actions.perform(&caller, &session, action.clone()).await?;
-        let result: ActionResult = done.result(&session, &action);
+        let result: ActionResult = self.actions.act(&caller, &session, action).await?;
         Ok(Response::new(wrap(result.to_proto())))
     }
 }

@@ -32,6 +32,7 @@ use super::{
 use crate::{
     config::Paths,
     error::Error,
+    fleet,
     model::{self, status, Attention, AttentionKind},
     publisher::StateHandle,
     sources::session_file,
@@ -93,6 +94,19 @@ pub struct Actions {
     approval_wait: std::time::Duration,
     /// Ends held waits on shutdown (the hooks then fall back to Claude Code's dialog).
     shutdown: tokio_util::sync::CancellationToken,
+    /// On a fleet hub: how to reach the host that owns a session.
+    fleet: Option<FleetRouting>,
+}
+
+/// A hub's routing of actions to other hosts.
+#[derive(Debug, Clone)]
+pub struct FleetRouting {
+    /// The NATS request/reply to the owning host.
+    pub router: fleet::act::Router,
+    /// Who owns which session.
+    pub view: fleet::hub::HubView,
+    /// This server's own host (its sessions are acted on here).
+    pub own_host: String,
 }
 
 impl Actions {
@@ -108,7 +122,71 @@ impl Actions {
             limiter: RateLimiter::new(rate),
             approval_wait: std::time::Duration::from_secs(600),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            fleet: None,
         }
+    }
+
+    /// Routes actions on other hosts' sessions through the fleet (a hub).
+    #[must_use]
+    pub fn with_fleet(mut self, fleet: Option<FleetRouting>) -> Self {
+        self.fleet = fleet;
+        self
+    }
+
+    /// Runs `action` on `session` for `caller`: here, or on a hub on the host that owns the session (by NATS
+    /// request/reply; audited here with the host, and there with the hub and the token name).
+    pub async fn act(&self, caller: &Caller, session: &str, action: Action) -> Result<ActionResult, Error> {
+        if let Some(fleet) = &self.fleet {
+            let owners = fleet.view.owners(session);
+            let remote = match owners.as_slice() {
+                [host] if *host != fleet.own_host => Some(Ok(host.clone())),
+                [_, _, ..] => Some(Err(Error::FailedPrecondition(format!(
+                    "session {session} is reported by several hosts ({}); act on it on its own host",
+                    owners.join(", ")
+                )))),
+                _ => None,
+            };
+            if let Some(host) = remote {
+                let mut args = summary(&action);
+                if let (Some(map), Ok(host)) = (args.as_object_mut(), &host) {
+                    map.insert("host".into(), host.clone().into());
+                }
+                let entry = caller.audit_entry(session, action.name(), args);
+                let result = match host {
+                    Ok(host) => self.act_remote(fleet, &host, caller, session, &action).await,
+                    Err(error) => Err(error),
+                };
+                self.audit.append(&match &result {
+                    Ok(done) => entry.done(&done.outcome),
+                    Err(error) => entry.refused(error),
+                });
+                return result;
+            }
+        }
+        let done = self.perform(caller, session, action.clone()).await?;
+        Ok(done.result(session, &action))
+    }
+
+    async fn act_remote(
+        &self,
+        fleet: &FleetRouting,
+        host: &str,
+        caller: &Caller,
+        session: &str,
+        action: &Action,
+    ) -> Result<ActionResult, Error> {
+        let token_key = format!("token:{}", caller.token.as_deref().unwrap_or("-"));
+        let session_key = format!("session:{host}/{session}");
+        if !self.limiter.allow(&[&token_key, &session_key], Instant::now()) {
+            return Err(Error::ResourceExhausted(format!(
+                "too many actions for this token or session {session}; retry in a second"
+            )));
+        }
+        let client = caller.remote.map(|a| a.to_string());
+        fleet
+            .router
+            .act(host, caller.token.as_deref(), client, session, action)
+            .await
     }
 
     /// Ends held waits when `shutdown` fires.
@@ -438,8 +516,8 @@ async fn api_action(
             return Err(error);
         }
     };
-    let done = actions.perform(&caller, &id, action.clone()).await?;
-    Ok(Json(done.result(&id, &action).to_json()))
+    let done = actions.act(&caller, &id, action).await?;
+    Ok(Json(done.to_json()))
 }
 
 /// An empty body is `null`; any other must be JSON sent as `application/json` (a form post is not).

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod events;
+pub mod fleet;
 pub mod grpc;
 pub mod http;
 pub mod limit;
@@ -59,6 +60,9 @@ pub struct ServerOptions {
     pub approval_wait: Duration,
     /// Whether the OTLP receiver runs (`AMC_OTLP=on`).
     pub otlp: bool,
+    /// The fleet (`--nats`): answer action requests on this host's subject; on a hub, route actions and serve
+    /// `/api/hosts`.
+    pub fleet: Option<fleet::FleetLink>,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -127,8 +131,18 @@ pub async fn run(
             options.approvals_hold_always,
         )
         .with_approval_wait(options.approval_wait)
-        .with_shutdown(shutdown.clone()),
+        .with_shutdown(shutdown.clone())
+        .with_fleet(options.fleet.as_ref().and_then(|link| {
+            link.hub.as_ref().map(|view| actions::FleetRouting {
+                router: crate::fleet::act::Router::new(link.client.clone(), link.host.clone()),
+                view: view.clone(),
+                own_host: link.host.clone(),
+            })
+        })),
     );
+    if let Some(link) = &options.fleet {
+        fleet::spawn_responder(link, actions.clone(), shutdown.clone());
+    }
     let action_server =
         proto::action_service_server::ActionServiceServer::new(action_service::ActionServiceImpl::new(actions.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
@@ -168,6 +182,10 @@ pub async fn run(
     };
     let api = match otlp_receiver {
         Some(receiver) => api.merge(otlp::http_router(receiver)),
+        None => api,
+    };
+    let api = match options.fleet.as_ref().and_then(|link| link.hub.clone()) {
+        Some(view) => api.merge(fleet::router(view)),
         None => api,
     };
     let app = api

@@ -117,6 +117,21 @@ impl Action {
 }
 
 impl Action {
+    /// The HTTP route's JSON body of this action ([`Action::from_json`] parses it back).
+    pub fn to_json_body(&self) -> serde_json::Value {
+        match self {
+            Action::Decide { request_id, decision } => serde_json::json!({
+                "request_id": request_id,
+                "behavior": if decision.allow { "allow" } else { "deny" },
+                "message": decision.message,
+            }),
+            Action::SendText { text } => serde_json::json!({ "text": text }),
+            Action::Answer { options, text } => serde_json::json!({ "options": options, "text": text }),
+            Action::SetRemoteApproval { enabled } => serde_json::json!({ "enabled": enabled }),
+            Action::Dismiss | Action::Restore | Action::Focus => serde_json::Value::Null,
+        }
+    }
+
     /// `amc.v1.DecideRequest` → (session id, action).
     pub fn from_decide(request: pb::DecideRequest) -> Result<(String, Action), Error> {
         let allow = match pb::Behavior::try_from(request.behavior) {
@@ -257,5 +272,26 @@ mod tests {
             detail: String::new(),
         };
         assert_eq!(result.to_json()["outcome"], result.to_proto().outcome);
+        // Every action survives its JSON body (the fleet sends actions to other hosts that way).
+        for action in [
+            from_json.clone(),
+            Action::SendText { text: "hi".into() },
+            Action::Answer {
+                options: vec![2],
+                text: String::new(),
+            },
+            Action::Answer {
+                options: Vec::new(),
+                text: "free".into(),
+            },
+            Action::SetRemoteApproval { enabled: true },
+            Action::Dismiss,
+            Action::Restore,
+        ] {
+            assert_eq!(
+                Action::from_json(action.name(), &action.to_json_body()).expect("parses"),
+                action
+            );
+        }
     }
 }

@@ -109,6 +109,7 @@ impl EventFilter {
                 session_ids: list(session_ids),
                 agents: agent_numbers,
                 exclude_dead: false,
+                hosts: Vec::new(),
             }))?,
             kinds: wanted,
         })

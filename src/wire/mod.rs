@@ -5,6 +5,7 @@
 pub mod action;
 pub mod event;
 pub mod explain;
+pub mod fleet;
 pub mod snapshot;
 pub mod spend;
 
@@ -52,6 +53,8 @@ const TYPED_KEYS: &[&str] = &[
     "burn_rate",
     "compaction_forecast",
     "context_history",
+    "host",
+    "host_unreachable",
 ];
 
 /// Returns the proto status for a session file's status string.
@@ -126,6 +129,11 @@ pub fn session_to_proto(session: &SessionJson) -> pb::Session {
         burn_rate: session.get("burn_rate").and_then(spend::burn_rate),
         compaction_forecast: session.get("compaction_forecast").and_then(spend::forecast),
         context_history: session.get("context_history").map(spend::history).unwrap_or_default(),
+        host: text(session, "host"),
+        host_unreachable: session
+            .get("host_unreachable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     }
 }
 
@@ -300,6 +308,7 @@ pub struct Filter {
     session_ids: HashSet<String>,
     agents: HashSet<i32>,
     exclude_dead: bool,
+    hosts: HashSet<String>,
 }
 
 impl Filter {
@@ -317,17 +326,26 @@ impl Filter {
             session_ids: filter.session_ids.into_iter().collect(),
             agents: filter.agents.into_iter().collect(),
             exclude_dead: filter.exclude_dead,
+            hosts: filter.hosts.into_iter().collect(),
         })
     }
 
     /// Returns whether the filter lets everything through.
     pub fn is_empty(&self) -> bool {
-        self.session_ids.is_empty() && self.agents.is_empty() && !self.exclude_dead
+        self.session_ids.is_empty() && self.agents.is_empty() && !self.exclude_dead && self.hosts.is_empty()
+    }
+
+    /// Returns a filter of the sessions of `hosts` (empty: all), for `?host=` on the HTTP routes.
+    #[must_use]
+    pub fn with_hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
+        self.hosts.extend(hosts);
+        self
     }
 
     /// Returns whether `session` passes the filter.
     pub fn matches(&self, session: &pb::Session) -> bool {
         self.matches_parts(&session.session_id, session.agent, session.is_dead)
+            && (self.hosts.is_empty() || self.hosts.contains(&session.host))
     }
 
     /// Returns whether a session with this id, proto agent number and deadness passes the filter.

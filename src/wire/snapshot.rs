@@ -27,6 +27,9 @@ pub struct ApiState<'a, S: Serialize> {
     /// known); the key is left out otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub warming: bool,
+    /// A fleet hub's hosts with their freshness (left out on a single-host server).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<serde_json::Value>,
 }
 
 /// Returns the `/api/state` envelope of `sessions` at `server_time`; `publication` is the server's revision and
@@ -42,7 +45,13 @@ pub fn api_state<'a, S: Serialize>(
         revision: publication.map(|(revision, _)| revision),
         instance_id: publication.map(|(_, id)| id),
         warming: false,
+        hosts: Vec::new(),
     }
+}
+
+/// The length of `snapshot`'s JSON sessions when they are already serialized (else 0).
+fn self_json_floor(snapshot: &Snapshot) -> usize {
+    snapshot.sessions_json.get().map_or(0, |json| json.get().len())
 }
 
 /// Returns `sessions` as one compact JSON array.
@@ -66,11 +75,13 @@ pub struct Snapshot {
     pub sessions: Vec<SessionJson>,
     /// The same sessions as proto messages.
     pub proto_sessions: Vec<pb::Session>,
-    /// `sessions` serialized once as a compact JSON array, for `/api/state` and SSE.
-    pub sessions_json: Box<RawValue>,
-    /// The whole (unfiltered) `amc.v1.State` encoded once as protobuf, shared by every GetState and WatchState
-    /// response without a filter (the server only frames it; nothing is copied into a message or encoded per client).
-    pub encoded_state: bytes::Bytes,
+    /// `sessions` serialized once as a compact JSON array, for `/api/state` and SSE, by the first reader
+    /// ([`Snapshot::sessions_json`]): a state that only reaches delta watchers is never serialized whole.
+    sessions_json: std::sync::OnceLock<Box<RawValue>>,
+    /// The whole (unfiltered) `amc.v1.State` encoded once as protobuf, by the first reader
+    /// ([`Snapshot::encoded_state`]), and shared by every GetState and WatchState response without a filter (the
+    /// server only frames it; nothing is copied into a message or encoded per client).
+    encoded_state: std::sync::OnceLock<bytes::Bytes>,
     /// The change from the previous published snapshot as `/api/state` JSON ([`ApiDelta`]), serialized once and shared
     /// by every `/api/stream?deltas=1` client; `None` for the first snapshot, and when a delta cannot express the
     /// change exactly or would not be smaller than the state.
@@ -85,6 +96,8 @@ pub struct Snapshot {
     /// unfiltered watcher that asked for deltas; `None` for the first snapshot, and when a delta cannot express the
     /// change exactly or would not be smaller than the state.
     pub encoded_delta: Option<bytes::Bytes>,
+    /// A fleet hub's hosts (empty on a single-host server), in `encoded_state` too.
+    pub hosts: Vec<pb::FleetHost>,
 }
 
 /// The change between two lists of sessions, as positions: those (in the new list) of the sessions that are new or
@@ -214,6 +227,16 @@ impl Snapshot {
     /// watcher) from one comparison of the sessions: a session whose JSON did not change keeps its proto form (cloned,
     /// not converted again), and the changed ones make both the proto and the JSON delta.
     pub fn next(previous: &Snapshot, revision: u64, sessions: Vec<SessionJson>) -> Self {
+        Snapshot::next_with_hosts(previous, revision, sessions, Vec::new())
+    }
+
+    /// [`Snapshot::next`] for a fleet hub: with its `hosts`.
+    pub fn next_with_hosts(
+        previous: &Snapshot,
+        revision: u64,
+        sessions: Vec<SessionJson>,
+        hosts: Vec<pb::FleetHost>,
+    ) -> Self {
         let ids: Vec<String> = sessions.iter().map(|s| super::text(s, "session_id")).collect();
         let new: Vec<(usize, &str)> = ids.iter().map(String::as_str).enumerate().collect();
         let diff = diff(&listed(previous, &Filter::default()), &new, |i, j| {
@@ -231,12 +254,15 @@ impl Snapshot {
                 None => session_to_proto(session),
             })
             .collect();
-        let mut snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, proto_sessions);
+        let mut snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, proto_sessions, hosts);
         if let Some(diff) = diff {
+            // Measured against the state's size without building it: most states only ever reach delta watchers.
+            let state_len = snapshot.state_len();
             let delta = prost::Message::encode_to_vec(&proto_delta(previous, &snapshot, &diff));
-            snapshot.encoded_delta = (delta.len() < snapshot.encoded_state.len()).then(|| delta.into());
+            snapshot.encoded_delta = (delta.len() < state_len).then(|| delta.into());
+            // The JSON state is larger than the protobuf one: a JSON delta below the latter is below the former.
             let delta = api_delta_json(previous, &snapshot, &diff);
-            snapshot.api_delta = (delta.len() < snapshot.sessions_json.get().len()).then(|| delta.into());
+            snapshot.api_delta = (delta.len() < state_len.max(self_json_floor(&snapshot))).then(|| delta.into());
         }
         snapshot
     }
@@ -244,7 +270,7 @@ impl Snapshot {
     /// Builds a snapshot: the proto state encoded once and the sessions' JSON serialized once.
     pub fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
         let proto_sessions = sessions.iter().map(session_to_proto).collect();
-        Snapshot::build(revision, instance_id, sessions, proto_sessions)
+        Snapshot::build(revision, instance_id, sessions, proto_sessions, Vec::new())
     }
 
     /// Builds a snapshot of `sessions`, whose proto forms are `proto_sessions`.
@@ -253,29 +279,56 @@ impl Snapshot {
         instance_id: Arc<str>,
         sessions: Vec<SessionJson>,
         proto_sessions: Vec<pb::Session>,
+        hosts: Vec<pb::FleetHost>,
     ) -> Self {
-        let time = SystemTime::now();
-        let state = pb::State {
-            revision,
-            rate_limits: super::spend::account_rate_limits(&proto_sessions),
-            sessions: proto_sessions,
-            snapshot_time: Some(system_time(time)),
-            instance_id: instance_id.to_string(),
-        };
-        let encoded_state = prost::Message::encode_to_vec(&state).into();
-        let sessions_json = sessions_json(&sessions);
         Snapshot {
             revision,
             instance_id,
-            time,
+            time: SystemTime::now(),
             sessions,
-            proto_sessions: state.sessions,
-            sessions_json,
-            encoded_state,
+            proto_sessions,
+            hosts,
+            sessions_json: std::sync::OnceLock::new(),
+            encoded_state: std::sync::OnceLock::new(),
             warming: false,
             encoded_delta: None,
             api_delta: None,
             shared_api_json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The whole (unfiltered) `amc.v1.State` as protobuf, encoded at the first call and shared afterwards.
+    pub fn encoded_state(&self) -> &bytes::Bytes {
+        self.encoded_state.get_or_init(|| {
+            let state = pb::State {
+                revision: self.revision,
+                rate_limits: super::spend::account_rate_limits(&self.proto_sessions),
+                sessions: self.proto_sessions.clone(),
+                snapshot_time: Some(system_time(self.time)),
+                instance_id: self.instance_id.to_string(),
+                hosts: self.hosts.clone(),
+            };
+            prost::Message::encode_to_vec(&state).into()
+        })
+    }
+
+    /// The sessions as one compact JSON array, serialized at the first call and shared afterwards.
+    pub fn sessions_json(&self) -> &RawValue {
+        self.sessions_json.get_or_init(|| sessions_json(&self.sessions))
+    }
+
+    /// The size of [`Snapshot::encoded_state`] without encoding it (the sessions' encoded sizes, summed).
+    fn state_len(&self) -> usize {
+        match self.encoded_state.get() {
+            Some(encoded) => encoded.len(),
+            None => self
+                .proto_sessions
+                .iter()
+                .map(|s| {
+                    let len = prost::Message::encoded_len(s);
+                    len + prost::encoding::encoded_len_varint(len as u64) + 1
+                })
+                .sum(),
         }
     }
 
@@ -291,11 +344,12 @@ impl Snapshot {
     /// Returns the original's `/api/state` payload: `{"sessions":[...],"server_time":"...","revision":N,"instance_id":"..."}`.
     pub fn api_json(&self, server_time: SystemTime) -> String {
         let mut envelope = api_state(
-            &*self.sessions_json,
+            self.sessions_json(),
             server_time,
             Some((self.revision, &self.instance_id)),
         );
         envelope.warming = self.warming;
+        envelope.hosts = self.hosts.iter().map(super::fleet::fleet_host_json).collect();
         // Strings, a number and JSON that is already text: serializing cannot fail.
         serde_json::to_string(&envelope).unwrap_or_default()
     }
@@ -317,6 +371,7 @@ impl Snapshot {
             sessions,
             snapshot_time: Some(system_time(self.time)),
             instance_id: self.instance_id.to_string(),
+            hosts: self.hosts.clone(),
         }
     }
 }
@@ -382,7 +437,7 @@ mod tests {
             (json["revision"].clone(), json["warming"].clone()),
             (5.into(), true.into())
         );
-        let state = <pb::State as prost::Message>::decode(warming.encoded_state.clone()).expect("decodes");
+        let state = <pb::State as prost::Message>::decode(warming.encoded_state().clone()).expect("decodes");
         assert_eq!((state.revision, state.sessions.len()), (5, 0));
         // The first full state follows it; its JSON has no `warming` key, and its delta adds every session.
         let full = Snapshot::next(&warming, 6, vec![session("a", "active", "claude")]);

@@ -221,6 +221,75 @@ pub fn usage_json(usage: &pb::GetUsageResponse) -> Value {
     })
 }
 
+/// The proto forms back as the session JSON's keys (a fleet hub's sessions from other hosts): `cost`, `rate_limits`,
+/// `burn_rate`, `compaction_forecast`, `context_history`, each present only when the proto has it. The functions
+/// above read the result back to the same proto.
+pub fn session_json_fields(session: &pb::Session) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    if let Some(c) = &session.cost {
+        out.push((
+            "cost",
+            json!({
+                "usd": c.usd,
+                "source": c.source,
+                "updated_at": rfc3339(c.update_time),
+                "unknown_models": c.unknown_models,
+                "tokens": c.tokens,
+            }),
+        ));
+    }
+    if !session.rate_limits.is_empty() {
+        let limits = session
+            .rate_limits
+            .iter()
+            .map(|l| {
+                json!({
+                    "agent": l.agent,
+                    "name": l.name,
+                    "window_minutes": l.window_minutes,
+                    "used_percent": l.used_percent,
+                    "resets_at": l.reset_time.map(|t| t.seconds),
+                    "source": l.source,
+                    "observed_at": rfc3339(l.observed_time),
+                    "expired": l.expired,
+                })
+            })
+            .collect();
+        out.push(("rate_limits", Value::Array(limits)));
+    }
+    if let Some(b) = &session.burn_rate {
+        out.push((
+            "burn_rate",
+            json!({
+                "tokens_per_minute": b.tokens_per_minute,
+                "usd_per_hour": b.usd_per_hour,
+                "window_minutes": b.window_minutes,
+            }),
+        ));
+    }
+    if let Some(f) = &session.compaction_forecast {
+        out.push((
+            "compaction_forecast",
+            json!({
+                "forecast": true,
+                "threshold_tokens": f.threshold_tokens,
+                "tokens_per_turn": f.tokens_per_turn,
+                "turns_left": f.turns_left,
+                "minutes_left": f.minutes_left,
+            }),
+        ));
+    }
+    if !session.context_history.is_empty() {
+        let samples = session
+            .context_history
+            .iter()
+            .map(|s| json!({"at": rfc3339(s.time), "tokens": s.tokens}))
+            .collect();
+        out.push(("context_history", Value::Array(samples)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! Test support: a temp HOME and data dir, the real server on 127.0.0.1:0, and bounded waiting.
 #![allow(dead_code)]
 
+pub mod nats;
+
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -134,6 +136,7 @@ async fn start(config: Config, access: server::auth::Access) -> Running {
         approvals_hold_always: config.approvals_hold_always,
         approval_wait: config.approval_wait,
         otlp: config.otlp,
+        fleet: None,
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {

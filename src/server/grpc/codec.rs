@@ -46,13 +46,13 @@ impl Outgoing {
         match self {
             Outgoing::State(snapshot) => {
                 // GetStateResponse: `State state = 1;`
-                length_delimited(1, &snapshot.encoded_state, buf);
+                length_delimited(1, snapshot.encoded_state(), buf);
             }
             Outgoing::WatchSnapshot(snapshot) => {
                 // WatchStateResponse: `uint64 revision = 1; string instance_id = 2; oneof kind { State snapshot = 3; }`
                 // in field order, defaults omitted, as prost does.
                 watch_header(snapshot, buf);
-                length_delimited(3, &snapshot.encoded_state, buf);
+                length_delimited(3, snapshot.encoded_state(), buf);
             }
             Outgoing::WatchDelta(snapshot) => {
                 // `StateDelta delta = 5;` in the same oneof.
@@ -75,15 +75,15 @@ impl Outgoing {
             Outgoing::State(snapshot) => {
                 let mut head = frame_header_space();
                 encoding::encode_key(1, encoding::WireType::LengthDelimited, &mut head);
-                encoding::encode_varint(snapshot.encoded_state.len() as u64, &mut head);
-                (head, Some(snapshot.encoded_state.clone()))
+                encoding::encode_varint(snapshot.encoded_state().len() as u64, &mut head);
+                (head, Some(snapshot.encoded_state().clone()))
             }
             Outgoing::WatchSnapshot(snapshot) => {
                 let mut head = frame_header_space();
                 watch_header(snapshot, &mut head);
                 encoding::encode_key(3, encoding::WireType::LengthDelimited, &mut head);
-                encoding::encode_varint(snapshot.encoded_state.len() as u64, &mut head);
-                (head, Some(snapshot.encoded_state.clone()))
+                encoding::encode_varint(snapshot.encoded_state().len() as u64, &mut head);
+                (head, Some(snapshot.encoded_state().clone()))
             }
             Outgoing::WatchDelta(snapshot) => {
                 let delta = snapshot.encoded_delta.clone().unwrap_or_default();
@@ -325,7 +325,7 @@ mod tests {
         }
         let (_, shared) = Outgoing::WatchSnapshot(snapshot.clone()).frames();
         let shared = shared.expect("a snapshot shares the state's encoding");
-        assert_eq!(shared.as_ptr(), snapshot.encoded_state.as_ptr(), "shared, not copied");
+        assert_eq!(shared.as_ptr(), snapshot.encoded_state().as_ptr(), "shared, not copied");
     }
 
     #[test]

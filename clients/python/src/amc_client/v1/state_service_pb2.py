@@ -27,7 +27,7 @@ from . import session_pb2 as amc_dot_v1_dot_session__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61mc/v1/state_service.proto\x12\x06\x61mc.v1\x1a\x13\x61mc/v1/events.proto\x1a\x14\x61mc/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n\x05State\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12!\n\x08sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x31\n\rsnapshot_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\x12&\n\x0brate_limits\x18< \x03(\x0b\x32\x11.amc.v1.RateLimit\"Y\n\rSessionFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x1d\n\x06\x61gents\x18\x02 \x03(\x0e\x32\r.amc.v1.Agent\x12\x14\n\x0c\x65xclude_dead\x18\x03 \x01(\x08\"8\n\x0fGetStateRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"0\n\x10GetStateResponse\x12\x1c\n\x05state\x18\x01 \x01(\x0b\x32\r.amc.v1.State\"w\n\x11WatchStateRequest\x12\x16\n\x0esince_revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12\x0e\n\x06\x64\x65ltas\x18\x04 \x01(\x08\"\x9f\x01\n\nStateDelta\x12\x15\n\rbase_revision\x18\x01 \x01(\x04\x12*\n\x11upserted_sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x1b\n\x13removed_session_ids\x18\x03 \x03(\t\x12\x31\n\rsnapshot_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x01\n\x12WatchStateResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12!\n\x08snapshot\x18\x03 \x01(\x0b\x32\r.amc.v1.StateH\x00\x12&\n\theartbeat\x18\x04 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12#\n\x05\x64\x65lta\x18\x05 \x01(\x0b\x32\x12.amc.v1.StateDeltaH\x00\x42\x06\n\x04kind\"+\n\x15\x45xplainSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"z\n\x08\x44\x65\x63ision\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x12\n\nvalue_json\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x15\n\revidence_json\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x16\x45xplainSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12#\n\tdecisions\x18\x03 \x03(\x0b\x32\x10.amc.v1.Decision\x12\x12\n\ntrash_path\x18\x04 \x01(\t\x12.\n\nremoved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"u\n\x12WatchEventsRequest\x12\x16\n\x0esince_event_id\x18\x01 \x01(\x04\x12%\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12 \n\x05kinds\x18\x03 \x03(\x0e\x32\x11.amc.v1.EventKind\"~\n\x13WatchEventsResponse\x12\x1e\n\x05\x65vent\x18\x01 \x01(\x0b\x32\r.amc.v1.EventH\x00\x12&\n\theartbeat\x18\x02 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12\x17\n\x0fnewest_event_id\x18\x03 \x01(\x04\x42\x06\n\x04kind\" \n\nAckRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"7\n\x0b\x41\x63kResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63knowledged\x18\x02 \x01(\x08\"\x11\n\x0fGetUsageRequest\"x\n\nUsageTotal\x12\x13\n\x0bproject_dir\x18\x01 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x02 \x01(\t\x12\x0b\n\x03usd\x18\x03 \x01(\x01\x12\x0e\n\x06tokens\x18\x04 \x01(\x03\x12\x10\n\x08sessions\x18\x05 \x01(\x05\x12\x19\n\x11unpriced_sessions\x18\x06 \x01(\x05\"\xdc\x01\n\x10GetUsageResponse\x12&\n\nby_project\x18\x01 \x03(\x0b\x32\x12.amc.v1.UsageTotal\x12\"\n\x06\x62y_day\x18\x02 \x03(\x0b\x32\x12.amc.v1.UsageTotal\x12!\n\x05total\x18\x03 \x01(\x0b\x32\x12.amc.v1.UsageTotal\x12&\n\x0brate_limits\x18\x04 \x03(\x0b\x32\x11.amc.v1.RateLimit\x12\x31\n\rsnapshot_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x9e\x03\n\x0cStateService\x12=\n\x08GetState\x12\x17.amc.v1.GetStateRequest\x1a\x18.amc.v1.GetStateResponse\x12\x45\n\nWatchState\x12\x19.amc.v1.WatchStateRequest\x1a\x1a.amc.v1.WatchStateResponse0\x01\x12O\n\x0e\x45xplainSession\x12\x1d.amc.v1.ExplainSessionRequest\x1a\x1e.amc.v1.ExplainSessionResponse\x12H\n\x0bWatchEvents\x12\x1a.amc.v1.WatchEventsRequest\x1a\x1b.amc.v1.WatchEventsResponse0\x01\x12.\n\x03\x41\x63k\x12\x12.amc.v1.AckRequest\x1a\x13.amc.v1.AckResponse\x12=\n\x08GetUsage\x12\x17.amc.v1.GetUsageRequest\x1a\x18.amc.v1.GetUsageResponseB/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61mc/v1/state_service.proto\x12\x06\x61mc.v1\x1a\x13\x61mc/v1/events.proto\x1a\x14\x61mc/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x01\n\x05State\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12!\n\x08sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x31\n\rsnapshot_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\x12&\n\x0brate_limits\x18< \x03(\x0b\x32\x11.amc.v1.RateLimit\x12 \n\x05hosts\x18P \x03(\x0b\x32\x11.amc.v1.FleetHost\"\xe3\x01\n\tFleetHost\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x32\n\x0elast_seen_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61ge_ms\x18\x04 \x01(\x04\x12\x13\n\x0binstance_id\x18\x05 \x01(\t\x12\x10\n\x08revision\x18\x06 \x01(\x04\x12\x0f\n\x07version\x18\x07 \x01(\t\x12\x10\n\x08sessions\x18\x08 \x01(\r\x12\x15\n\rname_conflict\x18\t \x01(\x08\x12\x14\n\x0cinstance_ids\x18\n \x03(\t\"\x9d\x01\n\x0f\x46leetHostRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x32\n\x0eheartbeat_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sessions\x18\x06 \x01(\r\"h\n\rSessionFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x1d\n\x06\x61gents\x18\x02 \x03(\x0e\x32\r.amc.v1.Agent\x12\x14\n\x0c\x65xclude_dead\x18\x03 \x01(\x08\x12\r\n\x05hosts\x18P \x03(\t\"8\n\x0fGetStateRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.amc.v1.SessionFilter\"0\n\x10GetStateResponse\x12\x1c\n\x05state\x18\x01 \x01(\x0b\x32\r.amc.v1.State\"w\n\x11WatchStateRequest\x12\x16\n\x0esince_revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12\x0e\n\x06\x64\x65ltas\x18\x04 \x01(\x08\"\x9f\x01\n\nStateDelta\x12\x15\n\rbase_revision\x18\x01 \x01(\x04\x12*\n\x11upserted_sessions\x18\x02 \x03(\x0b\x32\x0f.amc.v1.Session\x12\x1b\n\x13removed_session_ids\x18\x03 \x03(\t\x12\x31\n\rsnapshot_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x01\n\x12WatchStateResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12!\n\x08snapshot\x18\x03 \x01(\x0b\x32\r.amc.v1.StateH\x00\x12&\n\theartbeat\x18\x04 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12#\n\x05\x64\x65lta\x18\x05 \x01(\x0b\x32\x12.amc.v1.StateDeltaH\x00\x42\x06\n\x04kind\"+\n\x15\x45xplainSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"z\n\x08\x44\x65\x63ision\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x12\n\nvalue_json\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x15\n\revidence_json\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x16\x45xplainSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12#\n\tdecisions\x18\x03 \x03(\x0b\x32\x10.amc.v1.Decision\x12\x12\n\ntrash_path\x18\x04 \x01(\t\x12.\n\nremoved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"u\n\x12WatchEventsRequest\x12\x16\n\x0esince_event_id\x18\x01 \x01(\x04\x12%\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x15.amc.v1.SessionFilter\x12 \n\x05kinds\x18\x03 \x03(\x0e\x32\x11.amc.v1.EventKind\"~\n\x13WatchEventsResponse\x12\x1e\n\x05\x65vent\x18\x01 \x01(\x0b\x32\r.amc.v1.EventH\x00\x12&\n\theartbeat\x18\x02 \x01(\x0b\x32\x11.amc.v1.HeartbeatH\x00\x12\x17\n\x0fnewest_event_id\x18\x03 \x01(\x04\x42\x06\n\x04kind\" \n\nAckRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"7\n\x0b\x41\x63kResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63knowledged\x18\x02 \x01(\x08\"\x11\n\x0fGetUsageRequest\"x\n\nUsageTotal\x12\x13\n\x0bproject_dir\x18\x01 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x02 \x01(\t\x12\x0b\n\x03usd\x18\x03 \x01(\x01\x12\x0e\n\x06tokens\x18\x04 \x01(\x03\x12\x10\n\x08sessions\x18\x05 \x01(\x05\x12\x19\n\x11unpriced_sessions\x18\x06 \x01(\x05\"\xdc\x01\n\x10GetUsageResponse\x12&\n\nby_project\x18\x01 \x03(\x0b\x32\x12.amc.v1.UsageTotal\x12\"\n\x06\x62y_day\x18\x02 \x03(\x0b\x32\x12.amc.v1.UsageTotal\x12!\n\x05total\x18\x03 \x01(\x0b\x32\x12.amc.v1.UsageTotal\x12&\n\x0brate_limits\x18\x04 \x03(\x0b\x32\x11.amc.v1.RateLimit\x12\x31\n\rsnapshot_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x9e\x03\n\x0cStateService\x12=\n\x08GetState\x12\x17.amc.v1.GetStateRequest\x1a\x18.amc.v1.GetStateResponse\x12\x45\n\nWatchState\x12\x19.amc.v1.WatchStateRequest\x1a\x1a.amc.v1.WatchStateResponse0\x01\x12O\n\x0e\x45xplainSession\x12\x1d.amc.v1.ExplainSessionRequest\x1a\x1e.amc.v1.ExplainSessionResponse\x12H\n\x0bWatchEvents\x12\x1a.amc.v1.WatchEventsRequest\x1a\x1b.amc.v1.WatchEventsResponse0\x01\x12.\n\x03\x41\x63k\x12\x12.amc.v1.AckRequest\x1a\x13.amc.v1.AckResponse\x12=\n\x08GetUsage\x12\x17.amc.v1.GetUsageRequest\x1a\x18.amc.v1.GetUsageResponseB/Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,41 +36,45 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z-github.com/amc-dev/amc/clients/go/amcv1;amcv1'
   _globals['_STATE']._serialized_start=115
-  _globals['_STATE']._serialized_end=287
-  _globals['_SESSIONFILTER']._serialized_start=289
-  _globals['_SESSIONFILTER']._serialized_end=378
-  _globals['_GETSTATEREQUEST']._serialized_start=380
-  _globals['_GETSTATEREQUEST']._serialized_end=436
-  _globals['_GETSTATERESPONSE']._serialized_start=438
-  _globals['_GETSTATERESPONSE']._serialized_end=486
-  _globals['_WATCHSTATEREQUEST']._serialized_start=488
-  _globals['_WATCHSTATEREQUEST']._serialized_end=607
-  _globals['_STATEDELTA']._serialized_start=610
-  _globals['_STATEDELTA']._serialized_end=769
-  _globals['_HEARTBEAT']._serialized_start=771
-  _globals['_HEARTBEAT']._serialized_end=831
-  _globals['_WATCHSTATERESPONSE']._serialized_start=834
-  _globals['_WATCHSTATERESPONSE']._serialized_end=1013
-  _globals['_EXPLAINSESSIONREQUEST']._serialized_start=1015
-  _globals['_EXPLAINSESSIONREQUEST']._serialized_end=1058
-  _globals['_DECISION']._serialized_start=1060
-  _globals['_DECISION']._serialized_end=1182
-  _globals['_EXPLAINSESSIONRESPONSE']._serialized_start=1185
-  _globals['_EXPLAINSESSIONRESPONSE']._serialized_end=1351
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=1353
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=1470
-  _globals['_WATCHEVENTSRESPONSE']._serialized_start=1472
-  _globals['_WATCHEVENTSRESPONSE']._serialized_end=1598
-  _globals['_ACKREQUEST']._serialized_start=1600
-  _globals['_ACKREQUEST']._serialized_end=1632
-  _globals['_ACKRESPONSE']._serialized_start=1634
-  _globals['_ACKRESPONSE']._serialized_end=1689
-  _globals['_GETUSAGEREQUEST']._serialized_start=1691
-  _globals['_GETUSAGEREQUEST']._serialized_end=1708
-  _globals['_USAGETOTAL']._serialized_start=1710
-  _globals['_USAGETOTAL']._serialized_end=1830
-  _globals['_GETUSAGERESPONSE']._serialized_start=1833
-  _globals['_GETUSAGERESPONSE']._serialized_end=2053
-  _globals['_STATESERVICE']._serialized_start=2056
-  _globals['_STATESERVICE']._serialized_end=2470
+  _globals['_STATE']._serialized_end=321
+  _globals['_FLEETHOST']._serialized_start=324
+  _globals['_FLEETHOST']._serialized_end=551
+  _globals['_FLEETHOSTRECORD']._serialized_start=554
+  _globals['_FLEETHOSTRECORD']._serialized_end=711
+  _globals['_SESSIONFILTER']._serialized_start=713
+  _globals['_SESSIONFILTER']._serialized_end=817
+  _globals['_GETSTATEREQUEST']._serialized_start=819
+  _globals['_GETSTATEREQUEST']._serialized_end=875
+  _globals['_GETSTATERESPONSE']._serialized_start=877
+  _globals['_GETSTATERESPONSE']._serialized_end=925
+  _globals['_WATCHSTATEREQUEST']._serialized_start=927
+  _globals['_WATCHSTATEREQUEST']._serialized_end=1046
+  _globals['_STATEDELTA']._serialized_start=1049
+  _globals['_STATEDELTA']._serialized_end=1208
+  _globals['_HEARTBEAT']._serialized_start=1210
+  _globals['_HEARTBEAT']._serialized_end=1270
+  _globals['_WATCHSTATERESPONSE']._serialized_start=1273
+  _globals['_WATCHSTATERESPONSE']._serialized_end=1452
+  _globals['_EXPLAINSESSIONREQUEST']._serialized_start=1454
+  _globals['_EXPLAINSESSIONREQUEST']._serialized_end=1497
+  _globals['_DECISION']._serialized_start=1499
+  _globals['_DECISION']._serialized_end=1621
+  _globals['_EXPLAINSESSIONRESPONSE']._serialized_start=1624
+  _globals['_EXPLAINSESSIONRESPONSE']._serialized_end=1790
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=1792
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=1909
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=1911
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=2037
+  _globals['_ACKREQUEST']._serialized_start=2039
+  _globals['_ACKREQUEST']._serialized_end=2071
+  _globals['_ACKRESPONSE']._serialized_start=2073
+  _globals['_ACKRESPONSE']._serialized_end=2128
+  _globals['_GETUSAGEREQUEST']._serialized_start=2130
+  _globals['_GETUSAGEREQUEST']._serialized_end=2147
+  _globals['_USAGETOTAL']._serialized_start=2149
+  _globals['_USAGETOTAL']._serialized_end=2269
+  _globals['_GETUSAGERESPONSE']._serialized_start=2272
+  _globals['_GETUSAGERESPONSE']._serialized_end=2492
+  _globals['_STATESERVICE']._serialized_start=2495
+  _globals['_STATESERVICE']._serialized_end=2909
 # @@protoc_insertion_point(module_scope)

@@ -12,28 +12,72 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class State(_message.Message):
-    __slots__ = ("revision", "sessions", "snapshot_time", "instance_id", "rate_limits")
+    __slots__ = ("revision", "sessions", "snapshot_time", "instance_id", "rate_limits", "hosts")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_TIME_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
     revision: int
     sessions: _containers.RepeatedCompositeFieldContainer[_session_pb2.Session]
     snapshot_time: _timestamp_pb2.Timestamp
     instance_id: str
     rate_limits: _containers.RepeatedCompositeFieldContainer[_session_pb2.RateLimit]
-    def __init__(self, revision: _Optional[int] = ..., sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., instance_id: _Optional[str] = ..., rate_limits: _Optional[_Iterable[_Union[_session_pb2.RateLimit, _Mapping]]] = ...) -> None: ...
+    hosts: _containers.RepeatedCompositeFieldContainer[FleetHost]
+    def __init__(self, revision: _Optional[int] = ..., sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., instance_id: _Optional[str] = ..., rate_limits: _Optional[_Iterable[_Union[_session_pb2.RateLimit, _Mapping]]] = ..., hosts: _Optional[_Iterable[_Union[FleetHost, _Mapping]]] = ...) -> None: ...
+
+class FleetHost(_message.Message):
+    __slots__ = ("name", "state", "last_seen_time", "age_ms", "instance_id", "revision", "version", "sessions", "name_conflict", "instance_ids")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NAME_CONFLICT_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_IDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    state: str
+    last_seen_time: _timestamp_pb2.Timestamp
+    age_ms: int
+    instance_id: str
+    revision: int
+    version: str
+    sessions: int
+    name_conflict: bool
+    instance_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[str] = ..., last_seen_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., age_ms: _Optional[int] = ..., instance_id: _Optional[str] = ..., revision: _Optional[int] = ..., version: _Optional[str] = ..., sessions: _Optional[int] = ..., name_conflict: _Optional[bool] = ..., instance_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class FleetHostRecord(_message.Message):
+    __slots__ = ("name", "instance_id", "revision", "version", "heartbeat_time", "sessions")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIME_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    instance_id: str
+    revision: int
+    version: str
+    heartbeat_time: _timestamp_pb2.Timestamp
+    sessions: int
+    def __init__(self, name: _Optional[str] = ..., instance_id: _Optional[str] = ..., revision: _Optional[int] = ..., version: _Optional[str] = ..., heartbeat_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sessions: _Optional[int] = ...) -> None: ...
 
 class SessionFilter(_message.Message):
-    __slots__ = ("session_ids", "agents", "exclude_dead")
+    __slots__ = ("session_ids", "agents", "exclude_dead", "hosts")
     SESSION_IDS_FIELD_NUMBER: _ClassVar[int]
     AGENTS_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_DEAD_FIELD_NUMBER: _ClassVar[int]
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
     session_ids: _containers.RepeatedScalarFieldContainer[str]
     agents: _containers.RepeatedScalarFieldContainer[_session_pb2.Agent]
     exclude_dead: bool
-    def __init__(self, session_ids: _Optional[_Iterable[str]] = ..., agents: _Optional[_Iterable[_Union[_session_pb2.Agent, str]]] = ..., exclude_dead: _Optional[bool] = ...) -> None: ...
+    hosts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, session_ids: _Optional[_Iterable[str]] = ..., agents: _Optional[_Iterable[_Union[_session_pb2.Agent, str]]] = ..., exclude_dead: _Optional[bool] = ..., hosts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetStateRequest(_message.Message):
     __slots__ = ("filter",)

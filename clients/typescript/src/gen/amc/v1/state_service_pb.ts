@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file amc/v1/state_service.proto.
  */
 export const file_amc_v1_state_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIqwBCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJEiYKC3JhdGVfbGltaXRzGDwgAygLMhEuYW1jLnYxLlJhdGVMaW1pdCJZCg1TZXNzaW9uRmlsdGVyEhMKC3Nlc3Npb25faWRzGAEgAygJEh0KBmFnZW50cxgCIAMoDjINLmFtYy52MS5BZ2VudBIUCgxleGNsdWRlX2RlYWQYAyABKAgiOAoPR2V0U3RhdGVSZXF1ZXN0EiUKBmZpbHRlchgBIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyIjAKEEdldFN0YXRlUmVzcG9uc2USHAoFc3RhdGUYASABKAsyDS5hbWMudjEuU3RhdGUidwoRV2F0Y2hTdGF0ZVJlcXVlc3QSFgoOc2luY2VfcmV2aXNpb24YASABKAQSEwoLaW5zdGFuY2VfaWQYAiABKAkSJQoGZmlsdGVyGAMgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXISDgoGZGVsdGFzGAQgASgIIp8BCgpTdGF0ZURlbHRhEhUKDWJhc2VfcmV2aXNpb24YASABKAQSKgoRdXBzZXJ0ZWRfc2Vzc2lvbnMYAiADKAsyDy5hbWMudjEuU2Vzc2lvbhIbChNyZW1vdmVkX3Nlc3Npb25faWRzGAMgAygJEjEKDXNuYXBzaG90X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjwKCUhlYXJ0YmVhdBIvCgtzZXJ2ZXJfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiswEKEldhdGNoU3RhdGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBITCgtpbnN0YW5jZV9pZBgCIAEoCRIhCghzbmFwc2hvdBgDIAEoCzINLmFtYy52MS5TdGF0ZUgAEiYKCWhlYXJ0YmVhdBgEIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIjCgVkZWx0YRgFIAEoCzISLmFtYy52MS5TdGF0ZURlbHRhSABCBgoEa2luZCIrChVFeHBsYWluU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJ6CghEZWNpc2lvbhINCgVmaWVsZBgBIAEoCRISCgp2YWx1ZV9qc29uGAIgASgJEgwKBHJ1bGUYAyABKAkSFQoNZXZpZGVuY2VfanNvbhgEIAEoCRImCgJhdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgEKFkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdwcmVzZW50GAIgASgIEiMKCWRlY2lzaW9ucxgDIAMoCzIQLmFtYy52MS5EZWNpc2lvbhISCgp0cmFzaF9wYXRoGAQgASgJEi4KCnJlbW92ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInUKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5zaW5jZV9ldmVudF9pZBgBIAEoBBIlCgZmaWx0ZXIYAiABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlchIgCgVraW5kcxgDIAMoDjIRLmFtYy52MS5FdmVudEtpbmQifgoTV2F0Y2hFdmVudHNSZXNwb25zZRIeCgVldmVudBgBIAEoCzINLmFtYy52MS5FdmVudEgAEiYKCWhlYXJ0YmVhdBgCIAEoCzIRLmFtYy52MS5IZWFydGJlYXRIABIXCg9uZXdlc3RfZXZlbnRfaWQYAyABKARCBgoEa2luZCIgCgpBY2tSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiNwoLQWNrUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxhY2tub3dsZWRnZWQYAiABKAgiEQoPR2V0VXNhZ2VSZXF1ZXN0IngKClVzYWdlVG90YWwSEwoLcHJvamVjdF9kaXIYASABKAkSCwoDZGF5GAIgASgJEgsKA3VzZBgDIAEoARIOCgZ0b2tlbnMYBCABKAMSEAoIc2Vzc2lvbnMYBSABKAUSGQoRdW5wcmljZWRfc2Vzc2lvbnMYBiABKAUi3AEKEEdldFVzYWdlUmVzcG9uc2USJgoKYnlfcHJvamVjdBgBIAMoCzISLmFtYy52MS5Vc2FnZVRvdGFsEiIKBmJ5X2RheRgCIAMoCzISLmFtYy52MS5Vc2FnZVRvdGFsEiEKBXRvdGFsGAMgASgLMhIuYW1jLnYxLlVzYWdlVG90YWwSJgoLcmF0ZV9saW1pdHMYBCADKAsyES5hbWMudjEuUmF0ZUxpbWl0EjEKDXNuYXBzaG90X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMp4DCgxTdGF0ZVNlcnZpY2USPQoIR2V0U3RhdGUSFy5hbWMudjEuR2V0U3RhdGVSZXF1ZXN0GhguYW1jLnYxLkdldFN0YXRlUmVzcG9uc2USRQoKV2F0Y2hTdGF0ZRIZLmFtYy52MS5XYXRjaFN0YXRlUmVxdWVzdBoaLmFtYy52MS5XYXRjaFN0YXRlUmVzcG9uc2UwARJPCg5FeHBsYWluU2Vzc2lvbhIdLmFtYy52MS5FeHBsYWluU2Vzc2lvblJlcXVlc3QaHi5hbWMudjEuRXhwbGFpblNlc3Npb25SZXNwb25zZRJICgtXYXRjaEV2ZW50cxIaLmFtYy52MS5XYXRjaEV2ZW50c1JlcXVlc3QaGy5hbWMudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABEi4KA0FjaxISLmFtYy52MS5BY2tSZXF1ZXN0GhMuYW1jLnYxLkFja1Jlc3BvbnNlEj0KCEdldFVzYWdlEhcuYW1jLnYxLkdldFVzYWdlUmVxdWVzdBoYLmFtYy52MS5HZXRVc2FnZVJlc3BvbnNlQi9aLWdpdGh1Yi5jb20vYW1jLWRldi9hbWMvY2xpZW50cy9nby9hbWN2MTthbWN2MWIGcHJvdG8z", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
+  fileDesc("ChphbWMvdjEvc3RhdGVfc2VydmljZS5wcm90bxIGYW1jLnYxIs4BCgVTdGF0ZRIQCghyZXZpc2lvbhgBIAEoBBIhCghzZXNzaW9ucxgCIAMoCzIPLmFtYy52MS5TZXNzaW9uEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAQgASgJEiYKC3JhdGVfbGltaXRzGDwgAygLMhEuYW1jLnYxLlJhdGVMaW1pdBIgCgVob3N0cxhQIAMoCzIRLmFtYy52MS5GbGVldEhvc3Qi4wEKCUZsZWV0SG9zdBIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEjIKDmxhc3Rfc2Vlbl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZhZ2VfbXMYBCABKAQSEwoLaW5zdGFuY2VfaWQYBSABKAkSEAoIcmV2aXNpb24YBiABKAQSDwoHdmVyc2lvbhgHIAEoCRIQCghzZXNzaW9ucxgIIAEoDRIVCg1uYW1lX2NvbmZsaWN0GAkgASgIEhQKDGluc3RhbmNlX2lkcxgKIAMoCSKdAQoPRmxlZXRIb3N0UmVjb3JkEgwKBG5hbWUYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAQSDwoHdmVyc2lvbhgEIAEoCRIyCg5oZWFydGJlYXRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2Vzc2lvbnMYBiABKA0iaAoNU2Vzc2lvbkZpbHRlchITCgtzZXNzaW9uX2lkcxgBIAMoCRIdCgZhZ2VudHMYAiADKA4yDS5hbWMudjEuQWdlbnQSFAoMZXhjbHVkZV9kZWFkGAMgASgIEg0KBWhvc3RzGFAgAygJIjgKD0dldFN0YXRlUmVxdWVzdBIlCgZmaWx0ZXIYASABKAsyFS5hbWMudjEuU2Vzc2lvbkZpbHRlciIwChBHZXRTdGF0ZVJlc3BvbnNlEhwKBXN0YXRlGAEgASgLMg0uYW1jLnYxLlN0YXRlIncKEVdhdGNoU3RhdGVSZXF1ZXN0EhYKDnNpbmNlX3JldmlzaW9uGAEgASgEEhMKC2luc3RhbmNlX2lkGAIgASgJEiUKBmZpbHRlchgDIAEoCzIVLmFtYy52MS5TZXNzaW9uRmlsdGVyEg4KBmRlbHRhcxgEIAEoCCKfAQoKU3RhdGVEZWx0YRIVCg1iYXNlX3JldmlzaW9uGAEgASgEEioKEXVwc2VydGVkX3Nlc3Npb25zGAIgAygLMg8uYW1jLnYxLlNlc3Npb24SGwoTcmVtb3ZlZF9zZXNzaW9uX2lkcxgDIAMoCRIxCg1zbmFwc2hvdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI8CglIZWFydGJlYXQSLwoLc2VydmVyX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrMBChJXYXRjaFN0YXRlUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSEwoLaW5zdGFuY2VfaWQYAiABKAkSIQoIc25hcHNob3QYAyABKAsyDS5hbWMudjEuU3RhdGVIABImCgloZWFydGJlYXQYBCABKAsyES5hbWMudjEuSGVhcnRiZWF0SAASIwoFZGVsdGEYBSABKAsyEi5hbWMudjEuU3RhdGVEZWx0YUgAQgYKBGtpbmQiKwoVRXhwbGFpblNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiegoIRGVjaXNpb24SDQoFZmllbGQYASABKAkSEgoKdmFsdWVfanNvbhgCIAEoCRIMCgRydWxlGAMgASgJEhUKDWV2aWRlbmNlX2pzb24YBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqYBChZFeHBsYWluU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSDwoHcHJlc2VudBgCIAEoCBIjCglkZWNpc2lvbnMYAyADKAsyEC5hbWMudjEuRGVjaXNpb24SEgoKdHJhc2hfcGF0aBgEIAEoCRIuCgpyZW1vdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ1ChJXYXRjaEV2ZW50c1JlcXVlc3QSFgoOc2luY2VfZXZlbnRfaWQYASABKAQSJQoGZmlsdGVyGAIgASgLMhUuYW1jLnYxLlNlc3Npb25GaWx0ZXISIAoFa2luZHMYAyADKA4yES5hbWMudjEuRXZlbnRLaW5kIn4KE1dhdGNoRXZlbnRzUmVzcG9uc2USHgoFZXZlbnQYASABKAsyDS5hbWMudjEuRXZlbnRIABImCgloZWFydGJlYXQYAiABKAsyES5hbWMudjEuSGVhcnRiZWF0SAASFwoPbmV3ZXN0X2V2ZW50X2lkGAMgASgEQgYKBGtpbmQiIAoKQWNrUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjcKC0Fja1Jlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSFAoMYWNrbm93bGVkZ2VkGAIgASgIIhEKD0dldFVzYWdlUmVxdWVzdCJ4CgpVc2FnZVRvdGFsEhMKC3Byb2plY3RfZGlyGAEgASgJEgsKA2RheRgCIAEoCRILCgN1c2QYAyABKAESDgoGdG9rZW5zGAQgASgDEhAKCHNlc3Npb25zGAUgASgFEhkKEXVucHJpY2VkX3Nlc3Npb25zGAYgASgFItwBChBHZXRVc2FnZVJlc3BvbnNlEiYKCmJ5X3Byb2plY3QYASADKAsyEi5hbWMudjEuVXNhZ2VUb3RhbBIiCgZieV9kYXkYAiADKAsyEi5hbWMudjEuVXNhZ2VUb3RhbBIhCgV0b3RhbBgDIAEoCzISLmFtYy52MS5Vc2FnZVRvdGFsEiYKC3JhdGVfbGltaXRzGAQgAygLMhEuYW1jLnYxLlJhdGVMaW1pdBIxCg1zbmFwc2hvdF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDKeAwoMU3RhdGVTZXJ2aWNlEj0KCEdldFN0YXRlEhcuYW1jLnYxLkdldFN0YXRlUmVxdWVzdBoYLmFtYy52MS5HZXRTdGF0ZVJlc3BvbnNlEkUKCldhdGNoU3RhdGUSGS5hbWMudjEuV2F0Y2hTdGF0ZVJlcXVlc3QaGi5hbWMudjEuV2F0Y2hTdGF0ZVJlc3BvbnNlMAESTwoORXhwbGFpblNlc3Npb24SHS5hbWMudjEuRXhwbGFpblNlc3Npb25SZXF1ZXN0Gh4uYW1jLnYxLkV4cGxhaW5TZXNzaW9uUmVzcG9uc2USSAoLV2F0Y2hFdmVudHMSGi5hbWMudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GhsuYW1jLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARIuCgNBY2sSEi5hbWMudjEuQWNrUmVxdWVzdBoTLmFtYy52MS5BY2tSZXNwb25zZRI9CghHZXRVc2FnZRIXLmFtYy52MS5HZXRVc2FnZVJlcXVlc3QaGC5hbWMudjEuR2V0VXNhZ2VSZXNwb25zZUIvWi1naXRodWIuY29tL2FtYy1kZXYvYW1jL2NsaWVudHMvZ28vYW1jdjE7YW1jdjFiBnByb3RvMw", [file_amc_v1_events, file_amc_v1_session, file_google_protobuf_timestamp]);
 
 /**
  * State is the complete list of sessions at one revision.
@@ -63,6 +63,14 @@ export type State = Message<"amc.v1.State"> & {
    * @generated from field: repeated amc.v1.RateLimit rate_limits = 60;
    */
   rateLimits: RateLimit[];
+
+  /**
+   * On a fleet hub (`amc serve --fleet`): every host the hub knows, sorted by name, with its freshness; empty on a
+   * single-host server.
+   *
+   * @generated from field: repeated amc.v1.FleetHost hosts = 80;
+   */
+  hosts: FleetHost[];
 };
 
 /**
@@ -71,6 +79,145 @@ export type State = Message<"amc.v1.State"> & {
  */
 export const StateSchema: GenMessage<State> = /*@__PURE__*/
   messageDesc(file_amc_v1_state_service, 0);
+
+/**
+ * FleetHost is one host as a fleet hub sees it.
+ *
+ * @generated from message amc.v1.FleetHost
+ */
+export type FleetHost = Message<"amc.v1.FleetHost"> & {
+  /**
+   * The host's name (the first token of its bucket keys).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * "ok", or "unreachable" when nothing (heartbeat or session) came from it for longer than the TTL.
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * When the hub last received anything from the host, by the hub's clock (a host's own clock is never trusted).
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen_time = 3;
+   */
+  lastSeenTime?: Timestamp | undefined;
+
+  /**
+   * Milliseconds since last_seen_time when the state was built.
+   *
+   * @generated from field: uint64 age_ms = 4;
+   */
+  ageMs: bigint;
+
+  /**
+   * The instance id of the amc process publishing the host, from its host record.
+   *
+   * @generated from field: string instance_id = 5;
+   */
+  instanceId: string;
+
+  /**
+   * The host's own revision and amc version, from its host record.
+   *
+   * @generated from field: uint64 revision = 6;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: string version = 7;
+   */
+  version: string;
+
+  /**
+   * How many sessions the hub holds for the host.
+   *
+   * @generated from field: uint32 sessions = 8;
+   */
+  sessions: number;
+
+  /**
+   * True when two amc processes (different instance ids) claimed this name within the TTL: their sessions share one
+   * key space and may overwrite each other; give each machine its own `host`.
+   *
+   * @generated from field: bool name_conflict = 9;
+   */
+  nameConflict: boolean;
+
+  /**
+   * The instance ids seen claiming the name within the TTL (more than one with name_conflict).
+   *
+   * @generated from field: repeated string instance_ids = 10;
+   */
+  instanceIds: string[];
+};
+
+/**
+ * Describes the message amc.v1.FleetHost.
+ * Use `create(FleetHostSchema)` to create a new message.
+ */
+export const FleetHostSchema: GenMessage<FleetHost> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 1);
+
+/**
+ * FleetHostRecord is the value of a host's `_host.<host>` key in the fleet bucket, refreshed every few seconds.
+ *
+ * @generated from message amc.v1.FleetHostRecord
+ */
+export type FleetHostRecord = Message<"amc.v1.FleetHostRecord"> & {
+  /**
+   * The host's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The publishing amc process's instance id (State.instance_id).
+   *
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+
+  /**
+   * Its current revision.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+
+  /**
+   * Its amc version.
+   *
+   * @generated from field: string version = 4;
+   */
+  version: string;
+
+  /**
+   * When it sent this record, by its own clock (informational: freshness is measured by the hub's clock).
+   *
+   * @generated from field: google.protobuf.Timestamp heartbeat_time = 5;
+   */
+  heartbeatTime?: Timestamp | undefined;
+
+  /**
+   * How many sessions it publishes.
+   *
+   * @generated from field: uint32 sessions = 6;
+   */
+  sessions: number;
+};
+
+/**
+ * Describes the message amc.v1.FleetHostRecord.
+ * Use `create(FleetHostRecordSchema)` to create a new message.
+ */
+export const FleetHostRecordSchema: GenMessage<FleetHostRecord> = /*@__PURE__*/
+  messageDesc(file_amc_v1_state_service, 2);
 
 /**
  * SessionFilter narrows the sessions returned. An empty filter matches every session.
@@ -98,6 +245,13 @@ export type SessionFilter = Message<"amc.v1.SessionFilter"> & {
    * @generated from field: bool exclude_dead = 3;
    */
   excludeDead: boolean;
+
+  /**
+   * Only sessions of these hosts (empty: all); on a fleet hub, or a server with `host` set.
+   *
+   * @generated from field: repeated string hosts = 80;
+   */
+  hosts: string[];
 };
 
 /**
@@ -105,7 +259,7 @@ export type SessionFilter = Message<"amc.v1.SessionFilter"> & {
  * Use `create(SessionFilterSchema)` to create a new message.
  */
 export const SessionFilterSchema: GenMessage<SessionFilter> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 1);
+  messageDesc(file_amc_v1_state_service, 3);
 
 /**
  * GetStateRequest asks for the latest state.
@@ -126,7 +280,7 @@ export type GetStateRequest = Message<"amc.v1.GetStateRequest"> & {
  * Use `create(GetStateRequestSchema)` to create a new message.
  */
 export const GetStateRequestSchema: GenMessage<GetStateRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 2);
+  messageDesc(file_amc_v1_state_service, 4);
 
 /**
  * GetStateResponse carries the latest state.
@@ -147,7 +301,7 @@ export type GetStateResponse = Message<"amc.v1.GetStateResponse"> & {
  * Use `create(GetStateResponseSchema)` to create a new message.
  */
 export const GetStateResponseSchema: GenMessage<GetStateResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 3);
+  messageDesc(file_amc_v1_state_service, 5);
 
 /**
  * WatchStateRequest opens a watch.
@@ -196,7 +350,7 @@ export type WatchStateRequest = Message<"amc.v1.WatchStateRequest"> & {
  * Use `create(WatchStateRequestSchema)` to create a new message.
  */
 export const WatchStateRequestSchema: GenMessage<WatchStateRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 4);
+  messageDesc(file_amc_v1_state_service, 6);
 
 /**
  * StateDelta is one change of the state, as the difference from the state the client holds (base_revision):
@@ -242,7 +396,7 @@ export type StateDelta = Message<"amc.v1.StateDelta"> & {
  * Use `create(StateDeltaSchema)` to create a new message.
  */
 export const StateDeltaSchema: GenMessage<StateDelta> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 5);
+  messageDesc(file_amc_v1_state_service, 7);
 
 /**
  * Heartbeat says "nothing you asked for changed up to this revision".
@@ -263,7 +417,7 @@ export type Heartbeat = Message<"amc.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 6);
+  messageDesc(file_amc_v1_state_service, 8);
 
 /**
  * WatchStateResponse is one message of a watch.
@@ -322,7 +476,7 @@ export type WatchStateResponse = Message<"amc.v1.WatchStateResponse"> & {
  * Use `create(WatchStateResponseSchema)` to create a new message.
  */
 export const WatchStateResponseSchema: GenMessage<WatchStateResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 7);
+  messageDesc(file_amc_v1_state_service, 9);
 
 /**
  * ExplainSessionRequest names the session to explain.
@@ -343,7 +497,7 @@ export type ExplainSessionRequest = Message<"amc.v1.ExplainSessionRequest"> & {
  * Use `create(ExplainSessionRequestSchema)` to create a new message.
  */
 export const ExplainSessionRequestSchema: GenMessage<ExplainSessionRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 8);
+  messageDesc(file_amc_v1_state_service, 10);
 
 /**
  * Decision is one decision of one collector rule about one session.
@@ -393,7 +547,7 @@ export type Decision = Message<"amc.v1.Decision"> & {
  * Use `create(DecisionSchema)` to create a new message.
  */
 export const DecisionSchema: GenMessage<Decision> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 9);
+  messageDesc(file_amc_v1_state_service, 11);
 
 /**
  * ExplainSessionResponse is the explanation of one session.
@@ -443,7 +597,7 @@ export type ExplainSessionResponse = Message<"amc.v1.ExplainSessionResponse"> & 
  * Use `create(ExplainSessionResponseSchema)` to create a new message.
  */
 export const ExplainSessionResponseSchema: GenMessage<ExplainSessionResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 10);
+  messageDesc(file_amc_v1_state_service, 12);
 
 /**
  * WatchEventsRequest opens an event watch.
@@ -479,7 +633,7 @@ export type WatchEventsRequest = Message<"amc.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 11);
+  messageDesc(file_amc_v1_state_service, 13);
 
 /**
  * WatchEventsResponse is one message of an event watch: an event, or a heartbeat after a quiet interval.
@@ -523,7 +677,7 @@ export type WatchEventsResponse = Message<"amc.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 12);
+  messageDesc(file_amc_v1_state_service, 14);
 
 /**
  * AckRequest names the session to acknowledge.
@@ -544,7 +698,7 @@ export type AckRequest = Message<"amc.v1.AckRequest"> & {
  * Use `create(AckRequestSchema)` to create a new message.
  */
 export const AckRequestSchema: GenMessage<AckRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 13);
+  messageDesc(file_amc_v1_state_service, 15);
 
 /**
  * AckResponse confirms an acknowledgement.
@@ -572,7 +726,7 @@ export type AckResponse = Message<"amc.v1.AckResponse"> & {
  * Use `create(AckResponseSchema)` to create a new message.
  */
 export const AckResponseSchema: GenMessage<AckResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 14);
+  messageDesc(file_amc_v1_state_service, 16);
 
 /**
  * GetUsageRequest asks for usage totals.
@@ -587,7 +741,7 @@ export type GetUsageRequest = Message<"amc.v1.GetUsageRequest"> & {
  * Use `create(GetUsageRequestSchema)` to create a new message.
  */
 export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 15);
+  messageDesc(file_amc_v1_state_service, 17);
 
 /**
  * UsageTotal is the usage of a group of sessions.
@@ -643,7 +797,7 @@ export type UsageTotal = Message<"amc.v1.UsageTotal"> & {
  * Use `create(UsageTotalSchema)` to create a new message.
  */
 export const UsageTotalSchema: GenMessage<UsageTotal> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 16);
+  messageDesc(file_amc_v1_state_service, 18);
 
 /**
  * GetUsageResponse carries the totals.
@@ -692,7 +846,7 @@ export type GetUsageResponse = Message<"amc.v1.GetUsageResponse"> & {
  * Use `create(GetUsageResponseSchema)` to create a new message.
  */
 export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
-  messageDesc(file_amc_v1_state_service, 17);
+  messageDesc(file_amc_v1_state_service, 19);
 
 /**
  * StateService serves the collector's state: one revisioned list of sessions.

@@ -567,6 +567,20 @@ export type Session = Message<"amc.v1.Session"> & {
      * @generated from field: repeated amc.v1.ContextSample context_history = 64;
      */
     contextHistory: ContextSample[];
+    /**
+     * The machine the session runs on: the `host` setting (AMC_HOST, `amc serve --host`) of the amc that collected it;
+     * empty on a server with no host configured. On a fleet hub, the host of the bucket key it came from.
+     *
+     * @generated from field: string host = 80;
+     */
+    host: string;
+    /**
+     * On a fleet hub: true while the session's host has sent nothing for longer than the TTL (15 s by default). The
+     * session is the last one the hub received, kept until the host returns or deletes it.
+     *
+     * @generated from field: bool host_unreachable = 81;
+     */
+    hostUnreachable: boolean;
 };
 /**
  * Describes the message amc.v1.Session.

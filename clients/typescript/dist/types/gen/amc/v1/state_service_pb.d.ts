@@ -46,12 +46,138 @@ export type State = Message<"amc.v1.State"> & {
      * @generated from field: repeated amc.v1.RateLimit rate_limits = 60;
      */
     rateLimits: RateLimit[];
+    /**
+     * On a fleet hub (`amc serve --fleet`): every host the hub knows, sorted by name, with its freshness; empty on a
+     * single-host server.
+     *
+     * @generated from field: repeated amc.v1.FleetHost hosts = 80;
+     */
+    hosts: FleetHost[];
 };
 /**
  * Describes the message amc.v1.State.
  * Use `create(StateSchema)` to create a new message.
  */
 export declare const StateSchema: GenMessage<State>;
+/**
+ * FleetHost is one host as a fleet hub sees it.
+ *
+ * @generated from message amc.v1.FleetHost
+ */
+export type FleetHost = Message<"amc.v1.FleetHost"> & {
+    /**
+     * The host's name (the first token of its bucket keys).
+     *
+     * @generated from field: string name = 1;
+     */
+    name: string;
+    /**
+     * "ok", or "unreachable" when nothing (heartbeat or session) came from it for longer than the TTL.
+     *
+     * @generated from field: string state = 2;
+     */
+    state: string;
+    /**
+     * When the hub last received anything from the host, by the hub's clock (a host's own clock is never trusted).
+     *
+     * @generated from field: google.protobuf.Timestamp last_seen_time = 3;
+     */
+    lastSeenTime?: Timestamp | undefined;
+    /**
+     * Milliseconds since last_seen_time when the state was built.
+     *
+     * @generated from field: uint64 age_ms = 4;
+     */
+    ageMs: bigint;
+    /**
+     * The instance id of the amc process publishing the host, from its host record.
+     *
+     * @generated from field: string instance_id = 5;
+     */
+    instanceId: string;
+    /**
+     * The host's own revision and amc version, from its host record.
+     *
+     * @generated from field: uint64 revision = 6;
+     */
+    revision: bigint;
+    /**
+     * @generated from field: string version = 7;
+     */
+    version: string;
+    /**
+     * How many sessions the hub holds for the host.
+     *
+     * @generated from field: uint32 sessions = 8;
+     */
+    sessions: number;
+    /**
+     * True when two amc processes (different instance ids) claimed this name within the TTL: their sessions share one
+     * key space and may overwrite each other; give each machine its own `host`.
+     *
+     * @generated from field: bool name_conflict = 9;
+     */
+    nameConflict: boolean;
+    /**
+     * The instance ids seen claiming the name within the TTL (more than one with name_conflict).
+     *
+     * @generated from field: repeated string instance_ids = 10;
+     */
+    instanceIds: string[];
+};
+/**
+ * Describes the message amc.v1.FleetHost.
+ * Use `create(FleetHostSchema)` to create a new message.
+ */
+export declare const FleetHostSchema: GenMessage<FleetHost>;
+/**
+ * FleetHostRecord is the value of a host's `_host.<host>` key in the fleet bucket, refreshed every few seconds.
+ *
+ * @generated from message amc.v1.FleetHostRecord
+ */
+export type FleetHostRecord = Message<"amc.v1.FleetHostRecord"> & {
+    /**
+     * The host's name.
+     *
+     * @generated from field: string name = 1;
+     */
+    name: string;
+    /**
+     * The publishing amc process's instance id (State.instance_id).
+     *
+     * @generated from field: string instance_id = 2;
+     */
+    instanceId: string;
+    /**
+     * Its current revision.
+     *
+     * @generated from field: uint64 revision = 3;
+     */
+    revision: bigint;
+    /**
+     * Its amc version.
+     *
+     * @generated from field: string version = 4;
+     */
+    version: string;
+    /**
+     * When it sent this record, by its own clock (informational: freshness is measured by the hub's clock).
+     *
+     * @generated from field: google.protobuf.Timestamp heartbeat_time = 5;
+     */
+    heartbeatTime?: Timestamp | undefined;
+    /**
+     * How many sessions it publishes.
+     *
+     * @generated from field: uint32 sessions = 6;
+     */
+    sessions: number;
+};
+/**
+ * Describes the message amc.v1.FleetHostRecord.
+ * Use `create(FleetHostRecordSchema)` to create a new message.
+ */
+export declare const FleetHostRecordSchema: GenMessage<FleetHostRecord>;
 /**
  * SessionFilter narrows the sessions returned. An empty filter matches every session.
  *
@@ -76,6 +202,12 @@ export type SessionFilter = Message<"amc.v1.SessionFilter"> & {
      * @generated from field: bool exclude_dead = 3;
      */
     excludeDead: boolean;
+    /**
+     * Only sessions of these hosts (empty: all); on a fleet hub, or a server with `host` set.
+     *
+     * @generated from field: repeated string hosts = 80;
+     */
+    hosts: string[];
 };
 /**
  * Describes the message amc.v1.SessionFilter.
