@@ -480,6 +480,10 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
              or listen on 127.0.0.1"
         );
     }
+    if !config::is_loopback(&listen) {
+        server::auth::check_token_strength(&config.named_tokens())
+            .map_err(|problem| anyhow::anyhow!("refusing to listen on non-loopback address {listen}: {problem}"))?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -525,6 +529,7 @@ fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) 
             action_rate: config.action_rate,
             approvals_hold_always: config.approvals_hold_always,
             approval_wait: config.approval_wait,
+            limits: config.limits.clone(),
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

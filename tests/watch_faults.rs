@@ -71,6 +71,7 @@ impl FixedServer {
             action_rate: 10,
             approvals_hold_always: false,
             approval_wait: Duration::from_secs(600),
+            limits: amc::config::Limits::default(),
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

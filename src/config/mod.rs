@@ -19,9 +19,11 @@
 //! | `AMC_ACTION_RATE` | `10` | actions per second allowed per token and per session (burst of the same size) |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
+pub mod limits;
 pub mod notify;
 pub mod settings;
 
+pub use self::limits::Limits;
 pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
 pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 
@@ -221,6 +223,8 @@ pub struct Config {
     pub debounce: Duration,
     /// How long shutdown waits for connections to drain before the process exits anyway.
     pub shutdown_grace: Duration,
+    /// What amc reads, holds and accepts at most (`limits.*`).
+    pub limits: Limits,
 }
 
 impl Config {
@@ -327,6 +331,7 @@ impl Config {
             reconcile_interval: millis("AMC_RECONCILE_MS", 30_000),
             debounce: millis("AMC_DEBOUNCE_MS", 20),
             shutdown_grace: millis("AMC_SHUTDOWN_GRACE_MS", 3_000),
+            limits: Limits::from_lookup(&lookup),
         }
     }
 

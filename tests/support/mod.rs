@@ -133,6 +133,7 @@ async fn start(config: Config, access: server::auth::Access) -> Running {
         action_rate: config.action_rate,
         approvals_hold_always: config.approvals_hold_always,
         approval_wait: config.approval_wait,
+        limits: config.limits.clone(),
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {
