@@ -13,6 +13,10 @@ const CHUNK: u64 = 64 * 1024;
 /// A page is cut once its lines hold this many bytes (the rest comes with the next page).
 pub const MAX_PAGE_BYTES: usize = 8 << 20;
 
+/// A request reads at most this much of the file (a log of one huge line, or a sparse file of zeros, is not scanned
+/// to its start in one request: the page ends early and `next_before` goes on from where it stopped).
+pub const MAX_SCAN_BYTES: u64 = 32 << 20;
+
 /// What one page needs.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -51,8 +55,14 @@ pub fn read_page(path: &Path, root: &Path, request: PageRequest) -> Result<Page,
     let full = |found: &Vec<(u64, Vec<u8>)>, bytes: usize| found.len() >= request.limit || bytes >= MAX_PAGE_BYTES;
     let max_line = request.max_line;
     let mut chunk = Vec::new();
-    'scan: while pos > 0 && !full(&found, bytes) {
-        let start = pos.saturating_sub(CHUNK);
+    let floor = end.saturating_sub(MAX_SCAN_BYTES);
+    'scan: loop {
+        // A line begun above the budget's floor is read to its start (at most `max_line` more).
+        let lower = if tail.is_empty() || too_long { floor } else { 0 };
+        if pos <= lower || full(&found, bytes) {
+            break;
+        }
+        let start = pos.saturating_sub(CHUNK).max(lower);
         chunk.resize(usize::try_from(pos - start).unwrap_or(0), 0);
         file.read_exact_at(&mut chunk, start)?;
         let mut hi = chunk.len();
