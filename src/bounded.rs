@@ -109,6 +109,12 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), Refused> {
     Ok((file, meta))
 }
 
+/// Opens `path` for reading when it is a regular file, as an `io::Result` (a FIFO or a device is `InvalidData`, never
+/// a blocked open).
+pub fn open(path: &Path) -> io::Result<File> {
+    open_regular(path).map(|(file, _)| file).map_err(Refused::into_io)
+}
+
 /// Reads all of the regular file `path` when it holds at most `max` bytes; returns the bytes and the `fstat` taken
 /// before reading.
 pub fn read(path: &Path, max: u64) -> Result<(Vec<u8>, Metadata), Refused> {

@@ -104,7 +104,7 @@ pub fn record_request_id(paths: &Paths, session_id: &str, request_id: &str) -> s
         return Ok(());
     };
     let _lock = store::SessionLock::acquire(paths, session_id)?;
-    let Ok(text) = std::fs::read(&path) else {
+    let Ok((text, _)) = crate::bounded::read(&path, crate::sources::session_file::DEFAULT_MAX_BYTES) else {
         return Ok(());
     };
     let Ok(Value::Object(mut session)) = serde_json::from_slice::<Value>(&text) else {
