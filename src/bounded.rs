@@ -137,6 +137,12 @@ pub fn read_in(path: &Path, root: &Path, max: u64) -> Result<(Vec<u8>, Metadata)
     read(path, max)
 }
 
+/// [`read`] as UTF-8 text, as an `io::Result` (a refusal is an error; invalid UTF-8 is `InvalidData`).
+pub fn read_to_string(path: &Path, max: u64) -> io::Result<String> {
+    let (bytes, _) = read(path, max).map_err(Refused::into_io)?;
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// [`read`] as UTF-8 text (lossily decoded), `None` on any refusal.
 pub fn read_text(path: &Path, max: u64) -> Option<String> {
     read(path, max)

@@ -24,8 +24,9 @@ pub enum Error {
     /// The action cannot run in the current state (an old Zellij, a session without a pane).
     #[error("failed precondition: {0}")]
     FailedPrecondition(String),
-    /// Too many actions in a short time for one token or one session; retry later.
-    #[error("rate limited: {0}")]
+    /// Too many actions in a short time for one token or one session, or too many open streams for one client;
+    /// retry later.
+    #[error("resource exhausted: {0}")]
     ResourceExhausted(String),
     /// The request's headers (with its URI) are longer than `limits.header_bytes`.
     #[error("request headers of {0} bytes are over the limit (limits.header_bytes)")]

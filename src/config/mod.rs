@@ -280,7 +280,10 @@ impl Config {
         let tokens = lookup("AMC_TOKENS")
             .map(|value| {
                 let path = Path::new(value.trim());
-                match path.is_absolute().then(|| std::fs::read_to_string(path)) {
+                match path
+                    .is_absolute()
+                    .then(|| crate::bounded::read_to_string(path, 1 << 20))
+                {
                     Some(Ok(text)) => text,
                     Some(Err(e)) => {
                         tracing::warn!(path = %path.display(), error = %e, "AMC_TOKENS names a file amc cannot read");

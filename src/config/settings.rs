@@ -370,7 +370,8 @@ impl Layers {
         let path = explicit.clone().or_else(|| default_file(&*env));
         let (file, file_values) = match path {
             None => (None, BTreeMap::new()),
-            Some(path) => match std::fs::read_to_string(&path) {
+            // A regular file of at most 1 MiB (a FIFO or a device is an error, never a blocked read).
+            Some(path) => match crate::bounded::read_to_string(&path, 1 << 20) {
                 Ok(text) => {
                     let values = parse(&text).map_err(|message| ConfigError {
                         path: path.clone(),
