@@ -374,6 +374,22 @@ async fn headers_bodies_streams_and_error_messages_are_bounded() {
     })
     .await;
     assert!(freed.is_some(), "slots are freed when streams end");
+    // The same cap for WatchState calls (one HTTP/2 connection, three streams).
+    let mut grpc = running.grpc().await;
+    let mut watching = Vec::new();
+    for _ in 0..2 {
+        watching.push(
+            grpc.watch_state(amc::proto::WatchStateRequest::default())
+                .await
+                .expect("within the cap"),
+        );
+    }
+    let refused = grpc
+        .watch_state(amc::proto::WatchStateRequest::default())
+        .await
+        .expect_err("over the cap");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused:?}");
+    drop(watching);
     // A 10 KB id is not echoed back.
     let id = "a".repeat(10_000);
     for path in [
