@@ -12,11 +12,10 @@ use axum::{
     Json, Router,
 };
 use bytes::Bytes;
-
-use crate::bounded::Refused;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    bounded::Refused,
     config::{Limits, Paths},
     error::Error,
     publisher::StateHandle,
