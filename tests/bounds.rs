@@ -253,6 +253,14 @@ async fn a_flooding_zellij_costs_its_bound_only() {
         "z.json",
         r#"{"session_id":"z","status":"active","agent":"claude","zellij_session":"s","zellij_pane":"1"}"#,
     );
+    // The flood itself: cut at the output bound and killed, the answer unknown, well within the 2 s timeout.
+    let started = Instant::now();
+    assert!(amc::sources::zellij::list_sessions(Some(&fake), Duration::from_secs(2)).is_none());
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "took {:?}",
+        started.elapsed()
+    );
     let mut config = env.config();
     config.paths.zellij_bin = Some(fake);
     let before = rss_mib();
