@@ -143,25 +143,26 @@ async fn api_events(
     if page.skipped_long > 0 {
         tracing::info!(session = %id, lines = page.skipped_long, "event log lines over limits.event_line_bytes skipped");
     }
-    // The page's lines are valid JSON already: written out as they are, not parsed into values again.
-    let size: usize = page.lines.iter().map(|l| l.len() + 1).sum();
-    let mut body = Vec::with_capacity(size + id.len() + 64);
-    body.extend_from_slice(b"{\"session_id\":");
-    body.extend_from_slice(&serde_json::to_vec(&id).unwrap_or_default());
-    body.extend_from_slice(b",\"events\":[");
-    for (i, line) in page.lines.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(line.trim_ascii());
-    }
-    body.extend_from_slice(b"],\"next_before\":");
-    body.extend_from_slice(
-        page.next_before
-            .map_or_else(|| "null".to_owned(), |n| n.to_string())
-            .as_bytes(),
+    // The page's lines are valid JSON already: streamed out as they are (each line's buffer handed over, not copied
+    // into one body), not parsed into values again.
+    let mut head = b"{\"session_id\":".to_vec();
+    head.extend_from_slice(&serde_json::to_vec(&id).unwrap_or_default());
+    head.extend_from_slice(b",\"events\":[");
+    let tail = format!(
+        "],\"next_before\":{}}}",
+        page.next_before.map_or_else(|| "null".to_owned(), |n| n.to_string())
     );
-    body.push(b'}');
+    let lines = page.lines.into_iter().enumerate().flat_map(|(i, line)| {
+        let comma = (i > 0).then(|| Bytes::from_static(b","));
+        let trimmed = line.trim_ascii().len() != line.len();
+        let line = if trimmed { line.trim_ascii().to_vec() } else { line };
+        comma.into_iter().chain(std::iter::once(Bytes::from(line)))
+    });
+    let pieces = std::iter::once(Bytes::from(head))
+        .chain(lines)
+        .chain(std::iter::once(Bytes::from(tail)))
+        .map(Ok::<Bytes, Infallible>);
+    let body = Body::from_stream(futures_util::stream::iter(pieces));
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 

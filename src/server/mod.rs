@@ -102,7 +102,9 @@ pub async fn run(
         })
     };
 
-    let limits = options.limits.clone();
+    let mut limits = options.limits.clone();
+    // A held PermissionRequest waits silently for up to `approval_wait`: the idle timeout never cuts it short.
+    limits.idle_timeout = limits.idle_timeout.max(options.approval_wait + Duration::from_secs(60));
     let watches = watch_slots::WatchSlots::new(limits.watches_per_client);
     let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat)
         .with_notify(options.notify.clone())
