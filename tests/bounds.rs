@@ -316,6 +316,7 @@ async fn headers_bodies_streams_and_error_messages_are_bounded() {
     config.limits.watches_per_client = 2;
     config.limits.header_bytes = 16 * 1024;
     config.limits.body_bytes = 64 * 1024;
+    config.limits.grpc_message_bytes = 4 * 1024;
     let token = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
     let access = amc::server::auth::Access::new(
         vec![amc::config::NamedToken {
@@ -398,6 +399,16 @@ async fn headers_bodies_streams_and_error_messages_are_bounded() {
         .expect_err("over the cap");
     assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused:?}");
     drop(watching);
+    // A gRPC request message over limits.grpc_message_bytes is refused; a small one passes.
+    let big = amc::proto::GetStateRequest {
+        filter: Some(amc::proto::SessionFilter {
+            session_ids: vec!["x".repeat(100); 100],
+            ..Default::default()
+        }),
+    };
+    let refused = grpc.get_state(big).await.expect_err("over the decode limit");
+    assert!(refused.code() == tonic::Code::OutOfRange, "{refused:?}");
+    assert!(grpc.get_state(amc::proto::GetStateRequest::default()).await.is_ok());
     // A 10 KB id is not echoed back.
     let id = "a".repeat(10_000);
     for path in [
