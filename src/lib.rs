@@ -11,6 +11,8 @@
 //!   its derivation.
 //! - [`metrics`]: the process's counters (passes by trigger and duration, file events, revisions, bytes read, streams,
 //!   requests, notifications, actions) for `GET /metrics`.
+//! - [`bounded`]: bounded file reads: regular files only (`O_NONBLOCK` + `fstat`), symlinks out of the data dir
+//!   refused, a size limit per caller.
 //! - [`error`]: the error enum and its one mapping to gRPC and HTTP codes.
 //! - [`shutdown`]: SIGINT/SIGTERM and the token every long-lived stream watches.
 //! - [`proto`]: the generated `amc.v1` types and the descriptor set for reflection.
@@ -56,6 +58,7 @@
 //! the publisher's decision log keeps them for `amc explain <id>`, `ExplainSession` and `/api/sessions/{id}/explain`.
 #![forbid(unsafe_code)]
 
+pub mod bounded;
 pub mod cli;
 pub mod collect;
 pub mod config;

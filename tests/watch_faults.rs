@@ -73,6 +73,7 @@ impl FixedServer {
             approval_wait: Duration::from_secs(600),
             otlp: false,
             fleet: None,
+            limits: amc::config::Limits::default(),
         };
         let task = tokio::spawn(server::run(listener, handle, options, shutdown.clone()));
         FixedServer { url, shutdown, task }

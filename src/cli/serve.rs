@@ -34,6 +34,10 @@ pub fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBu
              or listen on 127.0.0.1"
         );
     }
+    if !config::is_loopback(&listen) {
+        server::auth::check_token_strength(&config.named_tokens())
+            .map_err(|problem| anyhow::anyhow!("refusing to listen on non-loopback address {listen}: {problem}"))?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -97,6 +101,7 @@ pub fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBu
             approval_wait: config.approval_wait,
             otlp: config.otlp,
             fleet: fleet_link,
+            limits: config.limits.clone(),
         };
         let server = server::run(listener, state.clone(), options, shutdown);
         tokio::pin!(server);

@@ -194,8 +194,15 @@ fn file_status_rule(session: &SessionJson) -> &'static str {
 }
 
 impl Collector {
+    /// The session files skipped as unreadable (too long, a symlink out of the data dir) until they change: name and
+    /// reason.
+    pub fn unreadable_files(&self) -> Vec<String> {
+        self.session_files.refused()
+    }
+
     /// Creates a collector for `config`.
     pub fn new(config: &Config) -> Self {
+        crate::sources::set_max_output(config.limits.subprocess_output_bytes);
         Collector {
             transcripts: TranscriptCache::with_options(CacheOptions {
                 window_override: config.context_window_override,
@@ -203,7 +210,7 @@ impl Collector {
                 anthropic_model: config.anthropic_model.clone(),
                 data_dir: Some(config.paths.data_dir.clone()),
             }),
-            session_files: SessionFileCache::default(),
+            session_files: SessionFileCache::with_limit(config.limits.session_file_bytes),
             zellij: ZellijCache::default(),
             rollouts: RolloutCache::default(),
             codex_index: CodexRolloutIndex::default(),

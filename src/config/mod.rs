@@ -21,11 +21,13 @@
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax); logs go to stderr |
 
 pub mod fleet;
+pub mod limits;
 pub mod notify;
 pub mod prices;
 pub mod settings;
 
 pub use self::fleet::FleetConfig;
+pub use self::limits::Limits;
 pub use self::notify::{DesktopMode, NotifyConfig, NtfyConfig, WebhookConfig};
 pub use self::settings::{Layers, Origin, Setting, SETTINGS};
 
@@ -234,6 +236,8 @@ pub struct Config {
     pub otlp: bool,
     /// The fleet: the host name, the NATS connection, hub or not.
     pub fleet: FleetConfig,
+    /// What amc reads, holds and accepts at most (`limits.*`).
+    pub limits: Limits,
 }
 
 impl Config {
@@ -278,7 +282,10 @@ impl Config {
         let tokens = lookup("AMC_TOKENS")
             .map(|value| {
                 let path = Path::new(value.trim());
-                match path.is_absolute().then(|| std::fs::read_to_string(path)) {
+                match path
+                    .is_absolute()
+                    .then(|| crate::bounded::read_to_string(path, 1 << 20))
+                {
                     Some(Ok(text)) => text,
                     Some(Err(e)) => {
                         tracing::warn!(path = %path.display(), error = %e, "AMC_TOKENS names a file amc cannot read");
@@ -342,6 +349,7 @@ impl Config {
             shutdown_grace: millis("AMC_SHUTDOWN_GRACE_MS", 3_000),
             // Lenient here (tests, benches, `amc hook`): an invalid fleet setting is no fleet; `from_layers` refuses it.
             fleet: FleetConfig::from_lookup(&lookup).unwrap_or_default(),
+            limits: Limits::from_lookup(&lookup),
         }
     }
 

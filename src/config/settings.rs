@@ -175,6 +175,96 @@ pub const SETTINGS: &[Setting] = &[
         "how long shutdown waits for connections to drain",
     ),
     s(
+        "limits.session_file_bytes",
+        "AMC_LIMIT_SESSION_FILE_BYTES",
+        "1048576",
+        "a larger session file is skipped (logged, counted unreadable in /api/health) until it changes",
+    ),
+    s(
+        "limits.events_page",
+        "AMC_LIMIT_EVENTS_PAGE",
+        "500",
+        "GET /api/events/{id}: events per page without ?limit=",
+    ),
+    s(
+        "limits.events_page_max",
+        "AMC_LIMIT_EVENTS_PAGE_MAX",
+        "5000",
+        "GET /api/events/{id}: the largest ?limit= accepted",
+    ),
+    s(
+        "limits.event_line_bytes",
+        "AMC_LIMIT_EVENT_LINE_BYTES",
+        "262144",
+        "GET /api/events/{id}: longer lines are skipped",
+    ),
+    s(
+        "limits.subprocess_output_bytes",
+        "AMC_LIMIT_SUBPROCESS_OUTPUT_BYTES",
+        "1048576",
+        "zellij/lsof output past this kills the child (answer unknown)",
+    ),
+    s(
+        "limits.connections",
+        "AMC_LIMIT_CONNECTIONS",
+        "4096",
+        "open connections; more are closed at once (also kept under 3/4 of the fd limit)",
+    ),
+    s(
+        "limits.header_timeout_ms",
+        "AMC_LIMIT_HEADER_TIMEOUT_MS",
+        "10000",
+        "a connection that sends no byte this long after opening is closed",
+    ),
+    s(
+        "limits.idle_timeout_ms",
+        "AMC_LIMIT_IDLE_TIMEOUT_MS",
+        "900000",
+        "a connection with no byte either way this long is closed",
+    ),
+    s(
+        "limits.header_bytes",
+        "AMC_LIMIT_HEADER_BYTES",
+        "65536",
+        "request headers plus URI longer than this: 431",
+    ),
+    s(
+        "limits.body_bytes",
+        "AMC_LIMIT_BODY_BYTES",
+        "1048576",
+        "JSON request bodies longer than this: 413",
+    ),
+    s(
+        "limits.grpc_message_bytes",
+        "AMC_LIMIT_GRPC_MESSAGE_BYTES",
+        "4194304",
+        "largest gRPC/gRPC-Web request message decoded",
+    ),
+    s(
+        "limits.streams_per_connection",
+        "AMC_LIMIT_STREAMS_PER_CONNECTION",
+        "256",
+        "concurrent HTTP/2 streams per connection",
+    ),
+    s(
+        "limits.watches_per_client",
+        "AMC_LIMIT_WATCHES_PER_CLIENT",
+        "2048",
+        "open SSE streams + WatchState/WatchEvents calls per client address (then 429/RESOURCE_EXHAUSTED)",
+    ),
+    s(
+        "limits.request_reads",
+        "AMC_LIMIT_REQUEST_READS",
+        "8",
+        "file reads requests run at once (event logs); the collector has its own thread",
+    ),
+    s(
+        "limits.pass_overdue_ms",
+        "AMC_LIMIT_PASS_OVERDUE_MS",
+        "30000",
+        "a collection pass running longer makes /api/health say degraded",
+    ),
+    s(
         "dashboard_url",
         "AMC_DASHBOARD_URL",
         "http://<listen>/",
@@ -361,7 +451,8 @@ impl Layers {
         let path = explicit.clone().or_else(|| default_file(&*env));
         let (file, file_values, file_lines) = match path {
             None => (None, BTreeMap::new(), BTreeMap::new()),
-            Some(path) => match std::fs::read_to_string(&path) {
+            // A regular file of at most 1 MiB (a FIFO or a device is an error, never a blocked read).
+            Some(path) => match crate::bounded::read_to_string(&path, 1 << 20) {
                 Ok(text) => {
                     let values = parse(&text).map_err(|message| ConfigError {
                         path: path.clone(),

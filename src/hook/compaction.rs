@@ -7,7 +7,6 @@
 //! `Compaction` line (the boundary's time, `trigger`, `pre_tokens`, `post_tokens`) to the event log and drops the mark.
 
 use std::{
-    fs::File,
     io::{self, Read, Seek, SeekFrom},
     path::Path,
 };
@@ -57,7 +56,7 @@ pub fn read_boundary_tokens(path: &Path, since: Option<&str>) -> io::Result<Opti
     if !std::fs::metadata(path)?.is_file() {
         return Ok(None);
     }
-    let mut file = File::open(path)?;
+    let mut file = crate::bounded::open(path)?;
     let start = file.metadata()?.len().saturating_sub(TAIL_BYTES);
     file.seek(SeekFrom::Start(start))?;
     let mut bytes = Vec::new();

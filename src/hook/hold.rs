@@ -33,7 +33,11 @@ pub struct Server {
 impl Server {
     /// The server of `paths`' data dir, when its address and a token are known.
     pub fn find(paths: &Paths) -> Option<Server> {
-        let addr = std::fs::read_to_string(paths.addr_file()).ok()?.trim().parse().ok()?;
+        let addr = crate::bounded::read_to_string(&paths.addr_file(), 4096)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         // `AMC_TOKEN` (env or config file) when it may act, else the server's `local` token.
         let layers = crate::config::Layers::from_process_lenient();
         let config = crate::config::Config::from_paths_and_lookup(paths.clone(), |key| layers.lookup(key));
@@ -41,7 +45,7 @@ impl Server {
             .has_act_token()
             .then_some(config.token)
             .flatten()
-            .or_else(|| std::fs::read_to_string(paths.token_file()).ok())?
+            .or_else(|| crate::bounded::read_to_string(&paths.token_file(), 4096).ok())?
             .trim()
             .to_owned();
         Some(Server { addr, token })
@@ -104,7 +108,7 @@ pub fn record_request_id(paths: &Paths, session_id: &str, request_id: &str) -> s
         return Ok(());
     };
     let _lock = store::SessionLock::acquire(paths, session_id)?;
-    let Ok(text) = std::fs::read(&path) else {
+    let Ok((text, _)) = crate::bounded::read(&path, crate::sources::session_file::DEFAULT_MAX_BYTES) else {
         return Ok(());
     };
     let Ok(Value::Object(mut session)) = serde_json::from_slice::<Value>(&text) else {

@@ -137,8 +137,9 @@ impl Outbox {
 }
 
 fn load(file: &Path) -> (VecDeque<Delivery>, usize) {
-    let text = match std::fs::read(file) {
-        Ok(text) => text,
+    // A regular file of at most 64 MiB (amc keeps it far smaller), or nothing.
+    let text = match crate::bounded::read(file, 64 << 20).map_err(crate::bounded::Refused::into_io) {
+        Ok((text, _)) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (VecDeque::new(), 0),
         Err(error) => {
             tracing::error!(file = %file.display(), %error, "could not read the outbox");

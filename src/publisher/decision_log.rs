@@ -128,8 +128,8 @@ impl DecisionLog {
             tracing::warn!(file = %file.display(), "the decision log is too big to be amc's; ignoring it");
             return log;
         }
-        match fs::read(&file) {
-            Ok(bytes) => {
+        match crate::bounded::read(&file, MAX_LOG_BYTES).map_err(crate::bounded::Refused::into_io) {
+            Ok((bytes, _)) => {
                 let mut bad = 0usize;
                 for line in bytes.split(|b| *b == b'\n').filter(|l| !l.trim_ascii().is_empty()) {
                     match serde_json::from_slice::<RemovedEntry>(line) {
@@ -371,7 +371,7 @@ fn newest_in_trash(trash_dir: &Path, name: &std::ffi::OsStr) -> Option<PathBuf> 
 /// The last line of an event log as JSON (read from its last 8 KiB).
 fn last_event(path: &Path) -> Option<Value> {
     const TAIL: u64 = 8 * 1024;
-    let mut file = fs::File::open(path).ok()?;
+    let mut file = crate::bounded::open(path).ok()?;
     let len = file.metadata().ok()?.len();
     file.seek(SeekFrom::Start(len.saturating_sub(TAIL))).ok()?;
     let mut tail = Vec::new();

@@ -253,8 +253,9 @@ fn push_line(text: &mut Vec<u8>, event: &Event) {
 /// Reads the ring file: the events in id order (lines out of order or unparsable are skipped and logged), and how
 /// many lines the file has.
 fn load(file: &Path) -> (VecDeque<Arc<Event>>, usize) {
-    let text = match std::fs::read(file) {
-        Ok(text) => text,
+    // A regular file of at most 64 MiB (amc keeps it far smaller), or nothing.
+    let text = match crate::bounded::read(file, 64 << 20).map_err(crate::bounded::Refused::into_io) {
+        Ok((text, _)) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (VecDeque::new(), 0),
         Err(error) => {
             tracing::warn!(file = %file.display(), %error, "could not read the event ring; starting empty");

@@ -46,11 +46,27 @@ pub struct StateHandle {
     rx: watch::Receiver<Arc<Snapshot>>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    /// When the running pass started (ms since the epoch), 0 between passes.
+    pass_started: Arc<std::sync::atomic::AtomicI64>,
+    /// The session files the last pass skipped as unreadable (name: reason).
+    unreadable: Arc<std::sync::Mutex<Vec<String>>>,
     decisions: SharedDecisionLog,
     events: Arc<EventLog>,
 }
 
 impl StateHandle {
+    /// The session files skipped as unreadable until they change (too long, a symlink out of the data dir): each
+    /// `name: reason`.
+    pub fn unreadable_files(&self) -> Vec<String> {
+        self.unreadable.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// How long the running collection pass has been running; `None` between passes.
+    pub fn pass_running_for(&self) -> Option<std::time::Duration> {
+        let started = self.pass_started.load(Ordering::Relaxed);
+        (started > 0).then(|| std::time::Duration::from_millis(u64::try_from(now_ms() - started).unwrap_or(0)))
+    }
+
     /// Returns the event ring: the events derived from consecutive published states.
     pub fn events(&self) -> &Arc<EventLog> {
         &self.events
@@ -112,6 +128,8 @@ impl StateHandle {
             rx,
             polling: Arc::default(),
             pass_count: Arc::default(),
+            pass_started: Arc::default(),
+            unreadable: Arc::default(),
             decisions: SharedDecisionLog::new(DecisionLog::in_memory(&Paths::from_lookup(|_| None))),
             events: events.clone(),
         };
@@ -134,6 +152,8 @@ impl StateHandle {
             pass_count: Arc::default(),
             decisions: SharedDecisionLog::new(DecisionLog::in_memory(&config.paths)),
             events: events.clone(),
+            pass_started: Arc::default(),
+            unreadable: Arc::default(),
         };
         (handle, FixedPublisher { tx, revision, events })
     }
@@ -223,11 +243,15 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revision, instance)));
     let polling = Arc::new(AtomicBool::new(false));
     let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let pass_started = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let unreadable: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let events = Arc::new(EventLog::open(event_ring_file(&config), Retention::default(), now_ms()));
     let handle = StateHandle {
         rx,
         polling: polling.clone(),
         pass_count: pass_count.clone(),
+        pass_started: pass_started.clone(),
+        unreadable: unreadable.clone(),
         decisions: decisions.clone(),
         events: events.clone(),
     };
@@ -238,6 +262,8 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         collector: None,
         polling,
         pass_count,
+        pass_started,
+        unreadable,
         decisions,
         events,
     };
@@ -263,6 +289,8 @@ struct Publisher {
     collector: Option<Collector>,
     polling: Arc<AtomicBool>,
     pass_count: Arc<std::sync::atomic::AtomicU64>,
+    pass_started: Arc<std::sync::atomic::AtomicI64>,
+    unreadable: Arc<std::sync::Mutex<Vec<String>>>,
     events: Arc<EventLog>,
     decisions: SharedDecisionLog,
 }
@@ -342,27 +370,40 @@ impl Publisher {
     async fn run_pass(&mut self, changes: Changes, trigger: Trigger) -> Option<Pass> {
         let mut collector = self.collector.take().unwrap_or_else(|| Collector::new(&self.config));
         let decisions = self.decisions.clone();
-        // The pass's logs carry its trigger (a span field in `--log-format json`).
+        // The pass runs on a thread of its own, not in tokio's blocking pool: requests that fill that pool (slow
+        // reads) can never hold the collector up. Its logs carry its trigger (a span field in `--log-format json`).
         let span = tracing::info_span!("pass", trigger = trigger.as_str());
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.pass_started.store(now_ms().max(1), Ordering::Relaxed);
+        let spawned = std::thread::Builder::new().name("amc-collect".into()).spawn(move || {
             span.in_scope(|| {
                 let now = SystemTime::now();
                 let pass = record(&decisions, collector.pass_with(now, &changes), now);
-                (collector, pass)
+                let _ = done.send((collector, pass));
             })
-        })
-        .await;
+        });
+        let result = match spawned {
+            Ok(_) => result.await.ok(),
+            Err(error) => {
+                tracing::error!(%error, "cannot start the collection thread");
+                None
+            }
+        };
+        self.pass_started.store(0, Ordering::Relaxed);
         metrics::pass_done(trigger, started.elapsed());
         self.pass_count.fetch_add(1, Ordering::Relaxed);
         match result {
-            Ok((collector, pass)) => {
+            Some((collector, pass)) => {
+                if let Ok(mut unreadable) = self.unreadable.lock() {
+                    *unreadable = collector.unreadable_files();
+                }
                 self.collector = Some(collector);
                 Some(pass)
             }
-            Err(error) => {
+            None => {
                 // The collector is rebuilt on the next pass; its caches are lost, nothing else.
-                tracing::error!(%error, "collection pass panicked");
+                tracing::error!("collection pass panicked");
                 None
             }
         }

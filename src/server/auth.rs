@@ -173,15 +173,16 @@ fn is_public(method: &Method, path: &str) -> bool {
         || super::dashboard::is_asset(path)
 }
 
-/// Returns whether `request` carries `token`, in the `Authorization` header or the `access_token` query parameter.
+/// Returns whether `request` carries `token`, in the `Authorization` header (scheme `Bearer`, any case: RFC 7235
+/// §2.1) or the `access_token` query parameter.
 fn carries(request: &Request, token: &str) -> bool {
     let from_header = request
         .headers()
         .get_all(header::AUTHORIZATION)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .any(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes()));
+        .filter_map(bearer)
+        .any(|given| constant_time_eq(given.as_bytes(), token.as_bytes()));
     let from_query = || {
         request.uri().query().is_some_and(|query| {
             form_urlencoded::parse(query.as_bytes())
@@ -191,12 +192,61 @@ fn carries(request: &Request, token: &str) -> bool {
     from_header || from_query()
 }
 
-/// Compares without an early exit, so the time taken does not tell how much of a guess was right.
+/// The credentials of an `Authorization: Bearer <token>` value, the scheme matched without regard to case.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim().split_once(char::is_whitespace)?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
+}
+
+/// Compares in constant time whatever the lengths: both sides are hashed (SHA-256) first and the digests compared
+/// with `subtle`, so neither a mismatch's position nor the guess's length shows in the time taken.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+    use sha2::Digest as _;
+    use subtle::ConstantTimeEq as _;
+    let (da, db) = (sha2::Sha256::digest(a), sha2::Sha256::digest(b));
+    bool::from(da.as_slice().ct_eq(db.as_slice()))
+}
+
+/// The entropy a non-loopback listener needs in every token: 32 bytes (256 bits).
+pub const MIN_TOKEN_BITS: f64 = 256.0;
+
+/// Estimates the entropy of `secret` in bits: its length times the bits per character of the smallest alphabet
+/// holding it (digits 3.3, hex 4, base64/alphanumeric ~6, printable ASCII 6.6), and nothing for a secret of fewer
+/// than 8 distinct characters (`aaaa…`, `abababab…`). Random tokens from `openssl rand -hex 32` (64 characters) or
+/// `openssl rand -base64 32` (44) reach 256 bits.
+pub fn token_bits(secret: &str) -> f64 {
+    let distinct: std::collections::HashSet<char> = secret.chars().collect();
+    if distinct.len() < 8 || secret.trim() != secret {
+        return 0.0;
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let per_char: f64 = if secret.bytes().all(|b| b.is_ascii_digit()) {
+        10f64.log2()
+    } else if secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        4.0
+    } else if secret
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
+    {
+        6.0
+    } else {
+        95f64.log2()
+    };
+    let significant = secret.trim_end_matches('=').chars().count();
+    significant as f64 * per_char
+}
+
+/// Refuses tokens too weak for a listener other people can reach: the first one under [`MIN_TOKEN_BITS`], named.
+pub fn check_token_strength(tokens: &[NamedToken]) -> Result<(), String> {
+    match tokens.iter().find(|t| token_bits(&t.secret) < MIN_TOKEN_BITS) {
+        None => Ok(()),
+        Some(weak) => Err(format!(
+            "token {:?} has about {:.0} bits of entropy; a non-loopback listener needs at least {} (32 random \
+             bytes): generate one with `openssl rand -hex 32`",
+            weak.name,
+            token_bits(&weak.secret),
+            MIN_TOKEN_BITS
+        )),
+    }
 }
 
 /// Decides whether `request` may go on; the reason when not.
@@ -319,7 +369,7 @@ fn action_of_path(path: &str) -> (&str, &str) {
 /// Reads `<data dir>/token`, creating it (0600, 256 random bits as hex) when missing; the `local` token.
 pub fn local_token(path: &Path) -> std::io::Result<String> {
     use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
-    if let Ok(text) = std::fs::read_to_string(path) {
+    if let Some(text) = crate::bounded::read_text(path, 4096) {
         let token = text.trim();
         if token.len() >= 16 {
             return Ok(token.to_owned());
@@ -369,6 +419,37 @@ mod tests {
         assert!(!carries(&get("/api/state", Some("Basic s3cret")), "s3cret"));
         assert!(!carries(&get("/api/state?token=s3cret", None), "s3cret"));
         assert!(!carries(&get("/api/state", None), "s3cret"));
+        // The scheme in any case (RFC 7235), extra white space tolerated.
+        assert!(carries(&get("/api/state", Some("BEARER s3cret")), "s3cret"));
+        assert!(carries(&get("/api/state", Some("bEaReR   s3cret ")), "s3cret"));
+        assert!(!carries(&get("/api/state", Some("Bearers3cret")), "s3cret"));
+    }
+
+    #[test]
+    fn weak_tokens_are_refused_for_open_listeners() {
+        let named = |secret: &str| NamedToken {
+            name: "default".into(),
+            secret: secret.into(),
+            scope: Scope::Act,
+        };
+        for weak in [
+            "x",
+            " ",
+            "        ",
+            "password123",
+            &"a".repeat(100),
+            &"ab".repeat(64),
+            &"0123456789abcdef".repeat(3),
+        ] {
+            assert!(check_token_strength(&[named(weak)]).is_err(), "{weak:?}");
+        }
+        let hex = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+        let b64 = "q8Jz0m3YkF5vT1xW9bR2nE7sH4uL6pA0cD8gI2jK5oM=";
+        for strong in [hex, b64] {
+            assert!(check_token_strength(&[named(strong)]).is_ok(), "{strong}");
+        }
+        let err = check_token_strength(&[named(hex), named("short")]).expect_err("one weak");
+        assert!(err.contains("openssl rand -hex 32"), "{err}");
     }
 
     #[test]
@@ -529,5 +610,6 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
         assert!(!constant_time_eq(b"", b"a"));
+        assert!(!constant_time_eq(&[b'a'; 10_000], b"a"));
     }
 }

@@ -78,6 +78,7 @@ async fn api_ack(
 /// The handler.
 pub async fn api_stream_events(
     State(http): State<HttpState>,
+    caller: Option<axum::Extension<super::auth::Caller>>,
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
@@ -96,9 +97,12 @@ pub async fn api_stream_events(
         .or(query.since.map(|s| s.saturating_sub(1)))
         .unwrap_or_else(|| log.newest_id());
     let mut cursor = log.cursor(start);
+    let client = caller.and_then(|axum::Extension(caller)| caller.remote).map(|a| a.ip());
+    let slot = http.watches.take(client)?;
     let shutdown = http.shutdown.clone();
     let ping = http.ping;
     let stream = async_stream::stream! {
+        let _slot = slot;
         yield Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n\n"));
         let mut next_ping = Box::pin(tokio::time::sleep(ping));
         loop {

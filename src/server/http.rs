@@ -14,7 +14,15 @@ use axum::{
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Paths, error::Error, publisher::StateHandle, store, wire::Snapshot};
+use crate::{
+    bounded::Refused,
+    config::{Limits, Paths},
+    error::Error,
+    publisher::StateHandle,
+    sources::event_log::{self, PageRequest},
+    store,
+    wire::Snapshot,
+};
 
 /// What the HTTP handlers share.
 #[derive(Debug, Clone)]
@@ -27,6 +35,13 @@ pub struct HttpState {
     pub paths: Arc<Paths>,
     /// Interval of `: ping` comments.
     pub ping: std::time::Duration,
+    /// The limits (event pages, streams per client).
+    pub limits: Arc<Limits>,
+    /// The file reads requests may run at once (`limits.request_reads`): requests wait for a permit, the collector
+    /// never does (it has its own thread).
+    pub reads: Arc<tokio::sync::Semaphore>,
+    /// Open SSE streams per client address.
+    pub watches: super::watch_slots::WatchSlots,
 }
 
 /// Returns the `/api/*` router.
@@ -54,8 +69,12 @@ async fn api_usage(State(http): State<HttpState>) -> Json<serde_json::Value> {
 
 async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
     let snapshot = http.state.current();
+    let running = http.state.pass_running_for();
+    let overdue = running.is_some_and(|d| d > http.limits.pass_overdue);
     let status = if http.shutdown.is_cancelled() {
         "shutting_down"
+    } else if overdue {
+        "degraded"
     } else {
         "ok"
     };
@@ -68,26 +87,99 @@ async fn api_health(State(http): State<HttpState>) -> Json<serde_json::Value> {
         "warming": snapshot.warming,
         "watch_mode": if http.state.is_polling() { "polling" } else { "events" },
         "passes": http.state.passes(),
+        "pass_running_ms": running.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        "unreadable_files": http.state.unreadable_files(),
     }))
 }
 
-/// The event log of one session: `{"session_id": id, "events": [...]}` (invalid lines skipped, as the original).
-async fn api_events(State(http): State<HttpState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Error> {
+/// `/api/events/{id}`'s query: `limit` events (default `limits.events_page`, at most `limits.events_page_max`)
+/// ending before byte offset `before` (default: the end of the log).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EventsQuery {
+    limit: Option<usize>,
+    before: Option<u64>,
+}
+
+/// One page of a session's event log, newest last: `{"session_id": id, "events": [...], "next_before": offset|null}`
+/// (invalid lines skipped, as the original). The log is read backwards from `before` (default: its end), at most
+/// `limit` events; `next_before` asks for the page before this one. Only a regular file inside the data dir is
+/// read (a FIFO, a device or a symlink out of it is refused, 400, the reason logged).
+async fn api_events(
+    State(http): State<HttpState>,
+    Path(id): Path<String>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(query) = query.map_err(|rejection| Error::InvalidArgument(rejection.body_text()))?;
     let path = store::event_log(&http.paths, &id)
         .ok_or_else(|| Error::InvalidArgument(format!("unsafe session id {id:?}")))?;
-    let text = match tokio::fs::read(&path).await {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::NotFound(format!("no event log for {id}")))
-        }
-        Err(e) => return Err(Error::Internal(format!("reading {}: {e}", path.display()))),
+    let limits = &http.limits;
+    let limit = query.limit.unwrap_or(limits.events_page);
+    if limit == 0 || limit > limits.events_page_max {
+        return Err(Error::InvalidArgument(format!(
+            "limit must be 1 to {}",
+            limits.events_page_max
+        )));
+    }
+    let request = PageRequest {
+        before: query.before,
+        limit,
+        max_line: limits.event_line_bytes,
     };
-    let events: Vec<serde_json::Value> = text
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .filter_map(|line| serde_json::from_slice(line).ok())
-        .collect();
-    Ok(Json(serde_json::json!({ "session_id": id, "events": events })))
+    let permit = http
+        .reads
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Error::ShuttingDown)?;
+    let root = http.paths.data_dir.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let page = event_log::read_page(&path, &root, request);
+        (path, page)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("event log read panicked: {e}")))?;
+    let page = match read {
+        (_, Ok(page)) => page,
+        (_, Err(Refused::NotFound)) => return Err(Error::NotFound(format!("no event log for {id}"))),
+        (path, Err(Refused::Io(kind))) => return Err(Error::Internal(format!("reading {}: {kind}", path.display()))),
+        (path, Err(refused)) => {
+            tracing::warn!(file = %path.display(), reason = %refused, "event log refused");
+            return Err(Error::InvalidArgument(format!("the event log of {id} is {refused}")));
+        }
+    };
+    if page.skipped_long > 0 {
+        tracing::info!(session = %id, lines = page.skipped_long, "event log lines over limits.event_line_bytes skipped");
+    }
+    // The page's lines are valid JSON already: not parsed into values again, streamed out in 64 KiB chunks (each
+    // line freed once copied, so the page is never held twice).
+    let mut head = b"{\"session_id\":".to_vec();
+    head.extend_from_slice(&serde_json::to_vec(&id).unwrap_or_default());
+    head.extend_from_slice(b",\"events\":[");
+    let tail = format!(
+        "],\"next_before\":{}}}",
+        page.next_before.map_or_else(|| "null".to_owned(), |n| n.to_string())
+    );
+    let mut lines = page.lines.into_iter().enumerate().peekable();
+    let mut first = Some(head);
+    let mut last = Some(tail.into_bytes());
+    let pieces = std::iter::from_fn(move || {
+        const CHUNK: usize = 64 * 1024;
+        let mut chunk = first.take().unwrap_or_default();
+        while chunk.len() < CHUNK {
+            let Some((i, line)) = lines.next() else { break };
+            if i > 0 {
+                chunk.push(b',');
+            }
+            chunk.extend_from_slice(line.trim_ascii());
+        }
+        if lines.peek().is_none() {
+            chunk.extend(last.take().unwrap_or_default());
+        }
+        (!chunk.is_empty()).then(|| Ok::<Bytes, Infallible>(Bytes::from(chunk)))
+    });
+    let body = Body::from_stream(futures_util::stream::iter(pieces));
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Why one session is what it is: `{"session_id", "present", "decisions": [...], "trash_path"?}` (see
@@ -113,6 +205,7 @@ pub struct StreamQuery {
 /// whose `Last-Event-ID` is the revision before the current one gets the current one's delta.
 async fn api_stream(
     State(http): State<HttpState>,
+    caller: Option<axum::Extension<super::auth::Caller>>,
     headers: HeaderMap,
     query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
@@ -130,10 +223,13 @@ async fn api_stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
+    let client = caller.and_then(|axum::Extension(caller)| caller.remote).map(|a| a.ip());
+    let slot = http.watches.take(client)?;
     let mut rx = http.state.subscribe();
     let shutdown = http.shutdown.clone();
     let ping = http.ping;
     let stream = async_stream::stream! {
+        let _slot = slot;
         yield Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n\n"));
         let first = rx.borrow_and_update().clone();
         // The revision the client holds, as far as this stream knows.
@@ -203,6 +299,6 @@ pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
         h.insert("grpc-message", HeaderValue::from_static("unknown%20service"));
         return response;
     }
-    let body = serde_json::json!({ "error": format!("no route for {}", uri.path()), "code": "NOT_FOUND" });
+    let body = serde_json::json!({ "error": format!("no route for {}", crate::error::shown(uri.path())), "code": "NOT_FOUND" });
     (StatusCode::NOT_FOUND, Json(body)).into_response()
 }

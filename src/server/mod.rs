@@ -16,24 +16,28 @@ pub mod fleet;
 pub mod grpc;
 pub mod http;
 pub mod limit;
+pub mod listener;
 pub mod metrics;
 pub mod observe;
 pub mod otlp;
 pub mod pane;
+pub mod watch_slots;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::http::{header::HeaderName, HeaderValue, Method};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
-use tonic::{
-    codec::CompressionEncoding,
-    service::Routes,
-    transport::{server::TcpIncoming, Server},
-};
+use tonic::{codec::CompressionEncoding, service::Routes, transport::Server};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::{config::Paths, notify::NotifyHandle, proto, publisher::StateHandle};
+use crate::{
+    config::{Limits, Paths},
+    error::Error,
+    notify::NotifyHandle,
+    proto,
+    publisher::StateHandle,
+};
 
 /// What the server needs besides the listener.
 #[derive(Debug, Clone)]
@@ -63,6 +67,8 @@ pub struct ServerOptions {
     /// The fleet (`--nats`): answer action requests on this host's subject; on a hub, route actions and serve
     /// `/api/hosts`.
     pub fleet: Option<fleet::FleetLink>,
+    /// Connections, headers, bodies, streams and reads (see [`listener`] and `config::Limits`).
+    pub limits: Limits,
 }
 
 /// The listen backlog of [`bind`]. tokio's `TcpListener::bind` uses 128: a burst of clients connecting at once (a
@@ -107,10 +113,16 @@ pub async fn run(
     };
 
     let audit = Arc::new(audit::AuditLog::new(options.paths.audit_log()));
+    let mut limits = options.limits.clone();
+    // A held PermissionRequest waits silently for up to `approval_wait`: the idle timeout never cuts it short.
+    limits.idle_timeout = limits.idle_timeout.max(options.approval_wait + Duration::from_secs(60));
+    let watches = watch_slots::WatchSlots::new(limits.watches_per_client);
     let service = grpc::StateServiceImpl::new(state.clone(), shutdown.clone(), options.heartbeat)
         .with_notify(options.notify.clone())
+        .with_watch_slots(watches.clone())
         .with_audit(audit.clone());
     let state_server = grpc::StateServer::new(service)
+        .max_decoding_message_size(limits.grpc_message_bytes)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip);
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -145,6 +157,7 @@ pub async fn run(
     }
     let action_server =
         proto::action_service_server::ActionServiceServer::new(action_service::ActionServiceImpl::new(actions.clone()))
+            .max_decoding_message_size(limits.grpc_message_bytes)
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip);
 
@@ -172,6 +185,9 @@ pub async fn run(
         shutdown: shutdown.clone(),
         paths: options.paths.clone(),
         ping: options.sse_ping,
+        limits: Arc::new(limits.clone()),
+        reads: Arc::new(tokio::sync::Semaphore::new(limits.request_reads.max(1))),
+        watches,
     };
     let api = http::router(http_state.clone())
         .merge(metrics::router(http_state.clone()))
@@ -194,9 +210,11 @@ pub async fn run(
         .merge(grpc)
         .fallback(http::not_found)
         .layer(axum::middleware::from_fn_with_state(gate, auth::require_token))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
+        .layer(axum::middleware::from_fn_with_state(limits.header_bytes, limit_headers))
         .layer(axum::middleware::from_fn(observe::observe));
 
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let incoming = listener::incoming(listener, &limits);
     let signal = {
         let shutdown = shutdown.clone();
         let reporter = health_reporter.clone();
@@ -213,6 +231,8 @@ pub async fn run(
     let server = Server::builder()
         .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .max_concurrent_streams(limits.streams_per_connection)
+        .http2_max_header_list_size(u32::try_from(limits.header_bytes).unwrap_or(u32::MAX))
         .add_routes(Routes::from(app))
         .serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
@@ -224,6 +244,38 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Refuses a request whose headers and URI together are longer than `max` bytes: 431 (gRPC `RESOURCE_EXHAUSTED`).
+async fn limit_headers(
+    axum::extract::State(max): axum::extract::State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let size = request.uri().to_string().len()
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if size <= max {
+        return next.run(request).await;
+    }
+    tracing::info!(size, max, "request headers over limits.header_bytes refused");
+    let is_grpc = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"));
+    let error = Error::HeadersTooLarge(size);
+    if is_grpc {
+        tonic::Status::from(error)
+            .into_http::<axum::body::Body>()
+            .into_response()
+    } else {
+        error.into_response()
+    }
 }
 
 /// An SSE response with `body`: `text/event-stream`, not cached, not buffered by proxies.

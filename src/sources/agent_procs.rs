@@ -306,7 +306,10 @@ pub fn read_claude_pid_files(claude_config_dirs: &[PathBuf]) -> Option<Vec<Claud
             if !is_pid_json {
                 continue;
             }
-            let Ok(bytes) = fs::read(&path) else { continue };
+            // Claude Code's own small record: a regular file of at most 1 MiB, or skipped.
+            let Ok((bytes, _)) = crate::bounded::read(&path, 1 << 20) else {
+                continue;
+            };
             if let Some(file) = parse_claude_pid_file(&path, &bytes) {
                 files.push(file);
             }

@@ -7,6 +7,8 @@ pub mod agent_procs;
 /// The head (`session_meta`) and tail (last turn events) of Codex rollouts, read incrementally; it lives with the
 /// other rollout reader in `transcript/` (one place per agent format) and is re-exported here.
 pub use crate::transcript::codex_rollout as codex;
+/// One page of an `events/<id>.jsonl` log, read backwards, bounded.
+pub mod event_log;
 /// Which files processes hold open: every process's `/proc/<pid>/fd`, read only when a Codex session asks, or one
 /// batched `lsof` where there is no `/proc`.
 pub mod process;
@@ -19,10 +21,22 @@ pub mod zellij;
 use std::{
     io::{self, Read},
     process::{Command, ExitStatus, Stdio},
-    sync::mpsc,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        mpsc, Arc,
+    },
     thread,
     time::{Duration, Instant},
 };
+
+/// How much a subprocess (`zellij`, `lsof`) may print on each of stdout and stderr (`limits.subprocess_output_bytes`,
+/// 1 MiB by default); set once by the collector from its config.
+static MAX_OUTPUT: AtomicUsize = AtomicUsize::new(1 << 20);
+
+/// Sets the output bound of [`run_with_timeout`].
+pub fn set_max_output(bytes: usize) {
+    MAX_OUTPUT.store(bytes.max(1), Ordering::Relaxed);
+}
 
 /// What a finished subprocess printed.
 #[derive(Debug, Clone)]
@@ -38,11 +52,18 @@ pub struct Output {
 /// Runs `cmd` (stdin closed, stdout and stderr captured) and waits at most `timeout` for it to exit and close its
 /// output.
 ///
-/// On timeout the child is killed and reaped and `ErrorKind::TimedOut` is returned; the pass never waits longer. The
-/// reader threads are detached, not joined: a grandchild that inherited the pipes (a shell's `sleep`) may hold them
+/// On timeout the child is killed and reaped and `ErrorKind::TimedOut` is returned; the pass never waits longer. Output
+/// past the bound ([`set_max_output`]) on either pipe kills the child too, and is `ErrorKind::InvalidData`: a flooding
+/// `zellij` costs at most the bound, not its flood. The reader threads are detached, not joined: a grandchild that inherited the pipes (a shell's `sleep`) may hold them
 /// open after the child dies, and those threads end when it does.
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> io::Result<Output> {
+    run_bounded(cmd, timeout, MAX_OUTPUT.load(Ordering::Relaxed))
+}
+
+/// [`run_with_timeout`] with an explicit output bound.
+pub fn run_bounded(cmd: &mut Command, timeout: Duration, max_output: usize) -> io::Result<Output> {
     let deadline = Instant::now() + timeout;
+    let overflow = Arc::new(AtomicBool::new(false));
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -55,9 +76,17 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> io::Result<Outp
     ] {
         let Some(mut pipe) = pipe else { continue };
         let tx = tx.clone();
+        let overflow = overflow.clone();
         thread::spawn(move || {
             let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
+            let limit = u64::try_from(max_output).unwrap_or(u64::MAX).saturating_add(1);
+            let _ = (&mut pipe).take(limit).read_to_end(&mut buf);
+            if buf.len() > max_output {
+                overflow.store(true, Ordering::Relaxed);
+                buf.truncate(max_output);
+            }
+            // Dropping the pipe here: a child still writing gets EPIPE/SIGPIPE.
+            drop(pipe);
             let _ = tx.send((is_stdout, buf));
         });
     }
@@ -66,6 +95,14 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> io::Result<Outp
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
+        }
+        if overflow.load(Ordering::Relaxed) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("output over {max_output} bytes"),
+            ));
         }
         let now = Instant::now();
         if now >= deadline {
@@ -90,6 +127,12 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> io::Result<Outp
                 return Err(io::Error::new(io::ErrorKind::TimedOut, "output still open after exit"));
             }
         }
+    }
+    if overflow.load(Ordering::Relaxed) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("output over {max_output} bytes"),
+        ));
     }
     Ok(Output {
         status,
@@ -121,6 +164,19 @@ mod tests {
             .expect_err("times out");
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    }
+
+    #[test]
+    fn a_flood_is_cut_at_the_bound_and_killed() {
+        let start = Instant::now();
+        let err = run_bounded(
+            Command::new("sh").args(["-c", "yes flood-flood-flood"]),
+            Duration::from_secs(10),
+            64 * 1024,
+        )
+        .expect_err("too much output");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::{
 use serde_json::Value;
 
 use crate::{
+    bounded::{self, Refused},
     config::Paths,
     model::SessionJson,
     store::{self, SessionLock},
@@ -88,24 +89,21 @@ impl RawSession {
     }
 }
 
-/// Reads `path`; `Ok(None)` when it vanished since it was listed or is not a regular file.
+/// The default bound of a session file (`limits.session_file_bytes`): the hook's files are a few KiB.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 20;
+
+/// Reads `path` (at most [`DEFAULT_MAX_BYTES`]); `Ok(None)` when it vanished since it was listed or is not a regular
+/// file (a FIFO or a device is never opened blocking: see [`crate::bounded`]); a longer file is an `InvalidData`
+/// error.
 pub fn read_raw(path: &Path) -> io::Result<Option<RawSession>> {
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !meta.is_file() {
-        return Ok(None);
-    }
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(RawSession {
+    match bounded::read(path, DEFAULT_MAX_BYTES) {
+        Ok((bytes, meta)) => Ok(Some(RawSession {
             path: path.to_path_buf(),
             bytes,
             mtime: meta.modified().ok(),
         })),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Err(Refused::NotFound | Refused::NotRegular(_)) => Ok(None),
+        Err(refused) => Err(refused.into_io()),
     }
 }
 
@@ -156,9 +154,20 @@ pub enum Fresh {
 
 /// The session files as last read and parsed, by path, so a pass reads and parses only the files that changed since
 /// the previous one (a `stat` tells).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SessionFileCache {
     entries: std::collections::HashMap<PathBuf, CachedSession>,
+    /// Files refused (too long, a symlink out of the data dir), with the version refused: not read again until it
+    /// changes.
+    refused: std::collections::HashMap<PathBuf, (FileVersion, String)>,
+    /// A longer session file is refused (`limits.session_file_bytes`).
+    max_bytes: u64,
+}
+
+impl Default for SessionFileCache {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_MAX_BYTES)
+    }
 }
 
 #[derive(Debug)]
@@ -169,6 +178,38 @@ struct CachedSession {
 }
 
 impl SessionFileCache {
+    /// A cache that refuses session files longer than `max_bytes`.
+    pub fn with_limit(max_bytes: u64) -> Self {
+        SessionFileCache {
+            entries: std::collections::HashMap::new(),
+            refused: std::collections::HashMap::new(),
+            max_bytes,
+        }
+    }
+
+    /// The files refused, by name, with the reason (for `/api/health`), sorted.
+    pub fn refused(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .refused
+            .iter()
+            .map(|(path, (_, why))| {
+                let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                format!("{name}: {why}")
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Refuses `path` at `version` for `why` (logged once per version).
+    fn refuse(&mut self, path: &Path, version: FileVersion, why: String) {
+        self.entries.remove(path);
+        if self.refused.get(path).is_none_or(|(v, _)| *v != version) {
+            tracing::warn!(file = %path.display(), reason = %why, "skipping unreadable session file until it changes");
+        }
+        self.refused.insert(path.to_path_buf(), (version, why));
+    }
+
     /// Reads and parses `path` like [`read_raw`] and [`RawSession::parse`]; the bytes and the parse of the previous
     /// read when the file is the same version and that read was not racy.
     pub fn read(&mut self, path: &Path) -> io::Result<Option<(RawSession, Parsed)>> {
@@ -185,17 +226,35 @@ impl SessionFileCache {
     /// Like [`SessionFileCache::read`], but says [`Fresh::Unchanged`] instead of copying the previous read when the
     /// file is the same version and that read was not racy (a pass that kept what it made of the file reuses it).
     pub fn read_if_changed(&mut self, path: &Path) -> io::Result<Option<Fresh>> {
-        let meta = match fs::metadata(path) {
+        // `lstat`: the same answer as `stat` for a plain file, and a symlink is checked before it is followed.
+        let mut meta = match fs::symlink_metadata(path) {
             Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.entries.remove(path);
-                return Ok(None);
-            }
             Err(e) => {
                 self.entries.remove(path);
-                return Err(e);
+                self.refused.remove(path);
+                return if e.kind() == io::ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
             }
         };
+        if meta.file_type().is_symlink() {
+            // The data dir: the parent of `sessions/`.
+            let root = path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+            let version = FileVersion::of(&meta);
+            if self.refused.get(path).is_some_and(|(v, _)| *v == version) {
+                return Ok(None);
+            }
+            if let Err(refused) = bounded::check_confined(path, root) {
+                self.refuse(path, version, refused.to_string());
+                return Ok(None);
+            }
+            meta = match fs::metadata(path) {
+                Ok(m) => m,
+                Err(_) => return Ok(None),
+            };
+        }
         if !meta.is_file() {
             self.entries.remove(path);
             return Ok(None);
@@ -204,16 +263,32 @@ impl SessionFileCache {
         if self.entries.get(path).is_some_and(|c| c.version == version) {
             return Ok(Some(Fresh::Unchanged));
         }
+        if self.refused.get(path).is_some_and(|(v, _)| *v == version) {
+            return Ok(None);
+        }
+        if meta.len() > self.max_bytes {
+            let why = Refused::TooLarge {
+                len: meta.len(),
+                max: self.max_bytes,
+            };
+            self.refuse(path, version, why.to_string());
+            return Ok(None);
+        }
+        self.refused.remove(path);
         let read_at = SystemTime::now();
-        let bytes = match fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
+        let bytes = match bounded::read(path, self.max_bytes) {
+            Ok((bytes, _)) => bytes,
+            Err(Refused::NotFound | Refused::NotRegular(_)) => {
                 self.entries.remove(path);
-                return if e.kind() == io::ErrorKind::NotFound {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
+                return Ok(None);
+            }
+            Err(refused @ Refused::TooLarge { .. }) => {
+                self.refuse(path, version, refused.to_string());
+                return Ok(None);
+            }
+            Err(refused) => {
+                self.entries.remove(path);
+                return Err(refused.into_io());
             }
         };
         let raw = RawSession {
@@ -245,6 +320,7 @@ impl SessionFileCache {
     /// Forgets the files not in `keep` (those no longer listed).
     pub fn retain(&mut self, keep: &std::collections::HashSet<&Path>) {
         self.entries.retain(|path, _| keep.contains(path.as_path()));
+        self.refused.retain(|path, _| keep.contains(path.as_path()));
     }
 }
 

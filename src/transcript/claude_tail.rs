@@ -6,7 +6,6 @@
 //! transcript instead. Only the last [`TAIL_BYTES`] are read, whatever the transcript's size.
 
 use std::{
-    fs::File,
     io::{self, Read, Seek, SeekFrom},
     path::Path,
 };
@@ -35,7 +34,7 @@ pub fn last_assistant_message(path: &Path) -> io::Result<Option<String>> {
     if !std::fs::metadata(path)?.is_file() {
         return Ok(None);
     }
-    let mut file = File::open(path)?;
+    let mut file = crate::bounded::open(path)?;
     let len = file.metadata()?.len();
     let start = len.saturating_sub(TAIL_BYTES);
     file.seek(SeekFrom::Start(start))?;
@@ -190,7 +189,7 @@ mod tests {
     fn only_the_tail_of_a_big_transcript_is_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.jsonl");
-        let mut file = File::create(&path).expect("create");
+        let mut file = std::fs::File::create(&path).expect("create");
         let filler = user(&"x".repeat(1000));
         for _ in 0..400 {
             writeln!(file, "{filler}").expect("write");

@@ -4,7 +4,6 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    fs::File,
     io::{BufRead, BufReader, Read, Seek, SeekFrom},
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
@@ -57,7 +56,7 @@ pub struct TurnEvent {
 
 /// Reads the FIRST `session_meta` of the rollout at `path` (a fork replays its parent's meta after its own).
 pub fn read_meta(path: &Path) -> Option<RolloutMeta> {
-    let file = File::open(path).ok()?;
+    let file = crate::bounded::open(path).ok()?;
     let mut reader = BufReader::new(file.take(HEAD_BYTES));
     let mut line = Vec::new();
     for _ in 0..HEAD_LINES {
@@ -219,7 +218,7 @@ impl RolloutCache {
 /// Reads `[start, len)`; returns the offset past the last complete line and the newest turn event in it.
 /// `skip_partial`: `start` may be mid-line, so the first (partial) line is dropped.
 fn read_tail(path: &Path, start: u64, len: u64, skip_partial: bool) -> Option<(u64, Option<TurnEvent>)> {
-    let mut file = File::open(path).ok()?;
+    let mut file = crate::bounded::open(path).ok()?;
     file.seek(SeekFrom::Start(start)).ok()?;
     let mut buf = Vec::new();
     file.take(len - start).read_to_end(&mut buf).ok()?;
@@ -297,7 +296,7 @@ mod tests {
     fn the_cache_reads_incrementally_and_keeps_the_last_event_beyond_the_tail() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let path = tmp.path().join("rollout-2026-02-23T12-41-04-x.jsonl");
-        let mut f = File::create(&path).expect("create");
+        let mut f = std::fs::File::create(&path).expect("create");
         writeln!(f, "{META}").expect("write");
         let mut cache = RolloutCache::default();
         assert_eq!(cache.read(&path).expect("facts").last_turn, None);

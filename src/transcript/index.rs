@@ -116,7 +116,7 @@ impl Index {
         if !meta.is_file() || meta.len() > MAX_INDEX_BYTES {
             return Err("not a regular file of a sane size".into());
         }
-        let bytes = fs::read(&self.path).map_err(|e| e.to_string())?;
+        let (bytes, _) = crate::bounded::read(&self.path, MAX_INDEX_BYTES).map_err(|e| e.to_string())?;
         // The header first, so that a file of another version is recognised even if its entries do not parse.
         #[derive(Deserialize)]
         struct Header {

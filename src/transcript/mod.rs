@@ -484,7 +484,7 @@ fn read(
     stated: Stated,
     bytes_read: &mut u64,
 ) -> io::Result<Cursor> {
-    let mut file = File::open(path)?;
+    let mut file = crate::bounded::open(path)?;
     // Stamp from the open handle: the path may have been replaced since the `stat`.
     let stamp = Stamp::of(&file.metadata()?);
     let mut tally = Tally::default();

@@ -208,7 +208,7 @@ fn read_model(file: &Path) -> Option<String> {
     if !meta.is_file() || meta.len() > MAX_SETTINGS_BYTES {
         return None;
     }
-    let bytes = fs::read(file).ok()?;
+    let (bytes, _) = crate::bounded::read(file, MAX_SETTINGS_BYTES).ok()?;
     match serde_json::from_slice::<SettingsFile>(&bytes) {
         Ok(settings) => settings
             .model

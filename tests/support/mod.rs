@@ -137,6 +137,7 @@ async fn start(config: Config, access: server::auth::Access) -> Running {
         approval_wait: config.approval_wait,
         otlp: config.otlp,
         fleet: None,
+        limits: config.limits.clone(),
     };
     let task = tokio::spawn(server::run(listener, state.clone(), options, shutdown.clone()));
     Running {

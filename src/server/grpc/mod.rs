@@ -32,6 +32,7 @@ pub struct StateServiceImpl {
     heartbeat: Duration,
     notify: Option<NotifyHandle>,
     audit: Option<Arc<AuditLog>>,
+    watches: Option<super::watch_slots::WatchSlots>,
 }
 
 impl StateServiceImpl {
@@ -43,6 +44,22 @@ impl StateServiceImpl {
             heartbeat,
             notify: None,
             audit: None,
+            watches: None,
+        }
+    }
+
+    /// Caps the WatchState/WatchEvents calls per client address with `watches` (shared with SSE).
+    #[must_use]
+    pub fn with_watch_slots(mut self, watches: super::watch_slots::WatchSlots) -> Self {
+        self.watches = Some(watches);
+        self
+    }
+
+    /// A stream slot for the caller of `request` (none when no cap is set).
+    fn watch_slot<T>(&self, request: &Request<T>) -> Result<Option<super::watch_slots::WatchSlot>, Status> {
+        match &self.watches {
+            None => Ok(None),
+            Some(slots) => Ok(Some(slots.take(request.remote_addr().map(|a| a.ip()))?)),
         }
     }
 
@@ -117,6 +134,7 @@ impl StateServiceImpl {
         if self.shutdown.is_cancelled() {
             return Err(Error::ShuttingDown.into());
         }
+        let slot = self.watch_slot(&request)?;
         let request = request.into_inner();
         let filter = Filter::from_proto(request.filter)?;
         let mut rx = self.state.subscribe();
@@ -124,6 +142,7 @@ impl StateServiceImpl {
         let heartbeat = self.heartbeat;
         let deltas = request.deltas;
         let stream = async_stream::stream! {
+            let _slot = slot;
             let first: Arc<Snapshot> = rx.borrow_and_update().clone();
             let resumed = request.since_revision != 0
                 && request.since_revision == first.revision
@@ -188,6 +207,7 @@ impl StateServiceImpl {
         if self.shutdown.is_cancelled() {
             return Err(Error::ShuttingDown.into());
         }
+        let slot = self.watch_slot(&request)?;
         let request = request.into_inner();
         let filter = wire::EventFilter::from_proto(request.filter, &request.kinds)?;
         let log = self.state.events().clone();
@@ -199,6 +219,7 @@ impl StateServiceImpl {
         let shutdown = self.shutdown.clone();
         let heartbeat = self.heartbeat;
         let stream = async_stream::stream! {
+            let _slot = slot;
             let mut quiet = Box::pin(tokio::time::sleep(heartbeat));
             loop {
                 tokio::select! {

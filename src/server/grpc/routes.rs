@@ -28,6 +28,7 @@ pub struct StateServer {
     service: Arc<StateServiceImpl>,
     accept_compression: EnabledCompressionEncodings,
     send_compression: EnabledCompressionEncodings,
+    max_decode: Option<usize>,
 }
 
 impl StateServer {
@@ -37,7 +38,15 @@ impl StateServer {
             service: Arc::new(service),
             accept_compression: EnabledCompressionEncodings::default(),
             send_compression: EnabledCompressionEncodings::default(),
+            max_decode: None,
         }
+    }
+
+    /// Refuses request messages longer than `limit` bytes (tonic's default is 4 MiB).
+    #[must_use]
+    pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+        self.max_decode = Some(limit);
+        self
     }
 
     /// Accepts requests compressed with `encoding`.
@@ -55,7 +64,9 @@ impl StateServer {
     }
 
     fn grpc<Req: prost::Message + Default + Send + 'static>(&self) -> Grpc<StateCodec<Req>> {
-        Grpc::new(StateCodec::default()).apply_compression_config(self.accept_compression, self.send_compression)
+        Grpc::new(StateCodec::default())
+            .apply_compression_config(self.accept_compression, self.send_compression)
+            .max_decoding_message_size(self.max_decode.unwrap_or(4 << 20))
     }
 }
 
@@ -99,20 +110,23 @@ where
                     pb::ExplainSessionResponse,
                     pb::ExplainSessionRequest,
                 >::default())
-                .apply_compression_config(self.accept_compression, self.send_compression);
+                .apply_compression_config(self.accept_compression, self.send_compression)
+                .max_decoding_message_size(self.max_decode.unwrap_or(4 << 20));
                 let method = tower::service_fn(move |r| std::future::ready(service.explain_session(r)));
                 Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
             WATCH_EVENTS => {
                 let mut grpc =
                     Grpc::new(tonic_prost::ProstCodec::<pb::WatchEventsResponse, pb::WatchEventsRequest>::default())
-                        .apply_compression_config(self.accept_compression, self.send_compression);
+                        .apply_compression_config(self.accept_compression, self.send_compression)
+                        .max_decoding_message_size(self.max_decode.unwrap_or(4 << 20));
                 let method = tower::service_fn(move |r| std::future::ready(service.watch_events(r)));
                 Box::pin(async move { Ok(grpc.server_streaming(method, request).await) })
             }
             ACK => {
                 let mut grpc = Grpc::new(tonic_prost::ProstCodec::<pb::AckResponse, pb::AckRequest>::default())
-                    .apply_compression_config(self.accept_compression, self.send_compression);
+                    .apply_compression_config(self.accept_compression, self.send_compression)
+                    .max_decoding_message_size(self.max_decode.unwrap_or(4 << 20));
                 let method = tower::service_fn(move |r| std::future::ready(service.ack(r)));
                 Box::pin(async move { Ok(grpc.unary(method, request).await) })
             }
@@ -160,11 +174,20 @@ where
     B::Data: Send,
     B::Error: Into<tonic::codegen::StdError> + Send + 'static,
 {
+    // The peer address travels on (the per-client stream cap needs it).
+    let connect_info = request
+        .extensions()
+        .get::<tonic::transport::server::TcpConnectInfo>()
+        .cloned();
     let message = match decode_unary::<pb::WatchStateRequest, B>(request.into_body()).await {
         Ok(message) => message,
         Err(status) => return status.into_http(),
     };
-    let stream = match service.watch_state(Request::new(message)) {
+    let mut request = Request::new(message);
+    if let Some(info) = connect_info {
+        request.extensions_mut().insert(info);
+    }
+    let stream = match service.watch_state(request) {
         Ok(response) => response.into_inner(),
         Err(status) => return status.into_http(),
     };
