@@ -18,7 +18,7 @@
 //!
 //! What a pass keeps for the next (`collect::reuse`): per session file, what the per-file rules made of it (reused
 //! while the file and its transcript are unchanged), and what liveness and status made of each such session (reused
-//! while the `/proc` scan and the Zellij list are the same; the Codex sessions only all together). So a pass after one
+//! while the `/proc` scan and the Zellij list are the same; the Codex sessions with a rollout only all together). So a pass after one
 //! changed file runs the per-file rules and liveness for that file's session (and, for a Codex session, its group);
 //! dedupe and cleanup, which are cheap, still run over all sessions. The other modules: `collect::codex` (discovery and
 //! open files), `collect::evidence` (liveness and status), `collect::effects` (writes and removals) and
@@ -267,7 +267,8 @@ impl Collector {
         // Per file in listing order: reused from the previous pass, or to be completed after the transcripts are read.
         let mut slots = Vec::new();
         let mut removals = Vec::new();
-        // The session files as read (path, mtime, the file's own status), for the cleanup.
+        // The `starting` session files as read (path, mtime, the file's own status), for the cleanup (only a
+        // `starting` file can be stale: `cleanup::is_stale_starting`).
         let mut files_read = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
@@ -315,11 +316,13 @@ impl Collector {
                     continue;
                 }
                 if self.transcript_unchanged(&mut previous, now, changes, &changed_dirs) {
-                    files_read.push(SessionFileFacts {
-                        path: path.clone(),
-                        mtime: previous.mtime,
-                        status: previous.file_status.clone(),
-                    });
+                    if previous.file_status.as_deref() == Some(model::status::STARTING) {
+                        files_read.push(SessionFileFacts {
+                            path: path.clone(),
+                            mtime: previous.mtime,
+                            status: previous.file_status.clone(),
+                        });
+                    }
                     let open = codex::transcript_open(&previous.session, open_files);
                     let (session, decisions, original_liveness) =
                         match self.settlements.get(&path, previous.generation, open) {
@@ -389,11 +392,13 @@ impl Collector {
                 continue;
             }
             let file_status = model::str_field(&session, key::STATUS).map(str::to_owned);
-            files_read.push(SessionFileFacts {
-                path: raw.path.clone(),
-                mtime: raw.mtime,
-                status: file_status.clone(),
-            });
+            if file_status.as_deref() == Some(model::status::STARTING) {
+                files_read.push(SessionFileFacts {
+                    path: raw.path.clone(),
+                    mtime: raw.mtime,
+                    status: file_status.clone(),
+                });
+            }
             slots.push(Slot::Fresh {
                 raw,
                 session,
@@ -463,18 +468,22 @@ impl Collector {
         self.completed = completed;
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
-        // The Codex sessions are settled together (their TUIs are matched to rollouts across them): all from the
-        // memos, or, when one of them changed, came or went, all again.
-        let is_codex = |l: &Listed| model::str_field(&l.session, key::AGENT) == Some(agent::CODEX);
-        let codex_count = listed.iter().filter(|l| is_codex(l)).count();
-        let codex_memoized = listed
+        // The Codex sessions with a rollout are settled together (their TUIs are matched to rollouts across them,
+        // `rules::liveness::codex::assign_codex_tuis`): all from the memos, or, when one of them changed, came or
+        // went, all again.
+        let in_group = |l: &Listed| {
+            model::str_field(&l.session, key::AGENT) == Some(agent::CODEX)
+                && model::str_field(&l.session, key::TRANSCRIPT_PATH).is_some_and(|t| !t.is_empty())
+        };
+        let group = listed.iter().filter(|l| in_group(l)).count();
+        let memoized = listed
             .iter()
-            .filter(|l| is_codex(l))
+            .filter(|l| in_group(l))
             .all(|l| l.original_liveness.is_none());
-        if !(codex_memoized && self.settlements.codex_group() == Some(codex_count)) {
+        if !(memoized && self.settlements.codex_group() == Some(group)) {
             for l in listed
                 .iter_mut()
-                .filter(|l| is_codex(l) && l.original_liveness.is_none())
+                .filter(|l| in_group(l) && l.original_liveness.is_none())
             {
                 let Some(c) = self.completed.get(&l.path) else { continue };
                 l.session = c.session.clone();
@@ -482,7 +491,7 @@ impl Collector {
                 let open = codex::transcript_open(&c.session, open_files);
                 l.original_liveness = Some(rules::liveness::original::is_dead(&c.session, live.as_ref(), open, at));
             }
-            self.settlements.set_codex_group(codex_count);
+            self.settlements.set_codex_group(group);
         }
         let unsettled: Vec<bool> = listed.iter().map(|l| l.original_liveness.is_some()).collect();
         evidence::settle(&mut listed, &evidence, at);
@@ -497,9 +506,13 @@ impl Collector {
         let completed = &self.completed;
         self.settlements.retain(|path| completed.contains_key(path));
         listed.sort_by_cached_key(|l| model::sort_key(&l.session));
-        let files: Vec<PathBuf> = listed.iter().map(|l| l.path.clone()).collect();
-        let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        let outcomes = with_sessions(&mut listed, |sessions| rules::dedupe::decide(sessions, &file_refs, at));
+        // The sessions moved out for dedupe (and back), so the paths can be lent without copies.
+        let sessions: Vec<SessionJson> = listed.iter_mut().map(|l| std::mem::take(&mut l.session)).collect();
+        let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
+        let outcomes = rules::dedupe::decide(&sessions, &file_refs, at);
+        for (l, session) in listed.iter_mut().zip(sessions) {
+            l.session = session;
+        }
         let mut losers = Vec::new();
         for outcome in outcomes {
             let l = &mut listed[outcome.index];

@@ -64,14 +64,15 @@ pub(super) fn stamp(path: &Path) -> Option<Stamp> {
 /// A memo serves the next pass while the session is the same completion ([`Completed::generation`]) and the evidence
 /// is the same: the same `/proc` scan (the same `Arc`, shared for [`FACTS_REUSE`]) and the same live Zellij sessions.
 /// A new scan or list drops every memo. A Codex session's memo also needs the same answer to whether a process holds
-/// its rollout open (read anew each pass); and since the Codex TUIs are matched to rollouts across all Codex
-/// sessions, the pass uses the Codex memos only all together, for the same group of sessions ([`Self::codex_group`]).
+/// its rollout open (read anew each pass); and since the Codex TUIs are matched to rollouts across the Codex sessions
+/// with a rollout (`transcript_path`), the pass uses their memos only all together, for the same group of sessions
+/// ([`Self::codex_group`]).
 #[derive(Debug, Default)]
 pub(super) struct Settlements {
     /// The evidence the memos rest on.
     evidence: Option<(Arc<AgentProcs>, Option<HashSet<String>>)>,
     by_file: HashMap<PathBuf, Settled>,
-    /// How many Codex sessions were settled together on this evidence.
+    /// How many Codex sessions with a rollout were settled together on this evidence.
     codex_group: Option<usize>,
 }
 
