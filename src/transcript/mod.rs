@@ -17,8 +17,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    fs::{self, File},
-    io::{self, Read, Seek},
+    fs,
     path::{Path, PathBuf},
     time::Instant,
 };

@@ -2,7 +2,13 @@
 //! a few threads, each continuing its cursor when the file is an append of what it read, else reading the file
 //! from its end (with the look-back the window rule needs).
 
-use super::*;
+use std::{
+    fs::File,
+    io::{self, Read, Seek},
+    path::{Path, PathBuf},
+};
+
+use super::{claude, codex, cursor, Cursor, Stamp, State, Stated, Tally, TranscriptKind, MAX_TENTATIVE_TAIL_BYTES};
 
 /// A transcript to bring up to date in one [`TranscriptCache::refresh`].
 pub(super) struct Job {
