@@ -495,7 +495,13 @@ impl Collector {
         }
         let unsettled: Vec<bool> = listed.iter().map(|l| l.original_liveness.is_some()).collect();
         evidence::settle(&mut listed, &evidence, at);
-        for (l, _) in listed.iter().zip(unsettled).filter(|(_, unsettled)| *unsettled) {
+        // Memoized only in a burst of passes (a pass alone, such as a timer's, would pay the copies for nothing).
+        let burst = self.settlements.in_burst(now);
+        for (l, _) in listed
+            .iter()
+            .zip(unsettled)
+            .filter(|(_, unsettled)| burst && *unsettled)
+        {
             if let Some(generation) = l.generation {
                 let open = codex::transcript_open(&l.session, open_files);
                 let (session, decisions) = (l.session.clone(), l.decisions.clone());

@@ -74,6 +74,8 @@ pub(super) struct Settlements {
     by_file: HashMap<PathBuf, Settled>,
     /// How many Codex sessions with a rollout were settled together on this evidence.
     codex_group: Option<usize>,
+    /// When the previous pass ran.
+    last_pass: Option<SystemTime>,
 }
 
 #[derive(Debug)]
@@ -97,6 +99,17 @@ impl Settlements {
             self.codex_group = None;
             self.evidence = Some((agents.clone(), live.cloned()));
         }
+    }
+
+    /// Returns whether the pass at `now` is the first or comes within [`FACTS_REUSE`] of the previous one: a burst of
+    /// passes (file events), whose next pass is likely to use the memos. A pass alone (a timer's, 2 s after the last)
+    /// keeps none: its memos would rest on a scan the next pass does not share.
+    pub(super) fn in_burst(&mut self, now: SystemTime) -> bool {
+        let burst = self
+            .last_pass
+            .is_none_or(|last| now.duration_since(last).is_ok_and(|gap| gap < FACTS_REUSE));
+        self.last_pass = Some(now);
+        burst
     }
 
     /// Returns the settled session and decisions of the file `path` as completion `generation` whose rollout is
