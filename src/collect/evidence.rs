@@ -10,11 +10,18 @@ use crate::{
     rules::{self, liveness::Evidence},
 };
 
-/// Settles every listed session's `is_dead` and `liveness_reason` (once), moves an alive Codex session to its TUI's
-/// pane, and applies Claude's status corrections; each session keeps the decisions behind them.
+/// Settles the `is_dead` and `liveness_reason` (once) of every listed session not yet settled (those with an
+/// original liveness decision; the others were settled by an earlier pass on the same evidence, `collect::reuse`),
+/// moves an alive Codex session to its TUI's pane, and applies Claude's status corrections; each session keeps the
+/// decisions behind them. (Codex sessions are never settled in advance, so the Codex TUIs are matched to rollouts
+/// across all of them.)
 pub(super) fn settle(listed: &mut [Listed], evidence: &Evidence<'_>, at: f64) {
-    let verdicts = with_sessions(listed, |all| rules::liveness::decide_all(all, evidence));
-    for (l, verdict) in listed.iter_mut().zip(&verdicts) {
+    let mut unsettled: Vec<&mut Listed> = listed.iter_mut().filter(|l| l.original_liveness.is_some()).collect();
+    if unsettled.is_empty() {
+        return;
+    }
+    let verdicts = with_sessions(&mut unsettled, |all| rules::liveness::decide_all(all, evidence));
+    for (l, verdict) in unsettled.into_iter().zip(&verdicts) {
         let Some(original) = l.original_liveness.take() else {
             continue;
         };

@@ -15,18 +15,29 @@
 //! Every rule returns a [`Decision`]; the pass keeps, per listed session, the decisions that made its status,
 //! `is_dead`, context window and dedupe outcome ([`Pass::decisions`]), and for every file it removed the decisions
 //! and the trash path ([`Pass::removed`]).
+//!
+//! What a pass keeps for the next (`collect::reuse`): per session file, what the per-file rules made of it (reused
+//! while the file and its transcript are unchanged), and what liveness and status made of each such session (reused
+//! while the `/proc` scan and the Zellij list are the same; the Codex sessions with a rollout only all together). So a pass after one
+//! changed file runs the per-file rules and liveness for that file's session (and, for a Codex session, its group);
+//! dedupe and cleanup, which are cheap, still run over all sessions. The other modules: `collect::codex` (discovery and
+//! open files), `collect::evidence` (liveness and status), `collect::effects` (writes and removals) and
+//! `collect::transcripts` (which transcript is a session's, and what the pass takes from it).
 
 mod codex;
 mod effects;
 mod evidence;
+mod reuse;
+mod transcripts;
 
 use std::{
+    borrow::BorrowMut,
     collections::{hash_map::DefaultHasher, HashMap, HashSet},
     fs,
     hash::{Hash, Hasher},
     path::{Path, PathBuf},
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::SystemTime,
 };
 
 use serde_json::Value;
@@ -34,6 +45,8 @@ use serde_json::Value;
 use self::{
     codex::OpenFiles,
     effects::{Check, PendingRemoval},
+    reuse::{stamp, Completed, Settlements, FACTS_REUSE},
+    transcripts::{claude_config_dirs, mtime_ns, session_hint, TranscriptFacts},
 };
 use crate::{
     config::{Config, Paths},
@@ -45,10 +58,7 @@ use crate::{
         session_file::{self, Fresh, Parsed, RawSession, SessionFileCache, SessionFileFacts},
         zellij::ZellijCache,
     },
-    transcript::{
-        discover::{claude_transcript, CodexRolloutIndex},
-        CacheOptions, ContextUsage, SessionHint, TranscriptCache, TranscriptKind,
-    },
+    transcript::{discover::CodexRolloutIndex, CacheOptions, TranscriptCache, TranscriptKind},
 };
 
 /// The result of one pass.
@@ -75,8 +85,9 @@ pub struct Pass {
 /// What may have changed since the previous pass, as the caller knows it.
 ///
 /// The publisher's file events name the files written; a pass told which ones re-reads and re-runs the per-file rules
-/// only for those (and for new files), and skips the `stat` of every other session file and transcript. The rules
-/// over all sessions (liveness, dedupe, cleanup) still run every pass. When events may have been lost (a watcher
+/// only for those (and for new files), and skips the `stat` of every other session file and transcript. Liveness is
+/// settled again only for those sessions (and for every session when the `/proc` scan or the Zellij list is new);
+/// dedupe and cleanup still run over all sessions every pass. When events may have been lost (a watcher
 /// error, a queue overflow, a directory watched anew) and on the timers' passes, the caller says
 /// [`Changes::Unknown`]: every file is checked again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,43 +142,12 @@ pub struct Collector {
     /// What the previous pass made of each session file (before liveness), reused while the file and its transcript
     /// are unchanged: a pass re-runs the per-file rules only for the files that changed.
     completed: HashMap<PathBuf, Completed>,
+    /// The number of the next [`Completed`].
+    next_generation: u64,
+    /// What liveness and status made of each completed session, reused while its evidence is unchanged.
+    settlements: Settlements,
     /// The last `/proc` scan and its time: passes within [`FACTS_REUSE`] of it share it.
     agents: Option<(SystemTime, Arc<AgentProcs>)>,
-}
-
-/// How long a fact that costs a scan serves the passes that follow it: the `/proc` scan, and the lookup that found
-/// no transcript for an unchanged session file. A burst of file events shares them; the liveness timer's passes, 2 s
-/// apart, always gather them again. Like the Zellij list's 5 s cache, a bounded staleness, here far below the
-/// liveness interval.
-const FACTS_REUSE: Duration = Duration::from_millis(250);
-
-/// What a pass made of one session file, for the next pass.
-#[derive(Debug)]
-struct Completed {
-    /// The file's bytes (shared with the pass's [`Listed`], not copied).
-    bytes: Arc<[u8]>,
-    mtime: Option<SystemTime>,
-    /// The file's own `status`.
-    file_status: Option<String>,
-    /// The session with its computed keys, before liveness.
-    session: SessionJson,
-    /// The decisions behind it (status, context window).
-    decisions: SessionDecisions,
-    /// The transcript found and its stamp when read.
-    transcript: Option<(PathBuf, Stamp)>,
-    /// When the transcript was last looked for (a missing one is looked for again after [`FACTS_REUSE`]).
-    looked_up: SystemTime,
-}
-
-/// What identifies one version of a transcript: size, mtime, ctime and inode (an append changes the size and the
-/// ctime; a replace, the inode).
-type Stamp = (u64, i64, i64, i64, i64, u64);
-
-/// Returns the stamp of the file at `path`; `None` when it cannot be read.
-fn stamp(path: &Path) -> Option<Stamp> {
-    use std::os::unix::fs::MetadataExt;
-    let m = fs::metadata(path).ok()?;
-    Some((m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec(), m.ino()))
 }
 
 /// One session file that made it into the list, with what the later steps need.
@@ -183,6 +163,8 @@ struct Listed {
     original_liveness: Option<Decision>,
     /// The `turn_start_tokens` to write back to the file (an effect, applied at the end).
     turn_start_tokens: Option<u64>,
+    /// The completion this session is ([`Completed::generation`]), when the next pass may reuse it.
+    generation: Option<u64>,
 }
 
 /// The rule name of the status a session file records (the hook's, or Codex discovery's).
@@ -219,6 +201,8 @@ impl Collector {
             warned: HashMap::new(),
             last_purge: None,
             completed: HashMap::new(),
+            next_generation: 0,
+            settlements: Settlements::default(),
             agents: None,
             config: config.clone(),
         }
@@ -263,6 +247,7 @@ impl Collector {
         };
         let open_files = processes.as_ref().map(|(_, open_files)| open_files);
         let live = self.zellij.live_sessions(paths.zellij_bin.as_deref());
+        self.settlements.begin(&agents, live.as_ref());
         let evidence = Evidence {
             procs: &agents,
             zellij_live: live.as_ref(),
@@ -289,7 +274,8 @@ impl Collector {
         // Per file in listing order: reused from the previous pass, or to be completed after the transcripts are read.
         let mut slots = Vec::new();
         let mut removals = Vec::new();
-        // The session files as read (path, mtime, the file's own status), for the cleanup.
+        // The `starting` session files as read (path, mtime, the file's own status), for the cleanup (only a
+        // `starting` file can be stale: `cleanup::is_stale_starting`).
         let mut files_read = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
@@ -337,27 +323,35 @@ impl Collector {
                     continue;
                 }
                 if self.transcript_unchanged(&mut previous, now, changes, &changed_dirs) {
-                    files_read.push(SessionFileFacts {
-                        path: path.clone(),
-                        mtime: previous.mtime,
-                        status: previous.file_status.clone(),
-                    });
+                    if previous.file_status.as_deref() == Some(model::status::STARTING) {
+                        files_read.push(SessionFileFacts {
+                            path: path.clone(),
+                            mtime: previous.mtime,
+                            status: previous.file_status.clone(),
+                        });
+                    }
                     let open = codex::transcript_open(&previous.session, open_files);
-                    let mut session = previous.session.clone();
+                    let (session, decisions, original_liveness) =
+                        match self.settlements.get(&path, previous.generation, open) {
+                            // Settled before on the same evidence: that result, without running liveness again.
+                            Some((session, decisions)) => (session.clone(), decisions.clone(), None),
+                            None => {
+                                let original =
+                                    rules::liveness::original::is_dead(&previous.session, live.as_ref(), open, at);
+                                (previous.session.clone(), previous.decisions.clone(), Some(original))
+                            }
+                        };
+                    let mut session = session;
                     rules::burn::age(&mut session, at);
                     slots.push(Slot::Reused(Box::new(Listed {
                         path: path.clone(),
                         bytes: previous.bytes.clone(),
                         transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
                         session,
-                        decisions: previous.decisions.clone(),
-                        original_liveness: Some(rules::liveness::original::is_dead(
-                            &previous.session,
-                            live.as_ref(),
-                            open,
-                            at,
-                        )),
+                        decisions,
+                        original_liveness,
                         turn_start_tokens: None,
+                        generation: Some(previous.generation),
                     })));
                     completed.insert(path, previous);
                     continue;
@@ -407,11 +401,13 @@ impl Collector {
                 continue;
             }
             let file_status = model::str_field(&session, key::STATUS).map(str::to_owned);
-            files_read.push(SessionFileFacts {
-                path: raw.path.clone(),
-                mtime: raw.mtime,
-                status: file_status.clone(),
-            });
+            if file_status.as_deref() == Some(model::status::STARTING) {
+                files_read.push(SessionFileFacts {
+                    path: raw.path.clone(),
+                    mtime: raw.mtime,
+                    status: file_status.clone(),
+                });
+            }
             slots.push(Slot::Fresh {
                 raw,
                 session,
@@ -453,14 +449,18 @@ impl Collector {
                 } => (raw, session, file_status),
             };
             let mtime = raw.mtime;
-            let l = self.complete(raw, session, transcript, live.as_ref(), open_files, at);
+            let mut l = self.complete(raw, session, transcript, live.as_ref(), open_files, at);
             // Kept for the next pass, unless a write-back is due (the file then changes, or the write is retried).
             if l.turn_start_tokens.is_none() {
                 let transcript = l.transcript.as_ref().and_then(|t| stamp(t).map(|st| (t.clone(), st)));
                 if transcript.is_some() == l.transcript.is_some() {
+                    let generation = self.next_generation;
+                    self.next_generation += 1;
+                    l.generation = Some(generation);
                     completed.insert(
                         l.path.clone(),
                         Completed {
+                            generation,
                             bytes: l.bytes.clone(),
                             mtime,
                             file_status,
@@ -477,11 +477,57 @@ impl Collector {
         self.completed = completed;
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
+        // The Codex sessions with a rollout are settled together (their TUIs are matched to rollouts across them,
+        // `rules::liveness::codex::assign_codex_tuis`): all from the memos, or, when one of them changed, came or
+        // went, all again.
+        let in_group = |l: &Listed| {
+            model::str_field(&l.session, key::AGENT) == Some(agent::CODEX)
+                && model::str_field(&l.session, key::TRANSCRIPT_PATH).is_some_and(|t| !t.is_empty())
+        };
+        let group = listed.iter().filter(|l| in_group(l)).count();
+        let memoized = listed
+            .iter()
+            .filter(|l| in_group(l))
+            .all(|l| l.original_liveness.is_none());
+        if !(memoized && self.settlements.codex_group() == Some(group)) {
+            for l in listed
+                .iter_mut()
+                .filter(|l| in_group(l) && l.original_liveness.is_none())
+            {
+                let Some(c) = self.completed.get(&l.path) else { continue };
+                l.session = c.session.clone();
+                l.decisions = c.decisions.clone();
+                let open = codex::transcript_open(&c.session, open_files);
+                l.original_liveness = Some(rules::liveness::original::is_dead(&c.session, live.as_ref(), open, at));
+            }
+            self.settlements.set_codex_group(group);
+        }
+        let unsettled: Vec<bool> = listed.iter().map(|l| l.original_liveness.is_some()).collect();
         evidence::settle(&mut listed, &evidence, at);
+        // Memoized only in a burst of passes (a pass alone, such as a timer's, would pay the copies for nothing).
+        let burst = self.settlements.in_burst(now);
+        for (l, _) in listed
+            .iter()
+            .zip(unsettled)
+            .filter(|(_, unsettled)| burst && *unsettled)
+        {
+            if let Some(generation) = l.generation {
+                let open = codex::transcript_open(&l.session, open_files);
+                let (session, decisions) = (l.session.clone(), l.decisions.clone());
+                self.settlements
+                    .keep(l.path.clone(), generation, open, session, decisions);
+            }
+        }
+        let completed = &self.completed;
+        self.settlements.retain(|path| completed.contains_key(path));
         listed.sort_by_cached_key(|l| model::sort_key(&l.session));
-        let files: Vec<PathBuf> = listed.iter().map(|l| l.path.clone()).collect();
-        let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        let outcomes = with_sessions(&mut listed, |sessions| rules::dedupe::decide(sessions, &file_refs, at));
+        // The sessions moved out for dedupe (and back), so the paths can be lent without copies.
+        let sessions: Vec<SessionJson> = listed.iter_mut().map(|l| std::mem::take(&mut l.session)).collect();
+        let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
+        let outcomes = rules::dedupe::decide(&sessions, &file_refs, at);
+        for (l, session) in listed.iter_mut().zip(sessions) {
+            l.session = session;
+        }
         let mut losers = Vec::new();
         for outcome in outcomes {
             let l = &mut listed[outcome.index];
@@ -632,6 +678,7 @@ impl Collector {
             decisions,
             original_liveness,
             turn_start_tokens,
+            generation: None,
         }
     }
 
@@ -648,83 +695,6 @@ impl Collector {
         agents
     }
 
-    /// Returns whether the session's transcript is still the one the previous pass read, unchanged (or still none;
-    /// a missing transcript looked for less than [`FACTS_REUSE`] before `now` is not looked for again).
-    ///
-    /// Told [`Changes::Only`], a transcript no event named (nor a file of its directory) is unchanged without a
-    /// `stat`, and a missing one is not looked for: the next pass told [`Changes::Unknown`] (the timers') does.
-    fn transcript_unchanged(
-        &mut self,
-        previous: &mut Completed,
-        now: SystemTime,
-        changes: &Changes,
-        changed_dirs: &HashSet<&Path>,
-    ) -> bool {
-        match (&previous.transcript, changes) {
-            (Some((path, _)), Changes::Only(_)) if changes.unchanged(path, changed_dirs) => return true,
-            (None, Changes::Only(_)) if changed_dirs.is_empty() => return true,
-            (None, _)
-                if now
-                    .duration_since(previous.looked_up)
-                    .is_ok_and(|age| age < FACTS_REUSE) =>
-            {
-                return true
-            }
-            _ => {}
-        }
-        let found = self.resolve_transcript(&previous.session).map(|(path, _)| path);
-        let unchanged = match (&previous.transcript, found) {
-            (None, None) => true,
-            (Some((path, then)), Some(found)) => *path == found && stamp(path).as_ref() == Some(then),
-            _ => false,
-        };
-        if unchanged && previous.transcript.is_none() {
-            previous.looked_up = now;
-        }
-        unchanged
-    }
-
-    /// The collector's one use of the transcript reader ([`TranscriptCache`]): what the pass takes from the context
-    /// usage of `path`, the session's transcript (found once per pass by [`Self::resolve_transcript`]).
-    fn transcript_facts(&mut self, session: &SessionJson, path: PathBuf, kind: TranscriptKind) -> TranscriptFacts {
-        let usage = self
-            .transcripts
-            .refreshed_usage(&path, kind, session_hint(session))
-            .map(|usage: ContextUsage| Usage {
-                json: usage.to_json(),
-                window_inferred: usage.window_inferred,
-                current_tokens: usage.current_tokens,
-            });
-        let spend = self.transcripts.refreshed_spend(&path, kind);
-        TranscriptFacts { path, usage, spend }
-    }
-
-    /// Returns the session's transcript and its kind: Claude: `transcript_path` when that file exists, else the
-    /// `<session_id>.jsonl` under the projects roots; Codex: `transcript_path` when that file exists, else the rollout
-    /// named after the session id. Other agents have none.
-    fn resolve_transcript(&mut self, session: &SessionJson) -> Option<(PathBuf, TranscriptKind)> {
-        let paths = &self.config.paths;
-        let transcript_path = model::str_field(session, key::TRANSCRIPT_PATH)
-            .filter(|p| !p.is_empty())
-            .map(Path::new);
-        let session_id = model::str_field(session, key::SESSION_ID).unwrap_or("");
-        match model::str_field(session, key::AGENT) {
-            Some(agent::CLAUDE) => {
-                let project_dir = model::str_field(session, key::PROJECT_DIR).unwrap_or("");
-                claude_transcript(transcript_path, &paths.claude_projects_dirs, session_id, project_dir)
-                    .map(|p| (p, TranscriptKind::Claude))
-            }
-            Some(agent::CODEX) => match transcript_path {
-                Some(path) if path.is_file() => Some((path.to_path_buf(), TranscriptKind::Codex)),
-                _ => self
-                    .codex_index
-                    .find(&paths.codex_sessions_dir, session_id)
-                    .map(|p| (p, TranscriptKind::Codex)),
-            },
-            _ => None,
-        }
-    }
-
     /// Logs an unusable session file once per content, not on every pass.
     fn warn_once(&self, warned: &mut HashMap<PathBuf, u64>, raw: &RawSession, message: &str) {
         let mut hasher = DefaultHasher::new();
@@ -735,22 +705,6 @@ impl Collector {
         }
         warned.insert(raw.path.clone(), hash);
     }
-}
-
-/// What the pass takes from a session's transcript.
-struct TranscriptFacts {
-    path: PathBuf,
-    usage: Option<Usage>,
-    /// Cost, tokens per model and rate limits.
-    spend: Option<crate::transcript::spend::Spend>,
-}
-
-/// The context usage of a transcript, as the pass uses it.
-struct Usage {
-    /// The `context_usage` object.
-    json: Value,
-    window_inferred: bool,
-    current_tokens: Option<u64>,
 }
 
 const BURN_RATE: &str = "burn_rate";
@@ -793,12 +747,6 @@ fn codex_id(session: &SessionJson) -> Option<String> {
         .flatten()
 }
 
-/// Returns the mtime of `path` in nanoseconds since the Unix epoch.
-fn mtime_ns(path: &Path) -> Option<u64> {
-    let mtime = fs::metadata(path).and_then(|m| m.modified()).ok()?;
-    u64::try_from(mtime.duration_since(UNIX_EPOCH).ok()?.as_nanos()).ok()
-}
-
 /// One session file of a pass, in listing order.
 enum Slot {
     /// Unchanged since the previous pass (file and transcript): that pass's result.
@@ -811,34 +759,15 @@ enum Slot {
     },
 }
 
-/// Returns what a session file says about the model its agent runs: `model` and the project dir (else `cwd`).
-fn session_hint(session: &SessionJson) -> SessionHint<'_> {
-    SessionHint {
-        model: model::str_field(session, "model"),
-        project_dir: model::str_field(session, key::PROJECT_DIR).or_else(|| model::str_field(session, "cwd")),
-    }
-}
-
-/// The Claude config dirs whose `sessions/<pid>.json` Claude Code writes (and whose `settings.json` may select the
-/// model): `$CLAUDE_CONFIG_DIR` (or `~/.claude`) and the parents of the projects roots.
-fn claude_config_dirs(paths: &Paths) -> Vec<PathBuf> {
-    let mut dirs = vec![paths.claude_config_dir.clone()];
-    for projects in &paths.claude_projects_dirs {
-        if let Some(parent) = projects.parent() {
-            if !dirs.iter().any(|d| d == parent) {
-                dirs.push(parent.to_path_buf());
-            }
-        }
-    }
-    dirs
-}
-
 /// Calls `f` with the sessions of `listed` (moved out for the call and back after it, rather than cloned).
-fn with_sessions<R>(listed: &mut [Listed], f: impl FnOnce(&[SessionJson]) -> R) -> R {
-    let sessions: Vec<SessionJson> = listed.iter_mut().map(|l| std::mem::take(&mut l.session)).collect();
+fn with_sessions<L: BorrowMut<Listed>, R>(listed: &mut [L], f: impl FnOnce(&[SessionJson]) -> R) -> R {
+    let sessions: Vec<SessionJson> = listed
+        .iter_mut()
+        .map(|l| std::mem::take(&mut l.borrow_mut().session))
+        .collect();
     let result = f(&sessions);
     for (l, session) in listed.iter_mut().zip(sessions) {
-        l.session = session;
+        l.borrow_mut().session = session;
     }
     result
 }
@@ -848,7 +777,7 @@ mod tests {
     use super::*;
     use crate::store;
     use serde_json::json;
-    use std::{os::unix::fs::PermissionsExt, process::Stdio};
+    use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/collector");
 
@@ -1198,5 +1127,53 @@ mod tests {
         // A pass that is not told (the timers', or after lost events) checks every file.
         let fourth = collector.pass_with(t0 + Duration::from_secs(3), &Changes::Unknown);
         assert_eq!(status(&fourth, "a"), Some(json!("done")));
+    }
+
+    #[test]
+    fn liveness_is_settled_again_only_for_what_changed_or_on_new_evidence() {
+        let mut env = env("main [Created 1s ago] \n");
+        wrap_zellij(&mut env);
+        env.config.paths.proc_root = env.root.join("empty-proc");
+        fs::create_dir_all(&env.config.paths.proc_root).expect("proc dir");
+        // Each in its own pane (one pane holds one session: dedupe).
+        let session = |id: &str, status: &str, zellij: &str| {
+            json!({"session_id": id, "agent": "claude", "status": status, "zellij_session": zellij,
+                   "zellij_pane": id, "last_event": "Stop"})
+        };
+        write_session(&env, "a", session("a", "done", "main"));
+        write_session(&env, "b", session("b", "done", "main"));
+        let file = |id: &str| env.config.paths.sessions_dir().join(format!("{id}.json"));
+        let dead_at = |pass: &Pass, id: &str| {
+            pass.decisions_of(id)
+                .and_then(|d| d.iter().find(|d| d.field == "is_dead"))
+                .map(|d| d.at)
+        };
+        let mut collector = Collector::new(&env.config);
+        let t0 = SystemTime::now();
+        collector.pass(t0);
+
+        // The same scan and Zellij list, nothing changed: the settled sessions are reused (their decisions keep
+        // their time), and they are what a fresh collector makes of the same files.
+        let t1 = t0 + Duration::from_millis(50);
+        let second = collector.pass_with(t1, &Changes::Only(HashSet::new()));
+        assert_eq!(dead_at(&second, "a"), Some(model::epoch_seconds(t0)));
+        assert_eq!(dead_at(&second, "b"), Some(model::epoch_seconds(t0)));
+        assert_eq!(second.sessions, Collector::new(&env.config).pass(t1).sessions);
+
+        // b changes (it moves to a Zellij session that is not running): only b is settled again, and it is dead.
+        write_session(&env, "b", session("b", "done", "gone"));
+        let t2 = t0 + Duration::from_millis(100);
+        let third = collector.pass_with(t2, &Changes::Only([file("b")].into()));
+        assert_eq!(dead_at(&third, "a"), Some(model::epoch_seconds(t0)), "a reused");
+        assert_eq!(dead_at(&third, "b"), Some(model::epoch_seconds(t2)), "b settled again");
+        assert_eq!(third.sessions[1]["is_dead"], json!(true));
+        assert_eq!(third.sessions[0]["is_dead"], json!(false));
+
+        // A new scan (past the reuse window) settles every session again.
+        let t3 = t0 + FACTS_REUSE + Duration::from_millis(1);
+        let fourth = collector.pass_with(t3, &Changes::Only(HashSet::new()));
+        assert_eq!(dead_at(&fourth, "a"), Some(model::epoch_seconds(t3)));
+        assert_eq!(dead_at(&fourth, "b"), Some(model::epoch_seconds(t3)));
+        assert_eq!(fourth.sessions, third.sessions);
     }
 }

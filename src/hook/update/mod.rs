@@ -7,6 +7,20 @@ use crate::model::{key, status, str_field, Attention, AttentionKind};
 
 use super::question::{detect_prose_question, extract_questions, prose_pending_question};
 
+mod attention;
+mod lines;
+mod subagents;
+
+use self::{
+    attention::{answered_by_tool, clear_attention, raise_attention},
+    subagents::{end_turn_subagents, subagent_started, subagent_stopped},
+};
+pub use self::{
+    attention::{classify_notification, is_attention_notification, summarize_tool_input, NotificationClass},
+    lines::{compaction_line, event_line},
+    subagents::MAX_RUNNING_SUBAGENTS,
+};
+
 /// The longest `last_message_preview`, and the longest text copied into an event-log line, in characters.
 pub const MAX_PREVIEW_CHARS: usize = 200;
 
@@ -58,89 +72,9 @@ pub enum Effect {
     Nothing,
 }
 
-/// The most sub-agents kept in `running_subagents` (the oldest are dropped first), so a run of SubagentStarts whose
-/// SubagentStops never come cannot grow the file without bound.
-pub const MAX_RUNNING_SUBAGENTS: usize = 64;
-
-/// What a Notification means, from its `notification_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationClass {
-    /// The agent is blocked on the user: `permission_prompt`, `worker_permission_prompt` (a teammate's tool),
-    /// `elicitation_dialog`, `elicitation_url_dialog`, `agent_needs_input`; without a type (Aug 2025 and older), a message starting "Claude needs your permission".
-    Blocking(AttentionKind),
-    /// An MCP elicitation was answered or dismissed (`elicitation_complete`, `elicitation_response`).
-    ElicitationAnswered,
-    /// Anything else: `idle_prompt` (a reminder of a finished turn, ~60 s after Stop), `auth_success`,
-    /// `agent_completed`, unknown types, untyped messages that are not permission prompts.
-    Informational,
-}
-
-/// Classifies a Notification payload.
-pub fn classify_notification(payload: &Map<String, Value>) -> NotificationClass {
-    match str_field(payload, "notification_type") {
-        Some("permission_prompt" | "worker_permission_prompt") => {
-            NotificationClass::Blocking(AttentionKind::Permission)
-        }
-        Some("elicitation_dialog" | "elicitation_url_dialog") => {
-            NotificationClass::Blocking(AttentionKind::Elicitation)
-        }
-        Some("agent_needs_input") => NotificationClass::Blocking(AttentionKind::Question),
-        Some("elicitation_complete" | "elicitation_response") => NotificationClass::ElicitationAnswered,
-        Some(_) => NotificationClass::Informational,
-        None if str_field(payload, "message").is_some_and(|m| m.starts_with("Claude needs your permission")) => {
-            NotificationClass::Blocking(AttentionKind::Permission)
-        }
-        None => NotificationClass::Informational,
-    }
-}
-
-/// Returns whether a Notification payload blocks the agent on the user (see [`classify_notification`]).
-pub fn is_attention_notification(payload: &Map<String, Value>) -> bool {
-    matches!(classify_notification(payload), NotificationClass::Blocking(_))
-}
-
 /// Returns whether a Stop needs the last assistant message (to look for a question) and the payload lacks it.
 pub fn needs_transcript_message(event: &str, payload: &Map<String, Value>) -> bool {
     event == "Stop" && !matches!(payload.get("last_assistant_message"), Some(Value::String(_)))
-}
-
-/// Returns a short form of a tool's input (at most [`MAX_PREVIEW_CHARS`] characters): its `command` (Bash, Codex's
-/// shell), else `file_path`, `url`, `pattern`, `path`, `query` or `description`, else the input's compact JSON.
-pub fn summarize_tool_input(input: Option<&Value>) -> Option<String> {
-    let text = match input? {
-        Value::Null => return None,
-        Value::String(s) => s.clone(),
-        Value::Object(map) => {
-            let named = [
-                "command",
-                "cmd",
-                "file_path",
-                "url",
-                "pattern",
-                "path",
-                "query",
-                "description",
-            ]
-            .iter()
-            .find_map(|key| match map.get(*key) {
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(Value::Array(words)) if *key == "command" && !words.is_empty() => Some(
-                    words
-                        .iter()
-                        .map(crate::model::string_form)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-                _ => None,
-            });
-            match named {
-                Some(text) => text,
-                None => Value::Object(map.clone()).to_string(),
-            }
-        }
-        other => other.to_string(),
-    };
-    Some(truncate_chars(text.trim(), MAX_PREVIEW_CHARS))
 }
 
 /// Applies hook `event` with `payload` to `session` (the session file's object; empty when there was no file).
@@ -386,121 +320,6 @@ pub fn apply(
     Effect::Write
 }
 
-/// Records `raised` as the session's attention, unless the same hold is already recorded (same kind, tool and
-/// input): then its `since` is kept, so a duplicated event does not restart the clock.
-fn raise_attention(session: &mut Map<String, Value>, raised: Attention) {
-    if let Some(held) = Attention::from_value(session.get(key::ATTENTION)) {
-        let same = held.kind == raised.kind
-            && held.tool_name == raised.tool_name
-            && held.tool_input_summary == raised.tool_input_summary
-            && (held.tool_use_id.is_none() || raised.tool_use_id.is_none() || held.tool_use_id == raised.tool_use_id);
-        if same {
-            return;
-        }
-    }
-    session.insert(key::ATTENTION.into(), raised.to_value());
-}
-
-fn clear_attention(session: &mut Map<String, Value>) {
-    session.shift_remove(key::ATTENTION);
-}
-
-/// Returns whether a PostToolUse / PostToolUseFailure / PermissionDenied is about the tool a held permission (or
-/// elicitation) waits for: the same tool name, and the same input summary or tool-use id when both are known. Another
-/// tool finishing (a parallel call that needed no permission) answers nothing.
-fn answered_by_tool(session: &Map<String, Value>, payload: &Map<String, Value>) -> bool {
-    let Some(held) = Attention::from_value(session.get(key::ATTENTION)) else {
-        return false;
-    };
-    if held.kind == AttentionKind::Question {
-        return false;
-    }
-    let tool = str_field(payload, "tool_name");
-    match held.tool_name.as_deref() {
-        // A hold raised by a bare notification names no tool: the next tool to finish is the one it waited for.
-        None => tool.is_some(),
-        Some(name) if Some(name) != tool => false,
-        Some(_) => {
-            if let (Some(a), Some(b)) = (held.tool_use_id.as_deref(), str_field(payload, "tool_use_id")) {
-                return a == b;
-            }
-            match (
-                &held.tool_input_summary,
-                summarize_tool_input(payload.get("tool_input")),
-            ) {
-                (Some(a), Some(b)) => *a == b,
-                _ => true,
-            }
-        }
-    }
-}
-
-fn subagent_id(payload: &Map<String, Value>) -> String {
-    str_field(payload, "agent_id").unwrap_or_default().to_owned()
-}
-
-/// Takes the `running_subagents` list out of the session (empty when absent or not a list).
-fn take_subagents(session: &mut Map<String, Value>) -> Vec<Value> {
-    match session.shift_remove(key::RUNNING_SUBAGENTS) {
-        Some(Value::Array(list)) => list,
-        _ => Vec::new(),
-    }
-}
-
-/// Puts the list back; an empty list removes the key.
-fn put_subagents(session: &mut Map<String, Value>, list: Vec<Value>) {
-    if !list.is_empty() {
-        session.insert(key::RUNNING_SUBAGENTS.into(), Value::Array(list));
-    }
-}
-
-fn has_agent_id(entry: &Value, id: &str) -> bool {
-    entry.get("agent_id").and_then(Value::as_str) == Some(id)
-}
-
-/// SubagentStart: adds `{agent_id, agent_type, since}` unless that id already runs (a duplicated event).
-fn subagent_started(session: &mut Map<String, Value>, payload: &Map<String, Value>, now: &str) {
-    let id = subagent_id(payload);
-    let agent_type = str_field(payload, "agent_type").unwrap_or_default();
-    let mut list = take_subagents(session);
-    if id.is_empty() || !list.iter().any(|a| has_agent_id(a, &id)) {
-        list.push(serde_json::json!({"agent_id": id, "agent_type": agent_type, "since": now}));
-        let excess = list.len().saturating_sub(MAX_RUNNING_SUBAGENTS);
-        list.drain(..excess);
-    }
-    put_subagents(session, list);
-}
-
-/// SubagentStop: removes that id (a stop for an id that is not running, or a duplicate, changes nothing).
-fn subagent_stopped(session: &mut Map<String, Value>, payload: &Map<String, Value>) {
-    let id = subagent_id(payload);
-    let mut list = take_subagents(session);
-    if let Some(i) = list.iter().position(|a| has_agent_id(a, &id)) {
-        list.remove(i);
-    }
-    put_subagents(session, list);
-}
-
-/// Stop / StopFailure end the turn: a sub-agent still listed then stays only while the payload's `background_tasks`
-/// names it (Claude Code 2.1.331 runs the Agent tool in the background: `{"id": <agent id>, "type": "subagent",
-/// "status": "running"}`); otherwise its SubagentStop was lost, and it is dropped so the count cannot stick.
-fn end_turn_subagents(session: &mut Map<String, Value>, payload: &Map<String, Value>) {
-    let running: Vec<&str> = payload
-        .get("background_tasks")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|task| task.get("id").and_then(Value::as_str))
-        .collect();
-    let mut list = take_subagents(session);
-    list.retain(|a| {
-        a.get("agent_id")
-            .and_then(Value::as_str)
-            .is_some_and(|id| running.contains(&id))
-    });
-    put_subagents(session, list);
-}
-
 /// StopFailure (the turn ended on an API error): `done`, with `status_reason` naming the error.
 fn stop_failure(
     session: &mut Map<String, Value>,
@@ -568,62 +387,6 @@ fn stop(session: &mut Map<String, Value>, message: Option<&str>, now: &str) -> &
             status::DONE
         }
     }
-}
-
-/// Returns the compact JSON event-log line (without the newline) for `event` resulting in `new_status`.
-///
-/// Beside `event`, `at` and `status` it copies a few short payload fields; free text (the prompt, a notification
-/// message) is cut to [`MAX_PREVIEW_CHARS`] characters.
-pub fn event_line(event: &str, payload: &Map<String, Value>, new_status: &str, now: &str) -> String {
-    let mut line = Map::new();
-    line.insert("event".into(), Value::String(event.to_owned()));
-    line.insert("at".into(), Value::String(now.to_owned()));
-    line.insert("status".into(), Value::String(new_status.to_owned()));
-    for key in [
-        "source",
-        "reason",
-        "trigger",
-        "tool_name",
-        "tool_use_id",
-        "notification_type",
-        "agent_type",
-        "model",
-    ] {
-        if let Some(value) = str_field(payload, key).filter(|v| !v.is_empty()) {
-            line.insert(key.into(), Value::String(truncate_chars(value, MAX_PREVIEW_CHARS)));
-        }
-    }
-    for key in ["prompt", "message", "error", "compact_summary"] {
-        if let Some(text) = str_field(payload, key) {
-            line.insert(key.into(), Value::String(truncate_chars(text, MAX_PREVIEW_CHARS)));
-        }
-    }
-
-    // Serializing a map of strings cannot fail.
-    serde_json::to_string(&Value::Object(line)).unwrap_or_default()
-}
-
-/// Returns the `Compaction` event-log line (without the newline): `{"event": "Compaction", "at": <the boundary's
-/// time, else now>, "status", "logged_at": now, "trigger", "pre_tokens", "post_tokens"}` from the sizes
-/// [`super::compaction::boundary_tokens`] found.
-pub fn compaction_line(found: Map<String, Value>, new_status: &str, now: &str) -> String {
-    let mut line = Map::new();
-    line.insert("event".into(), "Compaction".into());
-    line.insert(
-        "at".into(),
-        found
-            .get("at")
-            .cloned()
-            .unwrap_or_else(|| Value::String(now.to_owned())),
-    );
-    line.insert("status".into(), new_status.into());
-    line.insert("logged_at".into(), now.into());
-    for key in ["trigger", "pre_tokens", "post_tokens"] {
-        if let Some(value) = found.get(key) {
-            line.insert(key.into(), value.clone());
-        }
-    }
-    serde_json::to_string(&Value::Object(line)).unwrap_or_default()
 }
 
 /// Returns the first `max` characters of `text` (never splitting a character).
