@@ -52,6 +52,11 @@ pub enum Command {
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
+        /// Extra name requests may give as `Host` (repeatable; e.g. the name of a reverse proxy). Without it only
+        /// loopback names and the bound address with the bound port are answered (others get 421: no DNS
+        /// rebinding). Overrides `allowed_hosts` / AMC_ALLOWED_HOSTS.
+        #[arg(long = "allowed-host", value_name = "NAME")]
+        allowed_hosts: Vec<String>,
         /// Write the bound address (e.g. 127.0.0.1:40123) to this file once the first full state is published (the
         /// port answers before that, with an empty state and "warming": true in /api/health). Useful with port 0.
         #[arg(long, value_name = "FILE")]
@@ -197,9 +202,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             cors_origins,
+            allowed_hosts,
             addr_file,
         } => {
-            let layers = layers(listen.map(|l| ("listen", l.to_string())).into_iter().collect())?;
+            let mut flags: Vec<(&'static str, String)> =
+                listen.map(|l| ("listen", l.to_string())).into_iter().collect();
+            if !allowed_hosts.is_empty() {
+                flags.push(("allowed_hosts", allowed_hosts.join(",")));
+            }
+            let layers = layers(flags)?;
             for key in layers.unknown_keys() {
                 tracing::warn!(%key, "unknown key in the config file, ignored");
             }

@@ -1,5 +1,6 @@
 //! One port for everything: gRPC (h2c), gRPC-Web (tonic-web, on the gRPC routes only), reflection v1 and v1alpha,
-//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, and the dashboard.
+//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, and the dashboard; every route behind the one access layer
+//! ([`auth::require_token`]: the `Host` check of [`host`], then the tokens).
 //!
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
 //! `127.0.0.1:0`. Nothing here reads the environment.
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod events;
 pub mod grpc;
+pub mod host;
 pub mod http;
 pub mod limit;
 pub mod pane;
@@ -149,6 +151,7 @@ pub async fn run(
     };
     let api = http::router(http_state.clone()).merge(events::router(http_state, options.notify.clone()));
     let gate = auth::Gate {
+        hosts: Arc::new(host::HostCheck::new(listener.local_addr()?, options.access.hosts())),
         access: options.access.clone(),
         audit,
     };
