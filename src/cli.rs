@@ -1,5 +1,7 @@
 //! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`, `amc config show`,
-//! `amc notify test`.
+//! `amc notify test`, `amc trash list|restore` ([`trash`]).
+
+pub mod trash;
 
 use std::{
     net::SocketAddr,
@@ -119,6 +121,12 @@ pub enum Command {
         #[command(subcommand)]
         action: NotifyAction,
     },
+    /// List the files amc moved to the trash (with the rule that moved each), or put one back where it was.
+    Trash {
+        /// What to do.
+        #[command(subcommand)]
+        action: TrashAction,
+    },
     /// Inspect the configuration (flags over environment over config file over defaults).
     Config {
         /// What to do with the configuration.
@@ -134,6 +142,26 @@ pub enum NotifyAction {
     /// Send one test notification to every configured sink (webhook, ntfy, desktop) now and print each outcome;
     /// exits non-zero when a sink failed or none is configured.
     Test,
+}
+
+/// `amc trash` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum TrashAction {
+    /// Every file in the data dir's trash/, newest first: its id, when it was moved, where it goes back to, and the
+    /// rule (and reason) that moved it, from cache/removed.jsonl.
+    List {
+        /// Print a JSON array instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a trashed file back where it was (a session file into sessions/, an event log into events/). ID is a
+    /// trash id from `amc trash list` or a session id (its newest trashed session file). Refused (exit 1) when a
+    /// live file with that id exists; the file then stays in the trash.
+    Restore {
+        /// The trash id or session id.
+        id: String,
+    },
 }
 
 /// `amc config` actions.
@@ -264,6 +292,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|line| if json { line.to_string() } else { audit_text(line) })
                 .collect();
             print_stdout(&text.join("\n"))
+        }
+        Command::Trash { action } => {
+            let paths = Paths::from_layers(&layers(Vec::new())?);
+            let text = match action {
+                TrashAction::List { json } => trash::list(&paths, json)?,
+                TrashAction::Restore { id } => trash::restore(&paths, &id)?,
+            };
+            print_stdout(&text)
         }
         Command::Hook { agent } => {
             hook::run_from_stdin(&Paths::from_env(), agent.into());
@@ -475,6 +511,14 @@ fn explanation_text(e: &Explanation) -> String {
 }
 
 /// Seconds since the Unix epoch as an RFC 3339 UTC time with milliseconds.
+/// `at` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn utc_of(at: SystemTime) -> String {
+    utc(at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default())
+}
+
 fn utc(seconds: f64) -> String {
     let whole = seconds.floor();
     let nanos = ((seconds - whole) * 1e9) as u32;
