@@ -24,7 +24,7 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     time::{Duration, Instant},
@@ -125,12 +125,17 @@ impl Server {
     }
 }
 
+static FIRST_ERROR: AtomicBool = AtomicBool::new(false);
+static FIRST_SSE_ERROR: AtomicBool = AtomicBool::new(false);
+
 /// What one client saw.
 #[derive(Default)]
 struct Seen {
     messages: AtomicU64,
     gaps: AtomicU64,
     backwards: AtomicU64,
+    /// Streams that ended with an error before the stop (the first error is printed).
+    errors: AtomicU64,
     last: AtomicU64,
 }
 
@@ -149,7 +154,17 @@ async fn watcher(channel: Channel, seen: Arc<Seen>, stop: CancellationToken) -> 
             () = stop.cancelled() => break,
             m = stream.message() => m,
         };
-        let Ok(Some(m)) = message else { break };
+        let m = match message {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(status) => {
+                seen.errors.fetch_add(1, Ordering::Relaxed);
+                if !FIRST_ERROR.swap(true, Ordering::Relaxed) {
+                    eprintln!("soak: a watcher's stream ended (first of its kind printed): {status:?}");
+                }
+                break;
+            }
+        };
         seen.messages.fetch_add(1, Ordering::Relaxed);
         match m.kind {
             Some(Kind::Snapshot(s)) => {
@@ -214,7 +229,14 @@ async fn sse(url: String, seen: Arc<Seen>, stop: CancellationToken) {
         };
         match chunk {
             Ok(Some(bytes)) => buffer.push_str(&String::from_utf8_lossy(&bytes)),
-            _ => return,
+            Ok(None) => return,
+            Err(error) => {
+                seen.errors.fetch_add(1, Ordering::Relaxed);
+                if !FIRST_SSE_ERROR.swap(true, Ordering::Relaxed) {
+                    eprintln!("soak: an SSE stream ended (first of its kind printed): {error:?}");
+                }
+                return;
+            }
         }
     }
 }
@@ -394,9 +416,10 @@ async fn main() {
         churned.as_secs_f64(),
         n as f64 / churned.as_secs_f64()
     );
-    println!("soak: WatchState: {w_msgs} messages, {w_gaps} gaps, {w_back} revisions not increasing, {} not at the final revision, {mismatched} states differing from GetState", behind(&watcher_seen));
+    println!("soak: WatchState: {w_msgs} messages, {w_gaps} gaps, {w_back} revisions not increasing, {} streams ended by an error, {} not at the final revision, {mismatched} states differing from GetState", sum(&watcher_seen, |s| &s.errors), behind(&watcher_seen));
     println!(
-        "soak: SSE: {s_msgs} frames, {s_gaps} gaps, {s_back} revisions not increasing, {} not at the final revision",
+        "soak: SSE: {s_msgs} frames, {s_gaps} gaps, {s_back} revisions not increasing, {} streams ended by an error, {} not at the final revision",
+        sum(&sse_seen, |s| &s.errors),
         behind(&sse_seen)
     );
     println!("soak: RSS after warm-up {rss_warm} KiB, peak {rss_peak} KiB, end {rss_end} KiB ({rss_change:+.1} %)");
