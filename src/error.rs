@@ -21,6 +21,9 @@ pub enum Error {
     /// The caller is known but may not do this (a token without the scope, a foreign `Host` or `Origin`).
     #[error("permission denied: {0}")]
     PermissionDenied(String),
+    /// The request's `Host` (or `:authority`) does not name this server (DNS rebinding); HTTP 421.
+    #[error("misdirected request: {0}")]
+    MisdirectedHost(String),
     /// The action cannot run in the current state (an old Zellij, a session without a pane).
     #[error("failed precondition: {0}")]
     FailedPrecondition(String),
@@ -47,6 +50,7 @@ impl Error {
             Error::NotFound(_) => (tonic::Code::NotFound, StatusCode::NOT_FOUND),
             Error::Unauthenticated => (tonic::Code::Unauthenticated, StatusCode::UNAUTHORIZED),
             Error::PermissionDenied(_) => (tonic::Code::PermissionDenied, StatusCode::FORBIDDEN),
+            Error::MisdirectedHost(_) => (tonic::Code::PermissionDenied, StatusCode::MISDIRECTED_REQUEST),
             Error::FailedPrecondition(_) => (tonic::Code::FailedPrecondition, StatusCode::CONFLICT),
             Error::ResourceExhausted(_) => (tonic::Code::ResourceExhausted, StatusCode::TOO_MANY_REQUESTS),
             Error::HeadersTooLarge(_) => (
@@ -64,7 +68,7 @@ impl Error {
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
             Error::NotFound(_) => "NOT_FOUND",
             Error::Unauthenticated => "UNAUTHENTICATED",
-            Error::PermissionDenied(_) => "PERMISSION_DENIED",
+            Error::PermissionDenied(_) | Error::MisdirectedHost(_) => "PERMISSION_DENIED",
             Error::FailedPrecondition(_) => "FAILED_PRECONDITION",
             Error::ResourceExhausted(_) => "RESOURCE_EXHAUSTED",
             Error::HeadersTooLarge(_) => "REQUEST_HEADER_FIELDS_TOO_LARGE",
@@ -172,6 +176,7 @@ mod tests {
             (Error::NotFound("x".into()), tonic::Code::NotFound, 404),
             (Error::Unauthenticated, tonic::Code::Unauthenticated, 401),
             (Error::PermissionDenied("x".into()), tonic::Code::PermissionDenied, 403),
+            (Error::MisdirectedHost("x".into()), tonic::Code::PermissionDenied, 421),
             (
                 Error::FailedPrecondition("x".into()),
                 tonic::Code::FailedPrecondition,

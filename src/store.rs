@@ -187,6 +187,82 @@ pub fn purge_trash(paths: &Paths, now: SystemTime) -> usize {
     removed
 }
 
+/// One file in `trash/`: its name there (the id `amc trash restore` takes), the name it had, when it was moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashEntry {
+    /// The file's name in `trash/` (`<name>.<unix seconds>[.<n>]`).
+    pub id: String,
+    /// The name it had before (`<session id>.json`, `<session id>.jsonl`).
+    pub name: String,
+    /// When it was moved (from the stamp in its name).
+    pub trashed_at: Option<SystemTime>,
+    /// Its path in `trash/`.
+    pub path: PathBuf,
+}
+
+impl TrashEntry {
+    /// Where the file came from: a session file (`.json`) goes back to `sessions/`, an event log (`.jsonl`) to
+    /// `events/`; `None` for anything else (amc never trashes other files).
+    pub fn home(&self, paths: &Paths) -> Option<PathBuf> {
+        let dir = if self.name.ends_with(".jsonl") {
+            paths.events_dir()
+        } else if self.name.ends_with(".json") {
+            paths.sessions_dir()
+        } else {
+            return None;
+        };
+        let stem = self.name.rsplit_once('.').map(|(stem, _)| stem).unwrap_or_default();
+        is_safe_session_id(stem).then(|| dir.join(&self.name))
+    }
+}
+
+/// The name a [`move_to_trash`] name had (`abc.json.1733400000.2` → `abc.json`); `None` without a stamp.
+pub fn trashed_name(trash_name: &str) -> Option<&str> {
+    let (head, last) = trash_name.rsplit_once('.')?;
+    let is_stamp = |p: &str| p.len() >= 9 && p.bytes().all(|b| b.is_ascii_digit());
+    if is_stamp(last) {
+        return Some(head);
+    }
+    let (name, stamp) = head.rsplit_once('.')?;
+    (is_stamp(stamp) && !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
+/// The files in `trash/`, newest first (an empty list when there is no trash). Names that are not UTF-8 or carry no
+/// stamp are skipped: amc did not put them there.
+pub fn trash_entries(paths: &Paths) -> io::Result<Vec<TrashEntry>> {
+    let entries = match fs::read_dir(paths.trash_dir()) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut list: Vec<TrashEntry> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let id = e.file_name().into_string().ok()?;
+            let name = trashed_name(&id)?.to_owned();
+            Some(TrashEntry {
+                trashed_at: trashed_at(&id),
+                name,
+                path: e.path(),
+                id,
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| b.trashed_at.cmp(&a.trashed_at).then_with(|| b.id.cmp(&a.id)));
+    Ok(list)
+}
+
+/// Puts a trashed file back at `to`: a hard link (which fails with `AlreadyExists` when a live file is there, so
+/// nothing is overwritten), then the trash's name is removed. A failure leaves the file in the trash.
+pub fn restore_from_trash(entry: &Path, to: &Path) -> io::Result<()> {
+    if let Some(dir) = to.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    fs::hard_link(entry, to)?;
+    fs::remove_file(entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +399,58 @@ mod tests {
         let guard = SessionLock::acquire(&paths, "s1").expect("lock");
         drop(guard);
         SessionLock::acquire(&paths, "s1").expect("relock after drop");
+    }
+
+    #[test]
+    fn trashed_files_are_listed_newest_first_and_go_back_where_they_were() {
+        let (_dir, paths) = temp_paths();
+        assert_eq!(trash_entries(&paths).expect("no trash is no error"), vec![]);
+        let session = paths.sessions_dir().join("s1.json");
+        let log = paths.events_dir().join("s1.jsonl");
+        for (path, text) in [(&session, "{}"), (&log, "{\"event\":\"x\"}\n")] {
+            fs::create_dir_all(path.parent().expect("a dir")).expect("dir");
+            fs::write(path, text).expect("write");
+        }
+        let trashed_session = move_to_trash(&paths, &session).expect("moved").expect("there");
+        let trashed_log = move_to_trash(&paths, &log).expect("moved").expect("there");
+        fs::write(paths.trash_dir().join("stray.txt"), "not amc's").expect("write");
+        let list = trash_entries(&paths).expect("listed");
+        assert_eq!(list.len(), 2, "{list:?}");
+        let names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
+        assert!(names.contains(&"s1.json") && names.contains(&"s1.jsonl"), "{names:?}");
+        let entry = list.iter().find(|e| e.name == "s1.json").expect("listed");
+        assert_eq!(entry.path, trashed_session);
+        assert_eq!(entry.home(&paths), Some(session.clone()));
+        // A live file is never overwritten.
+        fs::write(&session, "live").expect("write");
+        let refused = restore_from_trash(&entry.path, &session).expect_err("refused");
+        assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&session).expect("read"), "live");
+        assert!(trashed_session.exists());
+        fs::remove_file(&session).expect("remove");
+        restore_from_trash(&entry.path, &session).expect("restored");
+        assert_eq!(fs::read_to_string(&session).expect("read"), "{}");
+        assert!(!trashed_session.exists());
+        assert!(trashed_log.exists());
+    }
+
+    #[test]
+    fn trash_names_give_back_the_original_name() {
+        assert_eq!(trashed_name("abc.json.1733400000"), Some("abc.json"));
+        assert_eq!(trashed_name("abc.json.1733400000.2"), Some("abc.json"));
+        assert_eq!(trashed_name("abc.jsonl.1733400000"), Some("abc.jsonl"));
+        assert_eq!(trashed_name("abc.json"), None);
+        assert_eq!(trashed_name("abc.json.12"), None);
+        assert_eq!(trashed_name("abc.json.1733400000.x"), None);
+        let entry = |name: &str| TrashEntry {
+            id: format!("{name}.1733400000"),
+            name: name.to_owned(),
+            trashed_at: None,
+            path: PathBuf::new(),
+        };
+        let (_dir, paths) = temp_paths();
+        assert_eq!(entry("../x.json").home(&paths), None);
+        assert_eq!(entry("x.txt").home(&paths), None);
+        assert_eq!(entry("x.jsonl").home(&paths), Some(paths.events_dir().join("x.jsonl")));
     }
 }

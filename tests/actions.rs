@@ -108,7 +108,7 @@ async fn acting_needs_an_act_token_a_local_host_and_a_local_origin_and_every_try
         &[("host", "evil.example:7400")],
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("PERMISSION_DENIED")));
+    assert_eq!((status, body["code"].as_str()), (421, Some("PERMISSION_DENIED")));
     // A cross-site post carries the foreign Origin.
     let (status, body) = post(
         &url,

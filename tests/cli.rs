@@ -12,21 +12,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{Served, TestEnv};
+use support::{amc, Served, TestEnv};
 
 const AMC: &str = env!("CARGO_BIN_EXE_amc");
-
-fn amc(env: &TestEnv) -> Command {
-    let mut command = Command::new(AMC);
-    command
-        .env_clear()
-        .env("HOME", env.home())
-        .env("AMC_DATA_DIR", &env.paths.data_dir)
-        .env("AMC_ZELLIJ_BIN", env.home().join("no-zellij"))
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn");
-    command
-}
 
 fn serve(env: &TestEnv) -> Served {
     let addr_file = env.home().join("addr");

@@ -162,9 +162,15 @@ impl Env {
 
     /// Runs `amc explain` with `args` against this HOME (and `addr`, when given, as AMC_LISTEN).
     fn amc_explain(&self, args: &[&str], addr: Option<&str>) -> std::process::Output {
+        let mut all = vec!["explain"];
+        all.extend_from_slice(args);
+        self.amc(&all, addr)
+    }
+
+    /// Runs `amc <args>` on this env's data dir (`addr`: the server `amc explain` asks).
+    fn amc(&self, args: &[&str], addr: Option<&str>) -> std::process::Output {
         let mut command = Command::new(BIN);
         command
-            .arg("explain")
             .args(args)
             .env_clear()
             .env("HOME", &self.root)
@@ -175,7 +181,7 @@ impl Env {
             .env("RUST_LOG", "warn");
         // Nothing listens on port 9 of loopback (discard): `amc explain` then runs a pass itself.
         command.env("AMC_LISTEN", addr.unwrap_or("127.0.0.1:9"));
-        command.output().expect("run amc explain")
+        command.output().expect("run amc")
     }
 }
 
@@ -491,6 +497,54 @@ async fn explain_says_why_each_session_is_alive_dead_or_removed() {
     let out = env.amc_explain(&["alive"], None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("listed in the current state"), "{text}");
+
+    // `amc trash list` shows each trashed file with the rule that moved it; `amc trash restore` puts one back.
+    let out = env.amc(&["trash", "list"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let trash_text = String::from_utf8_lossy(&out.stdout);
+    let dup_trash = PathBuf::from(loser["trash_path"].as_str().expect("a trash path"));
+    let dup_id = dup_trash.file_name().and_then(|n| n.to_str()).expect("a name");
+    let line_of = |id: &str| trash_text.lines().find(|l| l.starts_with(id)).map(str::to_owned);
+    let dup_line = line_of(dup_id).unwrap_or_else(|| panic!("{dup_id} in:\n{trash_text}"));
+    assert!(
+        dup_line.contains(rules::dedupe::RULE) && dup_line.contains(rules::dedupe::LOSER_REASON),
+        "{dup_line}"
+    );
+    assert!(
+        dup_line.contains(&env.paths.sessions_dir().join("dup-a.json").display().to_string()),
+        "{dup_line}"
+    );
+    let orphan_id = trash.file_name().and_then(|n| n.to_str()).expect("a name");
+    let orphan_line = line_of(orphan_id).unwrap_or_else(|| panic!("{orphan_id} in:\n{trash_text}"));
+    assert!(orphan_line.contains(rules::liveness::RULE_ORPHAN), "{orphan_line}");
+    let out = env.amc(&["trash", "list", "--json"], None);
+    let listed_json: Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    let dup_json = listed_json
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["id"] == dup_id))
+        .expect("dup-a's file listed");
+    assert_eq!(dup_json["rule"], rules::dedupe::RULE);
+    assert_eq!(dup_json["session_id"], "dup-a");
+    // Refused while a live file with that id exists; the trashed file stays.
+    std::fs::write(&orphan_file, "{\"live\":true}").expect("a live file");
+    let out = env.amc(&["trash", "restore", orphan_id], None);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(trash.is_file());
+    assert_eq!(std::fs::read_to_string(&orphan_file).expect("read"), "{\"live\":true}");
+    // By session id: its newest trashed session file goes back, byte for byte.
+    let trashed_bytes = std::fs::read(&dup_trash).expect("read the trash");
+    let out = env.amc(&["trash", "restore", "dup-a"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dup_file = env.paths.sessions_dir().join("dup-a.json");
+    assert_eq!(std::fs::read(&dup_file).expect("restored"), trashed_bytes);
+    assert!(!dup_trash.exists());
+    let out = env.amc(&["trash", "restore", "dup-a"], None);
+    assert!(!out.status.success(), "nothing left to restore");
     assert!(
         text.contains("status active, is_dead false"),
         "the outcome comes first:\n{text}"

@@ -443,6 +443,19 @@ async fn a_hub_skips_bad_keys_and_values_flags_shared_names_conflates_bursts_and
         |s| sessions(s) == [("a1".into(), "alpha".into(), false)],
     )
     .await;
+
+    // A session key removed behind the publisher's back (a purge, a lost write): its next heartbeat notices and puts
+    // everything again.
+    let kv = js.get_key_value("amc_sessions").await.unwrap();
+    kv.delete("alpha.a1").await.unwrap();
+    until(&hub, Duration::from_secs(10), "a1 gone from the hub", |s| {
+        sessions(s).is_empty()
+    })
+    .await;
+    until(&hub, Duration::from_secs(20), "a1 put again by alpha", |s| {
+        sessions(s) == [("a1".into(), "alpha".into(), false)]
+    })
+    .await;
     drop(nats);
 }
 

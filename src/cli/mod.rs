@@ -1,11 +1,12 @@
 //! The command line: `amc serve`, `amc snapshot`, `amc explain`, `amc hook`, `amc hooks ...`, `amc config show`,
-//! `amc notify test`, `amc service ...` ([`service`]), `amc doctor` ([`doctor`]), `amc completions`, `amc man`, `amc top`;
+//! `amc notify test`, `amc service ...` ([`service`]), `amc doctor` ([`doctor`]), `amc completions`, `amc man`, `amc top`, `amc trash list|restore` ([`trash`]);
 //! logging is set up by [`logging`].
 
 pub mod doctor;
 pub mod logging;
 pub mod serve;
 pub mod service;
+pub mod trash;
 
 use std::{
     net::SocketAddr,
@@ -67,6 +68,11 @@ pub enum Command {
         /// Extra browser origin allowed to call gRPC-Web (repeatable; loopback origins are always allowed).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
+        /// Extra name requests may give as `Host` (repeatable; e.g. the name of a reverse proxy). Without it only
+        /// loopback names and the bound address with the bound port are answered (others get 421: no DNS
+        /// rebinding). Overrides `allowed_hosts` / AMC_ALLOWED_HOSTS.
+        #[arg(long = "allowed-host", value_name = "NAME")]
+        allowed_hosts: Vec<String>,
         /// Write the bound address (e.g. 127.0.0.1:40123) to this file once the first full state is published (the
         /// port answers before that, with an empty state and "warming": true in /api/health). Useful with port 0.
         #[arg(long, value_name = "FILE")]
@@ -183,6 +189,12 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// List the files amc moved to the trash (with the rule that moved each), or put one back where it was.
+    Trash {
+        /// What to do.
+        #[command(subcommand)]
+        action: TrashAction,
+    },
     /// Inspect the configuration (flags over environment over config file over defaults).
     Config {
         /// What to do with the configuration.
@@ -264,6 +276,26 @@ pub enum NotifyAction {
     /// Send one test notification to every configured sink (webhook, ntfy, desktop) now and print each outcome;
     /// exits non-zero when a sink failed or none is configured.
     Test,
+}
+
+/// `amc trash` actions.
+#[derive(Debug, Subcommand)]
+#[deny(missing_docs)]
+pub enum TrashAction {
+    /// Every file in the data dir's trash/, newest first: its id, when it was moved, where it goes back to, and the
+    /// rule (and reason) that moved it, from cache/removed.jsonl.
+    List {
+        /// Print a JSON array instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a trashed file back where it was (a session file into sessions/, an event log into events/). ID is a
+    /// trash id from `amc trash list` or a session id (its newest trashed session file). Refused (exit 1) when a
+    /// live file with that id exists; the file then stays in the trash.
+    Restore {
+        /// The trash id or session id.
+        id: String,
+    },
 }
 
 /// `amc config` actions.
@@ -391,6 +423,7 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
         Command::Serve {
             listen,
             cors_origins,
+            allowed_hosts,
             addr_file,
             nats,
             host,
@@ -412,6 +445,10 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
             .into_iter()
             .filter_map(|(key, value)| value.map(|v| (key, v)))
             .collect();
+            let mut flags = flags;
+            if !allowed_hosts.is_empty() {
+                flags.push(("allowed_hosts", allowed_hosts.join(",")));
+            }
             let layers = layers(flags)?;
             let config = Config::from_layers(&layers).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
             if let Some(error) = &config.prices_error {
@@ -491,6 +528,14 @@ fn run_command(command: Command, config_file: Option<PathBuf>) -> anyhow::Result
                 serde_json::to_string_pretty(&wire::spend::usage_json(&answer))?
             } else {
                 usage::text(&answer, SystemTime::now())
+            };
+            print_stdout(&text)
+        }
+        Command::Trash { action } => {
+            let paths = Paths::from_layers(&layers(Vec::new())?);
+            let text = match action {
+                TrashAction::List { json } => trash::list(&paths, json)?,
+                TrashAction::Restore { id } => trash::restore(&paths, &id)?,
             };
             print_stdout(&text)
         }
@@ -752,6 +797,14 @@ fn explanation_text(e: &Explanation) -> String {
 }
 
 /// Seconds since the Unix epoch as an RFC 3339 UTC time with milliseconds.
+/// `at` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn utc_of(at: SystemTime) -> String {
+    utc(at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default())
+}
+
 fn utc(seconds: f64) -> String {
     let whole = seconds.floor();
     let nanos = ((seconds - whole) * 1e9) as u32;

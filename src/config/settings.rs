@@ -90,7 +90,8 @@ pub const SETTINGS: &[Setting] = &[
         "allowed_hosts",
         "AMC_ALLOWED_HOSTS",
         "",
-        "extra `Host` names (comma list) a mutating request may name besides IP literals and loopback names",
+        "extra `Host` names (comma list; flag --allowed-host, repeatable) requests may name besides loopback names and \
+         the bound address with its port; others get 421",
     ),
     s(
         "action_rate",

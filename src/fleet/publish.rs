@@ -95,7 +95,11 @@ pub async fn run(client: async_nats::Client, state: StateHandle, config: FleetCo
                 if let Some((kv, created)) = &store {
                     let same_bucket = async { anyhow::Ok(created_at(kv).await? == *created) };
                     let refreshed = match same_bucket.await {
-                        Ok(true) => put_record(kv, &host, &state.current()).await,
+                        Ok(true) => match still_there(kv, &mirror).await {
+                            Ok(true) => put_record(kv, &host, &state.current()).await,
+                            Ok(false) => Err(anyhow::anyhow!("a session this host put is no longer in the bucket")),
+                            Err(error) => Err(error),
+                        },
                         Ok(false) => Err(anyhow::anyhow!("the bucket was deleted and created again")),
                         Err(error) => Err(error),
                     };
@@ -189,6 +193,16 @@ async fn claimed_by_other(kv: &kv::Store, host: &str, instance: &Arc<str>, ttl: 
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let age = Duration::from_secs(u64::try_from(now - entry.created.unix_timestamp()).unwrap_or(0));
     (record.instance_id != **instance && age < ttl).then_some(record.instance_id)
+}
+
+/// Whether one of the sessions this host put (any) is still in the bucket: a bucket deleted and created again between
+/// two heartbeats, or keys purged by someone else, are noticed even when the creation time looks the same, and the
+/// next loop puts everything again.
+async fn still_there(kv: &kv::Store, mirror: &Mirror) -> anyhow::Result<bool> {
+    let Some(key) = mirror.written.keys().next() else {
+        return Ok(true);
+    };
+    Ok(kv.entry(key).await?.is_some_and(|e| e.operation == kv::Operation::Put))
 }
 
 /// Puts `host`'s record.

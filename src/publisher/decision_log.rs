@@ -89,6 +89,19 @@ impl RemovedEntry {
     }
 }
 
+/// Why a file is in the trash: the session, where the file was, and the rule that moved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashMove {
+    /// The session the file belonged to.
+    pub session_id: String,
+    /// Where the file was.
+    pub file: PathBuf,
+    /// The rule that removed it (a `rules::*` path, or [`RULE_VANISHED`] for the hook's SessionEnd or the user).
+    pub rule: String,
+    /// Its reason.
+    pub reason: String,
+}
+
 /// The decisions of the latest pass and the removed sessions (module doc).
 #[derive(Debug)]
 pub struct DecisionLog {
@@ -161,6 +174,35 @@ impl DecisionLog {
     /// How many removed sessions are kept.
     pub fn removed_len(&self) -> usize {
         self.removed.len()
+    }
+
+    /// The rule and reason that moved each recorded file to the trash, by its path there (`amc trash list`): the
+    /// removal decision of each removed session that names a trash path.
+    pub fn trash_moves(&self) -> HashMap<PathBuf, TrashMove> {
+        self.removed
+            .iter()
+            .filter_map(|entry| {
+                let trash_path = PathBuf::from(entry.trash_path.as_deref()?);
+                let removal = entry.decisions.iter().rev().find(|d| d.field == field::REMOVAL);
+                let (rule, reason) = match removal {
+                    Some(d) => (
+                        d.rule.clone(),
+                        d.value
+                            .as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| d.value.to_string()),
+                    ),
+                    None => (RULE_VANISHED.to_owned(), String::new()),
+                };
+                let moved = TrashMove {
+                    session_id: entry.session_id.clone(),
+                    file: PathBuf::from(&entry.file),
+                    rule,
+                    reason,
+                };
+                Some((trash_path, moved))
+            })
+            .collect()
     }
 
     /// Records one pass at `now`: `decisions` index for index with `sessions` (`Pass::decisions`), and the files it

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod decision_log;
 pub mod events;
+pub mod revision;
 mod watches;
 
 pub use self::events::{EventCursor, EventLog, Retention};
@@ -266,8 +267,11 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
             DecisionLog::in_memory(&config.paths)
         });
     let decisions = SharedDecisionLog::new(log);
-    let revision = start_revision();
-    let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revision, instance)));
+    let revisions = revision::Revisions::open(
+        Some(config.paths.data_dir.join("cache").join("revision")),
+        u64::try_from(now_ms()).unwrap_or(0),
+    );
+    let (tx, rx) = watch::channel(Arc::new(Snapshot::warming(revisions.current(), instance)));
     let polling = Arc::new(AtomicBool::new(false));
     let pass_count = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let pass_started = Arc::new(std::sync::atomic::AtomicI64::new(0));
@@ -284,7 +288,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
     };
     let publisher = Publisher {
         config,
-        revision,
+        revisions,
         tx,
         collector: None,
         polling,
@@ -311,7 +315,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
 
 struct Publisher {
     config: Config,
-    revision: u64,
+    revisions: revision::Revisions,
     tx: watch::Sender<Arc<Snapshot>>,
     collector: Option<Collector>,
     polling: Arc<AtomicBool>,
@@ -447,20 +451,16 @@ impl Publisher {
         let previous = self.tx.borrow().clone();
         // The first full state always follows the warming placeholder, even when it has no sessions either.
         if previous.warming || !previous.has_sessions(&sessions) {
-            self.revision += 1;
-            tracing::debug!(
-                revision = self.revision,
-                sessions = sessions.len(),
-                "publishing new state"
-            );
+            let revision = self.revisions.bump();
+            tracing::debug!(revision, sessions = sessions.len(), "publishing new state");
             // The first full state is the baseline: events are edges between two states this process saw.
             let derived = if previous.warming {
                 Vec::new()
             } else {
-                derive_events(&previous.sessions, &sessions, self.revision)
+                derive_events(&previous.sessions, &sessions, revision)
             };
             self.tx
-                .send_replace(Arc::new(Snapshot::next(&previous, self.revision, sessions)));
+                .send_replace(Arc::new(Snapshot::next(&previous, revision, sessions)));
             metrics::revision_published();
             self.events.append(derived, now_ms());
         }

@@ -108,44 +108,9 @@ impl FileWatches {
         let (tx, roots, lost) = (self.tx.clone(), self.roots.clone(), self.lost.clone());
         let pending = self.pending.clone();
         let handler = move |event: notify::Result<notify::Event>| {
-            // An error (e.g. a failed read of the event queue) may hide a change: it triggers a pass that checks
-            // every file.
-            let Ok(event) = event else {
-                pending.mark_unknown();
+            if on_event(event, &pending, &roots, &lost) {
                 let _ = tx.try_send(());
-                return;
-            };
-            use notify::event::{EventKind, ModifyKind};
-            // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would
-            // otherwise wake itself up in a loop. So are the temp files of atomic writes: only their final
-            // rename changes what a pass sees. (An event without paths, such as a queue overflow, counts.)
-            if matches!(event.kind, EventKind::Access(_))
-                || (!event.paths.is_empty() && event.paths.iter().all(|p| is_temp_file(p)))
-            {
-                return;
             }
-            if matches!(
-                event.kind,
-                EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
-            ) {
-                let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                if event.paths.iter().any(|p| roots.contains(p)) {
-                    lost.store(true, Ordering::Relaxed);
-                }
-            }
-            // The next pass re-reads the files named; an event that names none (an overflow), asks for a rescan, or
-            // names a watched directory itself (deleted, moved, recreated) may stand for any change.
-            let names_root = || {
-                let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                event.paths.iter().any(|p| roots.contains(p))
-            };
-            crate::metrics::file_event();
-            if event.paths.is_empty() || event.need_rescan() || names_root() {
-                pending.mark_unknown();
-            } else {
-                pending.add(&event.paths);
-            }
-            let _ = tx.try_send(());
         };
         match notify::recommended_watcher(handler) {
             Ok(watcher) => Some(watcher),
@@ -211,6 +176,52 @@ impl FileWatches {
     }
 }
 
+/// What the watcher's handler does with one notify event: records what changed in `pending` (or that anything may
+/// have: an error, a queue overflow — inotify's `IN_Q_OVERFLOW`, which notify reports as an event without paths
+/// flagged `Rescan` —, or a watched directory itself deleted, moved or recreated, which also sets `lost`); returns
+/// whether a pass should run.
+fn on_event(
+    event: notify::Result<notify::Event>,
+    pending: &SharedPending,
+    roots: &Mutex<HashSet<PathBuf>>,
+    lost: &AtomicBool,
+) -> bool {
+    // An error (e.g. a failed read of the event queue) may hide a change: it triggers a pass that checks every file.
+    let Ok(event) = event else {
+        pending.mark_unknown();
+        return true;
+    };
+    use notify::event::{EventKind, ModifyKind};
+    // Reads (opens, close-without-write) are ignored: the collector reads the files it watches and would otherwise
+    // wake itself up in a loop. So are the temp files of atomic writes: only their final rename changes what a pass
+    // sees. (An event without paths, such as a queue overflow, counts.)
+    if matches!(event.kind, EventKind::Access(_))
+        || (!event.paths.is_empty() && event.paths.iter().all(|p| is_temp_file(p)))
+    {
+        return false;
+    }
+    let names_root = || {
+        let roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        event.paths.iter().any(|p| roots.contains(p))
+    };
+    if matches!(
+        event.kind,
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+    ) && names_root()
+    {
+        lost.store(true, Ordering::Relaxed);
+    }
+    crate::metrics::file_event();
+    // The next pass re-reads the files named; an event that names none (an overflow), asks for a rescan, or names a
+    // watched directory itself (deleted, moved, recreated) may stand for any change.
+    if event.paths.is_empty() || event.need_rescan() || names_root() {
+        pending.mark_unknown();
+    } else {
+        pending.add(&event.paths);
+    }
+    true
+}
+
 /// Returns whether `path` is the temp file of an atomic write ([`crate::store::write_atomic`] writes
 /// `.<name>.<pid>.<nanos>.tmp` and renames it over `<name>`).
 fn is_temp_file(path: &Path) -> bool {
@@ -243,5 +254,73 @@ mod tests {
             .collect();
         pending.add(&many);
         assert_eq!(pending.take(), Changes::Unknown);
+    }
+
+    #[test]
+    fn a_queue_overflow_or_a_watcher_error_asks_for_a_full_rescan() {
+        use notify::event::{CreateKind, EventKind, Flag, RemoveKind};
+        let (pending, roots, lost) = (
+            SharedPending::default(),
+            Mutex::new(HashSet::new()),
+            AtomicBool::new(false),
+        );
+        roots.lock().expect("lock").insert(PathBuf::from("/d"));
+        let event = |kind, paths: &[&str]| notify::Event {
+            kind,
+            paths: paths.iter().map(PathBuf::from).collect(),
+            attrs: notify::event::EventAttributes::new(),
+        };
+        // A named file: only that file.
+        assert!(on_event(
+            Ok(event(EventKind::Create(CreateKind::File), &["/d/a.json"])),
+            &pending,
+            &roots,
+            &lost
+        ));
+        assert_eq!(
+            pending.take(),
+            Changes::Only([PathBuf::from("/d/a.json")].into_iter().collect())
+        );
+        // IN_Q_OVERFLOW as notify's inotify backend reports it: no paths, flagged Rescan.
+        let overflow = event(EventKind::Other, &[]).set_flag(Flag::Rescan);
+        assert!(overflow.need_rescan());
+        assert!(on_event(Ok(overflow), &pending, &roots, &lost));
+        pending.add(&[PathBuf::from("/d/b.json")]);
+        assert_eq!(pending.take(), Changes::Unknown, "the next pass checks every file");
+        // A rescan flag on an event that names a file still means "anything".
+        let flagged = event(EventKind::Create(CreateKind::File), &["/d/c.json"]).set_flag(Flag::Rescan);
+        assert!(on_event(Ok(flagged), &pending, &roots, &lost));
+        assert_eq!(pending.take(), Changes::Unknown);
+        // An error reading the queue.
+        assert!(on_event(
+            Err(notify::Error::generic("read failed")),
+            &pending,
+            &roots,
+            &lost
+        ));
+        assert_eq!(pending.take(), Changes::Unknown);
+        // The watched directory itself removed: a rescan, and the watch is set up again.
+        assert!(on_event(
+            Ok(event(EventKind::Remove(RemoveKind::Folder), &["/d"])),
+            &pending,
+            &roots,
+            &lost
+        ));
+        assert_eq!(pending.take(), Changes::Unknown);
+        assert!(lost.load(Ordering::Relaxed));
+        // Reads and temp files wake nothing.
+        assert!(!on_event(
+            Ok(event(EventKind::Access(notify::event::AccessKind::Any), &["/d/a.json"])),
+            &pending,
+            &roots,
+            &lost
+        ));
+        assert!(!on_event(
+            Ok(event(EventKind::Create(CreateKind::File), &["/d/.a.json.1.2.tmp"])),
+            &pending,
+            &roots,
+            &lost
+        ));
+        assert_eq!(pending.take(), Changes::Only(HashSet::new()));
     }
 }

@@ -1,4 +1,5 @@
-//! Who may do what: named bearer tokens with scopes (`read`, `act`), the `Host`/`Origin` check of mutating requests,
+//! Who may do what: the `Host` check of every request ([`super::host`]), named bearer tokens with scopes (`read`,
+//! `act`), the `Origin` check of mutating requests,
 //! and the caller identity the action layer audits. The one token check of amc.
 //!
 //! Tokens come from `AMC_TOKEN` (name `default`, scope `act` unless `AMC_TOKEN_SCOPES=read`), `AMC_READ_TOKEN` (name
@@ -13,12 +14,14 @@
 //!   `act`.
 //! - Acting (`/amc.v1.ActionService/*`, `/amc.v1.StateService/Ack`, `POST /api/sessions/{id}/{action}` including
 //!   `ack`) and `GET /api/audit`: a token of scope
-//!   `act`, always, loopback too. Mutating requests must also name an acceptable `Host` (an IP literal, a loopback
-//!   name, or a configured name: no DNS rebinding) and, when they carry an `Origin`, an acceptable one (loopback or
+//!   `act`, always, loopback too. Mutating requests that carry an `Origin` must carry an acceptable one (loopback or
 //!   configured: no cross-site posts).
+//! - Every request, public or not, must name this server in its `Host`/`:authority` ([`super::host`], 421 else: no
+//!   DNS rebinding).
 //!
 //! Refusals: no or a wrong token → [`Error::Unauthenticated`] (HTTP 401, gRPC `UNAUTHENTICATED`); a `read` token
-//! acting, a foreign `Host` or `Origin` → [`Error::PermissionDenied`] (403, `PERMISSION_DENIED`). The middleware puts
+//! acting, a foreign `Origin` → [`Error::PermissionDenied`] (403, `PERMISSION_DENIED`); a foreign `Host` →
+//! [`Error::MisdirectedHost`] (421, `PERMISSION_DENIED`). The middleware puts
 //! a [`Caller`] into the request's extensions for the handlers.
 
 use std::{net::SocketAddr, path::Path, sync::Arc};
@@ -59,7 +62,7 @@ pub struct Access {
     tokens: Vec<NamedToken>,
     /// Whether reading needs no token.
     pub read_open: bool,
-    /// Extra `Host` names (lowercase) a mutating request may name.
+    /// Extra `Host` names (lowercase) requests may name (see [`super::host`]).
     hosts: Vec<String>,
     /// Extra browser origins allowed to act (besides loopback ones).
     origins: Vec<String>,
@@ -75,7 +78,7 @@ impl Access {
         }
     }
 
-    /// Adds `Host` names and browser origins mutating requests may come with.
+    /// Adds `Host` names requests may name and browser origins mutating requests may come with.
     pub fn with_names(mut self, hosts: Vec<String>, origins: Vec<String>) -> Self {
         self.hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
         self.origins = origins;
@@ -100,13 +103,9 @@ impl Access {
         self.tokens.iter().find(|t| carries(request, &t.secret))
     }
 
-    /// Returns whether `host` (a `Host` header or `:authority`, with or without a port) names this server.
-    pub fn host_allowed(&self, host: &str) -> bool {
-        let name = host_name(host).to_ascii_lowercase();
-        name == "localhost"
-            || name.ends_with(".localhost")
-            || name.parse::<std::net::IpAddr>().is_ok()
-            || self.hosts.contains(&name)
+    /// The extra `Host` names (`--allowed-host`), lowercase.
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
     }
 
     /// Returns whether a browser `origin` may act: loopback or configured.
@@ -115,24 +114,12 @@ impl Access {
     }
 }
 
-/// The host part of `host[:port]` or `[v6]:port`.
-fn host_name(host: &str) -> &str {
-    if let Some(v6) = host.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or_default();
-    }
-    // A bare IPv6 address (no brackets) has several colons.
-    if host.matches(':').count() > 1 {
-        return host;
-    }
-    host.split(':').next().unwrap_or_default()
-}
-
 /// What a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Need {
     Nothing,
     Read,
-    /// Scope `act`; `mutating` also checks `Host` and `Origin`.
+    /// Scope `act`; `mutating` also checks `Origin`.
     Act {
         mutating: bool,
     },
@@ -257,17 +244,6 @@ fn check(access: &Access, request: &Request, caller: &Caller) -> Result<(), Erro
         Need::Read => Err(Error::Unauthenticated),
         Need::Act { mutating } => {
             if mutating {
-                let host = request
-                    .headers()
-                    .get(header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .or_else(|| request.uri().authority().map(|a| a.as_str()))
-                    .unwrap_or_default();
-                if !access.host_allowed(host) {
-                    return Err(Error::PermissionDenied(format!(
-                        "Host {host:?} does not name this server"
-                    )));
-                }
                 if let Some(origin) = request.headers().get(header::ORIGIN) {
                     let origin = origin.to_str().unwrap_or("?");
                     if !access.origin_allowed(origin) {
@@ -287,17 +263,20 @@ fn check(access: &Access, request: &Request, caller: &Caller) -> Result<(), Erro
     }
 }
 
-/// The middleware's state: the access rules and where refusals of actions are written down.
+/// The middleware's state: the names the server answers to, the access rules and where refusals of actions are
+/// written down.
 #[derive(Debug, Clone)]
 pub struct Gate {
+    /// The `Host` check of every request.
+    pub hosts: Arc<super::host::HostCheck>,
     /// Tokens and names.
     pub access: Arc<Access>,
     /// The audit log, for refused actions.
     pub audit: Arc<super::audit::AuditLog>,
 }
 
-/// The middleware: identifies the caller, lets the request through when it may, refuses it (and audits a refused
-/// action) when not.
+/// The middleware, the one access layer of every route: checks that the request names this server ([`super::host`]),
+/// identifies the caller, lets the request through when it may, refuses it (and audits a refused action) when not.
 pub async fn require_token(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
     let known = gate.access.identify(&request);
     let caller = Caller {
@@ -313,7 +292,11 @@ pub async fn require_token(State(gate): State<Gate>, mut request: Request, next:
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/grpc"));
-    match check(&gate.access, &request, &caller) {
+    let verdict = gate
+        .hosts
+        .check(&request)
+        .and_then(|()| check(&gate.access, &request, &caller));
+    match verdict {
         Ok(()) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -329,7 +312,19 @@ pub async fn require_token(State(gate): State<Gate>, mut request: Request, next:
                         .refused(&error),
                 );
             }
-            if is_grpc {
+            if let Error::MisdirectedHost(_) = error {
+                // 421 with the JSON error; a gRPC client reads PERMISSION_DENIED from the trailers-only headers.
+                let grpc = tonic::Status::permission_denied(error.to_string()).into_http::<axum::body::Body>();
+                let mut response = error.into_response();
+                if is_grpc {
+                    for name in ["grpc-status", "grpc-message"] {
+                        if let Some(value) = grpc.headers().get(name) {
+                            response.headers_mut().insert(name, value.clone());
+                        }
+                    }
+                }
+                response
+            } else if is_grpc {
                 let status: tonic::Status = error.into();
                 status.into_http::<axum::body::Body>().into_response()
             } else {
@@ -549,27 +544,6 @@ mod tests {
             act(&[host, ("authorization", "Bearer read-secret")]),
             Err(Error::PermissionDenied(_))
         ));
-        for good in [
-            "localhost:7400",
-            "[::1]:7400",
-            "10.1.2.3:7400",
-            "amc.example",
-            "Amc.Example:80",
-        ] {
-            assert!(
-                act(&[("host", good), ("authorization", "Bearer act-secret")]).is_ok(),
-                "{good}"
-            );
-        }
-        for bad in ["evil.example", "localhost.evil.example:7400", "amc.example.evil", ""] {
-            assert!(
-                matches!(
-                    act(&[("host", bad), ("authorization", "Bearer act-secret")]),
-                    Err(Error::PermissionDenied(_))
-                ),
-                "{bad}"
-            );
-        }
         for (origin, ok) in [
             ("http://127.0.0.1:7400", true),
             ("https://dash.example", true),

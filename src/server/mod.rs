@@ -1,5 +1,6 @@
 //! One port for everything: gRPC (h2c), gRPC-Web (tonic-web, on the gRPC routes only), reflection v1 and v1alpha,
-//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, `/metrics` ([`metrics`]), and the dashboard; every request goes
+//! `grpc.health.v1`, the `/api/*` JSON and SSE shim, `/metrics` ([`metrics`]), and the dashboard; every route behind
+//! the one access layer ([`auth::require_token`]: the `Host` check of [`host`], then the tokens), and every request
 //! through [`observe`] (a log span, the request counter).
 //!
 //! [`run`] takes a bound listener and a shutdown token: `main` binds the configured address, tests bind
@@ -14,6 +15,7 @@ pub mod dashboard;
 pub mod events;
 pub mod fleet;
 pub mod grpc;
+pub mod host;
 pub mod http;
 pub mod limit;
 pub mod listener;
@@ -193,6 +195,7 @@ pub async fn run(
         .merge(metrics::router(http_state.clone()))
         .merge(events::router(http_state, options.notify.clone(), audit.clone()));
     let gate = auth::Gate {
+        hosts: Arc::new(host::HostCheck::new(listener.local_addr()?, options.access.hosts())),
         access: options.access.clone(),
         audit,
     };

@@ -200,7 +200,7 @@ impl SseReader {
     }
 }
 
-/// `amc serve` as a process; its Drop kills and reaps it even when an assertion fails.
+/// A server process (`amc serve` run by a test), killed and reaped when dropped.
 pub struct Served {
     pub child: std::process::Child,
     pub addr: String,
@@ -236,4 +236,19 @@ pub fn serve_process(mut command: std::process::Command, addr_file: &Path) -> Se
         std::thread::sleep(Duration::from_millis(20));
     }
     served
+}
+
+/// The `amc` binary with only `env`'s paths in its environment (and `PATH`, for the tools tests use).
+pub fn amc(env: &TestEnv) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_amc"));
+    command
+        .env_clear()
+        .env("HOME", env.home())
+        .env("AMC_DATA_DIR", &env.paths.data_dir)
+        .env("CLAUDE_CONFIG_DIR", env.home().join("claude"))
+        .env("CODEX_HOME", env.home().join("codex"))
+        .env("AMC_ZELLIJ_BIN", env.home().join("no-zellij"))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    command
 }
