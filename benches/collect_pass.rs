@@ -192,7 +192,7 @@ fn main() {
                 std::mem::take(&mut pass.removed),
                 now,
             );
-            if published.sessions != pass.sessions {
+            if !published.has_sessions(&pass.sessions) {
                 published = Snapshot::next(&published, published.revision + 1, pass.sessions);
             }
         },

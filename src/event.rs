@@ -9,7 +9,10 @@
 //!
 //! Nothing here does I/O; it reads sessions through [`crate::model`] only.
 
-use std::{borrow::Cow, collections::HashMap};
+use std::{
+    borrow::{Borrow, Cow},
+    collections::HashMap,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -237,10 +240,16 @@ fn time_ms(value: &Value) -> Option<i64> {
 /// seen at `now_ms`; their ids are 0 (the ring numbers them). Sessions are matched by `session_id` (a merge of the two
 /// lists when both are sorted by it, as the collector publishes them; a map otherwise); the events of the sessions in
 /// `after` come first, in its order, then those of the sessions that left.
-pub fn derive(before: &[SessionJson], after: &[SessionJson], now_ms: i64, revision: u64, out: &mut Vec<Event>) {
+pub fn derive<B: Borrow<SessionJson>, A: Borrow<SessionJson>>(
+    before: &[B],
+    after: &[A],
+    now_ms: i64,
+    revision: u64,
+    out: &mut Vec<Event>,
+) {
     // Each session's facts (and id) read once, in one walk over its keys.
-    let before: Vec<Facts<'_>> = before.iter().map(Facts::of).collect();
-    let after: Vec<Facts<'_>> = after.iter().map(Facts::of).collect();
+    let before: Vec<Facts<'_>> = before.iter().map(|s| Facts::of(s.borrow())).collect();
+    let after: Vec<Facts<'_>> = after.iter().map(|s| Facts::of(s.borrow())).collect();
     let sorted = |facts: &[Facts<'_>]| facts.windows(2).all(|w| w[0].id < w[1].id);
     if sorted(&before) && sorted(&after) {
         let (mut i, mut j) = (0, 0);

@@ -1,5 +1,5 @@
 //! Properties, over random inputs (proptest): WatchState and `/api/stream?deltas=1` deltas applied in order give the
-//! final snapshot; revisions strictly increase and never repeat across restarts (the clock going back included);
+//! final snapshot (also a fleet hub's states, which share unchanged sessions, with the events of whole states); revisions strictly increase and never repeat across restarts (the clock going back included);
 //! same-pane dedupe never removes every session of a pane and picks the documented winner; the hook's state machine
 //! never loses a key it does not own.
 
@@ -77,7 +77,7 @@ proptest! {
         let first = Snapshot::new(100, Arc::from("instance"), states.next().unwrap());
         let mut proto_client: Vec<pb::Session> =
             <pb::State as prost::Message>::decode(first.encoded_state().clone()).unwrap().sessions;
-        let mut json_client: Vec<Value> = first.sessions.iter().cloned().map(Value::Object).collect();
+        let mut json_client: Vec<Value> = first.sessions.iter().map(|s| Value::Object((**s).clone())).collect();
         let mut previous = first;
         for (i, sessions) in states.enumerate() {
             let next = Snapshot::next(&previous, 101 + i as u64, sessions);
@@ -98,12 +98,54 @@ proptest! {
                     prop_assert_eq!(delta["revision"].as_u64(), Some(next.revision));
                     apply_json(&mut json_client, &delta);
                 }
-                None => json_client = next.sessions.iter().cloned().map(Value::Object).collect(),
+                None => json_client = next.sessions.iter().map(|s| Value::Object((**s).clone())).collect(),
             }
-            prop_assert_eq!(&proto_client, &next.proto_sessions);
-            let expected: Vec<Value> = next.sessions.iter().cloned().map(Value::Object).collect();
+            let protos: Vec<pb::Session> = next.proto_sessions.iter().map(|s| (**s).clone()).collect();
+            prop_assert_eq!(&proto_client, &protos);
+            let expected: Vec<Value> = next.sessions.iter().map(|s| Value::Object((**s).clone())).collect();
             prop_assert_eq!(&json_client, &expected);
             previous = next;
+        }
+    }
+
+    #[test]
+    fn a_hubs_shared_states_give_the_deltas_and_events_of_whole_states(history in proptest::collection::vec(state(), 1..12)) {
+        let mut states = history.into_iter();
+        let mut previous_state = states.next().unwrap();
+        let (handle, mut publisher) = amc::publisher::StateHandle::fixed(Vec::new());
+        publisher.publish(previous_state.clone());
+        let mut proto_client: Vec<pb::Session> =
+            <pb::State as prost::Message>::decode(handle.current().encoded_state().clone()).unwrap().sessions;
+        for sessions in states {
+            let previous = handle.current();
+            // As the hub publishes: an unchanged session is the previous state's very value.
+            let (shared, protos): (Vec<Arc<SessionJson>>, Vec<Arc<pb::Session>>) = sessions
+                .iter()
+                .map(|s| {
+                    let old = previous.sessions.iter().position(|o| **o == *s);
+                    match old {
+                        Some(i) => (previous.sessions[i].clone(), previous.proto_sessions[i].clone()),
+                        None => (Arc::new(s.clone()), Arc::new(amc::wire::session_to_proto(s))),
+                    }
+                })
+                .unzip();
+            let newest = handle.events().newest_id();
+            let revision = publisher.publish_shared(shared, protos, Vec::new());
+            let next = handle.current();
+            match &next.encoded_delta {
+                Some(bytes) => apply_proto(&mut proto_client, &<pb::StateDelta as prost::Message>::decode(bytes.clone()).unwrap()),
+                None => proto_client = <pb::State as prost::Message>::decode(next.encoded_state().clone()).unwrap().sessions,
+            }
+            let expected: Vec<pb::Session> = sessions.iter().map(amc::wire::session_to_proto).collect();
+            prop_assert_eq!(&proto_client, &expected);
+            let mut reference = Vec::new();
+            amc::event::derive(&previous_state, &sessions, 0, revision, &mut reference);
+            let kinds = |events: Vec<amc::event::Event>| -> Vec<(amc::event::EventKind, String)> {
+                events.into_iter().map(|e| (e.kind, e.session_id)).collect()
+            };
+            let got: Vec<amc::event::Event> = handle.events().after(newest, 1000).iter().map(|e| (**e).clone()).collect();
+            prop_assert_eq!(kinds(got), kinds(reference));
+            previous_state = sessions;
         }
     }
 

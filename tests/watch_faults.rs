@@ -399,7 +399,7 @@ async fn a_sessions_dir_deleted_and_recreated_is_watched_again() {
         current
             .sessions
             .first()
-            .and_then(seq_of)
+            .and_then(|s| seq_of(s))
             .filter(|seq| *seq == 1)
             .map(|_| ())
     })
@@ -428,7 +428,7 @@ async fn session_files_renamed_in_from_and_out_to_another_dir_are_seen() {
             .current()
             .sessions
             .first()
-            .and_then(seq_of)
+            .and_then(|s| seq_of(s))
             .filter(|seq| *seq == 1)
             .map(|_| ())
     })

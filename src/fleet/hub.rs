@@ -24,7 +24,7 @@ use crate::{
     model::SessionJson,
     proto as pb,
     publisher::FixedPublisher,
-    wire::{fleet::session_from_proto, system_time},
+    wire::{fleet::session_from_proto, session_to_proto, system_time},
 };
 
 /// At most one published state per this interval (a burst of updates is conflated into one).
@@ -33,12 +33,26 @@ pub const MIN_PUBLISH_INTERVAL: Duration = Duration::from_millis(20);
 /// How long the first state waits for a NATS server that does not answer before publishing an empty state.
 const FIRST_STATE_WAIT: Duration = Duration::from_secs(3);
 
-/// One session as the hub holds it.
+/// One session as the hub holds it: as received, and in the two shapes it is served in, built once per change and
+/// shared (not copied) by every published state until it changes again.
 #[derive(Debug, Clone)]
 struct HubSession {
     proto: pb::Session,
-    /// Its JSON shape (with `host`, and `host_unreachable` while the host is), built once per change.
-    json: SessionJson,
+    /// Its JSON shape (with `host`, and `host_unreachable` while the host is).
+    json: Arc<SessionJson>,
+    /// The proto the state serves: `json` as proto.
+    served: Arc<pb::Session>,
+}
+
+impl HubSession {
+    fn new(proto: pb::Session) -> Self {
+        let json = session_from_proto(&proto);
+        HubSession {
+            proto,
+            served: Arc::new(session_to_proto(&json)),
+            json: Arc::new(json),
+        }
+    }
 }
 
 /// One host as the hub holds it.
@@ -164,10 +178,7 @@ impl Table {
                         session.host_unreachable = false;
                         let same = entry.sessions.get(session_id).is_some_and(|s| s.proto == session);
                         if !same {
-                            let json = session_from_proto(&session);
-                            entry
-                                .sessions
-                                .insert(session_id.to_owned(), HubSession { proto: session, json });
+                            entry.sessions.insert(session_id.to_owned(), HubSession::new(session));
                             changed = true;
                         }
                     }
@@ -239,18 +250,22 @@ impl Table {
     }
 
     /// The served sessions (every host's, sorted by session id, then host) in the JSON shape.
-    pub fn sessions(&self) -> Vec<SessionJson> {
-        let mut all: Vec<(&str, &str, &SessionJson)> = self
+    pub fn sessions(&self) -> Vec<Arc<SessionJson>> {
+        self.shared().0
+    }
+
+    /// The served sessions (every host's, sorted by session id, then host) in the JSON shape and as protos, shared
+    /// with the table (nothing is copied).
+    fn shared(&self) -> (Vec<Arc<SessionJson>>, Vec<Arc<pb::Session>>) {
+        let mut all: Vec<(&str, &str, &HubSession)> = self
             .hosts
             .iter()
-            .flat_map(|(host, e)| {
-                e.sessions
-                    .iter()
-                    .map(move |(id, s)| (id.as_str(), host.as_str(), &s.json))
-            })
+            .flat_map(|(host, e)| e.sessions.iter().map(move |(id, s)| (id.as_str(), host.as_str(), s)))
             .collect();
         all.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        all.into_iter().map(|(_, _, json)| json.clone()).collect()
+        all.into_iter()
+            .map(|(_, _, s)| (s.json.clone(), s.served.clone()))
+            .unzip()
     }
 
     /// The hosts that hold session `id` (more than one when two hosts report the same id).
@@ -276,15 +291,17 @@ impl Table {
     }
 }
 
-/// Sets `host_unreachable` on every session of `entry` (proto and JSON).
+/// Sets `host_unreachable` on every session of `entry` (proto and both served shapes).
 fn set_unreachable(entry: &mut HostEntry, unreachable: bool) {
     for session in entry.sessions.values_mut() {
         session.proto.host_unreachable = unreachable;
+        let json = Arc::make_mut(&mut session.json);
         if unreachable {
-            session.json.insert("host_unreachable".into(), true.into());
+            json.insert("host_unreachable".into(), true.into());
         } else {
-            session.json.remove("host_unreachable");
+            json.remove("host_unreachable");
         }
+        session.served = Arc::new(session_to_proto(json));
     }
 }
 
@@ -382,12 +399,12 @@ impl Hub {
     /// Publishes the table as the next state, and the owners of each session.
     fn publish(&mut self) {
         let now = Instant::now();
-        let (sessions, hosts) = {
+        let ((sessions, protos), hosts) = {
             let table = lock(&self.table);
-            (table.sessions(), table.hosts(now))
+            (table.shared(), table.hosts(now))
         };
         self.hosts_tx.send_replace(Arc::new(hosts.clone()));
-        self.publisher.publish_with_hosts(sessions, hosts);
+        self.publisher.publish_shared(sessions, protos, hosts);
         self.published_once = true;
     }
 
@@ -566,6 +583,40 @@ mod tests {
         // A delete removes the session.
         assert!(table.apply("b.s2", Update::Delete, later, wall));
         assert_eq!(table.session_count(), 2);
+    }
+
+    #[test]
+    fn a_change_replaces_only_its_session_and_the_others_are_shared_not_copied() {
+        let ttl = Duration::from_secs(15);
+        let mut table = Table::new(ttl);
+        let (t, wall) = (Instant::now(), SystemTime::now());
+        for i in 0..5 {
+            table.apply(
+                &format!("a.s{i}"),
+                Update::Put(session(&format!("s{i}"), "active")),
+                t,
+                wall,
+            );
+        }
+        let (json, protos) = table.shared();
+        assert!(table.apply("a.s2", Update::Put(session("s2", "done")), t, wall));
+        let (json2, protos2) = table.shared();
+        let shared: Vec<bool> = json.iter().zip(&json2).map(|(a, b)| Arc::ptr_eq(a, b)).collect();
+        assert_eq!(shared, [true, true, false, true, true]);
+        let shared: Vec<bool> = protos.iter().zip(&protos2).map(|(a, b)| Arc::ptr_eq(a, b)).collect();
+        assert_eq!(shared, [true, true, false, true, true]);
+        assert_eq!(
+            (json2[2]["status"].as_str(), protos2[2].raw_status.as_str()),
+            (Some("done"), "done")
+        );
+        assert_eq!(json[2]["status"], "active", "the previous state keeps its value");
+        // The host goes silent: both served shapes say so, and the previous state's do not.
+        assert!(table.tick(t + ttl + Duration::from_secs(1)));
+        let (json3, protos3) = table.shared();
+        assert!(json3.iter().all(|s| s["host_unreachable"] == true));
+        assert!(protos3.iter().all(|s| s.host_unreachable));
+        assert!(json2.iter().all(|s| s.get("host_unreachable").is_none()));
+        assert!(protos2.iter().all(|s| !s.host_unreachable));
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn desired(host: &str, snapshot: &Snapshot, mirror: &mut Mirror) -> HashMap<Stri
     for session in &snapshot.proto_sessions {
         match session_key(host, &session.session_id) {
             Some(key) => {
-                let mut session = session.clone();
+                let mut session = (**session).clone();
                 session.host = host.to_owned();
                 out.insert(key, Bytes::from(prost::Message::encode_to_vec(&session)));
             }

@@ -183,14 +183,37 @@ impl FixedPublisher {
     /// Publishes `sessions` and a fleet hub's `hosts` as the next revision and returns it (the first state after
     /// the warming placeholder derives no events: it is the baseline).
     pub fn publish_with_hosts(&mut self, sessions: Vec<SessionJson>, hosts: Vec<crate::proto::FleetHost>) -> u64 {
+        let protos = sessions
+            .iter()
+            .map(|s| Arc::new(crate::wire::session_to_proto(s)))
+            .collect();
+        self.publish_shared(sessions.into_iter().map(Arc::new).collect(), protos, hosts)
+    }
+
+    /// [`FixedPublisher::publish_with_hosts`] of sessions already in both shapes (`sessions[i]` is `protos[i]` as
+    /// JSON, sorted by session id): a session shared (the same `Arc`) with the previous state is unchanged without
+    /// being compared, and events are derived from the changed sessions only, so a change of one session among
+    /// thousands costs about what that one costs.
+    pub fn publish_shared(
+        &mut self,
+        sessions: Vec<Arc<SessionJson>>,
+        protos: Vec<Arc<crate::proto::Session>>,
+        hosts: Vec<crate::proto::FleetHost>,
+    ) -> u64 {
         self.revision += 1;
         let previous = self.tx.borrow().clone();
-        let derived = if previous.warming {
-            Vec::new()
-        } else {
-            derive_events(&previous.sessions, &sessions, self.revision)
+        let (next, changes) = Snapshot::next_shared(&previous, self.revision, sessions, protos, hosts);
+        let derived = match changes {
+            _ if previous.warming => Vec::new(),
+            // Unique ids: the merge of the whole lists pairs each session with its predecessor, and an unchanged pair
+            // derives nothing, so the changed ones alone (both lists still sorted) derive the same events.
+            Some(changes) => {
+                let before: Vec<&SessionJson> = changes.replaced.iter().map(|&i| &*previous.sessions[i]).collect();
+                let after: Vec<&SessionJson> = changes.upserted.iter().map(|&j| &*next.sessions[j]).collect();
+                derive_events(&before, &after, self.revision)
+            }
+            None => derive_events(&previous.sessions, &next.sessions, self.revision),
         };
-        let next = Snapshot::next_with_hosts(&previous, self.revision, sessions, hosts);
         self.tx.send_replace(Arc::new(next));
         self.events.append(derived, now_ms());
         self.revision
@@ -205,7 +228,11 @@ pub fn now_ms() -> i64 {
 }
 
 /// The events between two consecutive states, not numbered yet.
-fn derive_events(before: &[SessionJson], after: &[SessionJson], revision: u64) -> Vec<Event> {
+fn derive_events<B: std::borrow::Borrow<SessionJson>, A: std::borrow::Borrow<SessionJson>>(
+    before: &[B],
+    after: &[A],
+    revision: u64,
+) -> Vec<Event> {
     let mut out = Vec::new();
     event::derive(before, after, now_ms(), revision, &mut out);
     out
@@ -423,7 +450,7 @@ impl Publisher {
         // `borrow()` holds the channel's read lock; release it before sending.
         let previous = self.tx.borrow().clone();
         // The first full state always follows the warming placeholder, even when it has no sessions either.
-        if previous.warming || previous.sessions != sessions {
+        if previous.warming || !previous.has_sessions(&sessions) {
             let revision = self.revisions.bump();
             tracing::debug!(revision, sessions = sessions.len(), "publishing new state");
             // The first full state is the baseline: events are edges between two states this process saw.
@@ -468,6 +495,81 @@ mod tests {
 
     fn ids(sessions: &[pb::Session]) -> Vec<&str> {
         sessions.iter().map(|s| s.session_id.as_str()).collect()
+    }
+
+    /// (kind, session id, revision) of each event.
+    fn kinds(events: &[Event]) -> Vec<(event::EventKind, String, u64)> {
+        events
+            .iter()
+            .map(|e| (e.kind, e.session_id.clone(), e.revision))
+            .collect()
+    }
+
+    #[test]
+    fn shared_sessions_stay_shared_and_the_changed_ones_alone_derive_the_events_of_the_whole_state() {
+        let mut state: Vec<SessionJson> = (0..50)
+            .map(|i| session(&format!("s{i:02}"), "active", "claude"))
+            .collect();
+        let (handle, mut publisher) = StateHandle::fixed(Vec::new());
+        publisher.publish(state.clone());
+        // Each step: the next state, then what the whole-state derivation (the reference) says of it.
+        type Step = Box<dyn Fn(&mut Vec<SessionJson>)>;
+        let steps: Vec<Step> = vec![
+            Box::new(|s| s[3] = session("s03", "needs_attention", "claude")),
+            Box::new(|s| {
+                s[3] = session("s03", "done", "claude");
+                s[10] = session("s10", "done", "codex");
+            }),
+            Box::new(|s| {
+                s.remove(20);
+                s.push(session("t00", "needs_attention", "codex"));
+            }),
+            Box::new(|s| s.retain(|x| x["session_id"] != "s00" && x["session_id"] != "t00")),
+            Box::new(|_| {}),
+        ];
+        for step in steps {
+            let before = handle.current();
+            let mut next = state.clone();
+            step(&mut next);
+            // The hub's way: the unchanged sessions are the previous state's very values.
+            let shared: Vec<Arc<SessionJson>> = next
+                .iter()
+                .map(|s| {
+                    let old = before.sessions.iter().find(|o| o["session_id"] == s["session_id"]);
+                    old.filter(|o| ***o == *s)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::new(s.clone()))
+                })
+                .collect();
+            let protos = next
+                .iter()
+                .map(|s| Arc::new(crate::wire::session_to_proto(s)))
+                .collect();
+            let newest = handle.events().newest_id();
+            let revision = publisher.publish_shared(shared.clone(), protos, Vec::new());
+            let mut reference = Vec::new();
+            event::derive(&state, &next, 0, revision, &mut reference);
+            let got: Vec<Event> = handle
+                .events()
+                .after(newest, 1000)
+                .iter()
+                .map(|e| (**e).clone())
+                .collect();
+            assert_eq!(kinds(&got), kinds(&reference), "{revision}");
+            let after = handle.current();
+            for (i, s) in after.sessions.iter().enumerate() {
+                assert!(Arc::ptr_eq(s, &shared[i]), "published as given, not copied");
+            }
+            let delta = <pb::StateDelta as prost::Message>::decode(after.encoded_delta.clone().expect("a delta"))
+                .expect("decodes");
+            let changed: Vec<&str> = next
+                .iter()
+                .filter(|s| !state.contains(s))
+                .map(|s| s["session_id"].as_str().expect("id"))
+                .collect();
+            assert_eq!(ids(&delta.upserted_sessions), changed);
+            state = next;
+        }
     }
 
     #[test]

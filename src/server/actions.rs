@@ -297,7 +297,7 @@ impl Actions {
             .sessions
             .iter()
             .find(|s| model::str_field(s, model::key::SESSION_ID) == Some(id))
-            .cloned()
+            .map(|s| (**s).clone())
             .ok_or_else(|| Error::NotFound(format!("no session {id}")))
     }
 

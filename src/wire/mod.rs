@@ -12,7 +12,7 @@ pub mod spend;
 pub use action::{Action, ActionResult, Decision};
 pub use event::{event_json, event_to_proto, EventFilter};
 pub use explain::{ExplainedDecision, Explanation};
-pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Snapshot};
+pub use snapshot::{api_state, state_delta, ApiDelta, ApiState, Changes, Snapshot};
 
 use std::{collections::HashSet, time::SystemTime};
 
@@ -356,11 +356,13 @@ impl Filter {
     }
 
     /// Returns the sessions that pass the filter.
-    pub fn apply(&self, sessions: &[pb::Session]) -> Vec<pb::Session> {
-        if self.is_empty() {
-            return sessions.to_vec();
-        }
-        sessions.iter().filter(|s| self.matches(s)).cloned().collect()
+    pub fn apply<S: std::borrow::Borrow<pb::Session>>(&self, sessions: &[S]) -> Vec<pb::Session> {
+        sessions
+            .iter()
+            .map(S::borrow)
+            .filter(|s| self.is_empty() || self.matches(s))
+            .cloned()
+            .collect()
     }
 }
 

@@ -55,9 +55,10 @@ fn self_json_floor(snapshot: &Snapshot) -> usize {
 }
 
 /// Returns `sessions` as one compact JSON array.
-fn sessions_json(sessions: &[SessionJson]) -> Box<RawValue> {
+fn sessions_json(sessions: &[Arc<SessionJson>]) -> Box<RawValue> {
+    let sessions: Vec<&SessionJson> = sessions.iter().map(|s| &**s).collect();
     // A list of JSON maps always serializes (a `Value` cannot hold what JSON cannot write).
-    serde_json::value::to_raw_value(sessions).unwrap_or_default()
+    serde_json::value::to_raw_value(&sessions).unwrap_or_default()
 }
 
 /// One published state.
@@ -71,10 +72,10 @@ pub struct Snapshot {
     pub instance_id: Arc<str>,
     /// When this state was built.
     pub time: SystemTime,
-    /// The sessions in the original's JSON shape.
-    pub sessions: Vec<SessionJson>,
-    /// The same sessions as proto messages.
-    pub proto_sessions: Vec<pb::Session>,
+    /// The sessions in the original's JSON shape (an unchanged session is shared with the previous snapshot).
+    pub sessions: Vec<Arc<SessionJson>>,
+    /// The same sessions as proto messages (shared likewise).
+    pub proto_sessions: Vec<Arc<pb::Session>>,
     /// `sessions` serialized once as a compact JSON array, for `/api/state` and SSE, by the first reader
     /// ([`Snapshot::sessions_json`]): a state that only reaches delta watchers is never serialized whole.
     sessions_json: std::sync::OnceLock<Box<RawValue>>,
@@ -101,11 +102,23 @@ pub struct Snapshot {
 }
 
 /// The change between two lists of sessions, as positions: those (in the new list) of the sessions that are new or
-/// changed, the pairs (new, old) of the sessions that did not change, and the ids of the sessions that left.
+/// changed, the pairs (new, old) of the sessions that did not change, the ids of the sessions that left, and the
+/// positions (in the old list, ascending) of the sessions that changed or left.
 struct Diff<'a> {
     upserted: Vec<usize>,
     kept: Vec<(usize, usize)>,
     removed: Vec<&'a str>,
+    replaced: Vec<usize>,
+}
+
+/// What changed between two snapshots, as positions: those (in the new one) of the sessions that are new or changed,
+/// and those (in the old one, ascending) of the sessions that changed or left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Positions in the new snapshot's sessions.
+    pub upserted: Vec<usize>,
+    /// Positions in the old snapshot's sessions.
+    pub replaced: Vec<usize>,
 }
 
 /// Compares two lists of sessions given as (position, session id), each sorted by session id, with `same(i, j)`
@@ -121,6 +134,7 @@ fn diff<'a>(old: &[(usize, &'a str)], new: &[(usize, &str)], same: impl Fn(usize
         upserted: Vec::new(),
         kept: Vec::new(),
         removed: Vec::new(),
+        replaced: Vec::new(),
     };
     let (mut a, mut b) = (0, 0);
     while a < old.len() || b < new.len() {
@@ -130,16 +144,19 @@ fn diff<'a>(old: &[(usize, &'a str)], new: &[(usize, &str)], same: impl Fn(usize
                     diff.kept.push((j, i));
                 } else {
                     diff.upserted.push(j);
+                    diff.replaced.push(i);
                 }
                 a += 1;
                 b += 1;
             }
-            (Some(&(_, old_id)), Some(&(_, new_id))) if old_id < new_id => {
+            (Some(&(i, old_id)), Some(&(_, new_id))) if old_id < new_id => {
                 diff.removed.push(old_id);
+                diff.replaced.push(i);
                 a += 1;
             }
-            (Some(&(_, old_id)), None) => {
+            (Some(&(i, old_id)), None) => {
                 diff.removed.push(old_id);
+                diff.replaced.push(i);
                 a += 1;
             }
             (_, Some(&(j, _))) => {
@@ -177,7 +194,11 @@ pub fn state_delta(before: &Snapshot, after: &Snapshot, filter: &Filter) -> Opti
 fn proto_delta(before: &Snapshot, after: &Snapshot, diff: &Diff<'_>) -> pb::StateDelta {
     pb::StateDelta {
         base_revision: before.revision,
-        upserted_sessions: diff.upserted.iter().map(|&j| after.proto_sessions[j].clone()).collect(),
+        upserted_sessions: diff
+            .upserted
+            .iter()
+            .map(|&j| (*after.proto_sessions[j]).clone())
+            .collect(),
         removed_session_ids: diff.removed.iter().map(|id| id.to_string()).collect(),
         snapshot_time: Some(system_time(after.time)),
     }
@@ -210,7 +231,7 @@ fn api_delta_json(before: &Snapshot, after: &Snapshot, diff: &Diff<'_>) -> Strin
         revision: after.revision,
         instance_id: &after.instance_id,
         server_time: rfc3339(after.time),
-        upserted: diff.upserted.iter().map(|&j| &after.sessions[j]).collect(),
+        upserted: diff.upserted.iter().map(|&j| &*after.sessions[j]).collect(),
         removed: diff.removed.clone(),
     };
     // Maps of JSON values, strings and numbers: serializing cannot fail.
@@ -224,52 +245,84 @@ fn rfc3339(time: SystemTime) -> String {
 
 impl Snapshot {
     /// Builds the snapshot that follows `previous`, with the shared deltas from it, computed once here (not per
-    /// watcher) from one comparison of the sessions: a session whose JSON did not change keeps its proto form (cloned,
+    /// watcher) from one comparison of the sessions: a session whose JSON did not change keeps its proto form (shared,
     /// not converted again), and the changed ones make both the proto and the JSON delta.
     pub fn next(previous: &Snapshot, revision: u64, sessions: Vec<SessionJson>) -> Self {
-        Snapshot::next_with_hosts(previous, revision, sessions, Vec::new())
-    }
-
-    /// [`Snapshot::next`] for a fleet hub: with its `hosts`.
-    pub fn next_with_hosts(
-        previous: &Snapshot,
-        revision: u64,
-        sessions: Vec<SessionJson>,
-        hosts: Vec<pb::FleetHost>,
-    ) -> Self {
         let ids: Vec<String> = sessions.iter().map(|s| super::text(s, "session_id")).collect();
         let new: Vec<(usize, &str)> = ids.iter().map(String::as_str).enumerate().collect();
         let diff = diff(&listed(previous, &Filter::default()), &new, |i, j| {
-            previous.sessions[i] == sessions[j]
+            *previous.sessions[i] == sessions[j]
         });
         let mut reused: Vec<Option<usize>> = vec![None; sessions.len()];
         for &(j, i) in diff.iter().flat_map(|d| &d.kept) {
             reused[j] = Some(i);
         }
-        let proto_sessions = sessions
-            .iter()
+        let (sessions, proto_sessions) = sessions
+            .into_iter()
             .zip(&reused)
             .map(|(session, reused)| match reused {
-                Some(i) => previous.proto_sessions[*i].clone(),
-                None => session_to_proto(session),
+                Some(i) => (previous.sessions[*i].clone(), previous.proto_sessions[*i].clone()),
+                None => {
+                    let proto = Arc::new(session_to_proto(&session));
+                    (Arc::new(session), proto)
+                }
             })
-            .collect();
-        let mut snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, proto_sessions, hosts);
+            .unzip();
+        let snapshot = Snapshot::build(
+            revision,
+            previous.instance_id.clone(),
+            sessions,
+            proto_sessions,
+            Vec::new(),
+        );
+        snapshot.with_deltas(previous, diff.as_ref())
+    }
+
+    /// [`Snapshot::next`] for a fleet hub: its sessions already in both shapes (`sessions[i]` is `protos[i]` as
+    /// JSON), with its `hosts`. A session that is the very one of `previous` (the same `Arc`) is unchanged without
+    /// comparing it, so a change costs what changed, not the whole state. Also returns what changed (`None` when a
+    /// session id appears twice in either state: no change keyed by id can say which).
+    pub fn next_shared(
+        previous: &Snapshot,
+        revision: u64,
+        sessions: Vec<Arc<SessionJson>>,
+        protos: Vec<Arc<pb::Session>>,
+        hosts: Vec<pb::FleetHost>,
+    ) -> (Self, Option<Changes>) {
+        let snapshot = Snapshot::build(revision, previous.instance_id.clone(), sessions, protos, hosts);
+        let diff = {
+            let new = listed(&snapshot, &Filter::default());
+            diff(&listed(previous, &Filter::default()), &new, |i, j| {
+                Arc::ptr_eq(&previous.sessions[i], &snapshot.sessions[j])
+                    || previous.sessions[i] == snapshot.sessions[j]
+            })
+        };
+        let changes = diff.as_ref().map(|d| Changes {
+            upserted: d.upserted.clone(),
+            replaced: d.replaced.clone(),
+        });
+        (snapshot.with_deltas(previous, diff.as_ref()), changes)
+    }
+
+    /// Sets the shared deltas from `previous` (none without a `diff`).
+    fn with_deltas(mut self, previous: &Snapshot, diff: Option<&Diff<'_>>) -> Self {
         if let Some(diff) = diff {
-            // Measured against the state's size without building it: most states only ever reach delta watchers.
-            let state_len = snapshot.state_len();
-            let delta = prost::Message::encode_to_vec(&proto_delta(previous, &snapshot, &diff));
-            snapshot.encoded_delta = (delta.len() < state_len).then(|| delta.into());
+            // Measured against the state's size without building it (and only as far as needed: a small delta is
+            // below the first few sessions): most states only ever reach delta watchers.
+            let delta = prost::Message::encode_to_vec(&proto_delta(previous, &self, diff));
+            self.encoded_delta = self.state_longer_than(delta.len()).then(|| delta.into());
             // The JSON state is larger than the protobuf one: a JSON delta below the latter is below the former.
-            let delta = api_delta_json(previous, &snapshot, &diff);
-            snapshot.api_delta = (delta.len() < state_len.max(self_json_floor(&snapshot))).then(|| delta.into());
+            let delta = api_delta_json(previous, &self, diff);
+            let smaller = delta.len() < self_json_floor(&self) || self.state_longer_than(delta.len());
+            self.api_delta = smaller.then(|| delta.into());
         }
-        snapshot
+        self
     }
 
     /// Builds a snapshot: the proto state encoded once and the sessions' JSON serialized once.
     pub fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
-        let proto_sessions = sessions.iter().map(session_to_proto).collect();
+        let proto_sessions = sessions.iter().map(|s| Arc::new(session_to_proto(s))).collect();
+        let sessions = sessions.into_iter().map(Arc::new).collect();
         Snapshot::build(revision, instance_id, sessions, proto_sessions, Vec::new())
     }
 
@@ -277,8 +330,8 @@ impl Snapshot {
     fn build(
         revision: u64,
         instance_id: Arc<str>,
-        sessions: Vec<SessionJson>,
-        proto_sessions: Vec<pb::Session>,
+        sessions: Vec<Arc<SessionJson>>,
+        proto_sessions: Vec<Arc<pb::Session>>,
         hosts: Vec<pb::FleetHost>,
     ) -> Self {
         Snapshot {
@@ -303,7 +356,7 @@ impl Snapshot {
             let state = pb::State {
                 revision: self.revision,
                 rate_limits: super::spend::account_rate_limits(&self.proto_sessions),
-                sessions: self.proto_sessions.clone(),
+                sessions: self.proto_sessions.iter().map(|s| (**s).clone()).collect(),
                 snapshot_time: Some(system_time(self.time)),
                 instance_id: self.instance_id.to_string(),
                 hosts: self.hosts.clone(),
@@ -317,19 +370,26 @@ impl Snapshot {
         self.sessions_json.get_or_init(|| sessions_json(&self.sessions))
     }
 
-    /// The size of [`Snapshot::encoded_state`] without encoding it (the sessions' encoded sizes, summed).
-    fn state_len(&self) -> usize {
-        match self.encoded_state.get() {
-            Some(encoded) => encoded.len(),
-            None => self
-                .proto_sessions
-                .iter()
-                .map(|s| {
-                    let len = prost::Message::encoded_len(s);
-                    len + prost::encoding::encoded_len_varint(len as u64) + 1
-                })
-                .sum(),
+    /// Whether this snapshot's sessions are `sessions` (equal, in the same order).
+    pub fn has_sessions(&self, sessions: &[SessionJson]) -> bool {
+        self.sessions.len() == sessions.len() && self.sessions.iter().zip(sessions).all(|(a, b)| **a == *b)
+    }
+
+    /// Whether the size of [`Snapshot::encoded_state`] (the sessions' encoded sizes, summed, when it is not encoded
+    /// yet) exceeds `len`; summed only until it does.
+    fn state_longer_than(&self, len: usize) -> bool {
+        if let Some(encoded) = self.encoded_state.get() {
+            return encoded.len() > len;
         }
+        let mut sum = 0;
+        for s in &self.proto_sessions {
+            let one = prost::Message::encoded_len(&**s);
+            sum += one + prost::encoding::encoded_len_varint(one as u64) + 1;
+            if sum > len {
+                return true;
+            }
+        }
+        false
     }
 
     /// Returns the placeholder a server publishes before its first collection pass ends: a valid, empty state that

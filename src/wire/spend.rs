@@ -102,9 +102,9 @@ pub fn history(value: &Value) -> Vec<pb::ContextSample> {
 
 /// Returns the newest report of every (agent, window name) over `sessions`' `rate_limits` (one account per agent on
 /// this machine), sorted by agent and name.
-pub fn account_rate_limits(sessions: &[pb::Session]) -> Vec<pb::RateLimit> {
+pub fn account_rate_limits<S: std::borrow::Borrow<pb::Session>>(sessions: &[S]) -> Vec<pb::RateLimit> {
     let mut newest: BTreeMap<(String, String), pb::RateLimit> = BTreeMap::new();
-    for limit in sessions.iter().flat_map(|s| &s.rate_limits) {
+    for limit in sessions.iter().flat_map(|s| &s.borrow().rate_limits) {
         let key = (limit.agent.clone(), limit.name.clone());
         let time = |l: &pb::RateLimit| l.observed_time.map(|t| (t.seconds, t.nanos));
         match newest.get(&key) {
@@ -149,11 +149,11 @@ impl Total {
 
 /// Returns the usage totals of the published sessions: per project and per day (UTC day of the session's last
 /// activity: its cost's update time, else its last event).
-pub fn usage(protos: &[pb::Session], now: std::time::SystemTime) -> pb::GetUsageResponse {
+pub fn usage<S: std::borrow::Borrow<pb::Session>>(protos: &[S], now: std::time::SystemTime) -> pb::GetUsageResponse {
     let mut by_project: BTreeMap<String, Total> = BTreeMap::new();
     let mut by_day: BTreeMap<String, Total> = BTreeMap::new();
     let mut total = Total::default();
-    for session in protos {
+    for session in protos.iter().map(S::borrow) {
         let tokens = session.cost.as_ref().map_or(0, |c| c.tokens);
         let day = session
             .cost
