@@ -181,10 +181,9 @@ fn hooks(paths: &Paths, agent: HookAgent) -> Finding {
 }
 
 fn server(paths: &Paths, config: Option<&Config>) -> Finding {
-    let addr = std::fs::read_to_string(paths.addr_file())
-        .ok()
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
+    let addr = paths
+        .written_addr()
+        .map(|a| a.to_string())
         .or_else(|| config.map(|c| c.listen.to_string()))
         .unwrap_or_else(|| crate::config::DEFAULT_LISTEN.to_owned());
     let url = format!("http://{addr}/api/health");

@@ -28,13 +28,13 @@ fn dashboard_url(addr: SocketAddr, local_token: Option<&str>) -> String {
 
 pub fn serve(config: Config, cors_origins: Vec<String>, addr_file: Option<PathBuf>) -> anyhow::Result<()> {
     let listen = config.listen;
-    if !config::is_loopback(&listen) && config.named_tokens().is_empty() {
-        anyhow::bail!(
-            "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
-             or listen on 127.0.0.1"
-        );
-    }
     if !config::is_loopback(&listen) {
+        if config.named_tokens().is_empty() {
+            anyhow::bail!(
+                "refusing to listen on non-loopback address {listen} without a token: set AMC_TOKEN to a secret, \
+                 or listen on 127.0.0.1"
+            );
+        }
         server::auth::check_token_strength(&config.named_tokens())
             .map_err(|problem| anyhow::anyhow!("refusing to listen on non-loopback address {listen}: {problem}"))?;
     }

@@ -152,6 +152,22 @@ impl Paths {
         self.data_dir.join("addr")
     }
 
+    /// The address the local `amc serve` wrote in [`Paths::addr_file`], when there is one that parses.
+    pub fn written_addr(&self) -> Option<std::net::SocketAddr> {
+        crate::bounded::read_to_string(&self.addr_file(), 4096)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// The `act` token the local `amc serve` created in [`Paths::token_file`], trimmed, when it can be read.
+    pub fn local_token(&self) -> Option<String> {
+        crate::bounded::read_to_string(&self.token_file(), 4096)
+            .ok()
+            .map(|t| t.trim().to_owned())
+    }
+
     /// `<data dir>/audit.jsonl`: one JSON line per action, accepted, refused or failed (rotated to `audit.jsonl.1`).
     pub fn audit_log(&self) -> PathBuf {
         self.data_dir.join("audit.jsonl")

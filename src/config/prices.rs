@@ -74,7 +74,8 @@ impl PriceTable {
 
     /// Returns the built-in table with the rows of the user file at `path` over it; an error names the file.
     pub fn with_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("price table {}: {e}", path.display()))?;
+        let text = crate::bounded::read_to_string(path, 1 << 20)
+            .map_err(|e| format!("price table {}: {e}", path.display()))?;
         let user = Self::parse(&text).map_err(|e| format!("price table {}: {e}", path.display()))?;
         let mut table = Self::builtin();
         table.rows.extend(user.rows);

@@ -33,11 +33,7 @@ pub struct Server {
 impl Server {
     /// The server of `paths`' data dir, when its address and a token are known.
     pub fn find(paths: &Paths) -> Option<Server> {
-        let addr = crate::bounded::read_to_string(&paths.addr_file(), 4096)
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
+        let addr = paths.written_addr()?;
         // `AMC_TOKEN` (env or config file) when it may act, else the server's `local` token.
         let layers = crate::config::Layers::from_process_lenient();
         let config = crate::config::Config::from_paths_and_lookup(paths.clone(), |key| layers.lookup(key));
@@ -45,9 +41,8 @@ impl Server {
             .has_act_token()
             .then_some(config.token)
             .flatten()
-            .or_else(|| crate::bounded::read_to_string(&paths.token_file(), 4096).ok())?
-            .trim()
-            .to_owned();
+            .map(|t| t.trim().to_owned())
+            .or_else(|| paths.local_token())?;
         Some(Server { addr, token })
     }
 

@@ -28,20 +28,22 @@ impl Revisions {
 
     /// [`Self::open`] with a lease of `lease` revisions (tests use small ones).
     pub fn with_lease(file: Option<PathBuf>, now_ms: u64, lease: u64) -> Self {
-        let stored = file.as_deref().and_then(|f| match std::fs::read_to_string(f) {
-            Ok(text) => match text.trim().parse::<u64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    tracing::warn!(file = %f.display(), "the revision lease is not a number; the clock decides");
+        let stored = file
+            .as_deref()
+            .and_then(|f| match crate::bounded::read_to_string(f, 4096) {
+                Ok(text) => match text.trim().parse::<u64>() {
+                    Ok(n) => Some(n),
+                    Err(_) => {
+                        tracing::warn!(file = %f.display(), "the revision lease is not a number; the clock decides");
+                        None
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(error) => {
+                    tracing::warn!(file = %f.display(), %error, "cannot read the revision lease; the clock decides");
                     None
                 }
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(error) => {
-                tracing::warn!(file = %f.display(), %error, "cannot read the revision lease; the clock decides");
-                None
-            }
-        });
+            });
         let current = now_ms.max(stored.map_or(0, |s| s.saturating_add(1))).max(1);
         let mut revisions = Revisions {
             current,

@@ -153,7 +153,8 @@ fn rotated(path: &Path) -> PathBuf {
 /// The newest `limit` audit lines of the log at `path` and its rotated file, oldest first; unreadable lines skipped.
 pub fn read_tail(path: &Path, limit: usize) -> Vec<serde_json::Value> {
     let parse = |p: &Path| -> Vec<serde_json::Value> {
-        std::fs::read_to_string(p)
+        // A file grows to ROTATE_BYTES and one line past it; anything far larger is not amc's log.
+        crate::bounded::read_to_string(p, 2 * ROTATE_BYTES)
             .unwrap_or_default()
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())

@@ -10,7 +10,7 @@ pub mod feed;
 pub mod tui;
 pub mod view;
 
-use std::{io::IsTerminal as _, net::SocketAddr, time::Duration, time::SystemTime};
+use std::{io::IsTerminal as _, time::Duration, time::SystemTime};
 
 use anyhow::Context as _;
 use tonic::transport::{Channel, Endpoint};
@@ -120,19 +120,14 @@ pub fn target(config: &Config, options: &Options) -> anyhow::Result<Target> {
     if let Some(url) = &options.connect {
         return Target::new(url, config.token.clone());
     }
-    let written = std::fs::read_to_string(config.paths.addr_file())
-        .ok()
-        .and_then(|text| text.trim().parse::<SocketAddr>().ok());
-    let mut addr = written.unwrap_or(config.listen);
+    let mut addr = config.paths.written_addr().unwrap_or(config.listen);
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let token = config.token.clone().or_else(|| {
-        std::fs::read_to_string(config.paths.token_file())
-            .ok()
-            .map(|t| t.trim().to_owned())
-            .filter(|t| t.len() >= 16)
-    });
+    let token = config
+        .token
+        .clone()
+        .or_else(|| config.paths.local_token().filter(|t| t.len() >= 16));
     Target::new(&format!("http://{addr}"), token)
 }
 
