@@ -6895,6 +6895,9 @@ var AmcError = class extends Error {
     this.baseUrl = baseUrl;
   }
 };
+function authHeaders(options) {
+  return options.token ? { authorization: `Bearer ${options.token}` } : void 0;
+}
 function createAmcTransport(baseUrl = DEFAULT_BASE_URL) {
   return createGrpcWebTransport({ baseUrl, useBinaryFormat: true });
 }
@@ -6908,7 +6911,8 @@ async function getState(options = {}) {
   try {
     const response = await client.getState(request, {
       timeoutMs: options.timeoutMs ?? 5e3,
-      signal: options.signal
+      signal: options.signal,
+      headers: authHeaders(options)
     });
     if (!response.state) {
       throw new AmcError("amc returned a GetStateResponse without a state", Code.Internal, baseUrl);
@@ -6924,7 +6928,8 @@ async function explainSession(sessionId, options = {}) {
   try {
     return await client.explainSession(create(ExplainSessionRequestSchema, { sessionId }), {
       timeoutMs: options.timeoutMs ?? 5e3,
-      signal: options.signal
+      signal: options.signal,
+      headers: authHeaders(options)
     });
   } catch (err) {
     throw toAmcError(err, baseUrl, "ExplainSession");
@@ -6973,7 +6978,7 @@ async function* watchState(options = {}) {
       const deltas = revision === 0n || state !== void 0;
       const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter, deltas });
       let resync = false;
-      for await (const message of client.watchState(request, { signal: attempt.signal })) {
+      for await (const message of client.watchState(request, { signal: attempt.signal, headers: authHeaders(options) })) {
         armIdle();
         failures = 0;
         let next;
@@ -7059,7 +7064,7 @@ async function* watchEvents(options = {}) {
     try {
       armIdle();
       const request = create(WatchEventsRequestSchema, { sinceEventId: after, filter, kinds });
-      for await (const message of client.watchEvents(request, { signal: attempt.signal })) {
+      for await (const message of client.watchEvents(request, { signal: attempt.signal, headers: authHeaders(options) })) {
         armIdle();
         failures = 0;
         if (message.kind.case === "event") {
@@ -7097,7 +7102,7 @@ function callOptions(options) {
   return {
     timeoutMs: options.timeoutMs ?? 1e4,
     signal: options.signal,
-    headers: options.token ? { authorization: `Bearer ${options.token}` } : void 0
+    headers: authHeaders(options)
   };
 }
 async function act(rpc, options, call) {

@@ -74,6 +74,18 @@ export interface AmcClientOptions {
   baseUrl?: string;
   /** A transport of your own (e.g. with interceptors). It must speak gRPC-Web or gRPC, never Connect. */
   transport?: Transport;
+  /**
+   * A token, sent as `authorization: Bearer <token>` with every call. Reads need one of scope `read` or `act` when
+   * the server requires it (`AMC_READ_TOKEN`, `AMC_TOKENS`, a non-loopback listener); actions need one of scope `act`:
+   * `amc serve`'s `<data dir>/token`, `AMC_TOKEN`, or an `act` token of `AMC_TOKENS`. Without one every action is
+   * refused (`Code.Unauthenticated`); a `read` token gets `Code.PermissionDenied`.
+   */
+  token?: string;
+}
+
+/** The `authorization` header carrying `options.token`, if there is one. */
+function authHeaders(options: AmcClientOptions): Record<string, string> | undefined {
+  return options.token ? { authorization: `Bearer ${options.token}` } : undefined;
 }
 
 export interface GetStateOptions extends AmcClientOptions {
@@ -142,6 +154,7 @@ export async function getState(options: GetStateOptions = {}): Promise<State> {
     const response = await client.getState(request, {
       timeoutMs: options.timeoutMs ?? 5000,
       signal: options.signal,
+      headers: authHeaders(options),
     });
     if (!response.state) {
       throw new AmcError("amc returned a GetStateResponse without a state", Code.Internal, baseUrl);
@@ -176,6 +189,7 @@ export async function explainSession(
     return await client.explainSession(create(ExplainSessionRequestSchema, { sessionId }), {
       timeoutMs: options.timeoutMs ?? 5000,
       signal: options.signal,
+      headers: authHeaders(options),
     });
   } catch (err) {
     throw toAmcError(err, baseUrl, "ExplainSession");
@@ -239,7 +253,7 @@ export async function* watchState(options: WatchStateOptions = {}): AsyncGenerat
       const deltas = revision === 0n || state !== undefined;
       const request = create(WatchStateRequestSchema, { sinceRevision: revision, instanceId, filter, deltas });
       let resync = false;
-      for await (const message of client.watchState(request, { signal: attempt.signal })) {
+      for await (const message of client.watchState(request, { signal: attempt.signal, headers: authHeaders(options) })) {
         armIdle();
         failures = 0;
         let next: State | undefined;
@@ -353,7 +367,7 @@ export async function* watchEvents(options: WatchEventsOptions = {}): AsyncGener
     try {
       armIdle();
       const request = create(WatchEventsRequestSchema, { sinceEventId: after, filter, kinds });
-      for await (const message of client.watchEvents(request, { signal: attempt.signal })) {
+      for await (const message of client.watchEvents(request, { signal: attempt.signal, headers: authHeaders(options) })) {
         armIdle();
         failures = 0;
         if (message.kind.case === "event") {
@@ -397,12 +411,6 @@ export function createActionServiceClient(options: AmcClientOptions = {}): Actio
 }
 
 export interface ActionOptions extends AmcClientOptions {
-  /**
-   * A token of scope `act`: `amc serve`'s `<data dir>/token`, `AMC_TOKEN`, or an `act` token of `AMC_TOKENS`. Sent
-   * as `authorization: Bearer <token>`. Without one every action is refused (`Code.Unauthenticated`); a `read` token
-   * gets `Code.PermissionDenied`.
-   */
-  token?: string;
   /** Deadline of the call in milliseconds (default 10000: typing into a pane waits for Zellij). */
   timeoutMs?: number;
   /** Cancels the call. */
@@ -413,7 +421,7 @@ function callOptions(options: ActionOptions) {
   return {
     timeoutMs: options.timeoutMs ?? 10_000,
     signal: options.signal,
-    headers: options.token ? { authorization: `Bearer ${options.token}` } : undefined,
+    headers: authHeaders(options),
   };
 }
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
@@ -17,6 +18,7 @@ import {
   answer,
   decide,
   dismiss,
+  explainSession,
   focus,
   getState,
   restore,
@@ -468,6 +470,34 @@ describe("watchState reconnects across a server restart", { skip: !process.env.A
       ac.abort();
       await stop(server.child);
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the token goes with every call, reads included", () => {
+  test("getState, explainSession, watchState and watchEvents send authorization: Bearer <token>", async () => {
+    // A server that only records what it was sent and answers 503: each call fails, the header is what counts.
+    const seen: (string | undefined)[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push(req.headers.authorization);
+      req.resume();
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const options = { baseUrl: url, token: "read-token-0123456789" };
+      await assert.rejects(getState({ ...options, timeoutMs: 2000 }), AmcError);
+      await assert.rejects(explainSession("s1", { ...options, timeoutMs: 2000 }), AmcError);
+      await assert.rejects(watchState({ ...options, maxRetries: 0 }).next(), AmcError);
+      await assert.rejects(watchEvents({ ...options, maxRetries: 0 }).next(), AmcError);
+      assert.equal(seen.length, 4, `requests seen: ${seen.length}`);
+      for (const header of seen) assert.equal(header, "Bearer read-token-0123456789");
+      // Without a token, none is sent.
+      await assert.rejects(getState({ baseUrl: url, timeoutMs: 2000 }), AmcError);
+      assert.equal(seen[4], undefined);
+    } finally {
+      server.close();
     }
   });
 });

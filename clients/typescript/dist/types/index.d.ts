@@ -32,6 +32,13 @@ export interface AmcClientOptions {
     baseUrl?: string;
     /** A transport of your own (e.g. with interceptors). It must speak gRPC-Web or gRPC, never Connect. */
     transport?: Transport;
+    /**
+     * A token, sent as `authorization: Bearer <token>` with every call. Reads need one of scope `read` or `act` when
+     * the server requires it (`AMC_READ_TOKEN`, `AMC_TOKENS`, a non-loopback listener); actions need one of scope `act`:
+     * `amc serve`'s `<data dir>/token`, `AMC_TOKEN`, or an `act` token of `AMC_TOKENS`. Without one every action is
+     * refused (`Code.Unauthenticated`); a `read` token gets `Code.PermissionDenied`.
+     */
+    token?: string;
 }
 export interface GetStateOptions extends AmcClientOptions {
     /** Server-side filter; revision and instance_id stay those of the whole state. */
@@ -133,12 +140,6 @@ export type ActionServiceClient = Client<typeof ActionService>;
 /** The raw generated ActionService client (pass the token yourself as an `authorization: Bearer …` header). */
 export declare function createActionServiceClient(options?: AmcClientOptions): ActionServiceClient;
 export interface ActionOptions extends AmcClientOptions {
-    /**
-     * A token of scope `act`: `amc serve`'s `<data dir>/token`, `AMC_TOKEN`, or an `act` token of `AMC_TOKENS`. Sent
-     * as `authorization: Bearer <token>`. Without one every action is refused (`Code.Unauthenticated`); a `read` token
-     * gets `Code.PermissionDenied`.
-     */
-    token?: string;
     /** Deadline of the call in milliseconds (default 10000: typing into a pane waits for Zellij). */
     timeoutMs?: number;
     /** Cancels the call. */
