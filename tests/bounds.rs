@@ -242,11 +242,9 @@ async fn oversized_session_files_are_skipped_shown_and_read_again_once_changed()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_zellij_costs_its_bound_only() {
-    use std::os::unix::fs::PermissionsExt as _;
     let env = TestEnv::new();
     let fake = env.home().join("zellij-flood");
-    std::fs::write(&fake, "#!/bin/sh\nexec yes 'not zellij output, a flood of it'\n").unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_executable(&fake, "#!/bin/sh\nexec yes 'not zellij output, a flood of it'\n");
     env.write_session(
         "z.json",
         r#"{"session_id":"z","status":"active","agent":"claude","zellij_session":"s","zellij_pane":"1"}"#,
@@ -278,11 +276,9 @@ async fn a_flooding_zellij_costs_its_bound_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_degraded_while_a_pass_is_overdue() {
-    use std::os::unix::fs::PermissionsExt as _;
     let env = TestEnv::new();
     let slow = env.home().join("zellij-slow");
-    std::fs::write(&slow, "#!/bin/sh\nsleep 1.8\n").unwrap();
-    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_executable(&slow, "#!/bin/sh\nsleep 1.8\n");
     env.write_session(
         "z.json",
         r#"{"session_id":"z","status":"active","agent":"claude","zellij_session":"s","zellij_pane":"1"}"#,

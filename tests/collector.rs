@@ -7,13 +7,14 @@
 use std::{
     collections::BTreeSet,
     fs,
-    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant, SystemTime},
 };
 
 use serde_json::{json, Value};
+
+mod support;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/collector");
 
@@ -187,8 +188,10 @@ impl Drop for Env {
 }
 
 fn install(target: &Path, fixture: &str) {
-    fs::copy(Path::new(FIXTURES).join(fixture), target).expect("copy script");
-    fs::set_permissions(target, fs::Permissions::from_mode(0o755)).expect("chmod");
+    support::write_executable(
+        target,
+        fs::read(Path::new(FIXTURES).join(fixture)).expect("read script"),
+    );
 }
 
 fn names(dir: &Path) -> BTreeSet<String> {

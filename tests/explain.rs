@@ -10,7 +10,6 @@ mod support;
 use std::{
     fs,
     io::Write as _,
-    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -45,15 +44,13 @@ impl Env {
         let live = format!("explain-{}", std::process::id());
         fs::write(root.join("zellij.txt"), format!("{live} [Created 1h ago] \n")).expect("zellij list");
         let wrapper = root.join("zellij");
-        fs::write(
+        support::write_executable(
             &wrapper,
             format!(
                 "#!/bin/sh\nFAKE_ZELLIJ_STDOUT={root}/zellij.txt exec sh {FIXTURES}/zellij.sh \"$@\"\n",
                 root = root.display()
             ),
-        )
-        .expect("write zellij wrapper");
-        fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).expect("chmod");
+        );
         let r = root.clone();
         let paths = Paths::from_lookup(move |k| {
             let s = |p: PathBuf| Some(p.to_string_lossy().into_owned());
@@ -102,8 +99,10 @@ impl Env {
         let bin = self.root.join("bin/codex");
         if !bin.exists() {
             fs::create_dir_all(self.root.join("bin")).expect("bin");
-            fs::copy(Path::new(FIXTURES).join("codex.sh"), &bin).expect("copy codex.sh");
-            fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).expect("chmod");
+            support::write_executable(
+                &bin,
+                fs::read(Path::new(FIXTURES).join("codex.sh")).expect("read script"),
+            );
         }
         let child = Command::new(&bin)
             .args(args)
@@ -681,16 +680,14 @@ async fn while_warming_up_unknown_ids_say_so_and_removed_sessions_answer_at_once
 
     // A first pass held up by a Zellij that answers after 1.5 s (once).
     let slow = env.root.join("slow-zellij");
-    fs::write(
+    support::write_executable(
         &slow,
         format!(
             "#!/bin/sh\nif [ ! -e \"$0.asked\" ]; then : > \"$0.asked\"; sleep 1.5; fi\n\
              FAKE_ZELLIJ_STDOUT={root}/zellij.txt exec sh {FIXTURES}/zellij.sh \"$@\"\n",
             root = env.root.display()
         ),
-    )
-    .expect("write slow zellij");
-    fs::set_permissions(&slow, fs::Permissions::from_mode(0o755)).expect("chmod");
+    );
     let mut config = env.config();
     config.paths.zellij_bin = Some(slow);
     let server = spawn_server_warming(config).await;

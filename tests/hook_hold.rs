@@ -23,8 +23,7 @@ const LOCAL: &str = "local-secret-0123456789abcdef";
 fn live_env() -> TestEnv {
     let mut env = TestEnv::new();
     let zellij = env.home().join("zellij");
-    std::fs::write(&zellij, "#!/bin/sh\necho 'z [Created 1h ago]'\n").expect("fake zellij");
-    std::fs::set_permissions(&zellij, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    support::write_executable(&zellij, "#!/bin/sh\necho 'z [Created 1h ago]'\n");
     env.paths.zellij_bin = Some(zellij);
     env
 }

@@ -263,9 +263,7 @@ async fn ntfy_and_desktop_sinks_get_the_notification() {
     std::fs::create_dir_all(&bin).unwrap();
     let record = env.home().join("notify-send.args");
     let script = format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n", record.display());
-    std::fs::write(bin.join("notify-send"), script).unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(bin.join("notify-send"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_executable(&bin.join("notify-send"), script);
 
     env.write_session("a.json", &session("a", "active"));
     let mut config = env.config();

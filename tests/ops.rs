@@ -42,8 +42,7 @@ fn text(output: &Output) -> (String, String) {
 /// Writes an executable shell script.
 fn script(path: &Path, body: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_executable(path, format!("#!/bin/sh\n{body}\n"));
 }
 
 struct Served(Child);

@@ -29,7 +29,7 @@ impl FakeZellij {
         std::fs::create_dir_all(&dir).expect("dir");
         let bin = dir.join("zellij");
         let d = dir.display();
-        std::fs::write(
+        support::write_executable(
             &bin,
             format!(
                 "#!/bin/sh\ncase \"$1\" in\n  list-sessions) echo 'z [Created 1h ago]'; exit 0;;\n  \
@@ -37,9 +37,7 @@ impl FakeZellij {
                  for a in \"$@\"; do printf '%s\\n' \"$a\" >> '{d}/calls'; done\necho -- >> '{d}/calls'\n\
                  exit \"$(cat '{d}/exit')\"\n"
             ),
-        )
-        .expect("script");
-        std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        );
         let fake = FakeZellij { dir };
         fake.set("version", "zellij 0.45.1\n");
         fake.set("sleep", "0");

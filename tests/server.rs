@@ -773,12 +773,10 @@ async fn the_server_answers_while_the_first_pass_runs_then_publishes_the_whole_s
     // machine; amc waits up to 2 s for it) the first time it is asked. Every pass asks Zellij before it reads a
     // session file, so the first pass cannot end sooner.
     let zellij = env.home().join("slow-zellij");
-    std::fs::write(
+    support::write_executable(
         &zellij,
         "#!/bin/sh\nif [ ! -e \"$0.asked\" ]; then : > \"$0.asked\"; sleep 1.5; fi\nexit 0\n",
-    )
-    .expect("write fake zellij");
-    std::fs::set_permissions(&zellij, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    );
     let mut config = env.config();
     config.paths.zellij_bin = Some(zellij);
     let started = std::time::Instant::now();

@@ -43,9 +43,7 @@ impl Fixture {
         let env = TestEnv::new();
         let zellij = env.home().join("bin/zellij");
         std::fs::create_dir_all(zellij.parent().unwrap()).unwrap();
-        std::fs::write(&zellij, FAKE_ZELLIJ).unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&zellij, std::fs::Permissions::from_mode(0o755)).unwrap();
+        support::write_executable(&zellij, FAKE_ZELLIJ);
         let transcript = env.home().join("ask.jsonl");
         std::fs::write(
             &transcript,

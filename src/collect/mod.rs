@@ -777,7 +777,7 @@ mod tests {
     use super::*;
     use crate::store;
     use serde_json::json;
-    use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
+    use std::{process::Stdio, time::Duration};
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/collector");
 
@@ -787,13 +787,28 @@ mod tests {
         config: Config,
     }
 
+    /// Writes an executable script without this process holding it open for writing (tests/support has the same
+    /// helper for the integration tests): another test thread's fork would hand that descriptor to its child until
+    /// the child execs, and running the script would fail with `ETXTBSY`. `install(1)` writes it from its own process.
+    fn write_executable(path: &Path, contents: impl AsRef<[u8]>) {
+        let source = path.with_extension("source");
+        fs::write(&source, contents).expect("write script source");
+        let status = std::process::Command::new("install")
+            .args(["-m", "755"])
+            .arg(&source)
+            .arg(path)
+            .status()
+            .expect("run install(1)");
+        assert!(status.success(), "install(1) failed for {}", path.display());
+        fs::remove_file(&source).expect("remove script source");
+    }
+
     /// A temp HOME whose fake zellij prints `list` and logs each call to `zellij.log`.
     fn env(list: &str) -> TestEnv {
         let tmp = tempfile::tempdir().expect("tempdir");
         let root = fs::canonicalize(tmp.path()).expect("canonical");
         let zellij = root.join("zellij");
-        fs::copy(Path::new(FIXTURES).join("zellij.sh"), &zellij).expect("copy");
-        fs::set_permissions(&zellij, fs::Permissions::from_mode(0o755)).expect("chmod");
+        write_executable(&zellij, fs::read(Path::new(FIXTURES).join("zellij.sh")).expect("read"));
         fs::write(root.join("list.txt"), list).expect("write");
         let r = root.clone();
         let paths = Paths::from_lookup(move |k| {
@@ -832,8 +847,7 @@ mod tests {
             "#!/bin/sh\nFAKE_ZELLIJ_STDOUT={root}/list.txt FAKE_ZELLIJ_LOG={root}/zellij.log exec {root}/zellij \"$@\"\n",
             root = env.root.display()
         );
-        fs::write(&wrapper, script).expect("write wrapper");
-        fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).expect("chmod");
+        write_executable(&wrapper, script);
         env.config.paths.zellij_bin = Some(wrapper);
     }
 
@@ -903,8 +917,7 @@ mod tests {
         let codex = env.root.join("codex-bin");
         fs::create_dir_all(&codex).expect("bin dir");
         let codex = codex.join("codex");
-        fs::copy(Path::new(FIXTURES).join("codex.sh"), &codex).expect("copy");
-        fs::set_permissions(&codex, fs::Permissions::from_mode(0o755)).expect("chmod");
+        write_executable(&codex, fs::read(Path::new(FIXTURES).join("codex.sh")).expect("read"));
         let mut child = std::process::Command::new(&codex)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")

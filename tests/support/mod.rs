@@ -252,3 +252,26 @@ pub fn amc(env: &TestEnv) -> std::process::Command {
         .env("RUST_LOG", "warn");
     command
 }
+
+/// Writes an executable script at `path` without this process ever holding it open for writing.
+///
+/// Tests run on many threads; a thread that forks while another holds a new executable open for writing hands
+/// that descriptor to its child until the child execs, and running the script then fails with `ETXTBSY` ("Text
+/// file busy"). The bytes go to a plain sibling file and `install(1)`, a process of its own, makes the executable.
+pub fn write_executable(path: &Path, contents: impl AsRef<[u8]>) {
+    let name = path
+        .file_name()
+        .expect("executable path has a file name")
+        .to_string_lossy();
+    let source = path.with_file_name(format!(".{name}.source"));
+    std::fs::write(&source, contents).expect("write script source");
+    let status = std::process::Command::new("install")
+        .arg("-m")
+        .arg("755")
+        .arg(&source)
+        .arg(path)
+        .status()
+        .expect("run install(1)");
+    assert!(status.success(), "install(1) failed for {}", path.display());
+    std::fs::remove_file(&source).expect("remove script source");
+}
