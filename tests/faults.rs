@@ -1,6 +1,8 @@
 //! Faults a long-running daemon meets, each injected for real where this machine allows it: the inotify watch limit
 //! (a user namespace with `user.max_inotify_watches=1`), too many open files (`prlimit --nofile`), a read-only data
 //! dir during the trash move and the `turn_start_tokens` write-back (a read-only bind mount in a mount namespace), a
+//! full disk (`ENOSPC`: a small tmpfs filled up, its blocks or its inodes, in a mount namespace) during the hook's
+//! session write, the trash move and the write-back, a
 //! process that exits between the /proc listing and the read of its fds, the clock jumping back.
 //!
 //! Covered elsewhere: the inotify queue overflow (`publisher::watches` tests: `IN_Q_OVERFLOW` → a full rescan; the
@@ -174,14 +176,20 @@ fn too_many_open_files_degrade_the_server_it_recovers_and_never_crashes() {
     assert!(served.child.try_wait().expect("try_wait").is_none(), "never crashed");
 }
 
-/// Runs `amc args` with `dir` mounted read-only (a bind mount in a mount namespace of its own), `stdin` on its
-/// standard input; `None` when mount namespaces are refused here.
-fn with_read_only(env: &TestEnv, dir: &Path, args: &[&str], stdin: &[u8]) -> Option<std::process::Output> {
+/// Runs `sh -c script sh <script_args...> amc <args...>` in a mount namespace of its own (`unshare -m`), with amc's
+/// test environment and `stdin` on its standard input. The script sets up its mounts (exiting 97 when it cannot)
+/// and runs amc. `None`, with a message, when mount namespaces or mounts are refused here.
+fn in_mount_namespace(
+    env: &TestEnv,
+    script: &str,
+    script_args: &[&Path],
+    args: &[&str],
+    stdin: &[u8],
+) -> Option<std::process::Output> {
     let command = amc(env);
-    let script = r#"d="$1"; shift; mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" || exit 97; exec "$@""#;
     let mut child = Command::new("unshare")
         .args(["-m", "sh", "-c", script, "sh"])
-        .arg(dir)
+        .args(script_args)
         .arg(AMC)
         .args(args)
         .env_clear()
@@ -198,13 +206,28 @@ fn with_read_only(env: &TestEnv, dir: &Path, args: &[&str], stdin: &[u8]) -> Opt
     child.stdin.take().expect("stdin").write_all(stdin).expect("payload");
     let out = child.wait_with_output().expect("wait");
     if out.status.code() == Some(97) || (!out.status.success() && out.stdout.is_empty() && args[0] != "hook") {
-        eprintln!(
-            "skipping: cannot mount read-only here: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        eprintln!("skipping: cannot mount here: {}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
     Some(out)
+}
+
+/// Runs `amc args` with `dir` mounted read-only (a bind mount in a mount namespace of its own), `stdin` on its
+/// standard input; `None` when mount namespaces are refused here.
+fn with_read_only(env: &TestEnv, dir: &Path, args: &[&str], stdin: &[u8]) -> Option<std::process::Output> {
+    let script = r#"d="$1"; shift; mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" || exit 97; exec "$@""#;
+    in_mount_namespace(env, script, &[dir], args, stdin)
+}
+
+/// Runs `amc hook` with `payload`, as Claude Code would; it must succeed.
+fn run_hook(env: &TestEnv, payload: &str) {
+    let mut hook = amc(env).arg("hook").stdin(Stdio::piped()).spawn().expect("hook");
+    hook.stdin
+        .take()
+        .expect("stdin")
+        .write_all(payload.as_bytes())
+        .expect("payload");
+    assert!(hook.wait().expect("wait").success());
 }
 
 fn dir_names(dir: &Path) -> Vec<String> {
@@ -253,13 +276,7 @@ fn a_read_only_data_dir_during_the_trash_move_loses_nothing_and_says_why() {
     // (The bind mount makes the rename cross devices, EXDEV, or meet the read-only trash, EROFS: a failed move.)
     assert!(log.contains("trashing") && log.contains("os error"), "logged: {log}");
     // Writable again: the same event moves it to the trash whole.
-    let mut hook = amc(&env).arg("hook").stdin(Stdio::piped()).spawn().expect("hook");
-    hook.stdin
-        .take()
-        .expect("stdin")
-        .write_all(payload.as_bytes())
-        .expect("payload");
-    assert!(hook.wait().expect("wait").success());
+    run_hook(&env, &payload);
     assert!(!file.exists());
     let trashed = amc::store::trash_entries(&env.paths).expect("trash");
     assert_eq!(trashed.len(), 1);
@@ -267,20 +284,25 @@ fn a_read_only_data_dir_during_the_trash_move_loses_nothing_and_says_why() {
     assert_eq!(moved["session_id"], "ro");
 }
 
-#[test]
-fn a_read_only_sessions_dir_during_the_turn_start_write_back_keeps_the_file_whole() {
-    let env = TestEnv::new();
+/// A Claude session `id` in the middle of a turn, with a transcript (so a pass writes `turn_start_tokens` back).
+fn claude_session_with_transcript(env: &TestEnv, id: &str) -> PathBuf {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/collector/claude-transcript.jsonl");
-    let transcript = env.home().join("claude/projects/-p/t1.jsonl");
+    let transcript = env.home().join(format!("claude/projects/-p/{id}.jsonl"));
     fs::create_dir_all(transcript.parent().expect("dir")).expect("mkdir");
     fs::write(
         &transcript,
-        fs::read_to_string(&fixture).expect("fixture").replace("SID", "t1"),
+        fs::read_to_string(&fixture).expect("fixture").replace("SID", id),
     )
     .expect("write");
-    let session = json!({"session_id": "t1", "agent": "claude", "status": "active", "project_dir": "/p",
+    let session = json!({"session_id": id, "agent": "claude", "status": "active", "project_dir": "/p",
                          "transcript_path": transcript, "last_event": "UserPromptSubmit"});
-    let file = env.write_session("t1.json", &session.to_string());
+    env.write_session(&format!("{id}.json"), &session.to_string())
+}
+
+#[test]
+fn a_read_only_sessions_dir_during_the_turn_start_write_back_keeps_the_file_whole() {
+    let env = TestEnv::new();
+    let file = claude_session_with_transcript(&env, "t1");
     let before = fs::read(&file).expect("read");
     let Some(out) = with_read_only(&env, &env.paths.sessions_dir(), &["snapshot"], b"") else {
         return;
@@ -301,6 +323,140 @@ fn a_read_only_sessions_dir_during_the_turn_start_write_back_keeps_the_file_whol
     assert!(out.status.success());
     let written: Value = serde_json::from_slice(&fs::read(&file).expect("read")).expect("json");
     assert!(written["turn_start_tokens"].is_u64(), "{written}");
+}
+
+/// What a full disk left behind: `amc`'s output and a copy of the full directory as `amc` left it.
+struct FullDisk {
+    out: std::process::Output,
+    after: tempfile::TempDir,
+}
+
+impl FullDisk {
+    /// The state `amc snapshot` printed; it must have succeeded.
+    fn printed_state(&self) -> Value {
+        let stderr = String::from_utf8_lossy(&self.out.stderr);
+        assert!(self.out.status.success(), "{stderr}");
+        serde_json::from_slice(&self.out.stdout).expect("the state is printed")
+    }
+}
+
+/// Runs `amc args` (`stdin` on its standard input) with `dir` on a small tmpfs of its own (in a mount namespace)
+/// holding a copy of `dir`'s files, then filled up: every block (`blocks`) or every inode (`inodes`) taken, so any
+/// new byte or new file fails with `ENOSPC`. `None` when mounts are refused here.
+fn with_full_disk(env: &TestEnv, dir: &Path, fill: &str, args: &[&str], stdin: &[u8]) -> Option<FullDisk> {
+    let after = tempfile::tempdir().expect("tempdir");
+    // The fill files are removed before the copy-out, so `after` holds exactly what amc left.
+    let script = r#"d="$1"; out="$2"; fill="$3"; shift 3
+        keep=$(mktemp -d) && cp -a "$d"/. "$keep"/ || exit 97
+        mount -t tmpfs -o size=1m,nr_inodes=64 tmpfs "$d" && cp -a "$keep"/. "$d"/ || exit 97
+        mkdir "$d/.fill" || exit 97
+        if [ "$fill" = blocks ]; then
+            dd if=/dev/zero of="$d/.fill/zeros" bs=4k 2>/dev/null
+            [ "$(df -k --output=avail "$d" | tail -1 | tr -d ' ')" -eq 0 ] || exit 97
+        else
+            i=0; while touch "$d/.fill/$i" 2>/dev/null; do i=$((i+1)); done
+        fi
+        "$@"; code=$?
+        rm -rf "$d/.fill"
+        cp -a "$d"/. "$out"/
+        exit $code"#;
+    let fill = Path::new(fill);
+    let out = in_mount_namespace(env, script, &[dir, after.path(), fill], args, stdin)?;
+    Some(FullDisk { out, after })
+}
+
+#[test]
+fn a_full_disk_during_the_hooks_session_write_keeps_the_old_file_whole_and_says_why() {
+    let env = TestEnv::new();
+    let file = env.write_session("full.json", &session_json("full", "done"));
+    let before = fs::read(&file).expect("read");
+    let payload =
+        json!({"session_id": "full", "hook_event_name": "UserPromptSubmit", "cwd": "/p", "prompt": "go"}).to_string();
+    let Some(full) = with_full_disk(&env, &env.paths.data_dir, "blocks", &["hook"], payload.as_bytes()) else {
+        return;
+    };
+    assert!(full.out.status.success(), "the hook fails open");
+    let sessions = full.after.path().join("sessions");
+    assert_eq!(
+        fs::read(sessions.join("full.json")).expect("the session file is still there"),
+        before,
+        "the old file, whole: the new one could not be written"
+    );
+    assert_eq!(dir_names(&sessions), ["full.json"], "no temp file left");
+    let stderr = String::from_utf8_lossy(&full.out.stderr);
+    assert!(
+        stderr.contains("amc hook:") && stderr.contains("No space left on device"),
+        "logged (to stderr: hook.log cannot grow either): {stderr}"
+    );
+    // The same event with room again: written.
+    run_hook(&env, &payload);
+    let written: Value = serde_json::from_slice(&fs::read(&file).expect("read")).expect("json");
+    assert_eq!(written["status"], "active", "{written}");
+}
+
+#[test]
+fn no_inode_left_for_the_trash_move_loses_nothing_and_says_why() {
+    let env = TestEnv::new();
+    // An event log whose session is gone, a day and a minute old: the cleanup moves it to trash/, which must be made.
+    let events = env.paths.events_dir();
+    fs::create_dir_all(&events).expect("mkdir");
+    let orphan = events.join("orphan.jsonl");
+    fs::write(&orphan, "{\"hook_event_name\":\"Stop\"}\n").expect("event log");
+    let old = SystemTime::now() - Duration::from_secs(24 * 60 * 60 + 60);
+    fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .and_then(|f| f.set_modified(old))
+        .expect("age");
+    let before = fs::read(&orphan).expect("read");
+    assert!(!env.paths.trash_dir().exists(), "the move must create trash/");
+    let Some(full) = with_full_disk(&env, &env.paths.data_dir, "inodes", &["snapshot"], b"") else {
+        return;
+    };
+    let state = full.printed_state();
+    assert!(state["sessions"].as_array().is_some_and(Vec::is_empty), "{state}");
+    assert_eq!(
+        fs::read(full.after.path().join("events/orphan.jsonl")).expect("kept where it was"),
+        before,
+        "nothing lost"
+    );
+    assert!(!full.after.path().join("trash").exists(), "no trash dir could be made");
+    let stderr = String::from_utf8_lossy(&full.out.stderr);
+    assert!(
+        stderr.contains("orphan.jsonl") && stderr.contains("No space left on device"),
+        "logged: {stderr}"
+    );
+    // With room again, the same rule moves it.
+    let out = amc(&env).arg("snapshot").output().expect("snapshot");
+    assert!(out.status.success());
+    assert!(!orphan.exists());
+    let trashed = amc::store::trash_entries(&env.paths).expect("trash");
+    assert_eq!(trashed.len(), 1);
+    assert_eq!(fs::read(&trashed[0].path).expect("read"), before, "moved whole");
+}
+
+#[test]
+fn a_full_disk_during_the_turn_start_write_back_keeps_the_file_whole() {
+    let env = TestEnv::new();
+    let file = claude_session_with_transcript(&env, "t2");
+    let before = fs::read(&file).expect("read");
+    let Some(full) = with_full_disk(&env, &env.paths.sessions_dir(), "blocks", &["snapshot"], b"") else {
+        return;
+    };
+    let state = full.printed_state();
+    assert_eq!(state["sessions"][0]["session_id"], "t2");
+    assert!(state["sessions"][0]["context_usage"].is_object(), "still read: {state}");
+    assert_eq!(
+        fs::read(full.after.path().join("t2.json")).expect("read"),
+        before,
+        "the file is untouched, not half-written"
+    );
+    assert_eq!(dir_names(full.after.path()), ["t2.json"], "no temp file left");
+    let stderr = String::from_utf8_lossy(&full.out.stderr);
+    assert!(
+        stderr.contains("cannot record turn_start_tokens") && stderr.contains("No space left on device"),
+        "logged: {stderr}"
+    );
 }
 
 #[test]
