@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use amc::sources::{
+    agent_procs,
     session_file::{session_bytes, Parsed, RawSession},
     zellij,
 };
@@ -43,4 +44,41 @@ fn escape_sequences_and_nuls_in_list_sessions_are_parsed_without_a_panic() {
     let live = zellij::live_names(&sessions);
     assert!(live.contains("main"), "{live:?}");
     assert!(live.iter().all(|name| !name.contains('\u{1b}')), "{live:?}");
+}
+
+/// `proc_parse`, 2026-12-06: `/proc/stat` with a `btime` of 17 000 000 000 000 000 615 seconds panicked
+/// (`UNIX_EPOCH + Duration` overflowed), and so would a `starttime` whose milliseconds overflow a u64. Both are now
+/// unknown start times: the process is still listed.
+#[test]
+fn a_boot_time_or_start_time_past_what_a_system_time_holds_is_unknown() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let pid = root.path().join("4242");
+    std::fs::create_dir_all(pid.join("fd")).expect("mkdir");
+    std::fs::write(pid.join("comm"), "claude\n").expect("comm");
+    std::fs::write(pid.join("cmdline"), "claude\0").expect("cmdline");
+    std::fs::write(pid.join("environ"), "ZELLIJ_SESSION_NAME=main\0").expect("environ");
+    let stat =
+        |start_ticks: &str| format!("4242 (claude) S 1 4242 4242 34816 0 0 0 0 0 0 0 0 0 0 20 0 1 0 {start_ticks} 0 0");
+    for (btime, start_ticks) in [
+        ("17000000000000000615", "12345"),
+        ("18446744073709551615", "12345"),
+        ("1700000000", "18446744073709551615"),
+        ("1700000000", "18446744073709552"),
+    ] {
+        std::fs::write(root.path().join("stat"), format!("cpu 1 2 3\nbtime {btime}\n")).expect("stat");
+        std::fs::write(pid.join("stat"), stat(start_ticks)).expect("stat");
+        let scan = agent_procs::scan(root.path(), &[]);
+        let procs = scan.procs.expect("the fake /proc is read");
+        let claude = procs.values().next().expect("the process is listed");
+        assert_eq!(claude.started_at, None, "btime {btime}, starttime {start_ticks}");
+    }
+    // In range: known (the layout above is right).
+    std::fs::write(root.path().join("stat"), "cpu 1 2 3\nbtime 1700000000\n").expect("stat");
+    std::fs::write(pid.join("stat"), stat("12345")).expect("stat");
+    let procs = agent_procs::scan(root.path(), &[]).procs.expect("read");
+    let started = procs.values().next().expect("listed").started_at;
+    assert_eq!(
+        started,
+        std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(1_700_000_000_000 + 123_450))
+    );
 }

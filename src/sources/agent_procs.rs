@@ -376,7 +376,8 @@ fn boot_time(proc_root: &Path) -> Option<SystemTime> {
         .trim()
         .parse()
         .ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    // A `btime` past what a `SystemTime` holds is not a boot time (found by the `proc_parse` fuzz target).
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 fn read_cmdline(dir: &Path) -> Vec<String> {
@@ -393,7 +394,8 @@ fn read_cmdline(dir: &Path) -> Vec<String> {
 fn read_proc(dir: &Path, pid: u32, comm: String, cmdline: Vec<String>, boot: Option<SystemTime>) -> Option<ProcInfo> {
     let stat = fs::read_to_string(dir.join("stat")).ok()?;
     let (state, ppid, tty_nr, start_ticks) = parse_stat(&stat)?;
-    let started_at = boot.map(|b| b + Duration::from_millis(start_ticks * 1000 / USER_HZ));
+    // Checked: `start_ticks` and `btime` are whatever the file says; out of range means unknown, not a panic.
+    let started_at = boot.and_then(|b| b.checked_add(Duration::from_millis(start_ticks.checked_mul(1000)? / USER_HZ)));
     let mut info = ProcInfo {
         pid,
         ppid,
