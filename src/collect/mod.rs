@@ -31,7 +31,6 @@ mod reuse;
 mod transcripts;
 
 use std::{
-    borrow::BorrowMut,
     collections::{hash_map::DefaultHasher, HashMap, HashSet},
     fs,
     hash::{Hash, Hasher},
@@ -64,13 +63,14 @@ use crate::{
 /// The result of one pass.
 #[derive(Debug, Default, Clone)]
 pub struct Pass {
-    /// The sessions, sorted by `session_id`, deduplicated.
-    pub sessions: Vec<SessionJson>,
+    /// The sessions, sorted by `session_id`, deduplicated. An unchanged session is shared (the same `Arc`) with the
+    /// previous pass's, so handing a pass on costs a reference count per session, not a copy.
+    pub sessions: Vec<Arc<SessionJson>>,
     /// The decisions behind each session, index for index with `sessions`: its status, `is_dead` (the original's
     /// rule, then process evidence when it overrides it), context window, `turn_start_tokens`, pane and dedupe
     /// outcome, in the order they were taken. A decision the pass reused from an earlier pass (the file and its
-    /// transcript unchanged) keeps that pass's `at`.
-    pub decisions: Vec<SessionDecisions>,
+    /// transcript unchanged) keeps that pass's `at`. Shared like the sessions.
+    pub decisions: Vec<Arc<SessionDecisions>>,
     /// The files this pass moved to the trash (session files and event logs), with the decisions that removed them.
     pub removed: Vec<Removed>,
     /// Files whose changes should trigger the next pass (the transcripts of the listed sessions).
@@ -119,7 +119,7 @@ impl Pass {
             .sessions
             .iter()
             .position(|s| model::str_field(s, key::SESSION_ID) == Some(session_id))?;
-        self.decisions.get(i)
+        self.decisions.get(i).map(|d| &**d)
     }
 }
 
@@ -156,9 +156,10 @@ struct Listed {
     /// The bytes the pass read (after its own `turn_start_tokens` write, once applied).
     bytes: Arc<[u8]>,
     transcript: Option<PathBuf>,
-    session: SessionJson,
-    /// The decisions taken so far.
-    decisions: SessionDecisions,
+    /// The session (shared with the reuse caches while unchanged: a rule that changes it copies it first).
+    session: Arc<SessionJson>,
+    /// The decisions taken so far (shared likewise).
+    decisions: Arc<SessionDecisions>,
     /// The original's `is_dead` decision, until [`evidence::settle`] settles it with the process evidence.
     original_liveness: Option<Decision>,
     /// The `turn_start_tokens` to write back to the file (an effect, applied at the end).
@@ -309,7 +310,7 @@ impl Collector {
                     &previous.session,
                     live.as_ref(),
                     || rules::liveness::claude::claude_verdict(&previous.session, &evidence),
-                    path.clone(),
+                    &path,
                     at,
                 );
                 if let Some(removal) = orphan {
@@ -331,18 +332,19 @@ impl Collector {
                         });
                     }
                     let open = codex::transcript_open(&previous.session, open_files);
-                    let (session, decisions, original_liveness) =
-                        match self.settlements.get(&path, previous.generation, open) {
-                            // Settled before on the same evidence: that result, without running liveness again.
-                            Some((session, decisions)) => (session.clone(), decisions.clone(), None),
-                            None => {
-                                let original =
-                                    rules::liveness::original::is_dead(&previous.session, live.as_ref(), open, at);
-                                (previous.session.clone(), previous.decisions.clone(), Some(original))
-                            }
-                        };
-                    let mut session = session;
-                    rules::burn::age(&mut session, at);
+                    // Shared, not copied: an unchanged session costs a reference count.
+                    let (mut session, decisions, original_liveness) = match previous.settled(&self.settlements, open) {
+                        // Settled before on the same evidence: that result, without running liveness again.
+                        Some((session, decisions)) => (session.clone(), decisions.clone(), None),
+                        None => {
+                            let original =
+                                rules::liveness::original::is_dead(&previous.session, live.as_ref(), open, at);
+                            (previous.session.clone(), previous.decisions.clone(), Some(original))
+                        }
+                    };
+                    if rules::burn::ages(&session, at) {
+                        rules::burn::age(Arc::make_mut(&mut session), at);
+                    }
                     slots.push(Slot::Reused(Box::new(Listed {
                         path: path.clone(),
                         bytes: previous.bytes.clone(),
@@ -387,7 +389,7 @@ impl Collector {
                 &session,
                 live.as_ref(),
                 || rules::liveness::claude::claude_verdict(&session, &evidence),
-                raw.path.clone(),
+                &raw.path,
                 at,
             );
             if let Some(removal) = orphan {
@@ -466,6 +468,7 @@ impl Collector {
                             file_status,
                             session: l.session.clone(),
                             decisions: l.decisions.clone(),
+                            settled: None,
                             transcript,
                             looked_up: now,
                         },
@@ -511,27 +514,25 @@ impl Collector {
             .zip(unsettled)
             .filter(|(_, unsettled)| burst && *unsettled)
         {
-            if let Some(generation) = l.generation {
+            let Some(c) = self.completed.get_mut(&l.path) else {
+                continue;
+            };
+            if l.generation == Some(c.generation) {
                 let open = codex::transcript_open(&l.session, open_files);
-                let (session, decisions) = (l.session.clone(), l.decisions.clone());
-                self.settlements
-                    .keep(l.path.clone(), generation, open, session, decisions);
+                c.keep_settled(&self.settlements, open, l.session.clone(), l.decisions.clone());
             }
         }
-        let completed = &self.completed;
-        self.settlements.retain(|path| completed.contains_key(path));
-        listed.sort_by_cached_key(|l| model::sort_key(&l.session));
-        // The sessions moved out for dedupe (and back), so the paths can be lent without copies.
-        let sessions: Vec<SessionJson> = listed.iter_mut().map(|l| std::mem::take(&mut l.session)).collect();
-        let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
-        let outcomes = rules::dedupe::decide(&sessions, &file_refs, at);
-        for (l, session) in listed.iter_mut().zip(sessions) {
-            l.session = session;
-        }
+        sort_by_session_id(&mut listed);
+        let outcomes = {
+            let sessions: Vec<&SessionJson> = listed.iter().map(|l| &*l.session).collect();
+            let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
+            rules::dedupe::decide(&sessions, &file_refs, at)
+        };
         let mut losers = Vec::new();
         for outcome in outcomes {
             let l = &mut listed[outcome.index];
-            l.decisions.push(outcome.decision);
+            // Only the members of a shared pane get a dedupe decision: their decisions alone are copied.
+            Arc::make_mut(&mut l.decisions).push(outcome.decision);
             if let Some(removal) = outcome.removal {
                 losers.push((outcome.index, removal));
             }
@@ -545,20 +546,23 @@ impl Collector {
                 None => kept.push(l),
             }
         }
-        let removed_paths: HashSet<PathBuf> = removals
+        let removed_paths: HashSet<&Path> = removals
             .iter()
-            .map(|r| r.removal.path.clone())
-            .chain(lost.iter().map(|(l, _)| l.path.clone()))
+            .map(|r| r.removal.path.as_path())
+            .chain(lost.iter().map(|(l, _)| l.path.as_path()))
             .collect();
-        let cleanup_removals = with_sessions(&mut kept, |sessions| {
-            let active = cleanup::active_ids(sessions);
-            let logs = cleanup::stale_event_logs(&event_logs, &active, now);
-            let stale_files: Vec<SessionFileFacts> = files_read
-                .into_iter()
-                .filter(|f| !removed_paths.contains(&f.path))
-                .collect();
-            (logs, cleanup::stale_starting_sessions(&stale_files, now))
-        });
+        // Only the passes that listed the event logs (the timers') need the ids of the listed sessions.
+        let logs = if event_logs.is_empty() {
+            Vec::new()
+        } else {
+            let sessions: Vec<&SessionJson> = kept.iter().map(|l| &*l.session).collect();
+            cleanup::stale_event_logs(&event_logs, &cleanup::active_ids(&sessions), now)
+        };
+        let stale_files: Vec<SessionFileFacts> = files_read
+            .into_iter()
+            .filter(|f| !removed_paths.contains(f.path.as_path()))
+            .collect();
+        let cleanup_removals = (logs, cleanup::stale_starting_sessions(&stale_files, now));
 
         // 3. Effects.
         let removed = self.apply(&paths, &mut kept, lost, removals, cleanup_removals, now);
@@ -674,8 +678,8 @@ impl Collector {
             path: raw.path,
             bytes: raw.bytes.into(),
             transcript,
-            session,
-            decisions,
+            session: Arc::new(session),
+            decisions: Arc::new(decisions),
             original_liveness,
             turn_start_tokens,
             generation: None,
@@ -759,17 +763,20 @@ enum Slot {
     },
 }
 
-/// Calls `f` with the sessions of `listed` (moved out for the call and back after it, rather than cloned).
-fn with_sessions<L: BorrowMut<Listed>, R>(listed: &mut [L], f: impl FnOnce(&[SessionJson]) -> R) -> R {
-    let sessions: Vec<SessionJson> = listed
-        .iter_mut()
-        .map(|l| std::mem::take(&mut l.borrow_mut().session))
-        .collect();
-    let result = f(&sessions);
-    for (l, session) in listed.iter_mut().zip(sessions) {
-        l.borrow_mut().session = session;
-    }
-    result
+/// Sorts `listed` by `session_id` (the original's sort key, [`model::sort_key`]), stably, without copying the ids;
+/// a list already sorted (the usual case: the directory lists the files in the same order every pass) is left as is.
+fn sort_by_session_id(listed: &mut Vec<Listed>) {
+    let order: Vec<usize> = {
+        let keys: Vec<std::borrow::Cow<'_, str>> = listed.iter().map(|l| model::sort_key_ref(&l.session)).collect();
+        if keys.windows(2).all(|w| w[0] <= w[1]) {
+            return;
+        }
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        order
+    };
+    let mut slots: Vec<Option<Listed>> = std::mem::take(listed).into_iter().map(Some).collect();
+    *listed = order.into_iter().filter_map(|i| slots[i].take()).collect();
 }
 
 #[cfg(test)]
@@ -836,7 +843,7 @@ mod tests {
     }
 
     fn ids(pass: &Pass) -> Vec<String> {
-        pass.sessions.iter().map(model::sort_key).collect()
+        pass.sessions.iter().map(|s| model::sort_key(s)).collect()
     }
 
     /// The fake zellij reads its output file from the environment of the test process, which tests must not set;
@@ -1178,6 +1185,11 @@ mod tests {
         let t2 = t0 + Duration::from_millis(100);
         let third = collector.pass_with(t2, &Changes::Only([file("b")].into()));
         assert_eq!(dead_at(&third, "a"), Some(model::epoch_seconds(t0)), "a reused");
+        assert!(
+            Arc::ptr_eq(&third.sessions[0], &second.sessions[0])
+                && Arc::ptr_eq(&third.decisions[0], &second.decisions[0]),
+            "an unchanged session is handed on shared, not copied"
+        );
         assert_eq!(dead_at(&third, "b"), Some(model::epoch_seconds(t2)), "b settled again");
         assert_eq!(third.sessions[1]["is_dead"], json!(true));
         assert_eq!(third.sessions[0]["is_dead"], json!(false));
