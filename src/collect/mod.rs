@@ -44,7 +44,7 @@ use serde_json::Value;
 use self::{
     codex::OpenFiles,
     effects::{Check, PendingRemoval},
-    reuse::{stamp, Completed, Settlements, FACTS_REUSE},
+    reuse::{stamp, Completed, Settlements, Traits, FACTS_REUSE},
     transcripts::{claude_config_dirs, mtime_ns, session_hint, TranscriptFacts},
 };
 use crate::{
@@ -107,7 +107,15 @@ impl Changes {
     fn unchanged(&self, path: &Path, dirs: &HashSet<&Path>) -> bool {
         match self {
             Changes::Unknown => false,
-            Changes::Only(paths) => !paths.contains(path) && path.parent().is_none_or(|d| !dirs.contains(d)),
+            Changes::Only(paths) => {
+                // A few paths (the usual burst) are compared, not hashed: a `Path`'s hash walks its components.
+                let named = if paths.len() <= 8 {
+                    paths.iter().any(|p| p == path)
+                } else {
+                    paths.contains(path)
+                };
+                !named && (dirs.is_empty() || path.parent().is_none_or(|d| !dirs.contains(d)))
+            }
         }
     }
 }
@@ -144,6 +152,8 @@ pub struct Collector {
     completed: HashMap<PathBuf, Completed>,
     /// The number of the next [`Completed`].
     next_generation: u64,
+    /// How many passes ran (the number of the current one, during a pass).
+    passes: u64,
     /// What liveness and status made of each completed session, reused while its evidence is unchanged.
     settlements: Settlements,
     /// The last `/proc` scan and its time: passes within [`FACTS_REUSE`] of it share it.
@@ -160,6 +170,8 @@ struct Listed {
     session: Arc<SessionJson>,
     /// The decisions taken so far (shared likewise).
     decisions: Arc<SessionDecisions>,
+    /// What the steps over all sessions read of the session (read again when liveness changes it).
+    traits: Arc<Traits>,
     /// The original's `is_dead` decision, until [`evidence::settle`] settles it with the process evidence.
     original_liveness: Option<Decision>,
     /// The `turn_start_tokens` to write back to the file (an effect, applied at the end).
@@ -203,6 +215,7 @@ impl Collector {
             last_purge: None,
             completed: HashMap::new(),
             next_generation: 0,
+            passes: 0,
             settlements: Settlements::default(),
             agents: None,
             config: config.clone(),
@@ -281,13 +294,17 @@ impl Collector {
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
         self.session_files.retain(&files.iter().map(PathBuf::as_path).collect());
-        let mut completed = HashMap::with_capacity(files.len());
+        // What the previous passes completed, by file (taken out for the loop, which marks each entry it reuses: the
+        // others are dropped after it).
+        let mut completed = std::mem::take(&mut self.completed);
+        self.passes += 1;
+        let this_pass = self.passes;
         for path in files {
             // A file the previous pass completed and no event named: the same bytes, without a `stat`.
             // (Codex discovery may have written this pass: its files are checked.)
-            let known = self.completed.contains_key(&path)
-                && changes.unchanged(&path, &changed_dirs)
-                && !discovered_files.contains(&path);
+            let previous = completed.get_mut(&path);
+            let known =
+                previous.is_some() && changes.unchanged(&path, &changed_dirs) && !discovered_files.contains(&path);
             let fresh = match if known {
                 Ok(Some(Fresh::Unchanged))
             } else {
@@ -301,11 +318,11 @@ impl Collector {
                 }
             };
             // What the previous pass made of this file, when the file still holds the same bytes.
-            let previous = self.completed.remove(&path).filter(|c| match &fresh {
+            let previous = previous.filter(|c| match &fresh {
                 Fresh::Unchanged => true,
                 Fresh::Changed(raw, _) => raw.bytes[..] == c.bytes[..],
             });
-            if let Some(mut previous) = previous {
+            if let Some(previous) = previous {
                 let orphan = rules::liveness::orphan_removal(
                     &previous.session,
                     live.as_ref(),
@@ -319,11 +336,11 @@ impl Collector {
                         decisions: vec![removal.decision.clone()],
                         dismiss: codex_id(&previous.session),
                         removal,
-                        check: Check::Bytes(previous.bytes),
+                        check: Check::Bytes(previous.bytes.clone()),
                     });
                     continue;
                 }
-                if self.transcript_unchanged(&mut previous, now, changes, &changed_dirs) {
+                if self.transcript_unchanged(previous, now, changes, &changed_dirs) {
                     if previous.file_status.as_deref() == Some(model::status::STARTING) {
                         files_read.push(SessionFileFacts {
                             path: path.clone(),
@@ -331,31 +348,45 @@ impl Collector {
                             status: previous.file_status.clone(),
                         });
                     }
-                    let open = codex::transcript_open(&previous.session, open_files);
+                    // (Only a Codex session asks whether its rollout is open.)
+                    let open = previous
+                        .traits
+                        .codex
+                        .then(|| codex::transcript_open(&previous.session, open_files))
+                        .flatten();
                     // Shared, not copied: an unchanged session costs a reference count.
-                    let (mut session, decisions, original_liveness) = match previous.settled(&self.settlements, open) {
-                        // Settled before on the same evidence: that result, without running liveness again.
-                        Some((session, decisions)) => (session.clone(), decisions.clone(), None),
-                        None => {
-                            let original =
-                                rules::liveness::original::is_dead(&previous.session, live.as_ref(), open, at);
-                            (previous.session.clone(), previous.decisions.clone(), Some(original))
-                        }
-                    };
+                    let (mut session, decisions, traits, original_liveness) =
+                        match previous.settled(&self.settlements, open) {
+                            // Settled before on the same evidence: that result, without running liveness again.
+                            Some((session, decisions, traits)) => {
+                                (session.clone(), decisions.clone(), traits.clone(), None)
+                            }
+                            None => {
+                                let original =
+                                    rules::liveness::original::is_dead(&previous.session, live.as_ref(), open, at);
+                                (
+                                    previous.session.clone(),
+                                    previous.decisions.clone(),
+                                    previous.traits.clone(),
+                                    Some(original),
+                                )
+                            }
+                        };
                     if rules::burn::ages(&session, at) {
                         rules::burn::age(Arc::make_mut(&mut session), at);
                     }
-                    slots.push(Slot::Reused(Box::new(Listed {
-                        path: path.clone(),
+                    previous.listed_in = this_pass;
+                    slots.push(Slot::Reused(Listed {
                         bytes: previous.bytes.clone(),
                         transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
+                        generation: Some(previous.generation),
+                        path,
                         session,
                         decisions,
+                        traits,
                         original_liveness,
                         turn_start_tokens: None,
-                        generation: Some(previous.generation),
-                    })));
-                    completed.insert(path, previous);
+                    }));
                     continue;
                 }
             }
@@ -441,7 +472,7 @@ impl Collector {
         for (slot, transcript) in slots.into_iter().zip(found) {
             let (raw, session, file_status) = match slot {
                 Slot::Reused(l) => {
-                    listed.push(*l);
+                    listed.push(l);
                     continue;
                 }
                 Slot::Fresh {
@@ -468,7 +499,9 @@ impl Collector {
                             file_status,
                             session: l.session.clone(),
                             decisions: l.decisions.clone(),
+                            traits: l.traits.clone(),
                             settled: None,
+                            listed_in: this_pass,
                             transcript,
                             looked_up: now,
                         },
@@ -477,16 +510,15 @@ impl Collector {
             }
             listed.push(l);
         }
+        // The files this pass did not list, or listed changed, are forgotten.
+        completed.retain(|_, c| c.listed_in == this_pass);
         self.completed = completed;
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
         // The Codex sessions with a rollout are settled together (their TUIs are matched to rollouts across them,
         // `rules::liveness::codex::assign_codex_tuis`): all from the memos, or, when one of them changed, came or
         // went, all again.
-        let in_group = |l: &Listed| {
-            model::str_field(&l.session, key::AGENT) == Some(agent::CODEX)
-                && model::str_field(&l.session, key::TRANSCRIPT_PATH).is_some_and(|t| !t.is_empty())
-        };
+        let in_group = |l: &Listed| l.traits.rollout;
         let group = listed.iter().filter(|l| in_group(l)).count();
         let memoized = listed
             .iter()
@@ -500,6 +532,7 @@ impl Collector {
                 let Some(c) = self.completed.get(&l.path) else { continue };
                 l.session = c.session.clone();
                 l.decisions = c.decisions.clone();
+                l.traits = c.traits.clone();
                 let open = codex::transcript_open(&c.session, open_files);
                 l.original_liveness = Some(rules::liveness::original::is_dead(&c.session, live.as_ref(), open, at));
             }
@@ -509,24 +542,36 @@ impl Collector {
         evidence::settle(&mut listed, &evidence, at);
         // Memoized only in a burst of passes (a pass alone, such as a timer's, would pay the copies for nothing).
         let burst = self.settlements.in_burst(now);
-        for (l, _) in listed
-            .iter()
-            .zip(unsettled)
-            .filter(|(_, unsettled)| burst && *unsettled)
-        {
-            let Some(c) = self.completed.get_mut(&l.path) else {
+        for (l, _) in listed.iter_mut().zip(unsettled).filter(|(_, unsettled)| *unsettled) {
+            // Settling moves an alive Codex session to its TUI's pane (and changes nothing else the traits read).
+            if l.traits.codex {
+                let traits = Traits::of(&l.session);
+                if *traits != *l.traits {
+                    l.traits = traits;
+                }
+            }
+            let Some(c) = self.completed.get_mut(&l.path).filter(|_| burst) else {
                 continue;
             };
             if l.generation == Some(c.generation) {
                 let open = codex::transcript_open(&l.session, open_files);
-                c.keep_settled(&self.settlements, open, l.session.clone(), l.decisions.clone());
+                c.keep_settled(
+                    &self.settlements,
+                    open,
+                    l.session.clone(),
+                    l.decisions.clone(),
+                    l.traits.clone(),
+                );
             }
         }
         sort_by_session_id(&mut listed);
-        let outcomes = {
+        // Dedupe reads the sessions only when two of them claim one pane (rarely: the loser's file goes).
+        let outcomes = if shared_pane(&listed) {
             let sessions: Vec<&SessionJson> = listed.iter().map(|l| &*l.session).collect();
             let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
             rules::dedupe::decide(&sessions, &file_refs, at)
+        } else {
+            Vec::new()
         };
         let mut losers = Vec::new();
         for outcome in outcomes {
@@ -573,11 +618,24 @@ impl Collector {
         self.rollouts.retain(&open_rollouts);
         // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above
         // was still the user's dismissal (without them the next pass would recreate it).
-        self.codex_listed = kept
+        // (Built again only when it changed: the usual pass lists the same Codex sessions.)
+        let mut codex_ids: Vec<&str> = kept
             .iter()
-            .filter_map(|l| codex_id(&l.session))
-            .chain(discovered)
+            .filter(|l| l.traits.codex)
+            .filter_map(|l| model::str_field(&l.session, key::SESSION_ID))
+            .chain(discovered.iter().map(String::as_str))
             .collect();
+        codex_ids.sort_unstable();
+        codex_ids.dedup();
+        let same =
+            codex_ids.len() == self.codex_listed.len() && codex_ids.iter().all(|id| self.codex_listed.contains(*id));
+        if !same {
+            self.codex_listed = kept
+                .iter()
+                .filter_map(|l| codex_id(&l.session))
+                .chain(discovered)
+                .collect();
+        }
         let (sessions, decisions) = kept.into_iter().map(|l| (l.session, l.decisions)).unzip();
         Pass {
             sessions,
@@ -678,6 +736,7 @@ impl Collector {
             path: raw.path,
             bytes: raw.bytes.into(),
             transcript,
+            traits: Traits::of(&session),
             session: Arc::new(session),
             decisions: Arc::new(decisions),
             original_liveness,
@@ -754,7 +813,7 @@ fn codex_id(session: &SessionJson) -> Option<String> {
 /// One session file of a pass, in listing order.
 enum Slot {
     /// Unchanged since the previous pass (file and transcript): that pass's result.
-    Reused(Box<Listed>),
+    Reused(Listed),
     /// Read now; completed once the pass's changed transcripts are read (in parallel).
     Fresh {
         raw: RawSession,
@@ -763,16 +822,23 @@ enum Slot {
     },
 }
 
+/// Returns whether two of the `listed` sessions claim the same pane ([`rules::dedupe::pane_key`]), the only case in
+/// which dedupe decides anything.
+fn shared_pane(listed: &[Listed]) -> bool {
+    let mut panes: Vec<&(String, String)> = listed.iter().filter_map(|l| l.traits.pane.as_ref()).collect();
+    panes.sort_unstable();
+    panes.windows(2).any(|w| w[0] == w[1])
+}
+
 /// Sorts `listed` by `session_id` (the original's sort key, [`model::sort_key`]), stably, without copying the ids;
 /// a list already sorted (the usual case: the directory lists the files in the same order every pass) is left as is.
 fn sort_by_session_id(listed: &mut Vec<Listed>) {
+    if listed.windows(2).all(|w| w[0].traits.id <= w[1].traits.id) {
+        return;
+    }
     let order: Vec<usize> = {
-        let keys: Vec<std::borrow::Cow<'_, str>> = listed.iter().map(|l| model::sort_key_ref(&l.session)).collect();
-        if keys.windows(2).all(|w| w[0] <= w[1]) {
-            return;
-        }
-        let mut order: Vec<usize> = (0..keys.len()).collect();
-        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        let mut order: Vec<usize> = (0..listed.len()).collect();
+        order.sort_by(|&a, &b| listed[a].traits.id.cmp(&listed[b].traits.id));
         order
     };
     let mut slots: Vec<Option<Listed>> = std::mem::take(listed).into_iter().map(Some).collect();

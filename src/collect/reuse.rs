@@ -16,7 +16,8 @@ use std::{
 
 use super::{Changes, Collector};
 use crate::{
-    model::{SessionDecisions, SessionJson},
+    model::{self, agent, key, SessionDecisions, SessionJson},
+    rules,
     sources::agent_procs::AgentProcs,
 };
 
@@ -42,8 +43,12 @@ pub(super) struct Completed {
     pub(super) session: Arc<SessionJson>,
     /// The decisions behind it (status, context window).
     pub(super) decisions: Arc<SessionDecisions>,
+    /// What the steps over all sessions read of it.
+    pub(super) traits: Arc<Traits>,
     /// What liveness and status made of it, on the evidence of one [`Settlements`] epoch.
     pub(super) settled: Option<Settled>,
+    /// The number of the last pass that listed it unchanged or completed it: one the current pass did not is dropped.
+    pub(super) listed_in: u64,
     /// The transcript found and its stamp when read.
     pub(super) transcript: Option<(PathBuf, Stamp)>,
     /// When the transcript was last looked for (a missing one is looked for again after [`FACTS_REUSE`]).
@@ -92,6 +97,34 @@ pub(super) struct Settled {
     open: Option<bool>,
     session: Arc<SessionJson>,
     decisions: Arc<SessionDecisions>,
+    traits: Arc<Traits>,
+}
+
+/// What the steps over all sessions (liveness grouping, sort, dedupe, Codex bookkeeping) read of one session, read
+/// once per version of the session and kept with it in the reuse caches, not looked up again every pass.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Traits {
+    /// Its sort key ([`model::sort_key`]).
+    pub(super) id: String,
+    /// The pane it claims ([`rules::dedupe::pane_key`]).
+    pub(super) pane: Option<(String, String)>,
+    /// Whether it is a Codex session.
+    pub(super) codex: bool,
+    /// Whether it is a Codex session with a rollout (a non-empty `transcript_path`): those are settled together.
+    pub(super) rollout: bool,
+}
+
+impl Traits {
+    /// Reads the traits of `session`.
+    pub(super) fn of(session: &SessionJson) -> Arc<Traits> {
+        let codex = model::str_field(session, key::AGENT) == Some(agent::CODEX);
+        Arc::new(Traits {
+            id: model::sort_key(session),
+            pane: rules::dedupe::pane_key(session),
+            codex,
+            rollout: codex && model::str_field(session, key::TRANSCRIPT_PATH).is_some_and(|t| !t.is_empty()),
+        })
+    }
 }
 
 impl Completed {
@@ -101,11 +134,11 @@ impl Completed {
         &self,
         settlements: &Settlements,
         open: Option<bool>,
-    ) -> Option<(&Arc<SessionJson>, &Arc<SessionDecisions>)> {
+    ) -> Option<(&Arc<SessionJson>, &Arc<SessionDecisions>, &Arc<Traits>)> {
         self.settled
             .as_ref()
             .filter(|s| s.epoch == settlements.epoch && s.open == open)
-            .map(|s| (&s.session, &s.decisions))
+            .map(|s| (&s.session, &s.decisions, &s.traits))
     }
 
     /// Memoizes what settling made of this completion on the evidence `settlements` now holds.
@@ -115,12 +148,14 @@ impl Completed {
         open: Option<bool>,
         session: Arc<SessionJson>,
         decisions: Arc<SessionDecisions>,
+        traits: Arc<Traits>,
     ) {
         self.settled = Some(Settled {
             epoch: settlements.epoch,
             open,
             session,
             decisions,
+            traits,
         });
     }
 }
