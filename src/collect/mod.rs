@@ -154,6 +154,10 @@ pub struct Collector {
     next_generation: u64,
     /// How many passes ran (the number of the current one, during a pass).
     passes: u64,
+    /// A hash of the last listing of the session files (the read cache was trimmed to it).
+    listing: Option<u64>,
+    /// The permutation that sorted the previous pass's sessions (see `sort_by_session_id`).
+    order: Vec<usize>,
     /// What liveness and status made of each completed session, reused while its evidence is unchanged.
     settlements: Settlements,
     /// The last `/proc` scan and its time: passes within [`FACTS_REUSE`] of it share it.
@@ -216,6 +220,8 @@ impl Collector {
             completed: HashMap::new(),
             next_generation: 0,
             passes: 0,
+            listing: None,
+            order: Vec::new(),
             settlements: Settlements::default(),
             agents: None,
             config: config.clone(),
@@ -293,7 +299,16 @@ impl Collector {
         let mut files_read = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
-        self.session_files.retain(&files.iter().map(PathBuf::as_path).collect());
+        // The read cache forgets the files no longer listed (when the listing changed: it holds only listed files).
+        let listing = {
+            let mut hasher = DefaultHasher::new();
+            files.hash(&mut hasher);
+            hasher.finish()
+        };
+        if self.listing != Some(listing) {
+            self.session_files.retain(&files.iter().map(PathBuf::as_path).collect());
+            self.listing = Some(listing);
+        }
         // What the previous passes completed, by file (taken out for the loop, which marks each entry it reuses: the
         // others are dropped after it).
         let mut completed = std::mem::take(&mut self.completed);
@@ -349,11 +364,12 @@ impl Collector {
                         });
                     }
                     // (Only a Codex session asks whether its rollout is open.)
-                    let open = previous
-                        .traits
-                        .codex
-                        .then(|| codex::transcript_open(&previous.session, open_files))
-                        .flatten();
+                    let open = match (previous.traits.codex, previous.traits.rollout) {
+                        (false, _) => None,
+                        // No rollout recorded: not open, when the open files are known (as `transcript_open` says).
+                        (true, false) => open_files.map(|_| false),
+                        (true, true) => codex::transcript_open(&previous.session, open_files),
+                    };
                     // Shared, not copied: an unchanged session costs a reference count.
                     let (mut session, decisions, traits, original_liveness) =
                         match previous.settled(&self.settlements, open) {
@@ -564,7 +580,7 @@ impl Collector {
                 );
             }
         }
-        sort_by_session_id(&mut listed);
+        sort_by_session_id(&mut listed, &mut self.order);
         // Dedupe reads the sessions only when two of them claim one pane (rarely: the loser's file goes).
         let outcomes = if shared_pane(&listed) {
             let sessions: Vec<&SessionJson> = listed.iter().map(|l| &*l.session).collect();
@@ -825,24 +841,33 @@ enum Slot {
 /// Returns whether two of the `listed` sessions claim the same pane ([`rules::dedupe::pane_key`]), the only case in
 /// which dedupe decides anything.
 fn shared_pane(listed: &[Listed]) -> bool {
-    let mut panes: Vec<&(String, String)> = listed.iter().filter_map(|l| l.traits.pane.as_ref()).collect();
-    panes.sort_unstable();
-    panes.windows(2).any(|w| w[0] == w[1])
+    let mut panes = HashSet::with_capacity(listed.len());
+    listed
+        .iter()
+        .filter_map(|l| l.traits.pane.as_ref())
+        .any(|pane| !panes.insert(pane))
 }
 
-/// Sorts `listed` by `session_id` (the original's sort key, [`model::sort_key`]), stably, without copying the ids;
-/// a list already sorted (the usual case: the directory lists the files in the same order every pass) is left as is.
-fn sort_by_session_id(listed: &mut Vec<Listed>) {
-    if listed.windows(2).all(|w| w[0].traits.id <= w[1].traits.id) {
+/// Sorts `listed` by `session_id` (the original's sort key, [`model::sort_key`]), stably, without copying the ids.
+/// `order` is the previous pass's permutation: the directory lists the same files in the same order pass after pass,
+/// so it usually sorts this list too (taken when the result is strictly increasing, where a stable sort has no ties
+/// to order); it is updated to this pass's.
+fn sort_by_session_id(listed: &mut Vec<Listed>, order: &mut Vec<usize>) {
+    let reuse = order.len() == listed.len()
+        && order.iter().all(|&i| i < listed.len())
+        && order
+            .windows(2)
+            .all(|w| listed[w[0]].traits.id < listed[w[1]].traits.id);
+    if !reuse {
+        order.clear();
+        order.extend(0..listed.len());
+        order.sort_by(|&a, &b| listed[a].traits.id.cmp(&listed[b].traits.id));
+    }
+    if order.iter().enumerate().all(|(at, &i)| at == i) {
         return;
     }
-    let order: Vec<usize> = {
-        let mut order: Vec<usize> = (0..listed.len()).collect();
-        order.sort_by(|&a, &b| listed[a].traits.id.cmp(&listed[b].traits.id));
-        order
-    };
     let mut slots: Vec<Option<Listed>> = std::mem::take(listed).into_iter().map(Some).collect();
-    *listed = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    *listed = order.iter().filter_map(|&i| slots[i].take()).collect();
 }
 
 #[cfg(test)]
