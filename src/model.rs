@@ -197,6 +197,21 @@ pub fn sort_key(session: &SessionJson) -> String {
     session.get(key::SESSION_ID).map(string_form).unwrap_or_default()
 }
 
+/// Returns the string form of a JSON scalar ([`string_form`]), borrowed when it is a string.
+pub fn string_form_ref(value: &Value) -> std::borrow::Cow<'_, str> {
+    match value {
+        Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    }
+}
+
+/// [`sort_key`], borrowed when the id is a string (sorting a pass's sessions copies no id).
+pub fn sort_key_ref(session: &SessionJson) -> std::borrow::Cow<'_, str> {
+    session
+        .get(key::SESSION_ID)
+        .map_or(std::borrow::Cow::Borrowed(""), string_form_ref)
+}
+
 /// The session field a [`Decision`] is about.
 pub mod field {
     /// The session's `status` (and `status_reason`, `pending_questions` with it).
@@ -341,6 +356,11 @@ mod tests {
         let s = json!({"session_id": "b"}).as_object().cloned().unwrap_or_default();
         assert_eq!(sort_key(&s), "b");
         assert_eq!(sort_key(&SessionJson::new()), "");
+        for id in [json!("b"), json!(3), json!(null), json!([1])] {
+            let s = json!({"session_id": id}).as_object().cloned().unwrap_or_default();
+            assert_eq!(sort_key_ref(&s), sort_key(&s));
+        }
+        assert_eq!(sort_key_ref(&SessionJson::new()), "");
     }
 
     #[test]

@@ -620,7 +620,8 @@ fn notify_test(config: &Config) -> anyhow::Result<()> {
 
 fn snapshot(config: &Config, pretty: bool) -> anyhow::Result<()> {
     let pass = Collector::new(config).pass(SystemTime::now());
-    let payload = wire::api_state(&pass.sessions, SystemTime::now(), None);
+    let sessions: Vec<&crate::model::SessionJson> = pass.sessions.iter().map(|s| &**s).collect();
+    let payload = wire::api_state(&sessions, SystemTime::now(), None);
     let text = if pretty {
         serde_json::to_string_pretty(&payload)?
     } else {

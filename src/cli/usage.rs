@@ -20,7 +20,7 @@ pub fn usage(config: &Config, addr: Option<SocketAddr>) -> anyhow::Result<pb::Ge
     }
     let now = SystemTime::now();
     let pass = Collector::new(config).pass(now);
-    let protos: Vec<pb::Session> = pass.sessions.iter().map(wire::session_to_proto).collect();
+    let protos: Vec<pb::Session> = pass.sessions.iter().map(|s| wire::session_to_proto(s)).collect();
     Ok(wire::spend::usage(&protos, now))
 }
 

@@ -3,6 +3,7 @@
 
 use std::{
     path::PathBuf,
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
@@ -58,7 +59,7 @@ impl Collector {
         }
         let mut pending = orphans;
         pending.extend(lost.into_iter().map(|(l, removal)| {
-            let mut decisions = l.decisions;
+            let mut decisions = Arc::unwrap_or_clone(l.decisions);
             decisions.push(removal.decision.clone());
             PendingRemoval {
                 session_id: model::sort_key(&l.session),

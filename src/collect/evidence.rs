@@ -2,11 +2,13 @@
 //! processes) applied to the completed sessions, and `is_dead` set once per session from the original's decision
 //! and the process verdict ([`rules::liveness::settle`]).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use super::{with_sessions, Listed};
+use super::Listed;
 use crate::{
-    model::key,
+    model::{key, SessionJson},
     rules::{self, liveness::Evidence},
 };
 
@@ -16,36 +18,40 @@ use crate::{
 /// decisions behind them. (Codex sessions are never settled in advance, so the Codex TUIs are matched to rollouts
 /// across all of them.)
 pub(super) fn settle(listed: &mut [Listed], evidence: &Evidence<'_>, at: f64) {
-    let mut unsettled: Vec<&mut Listed> = listed.iter_mut().filter(|l| l.original_liveness.is_some()).collect();
+    let unsettled: Vec<&mut Listed> = listed.iter_mut().filter(|l| l.original_liveness.is_some()).collect();
     if unsettled.is_empty() {
         return;
     }
-    let verdicts = with_sessions(&mut unsettled, |all| rules::liveness::decide_all(all, evidence));
+    let verdicts = {
+        let all: Vec<&SessionJson> = unsettled.iter().map(|l| &*l.session).collect();
+        rules::liveness::decide_all(&all, evidence)
+    };
     for (l, verdict) in unsettled.into_iter().zip(&verdicts) {
         let Some(original) = l.original_liveness.take() else {
             continue;
         };
+        // Settled again: the session and its decisions change (copied first when shared with a reuse cache).
         let settled = rules::liveness::settle(&l.session, original, verdict, at);
-        l.session.insert(key::IS_DEAD.into(), settled.is_dead.into());
+        let session = Arc::make_mut(&mut l.session);
+        let decisions = Arc::make_mut(&mut l.decisions);
+        session.insert(key::IS_DEAD.into(), settled.is_dead.into());
         if let Some(reason) = &settled.reason {
-            l.session.insert(key::LIVENESS_REASON.into(), reason.clone().into());
+            session.insert(key::LIVENESS_REASON.into(), reason.clone().into());
         }
         if let Some((zellij_session, zellij_pane)) = &settled.pane {
-            l.session
-                .insert(key::ZELLIJ_SESSION.into(), zellij_session.clone().into());
-            l.session.insert(key::ZELLIJ_PANE.into(), zellij_pane.clone().into());
+            session.insert(key::ZELLIJ_SESSION.into(), zellij_session.clone().into());
+            session.insert(key::ZELLIJ_PANE.into(), zellij_pane.clone().into());
         }
-        l.decisions.extend(settled.decisions);
+        decisions.extend(settled.decisions);
         // The status correction reads the status the hooks left, not `is_dead`: it may come after it.
-        if let Some(hint) = rules::status::claude_status_hint(&l.session, evidence) {
-            l.session.insert(key::STATUS.into(), hint.status.into());
+        if let Some(hint) = rules::status::claude_status_hint(session, evidence) {
+            session.insert(key::STATUS.into(), hint.status.into());
             if hint.clear_questions {
-                l.session
-                    .insert(key::PENDING_QUESTIONS.into(), Value::Array(Vec::new()));
-                l.session.remove(key::ATTENTION);
+                session.insert(key::PENDING_QUESTIONS.into(), Value::Array(Vec::new()));
+                session.remove(key::ATTENTION);
             }
-            l.session.insert(key::STATUS_REASON.into(), hint.reason.into());
-            l.decisions.push(hint.decision);
+            session.insert(key::STATUS_REASON.into(), hint.reason.into());
+            decisions.push(hint.decision);
         }
     }
 }

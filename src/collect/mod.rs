@@ -31,7 +31,6 @@ mod reuse;
 mod transcripts;
 
 use std::{
-    borrow::BorrowMut,
     collections::{hash_map::DefaultHasher, HashMap, HashSet},
     fs,
     hash::{Hash, Hasher},
@@ -45,7 +44,7 @@ use serde_json::Value;
 use self::{
     codex::OpenFiles,
     effects::{Check, PendingRemoval},
-    reuse::{stamp, Completed, Settlements, FACTS_REUSE},
+    reuse::{stamp, Completed, Settlements, Traits, FACTS_REUSE},
     transcripts::{claude_config_dirs, mtime_ns, session_hint, TranscriptFacts},
 };
 use crate::{
@@ -64,13 +63,14 @@ use crate::{
 /// The result of one pass.
 #[derive(Debug, Default, Clone)]
 pub struct Pass {
-    /// The sessions, sorted by `session_id`, deduplicated.
-    pub sessions: Vec<SessionJson>,
+    /// The sessions, sorted by `session_id`, deduplicated. An unchanged session is shared (the same `Arc`) with the
+    /// previous pass's, so handing a pass on costs a reference count per session, not a copy.
+    pub sessions: Vec<Arc<SessionJson>>,
     /// The decisions behind each session, index for index with `sessions`: its status, `is_dead` (the original's
     /// rule, then process evidence when it overrides it), context window, `turn_start_tokens`, pane and dedupe
     /// outcome, in the order they were taken. A decision the pass reused from an earlier pass (the file and its
-    /// transcript unchanged) keeps that pass's `at`.
-    pub decisions: Vec<SessionDecisions>,
+    /// transcript unchanged) keeps that pass's `at`. Shared like the sessions.
+    pub decisions: Vec<Arc<SessionDecisions>>,
     /// The files this pass moved to the trash (session files and event logs), with the decisions that removed them.
     pub removed: Vec<Removed>,
     /// Files whose changes should trigger the next pass (the transcripts of the listed sessions).
@@ -107,7 +107,15 @@ impl Changes {
     fn unchanged(&self, path: &Path, dirs: &HashSet<&Path>) -> bool {
         match self {
             Changes::Unknown => false,
-            Changes::Only(paths) => !paths.contains(path) && path.parent().is_none_or(|d| !dirs.contains(d)),
+            Changes::Only(paths) => {
+                // A few paths (the usual burst) are compared, not hashed: a `Path`'s hash walks its components.
+                let named = if paths.len() <= 8 {
+                    paths.iter().any(|p| p == path)
+                } else {
+                    paths.contains(path)
+                };
+                !named && (dirs.is_empty() || path.parent().is_none_or(|d| !dirs.contains(d)))
+            }
         }
     }
 }
@@ -119,7 +127,7 @@ impl Pass {
             .sessions
             .iter()
             .position(|s| model::str_field(s, key::SESSION_ID) == Some(session_id))?;
-        self.decisions.get(i)
+        self.decisions.get(i).map(|d| &**d)
     }
 }
 
@@ -144,6 +152,12 @@ pub struct Collector {
     completed: HashMap<PathBuf, Completed>,
     /// The number of the next [`Completed`].
     next_generation: u64,
+    /// How many passes ran (the number of the current one, during a pass).
+    passes: u64,
+    /// A hash of the last listing of the session files (the read cache was trimmed to it).
+    listing: Option<u64>,
+    /// The permutation that sorted the previous pass's sessions (see `sort_by_session_id`).
+    order: Vec<usize>,
     /// What liveness and status made of each completed session, reused while its evidence is unchanged.
     settlements: Settlements,
     /// The last `/proc` scan and its time: passes within [`FACTS_REUSE`] of it share it.
@@ -156,9 +170,12 @@ struct Listed {
     /// The bytes the pass read (after its own `turn_start_tokens` write, once applied).
     bytes: Arc<[u8]>,
     transcript: Option<PathBuf>,
-    session: SessionJson,
-    /// The decisions taken so far.
-    decisions: SessionDecisions,
+    /// The session (shared with the reuse caches while unchanged: a rule that changes it copies it first).
+    session: Arc<SessionJson>,
+    /// The decisions taken so far (shared likewise).
+    decisions: Arc<SessionDecisions>,
+    /// What the steps over all sessions read of the session (read again when liveness changes it).
+    traits: Arc<Traits>,
     /// The original's `is_dead` decision, until [`evidence::settle`] settles it with the process evidence.
     original_liveness: Option<Decision>,
     /// The `turn_start_tokens` to write back to the file (an effect, applied at the end).
@@ -202,6 +219,9 @@ impl Collector {
             last_purge: None,
             completed: HashMap::new(),
             next_generation: 0,
+            passes: 0,
+            listing: None,
+            order: Vec::new(),
             settlements: Settlements::default(),
             agents: None,
             config: config.clone(),
@@ -279,14 +299,27 @@ impl Collector {
         let mut files_read = Vec::new();
         let mut warned = HashMap::new();
         let files = session_file::list_files(&sessions_dir, ".json");
-        self.session_files.retain(&files.iter().map(PathBuf::as_path).collect());
-        let mut completed = HashMap::with_capacity(files.len());
+        // The read cache forgets the files no longer listed (when the listing changed: it holds only listed files).
+        let listing = {
+            let mut hasher = DefaultHasher::new();
+            files.hash(&mut hasher);
+            hasher.finish()
+        };
+        if self.listing != Some(listing) {
+            self.session_files.retain(&files.iter().map(PathBuf::as_path).collect());
+            self.listing = Some(listing);
+        }
+        // What the previous passes completed, by file (taken out for the loop, which marks each entry it reuses: the
+        // others are dropped after it).
+        let mut completed = std::mem::take(&mut self.completed);
+        self.passes += 1;
+        let this_pass = self.passes;
         for path in files {
             // A file the previous pass completed and no event named: the same bytes, without a `stat`.
             // (Codex discovery may have written this pass: its files are checked.)
-            let known = self.completed.contains_key(&path)
-                && changes.unchanged(&path, &changed_dirs)
-                && !discovered_files.contains(&path);
+            let previous = completed.get_mut(&path);
+            let known =
+                previous.is_some() && changes.unchanged(&path, &changed_dirs) && !discovered_files.contains(&path);
             let fresh = match if known {
                 Ok(Some(Fresh::Unchanged))
             } else {
@@ -300,16 +333,16 @@ impl Collector {
                 }
             };
             // What the previous pass made of this file, when the file still holds the same bytes.
-            let previous = self.completed.remove(&path).filter(|c| match &fresh {
+            let previous = previous.filter(|c| match &fresh {
                 Fresh::Unchanged => true,
                 Fresh::Changed(raw, _) => raw.bytes[..] == c.bytes[..],
             });
-            if let Some(mut previous) = previous {
+            if let Some(previous) = previous {
                 let orphan = rules::liveness::orphan_removal(
                     &previous.session,
                     live.as_ref(),
                     || rules::liveness::claude::claude_verdict(&previous.session, &evidence),
-                    path.clone(),
+                    &path,
                     at,
                 );
                 if let Some(removal) = orphan {
@@ -318,11 +351,11 @@ impl Collector {
                         decisions: vec![removal.decision.clone()],
                         dismiss: codex_id(&previous.session),
                         removal,
-                        check: Check::Bytes(previous.bytes),
+                        check: Check::Bytes(previous.bytes.clone()),
                     });
                     continue;
                 }
-                if self.transcript_unchanged(&mut previous, now, changes, &changed_dirs) {
+                if self.transcript_unchanged(previous, now, changes, &changed_dirs) {
                     if previous.file_status.as_deref() == Some(model::status::STARTING) {
                         files_read.push(SessionFileFacts {
                             path: path.clone(),
@@ -330,30 +363,46 @@ impl Collector {
                             status: previous.file_status.clone(),
                         });
                     }
-                    let open = codex::transcript_open(&previous.session, open_files);
-                    let (session, decisions, original_liveness) =
-                        match self.settlements.get(&path, previous.generation, open) {
+                    // (Only a Codex session asks whether its rollout is open.)
+                    let open = match (previous.traits.codex, previous.traits.rollout) {
+                        (false, _) => None,
+                        // No rollout recorded: not open, when the open files are known (as `transcript_open` says).
+                        (true, false) => open_files.map(|_| false),
+                        (true, true) => codex::transcript_open(&previous.session, open_files),
+                    };
+                    // Shared, not copied: an unchanged session costs a reference count.
+                    let (mut session, decisions, traits, original_liveness) =
+                        match previous.settled(&self.settlements, open) {
                             // Settled before on the same evidence: that result, without running liveness again.
-                            Some((session, decisions)) => (session.clone(), decisions.clone(), None),
+                            Some((session, decisions, traits)) => {
+                                (session.clone(), decisions.clone(), traits.clone(), None)
+                            }
                             None => {
                                 let original =
                                     rules::liveness::original::is_dead(&previous.session, live.as_ref(), open, at);
-                                (previous.session.clone(), previous.decisions.clone(), Some(original))
+                                (
+                                    previous.session.clone(),
+                                    previous.decisions.clone(),
+                                    previous.traits.clone(),
+                                    Some(original),
+                                )
                             }
                         };
-                    let mut session = session;
-                    rules::burn::age(&mut session, at);
-                    slots.push(Slot::Reused(Box::new(Listed {
-                        path: path.clone(),
+                    if rules::burn::ages(&session, at) {
+                        rules::burn::age(Arc::make_mut(&mut session), at);
+                    }
+                    previous.listed_in = this_pass;
+                    slots.push(Slot::Reused(Listed {
                         bytes: previous.bytes.clone(),
                         transcript: previous.transcript.as_ref().map(|(t, _)| t.clone()),
+                        generation: Some(previous.generation),
+                        path,
                         session,
                         decisions,
+                        traits,
                         original_liveness,
                         turn_start_tokens: None,
-                        generation: Some(previous.generation),
-                    })));
-                    completed.insert(path, previous);
+                    }));
                     continue;
                 }
             }
@@ -387,7 +436,7 @@ impl Collector {
                 &session,
                 live.as_ref(),
                 || rules::liveness::claude::claude_verdict(&session, &evidence),
-                raw.path.clone(),
+                &raw.path,
                 at,
             );
             if let Some(removal) = orphan {
@@ -439,7 +488,7 @@ impl Collector {
         for (slot, transcript) in slots.into_iter().zip(found) {
             let (raw, session, file_status) = match slot {
                 Slot::Reused(l) => {
-                    listed.push(*l);
+                    listed.push(l);
                     continue;
                 }
                 Slot::Fresh {
@@ -466,6 +515,9 @@ impl Collector {
                             file_status,
                             session: l.session.clone(),
                             decisions: l.decisions.clone(),
+                            traits: l.traits.clone(),
+                            settled: None,
+                            listed_in: this_pass,
                             transcript,
                             looked_up: now,
                         },
@@ -474,16 +526,15 @@ impl Collector {
             }
             listed.push(l);
         }
+        // The files this pass did not list, or listed changed, are forgotten.
+        completed.retain(|_, c| c.listed_in == this_pass);
         self.completed = completed;
 
         // Rules over all sessions: liveness and status, sort, dedupe, cleanup.
         // The Codex sessions with a rollout are settled together (their TUIs are matched to rollouts across them,
         // `rules::liveness::codex::assign_codex_tuis`): all from the memos, or, when one of them changed, came or
         // went, all again.
-        let in_group = |l: &Listed| {
-            model::str_field(&l.session, key::AGENT) == Some(agent::CODEX)
-                && model::str_field(&l.session, key::TRANSCRIPT_PATH).is_some_and(|t| !t.is_empty())
-        };
+        let in_group = |l: &Listed| l.traits.rollout;
         let group = listed.iter().filter(|l| in_group(l)).count();
         let memoized = listed
             .iter()
@@ -497,6 +548,7 @@ impl Collector {
                 let Some(c) = self.completed.get(&l.path) else { continue };
                 l.session = c.session.clone();
                 l.decisions = c.decisions.clone();
+                l.traits = c.traits.clone();
                 let open = codex::transcript_open(&c.session, open_files);
                 l.original_liveness = Some(rules::liveness::original::is_dead(&c.session, live.as_ref(), open, at));
             }
@@ -506,32 +558,42 @@ impl Collector {
         evidence::settle(&mut listed, &evidence, at);
         // Memoized only in a burst of passes (a pass alone, such as a timer's, would pay the copies for nothing).
         let burst = self.settlements.in_burst(now);
-        for (l, _) in listed
-            .iter()
-            .zip(unsettled)
-            .filter(|(_, unsettled)| burst && *unsettled)
-        {
-            if let Some(generation) = l.generation {
+        for (l, _) in listed.iter_mut().zip(unsettled).filter(|(_, unsettled)| *unsettled) {
+            // Settling moves an alive Codex session to its TUI's pane (and changes nothing else the traits read).
+            if l.traits.codex {
+                let traits = Traits::of(&l.session);
+                if *traits != *l.traits {
+                    l.traits = traits;
+                }
+            }
+            let Some(c) = self.completed.get_mut(&l.path).filter(|_| burst) else {
+                continue;
+            };
+            if l.generation == Some(c.generation) {
                 let open = codex::transcript_open(&l.session, open_files);
-                let (session, decisions) = (l.session.clone(), l.decisions.clone());
-                self.settlements
-                    .keep(l.path.clone(), generation, open, session, decisions);
+                c.keep_settled(
+                    &self.settlements,
+                    open,
+                    l.session.clone(),
+                    l.decisions.clone(),
+                    l.traits.clone(),
+                );
             }
         }
-        let completed = &self.completed;
-        self.settlements.retain(|path| completed.contains_key(path));
-        listed.sort_by_cached_key(|l| model::sort_key(&l.session));
-        // The sessions moved out for dedupe (and back), so the paths can be lent without copies.
-        let sessions: Vec<SessionJson> = listed.iter_mut().map(|l| std::mem::take(&mut l.session)).collect();
-        let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
-        let outcomes = rules::dedupe::decide(&sessions, &file_refs, at);
-        for (l, session) in listed.iter_mut().zip(sessions) {
-            l.session = session;
-        }
+        sort_by_session_id(&mut listed, &mut self.order);
+        // Dedupe reads the sessions only when two of them claim one pane (rarely: the loser's file goes).
+        let outcomes = if shared_pane(&listed) {
+            let sessions: Vec<&SessionJson> = listed.iter().map(|l| &*l.session).collect();
+            let file_refs: Vec<&Path> = listed.iter().map(|l| l.path.as_path()).collect();
+            rules::dedupe::decide(&sessions, &file_refs, at)
+        } else {
+            Vec::new()
+        };
         let mut losers = Vec::new();
         for outcome in outcomes {
             let l = &mut listed[outcome.index];
-            l.decisions.push(outcome.decision);
+            // Only the members of a shared pane get a dedupe decision: their decisions alone are copied.
+            Arc::make_mut(&mut l.decisions).push(outcome.decision);
             if let Some(removal) = outcome.removal {
                 losers.push((outcome.index, removal));
             }
@@ -545,20 +607,23 @@ impl Collector {
                 None => kept.push(l),
             }
         }
-        let removed_paths: HashSet<PathBuf> = removals
+        let removed_paths: HashSet<&Path> = removals
             .iter()
-            .map(|r| r.removal.path.clone())
-            .chain(lost.iter().map(|(l, _)| l.path.clone()))
+            .map(|r| r.removal.path.as_path())
+            .chain(lost.iter().map(|(l, _)| l.path.as_path()))
             .collect();
-        let cleanup_removals = with_sessions(&mut kept, |sessions| {
-            let active = cleanup::active_ids(sessions);
-            let logs = cleanup::stale_event_logs(&event_logs, &active, now);
-            let stale_files: Vec<SessionFileFacts> = files_read
-                .into_iter()
-                .filter(|f| !removed_paths.contains(&f.path))
-                .collect();
-            (logs, cleanup::stale_starting_sessions(&stale_files, now))
-        });
+        // Only the passes that listed the event logs (the timers') need the ids of the listed sessions.
+        let logs = if event_logs.is_empty() {
+            Vec::new()
+        } else {
+            let sessions: Vec<&SessionJson> = kept.iter().map(|l| &*l.session).collect();
+            cleanup::stale_event_logs(&event_logs, &cleanup::active_ids(&sessions), now)
+        };
+        let stale_files: Vec<SessionFileFacts> = files_read
+            .into_iter()
+            .filter(|f| !removed_paths.contains(f.path.as_path()))
+            .collect();
+        let cleanup_removals = (logs, cleanup::stale_starting_sessions(&stale_files, now));
 
         // 3. Effects.
         let removed = self.apply(&paths, &mut kept, lost, removals, cleanup_removals, now);
@@ -569,11 +634,24 @@ impl Collector {
         self.rollouts.retain(&open_rollouts);
         // With the ids discovery found a file for this pass: a file deleted between discovery and the listing above
         // was still the user's dismissal (without them the next pass would recreate it).
-        self.codex_listed = kept
+        // (Built again only when it changed: the usual pass lists the same Codex sessions.)
+        let mut codex_ids: Vec<&str> = kept
             .iter()
-            .filter_map(|l| codex_id(&l.session))
-            .chain(discovered)
+            .filter(|l| l.traits.codex)
+            .filter_map(|l| model::str_field(&l.session, key::SESSION_ID))
+            .chain(discovered.iter().map(String::as_str))
             .collect();
+        codex_ids.sort_unstable();
+        codex_ids.dedup();
+        let same =
+            codex_ids.len() == self.codex_listed.len() && codex_ids.iter().all(|id| self.codex_listed.contains(*id));
+        if !same {
+            self.codex_listed = kept
+                .iter()
+                .filter_map(|l| codex_id(&l.session))
+                .chain(discovered)
+                .collect();
+        }
         let (sessions, decisions) = kept.into_iter().map(|l| (l.session, l.decisions)).unzip();
         Pass {
             sessions,
@@ -674,8 +752,9 @@ impl Collector {
             path: raw.path,
             bytes: raw.bytes.into(),
             transcript,
-            session,
-            decisions,
+            traits: Traits::of(&session),
+            session: Arc::new(session),
+            decisions: Arc::new(decisions),
             original_liveness,
             turn_start_tokens,
             generation: None,
@@ -750,7 +829,7 @@ fn codex_id(session: &SessionJson) -> Option<String> {
 /// One session file of a pass, in listing order.
 enum Slot {
     /// Unchanged since the previous pass (file and transcript): that pass's result.
-    Reused(Box<Listed>),
+    Reused(Listed),
     /// Read now; completed once the pass's changed transcripts are read (in parallel).
     Fresh {
         raw: RawSession,
@@ -759,17 +838,36 @@ enum Slot {
     },
 }
 
-/// Calls `f` with the sessions of `listed` (moved out for the call and back after it, rather than cloned).
-fn with_sessions<L: BorrowMut<Listed>, R>(listed: &mut [L], f: impl FnOnce(&[SessionJson]) -> R) -> R {
-    let sessions: Vec<SessionJson> = listed
-        .iter_mut()
-        .map(|l| std::mem::take(&mut l.borrow_mut().session))
-        .collect();
-    let result = f(&sessions);
-    for (l, session) in listed.iter_mut().zip(sessions) {
-        l.borrow_mut().session = session;
+/// Returns whether two of the `listed` sessions claim the same pane ([`rules::dedupe::pane_key`]), the only case in
+/// which dedupe decides anything.
+fn shared_pane(listed: &[Listed]) -> bool {
+    let mut panes = HashSet::with_capacity(listed.len());
+    listed
+        .iter()
+        .filter_map(|l| l.traits.pane.as_ref())
+        .any(|pane| !panes.insert(pane))
+}
+
+/// Sorts `listed` by `session_id` (the original's sort key, [`model::sort_key`]), stably, without copying the ids.
+/// `order` is the previous pass's permutation: the directory lists the same files in the same order pass after pass,
+/// so it usually sorts this list too (taken when the result is strictly increasing, where a stable sort has no ties
+/// to order); it is updated to this pass's.
+fn sort_by_session_id(listed: &mut Vec<Listed>, order: &mut Vec<usize>) {
+    let reuse = order.len() == listed.len()
+        && order.iter().all(|&i| i < listed.len())
+        && order
+            .windows(2)
+            .all(|w| listed[w[0]].traits.id < listed[w[1]].traits.id);
+    if !reuse {
+        order.clear();
+        order.extend(0..listed.len());
+        order.sort_by(|&a, &b| listed[a].traits.id.cmp(&listed[b].traits.id));
     }
-    result
+    if order.iter().enumerate().all(|(at, &i)| at == i) {
+        return;
+    }
+    let mut slots: Vec<Option<Listed>> = std::mem::take(listed).into_iter().map(Some).collect();
+    *listed = order.iter().filter_map(|&i| slots[i].take()).collect();
 }
 
 #[cfg(test)]
@@ -836,7 +934,7 @@ mod tests {
     }
 
     fn ids(pass: &Pass) -> Vec<String> {
-        pass.sessions.iter().map(model::sort_key).collect()
+        pass.sessions.iter().map(|s| model::sort_key(s)).collect()
     }
 
     /// The fake zellij reads its output file from the environment of the test process, which tests must not set;
@@ -1178,6 +1276,11 @@ mod tests {
         let t2 = t0 + Duration::from_millis(100);
         let third = collector.pass_with(t2, &Changes::Only([file("b")].into()));
         assert_eq!(dead_at(&third, "a"), Some(model::epoch_seconds(t0)), "a reused");
+        assert!(
+            Arc::ptr_eq(&third.sessions[0], &second.sessions[0])
+                && Arc::ptr_eq(&third.decisions[0], &second.decisions[0]),
+            "an unchanged session is handed on shared, not copied"
+        );
         assert_eq!(dead_at(&third, "b"), Some(model::epoch_seconds(t2)), "b settled again");
         assert_eq!(third.sessions[1]["is_dead"], json!(true));
         assert_eq!(third.sessions[0]["is_dead"], json!(false));

@@ -1,11 +1,13 @@
 //! What a pass keeps for the next one, so a pass re-does only what a change can affect:
 //! - per session file, what the per-file rules made of it ([`Completed`]), reused while the file and its transcript
 //!   are unchanged;
-//! - per completed session, what liveness and status made of it ([`Settlements`]), reused while the session is the
-//!   same [`Completed`] and the evidence is the same `/proc` scan and Zellij list.
+//! - per completed session, what liveness and status made of it ([`Settled`], kept in its [`Completed`]), reused
+//!   while the evidence is the same `/proc` scan and Zellij list ([`Settlements`]).
+//!
+//! Both are shared (`Arc`), not copied, into the pass: an unchanged session costs a reference count.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     fs,
     path::{Path, PathBuf},
     sync::Arc,
@@ -14,7 +16,8 @@ use std::{
 
 use super::{Changes, Collector};
 use crate::{
-    model::{SessionDecisions, SessionJson},
+    model::{self, agent, key, SessionDecisions, SessionJson},
+    rules,
     sources::agent_procs::AgentProcs,
 };
 
@@ -29,8 +32,7 @@ pub(super) const FACTS_REUSE: Duration = Duration::from_millis(250);
 /// What a pass made of one session file, for the next pass.
 #[derive(Debug)]
 pub(super) struct Completed {
-    /// Which completion this is: a new number each time the per-file rules run for a file (the key of its
-    /// [`Settlements`] memo).
+    /// Which completion this is: a new number each time the per-file rules run for a file.
     pub(super) generation: u64,
     /// The file's bytes (shared with the pass's `Listed`, not copied).
     pub(super) bytes: Arc<[u8]>,
@@ -38,9 +40,15 @@ pub(super) struct Completed {
     /// The file's own `status`.
     pub(super) file_status: Option<String>,
     /// The session with its computed keys, before liveness.
-    pub(super) session: SessionJson,
+    pub(super) session: Arc<SessionJson>,
     /// The decisions behind it (status, context window).
-    pub(super) decisions: SessionDecisions,
+    pub(super) decisions: Arc<SessionDecisions>,
+    /// What the steps over all sessions read of it.
+    pub(super) traits: Arc<Traits>,
+    /// What liveness and status made of it, on the evidence of one [`Settlements`] epoch.
+    pub(super) settled: Option<Settled>,
+    /// The number of the last pass that listed it unchanged or completed it: one the current pass did not is dropped.
+    pub(super) listed_in: u64,
     /// The transcript found and its stamp when read.
     pub(super) transcript: Option<(PathBuf, Stamp)>,
     /// When the transcript was last looked for (a missing one is looked for again after [`FACTS_REUSE`]).
@@ -58,44 +66,109 @@ pub(super) fn stamp(path: &Path) -> Option<Stamp> {
     Some((m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec(), m.ino()))
 }
 
-/// What liveness and status (`collect::evidence::settle`) made of each completed session: the session with
-/// `is_dead`, `liveness_reason`, pane and status corrections, and the decisions behind them (before dedupe).
+/// The evidence liveness and status (`collect::evidence::settle`) rest on, which says which memos ([`Settled`]: the
+/// session with `is_dead`, `liveness_reason`, pane and status corrections, and the decisions behind them, before
+/// dedupe) still hold.
 ///
-/// A memo serves the next pass while the session is the same completion ([`Completed::generation`]) and the evidence
-/// is the same: the same `/proc` scan (the same `Arc`, shared for [`FACTS_REUSE`]) and the same live Zellij sessions.
-/// A new scan or list drops every memo. A Codex session's memo also needs the same answer to whether a process holds
+/// A memo serves the next pass while the session is the same completion (it lives in its [`Completed`], which a
+/// change of the file or transcript replaces) and the evidence is the same: the same `/proc` scan (the same `Arc`,
+/// shared for [`FACTS_REUSE`]) and the same live Zellij sessions. A new scan or list starts a new epoch, and every
+/// memo of an earlier one is void. A Codex session's memo also needs the same answer to whether a process holds
 /// its rollout open (read anew each pass); and since the Codex TUIs are matched to rollouts across the Codex sessions
 /// with a rollout (`transcript_path`), the pass uses their memos only all together, for the same group of sessions
 /// ([`Self::codex_group`]).
 #[derive(Debug, Default)]
 pub(super) struct Settlements {
-    /// The evidence the memos rest on.
+    /// The evidence the memos of the current epoch rest on.
     evidence: Option<(Arc<AgentProcs>, Option<HashSet<String>>)>,
-    by_file: HashMap<PathBuf, Settled>,
+    /// The number of the evidence: a new one for each new scan or Zellij list.
+    epoch: u64,
     /// How many Codex sessions with a rollout were settled together on this evidence.
     codex_group: Option<usize>,
     /// When the previous pass ran.
     last_pass: Option<SystemTime>,
 }
 
+/// What settling made of one completion, on the evidence of one epoch.
 #[derive(Debug)]
-struct Settled {
-    generation: u64,
+pub(super) struct Settled {
+    epoch: u64,
     /// Whether a process held the session's rollout open (Codex; `None` for other agents or when unknown).
     open: Option<bool>,
-    session: SessionJson,
-    decisions: SessionDecisions,
+    session: Arc<SessionJson>,
+    decisions: Arc<SessionDecisions>,
+    traits: Arc<Traits>,
+}
+
+/// What the steps over all sessions (liveness grouping, sort, dedupe, Codex bookkeeping) read of one session, read
+/// once per version of the session and kept with it in the reuse caches, not looked up again every pass.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Traits {
+    /// Its sort key ([`model::sort_key`]).
+    pub(super) id: String,
+    /// The pane it claims ([`rules::dedupe::pane_key`]).
+    pub(super) pane: Option<(String, String)>,
+    /// Whether it is a Codex session.
+    pub(super) codex: bool,
+    /// Whether it is a Codex session with a rollout (a non-empty `transcript_path`): those are settled together.
+    pub(super) rollout: bool,
+}
+
+impl Traits {
+    /// Reads the traits of `session`.
+    pub(super) fn of(session: &SessionJson) -> Arc<Traits> {
+        let codex = model::str_field(session, key::AGENT) == Some(agent::CODEX);
+        Arc::new(Traits {
+            id: model::sort_key(session),
+            pane: rules::dedupe::pane_key(session),
+            codex,
+            rollout: codex && model::str_field(session, key::TRANSCRIPT_PATH).is_some_and(|t| !t.is_empty()),
+        })
+    }
+}
+
+impl Completed {
+    /// Returns what settling made of this completion whose rollout is `open` (see [`Settled::open`]), when memoized
+    /// on the evidence `settlements` now holds.
+    pub(super) fn settled(
+        &self,
+        settlements: &Settlements,
+        open: Option<bool>,
+    ) -> Option<(&Arc<SessionJson>, &Arc<SessionDecisions>, &Arc<Traits>)> {
+        self.settled
+            .as_ref()
+            .filter(|s| s.epoch == settlements.epoch && s.open == open)
+            .map(|s| (&s.session, &s.decisions, &s.traits))
+    }
+
+    /// Memoizes what settling made of this completion on the evidence `settlements` now holds.
+    pub(super) fn keep_settled(
+        &mut self,
+        settlements: &Settlements,
+        open: Option<bool>,
+        session: Arc<SessionJson>,
+        decisions: Arc<SessionDecisions>,
+        traits: Arc<Traits>,
+    ) {
+        self.settled = Some(Settled {
+            epoch: settlements.epoch,
+            open,
+            session,
+            decisions,
+            traits,
+        });
+    }
 }
 
 impl Settlements {
-    /// Starts a pass on the scan `agents` and the live Zellij sessions `live`: memos of other evidence are dropped.
+    /// Starts a pass on the scan `agents` and the live Zellij sessions `live`: memos of other evidence are void.
     pub(super) fn begin(&mut self, agents: &Arc<AgentProcs>, live: Option<&HashSet<String>>) {
         let same = self
             .evidence
             .as_ref()
             .is_some_and(|(a, l)| Arc::ptr_eq(a, agents) && l.as_ref() == live);
         if !same {
-            self.by_file.clear();
+            self.epoch += 1;
             self.codex_group = None;
             self.evidence = Some((agents.clone(), live.cloned()));
         }
@@ -112,40 +185,6 @@ impl Settlements {
         burst
     }
 
-    /// Returns the settled session and decisions of the file `path` as completion `generation` whose rollout is
-    /// `open` (see [`Settled::open`]), when memoized.
-    pub(super) fn get(
-        &self,
-        path: &Path,
-        generation: u64,
-        open: Option<bool>,
-    ) -> Option<(&SessionJson, &SessionDecisions)> {
-        self.by_file
-            .get(path)
-            .filter(|s| s.generation == generation && s.open == open)
-            .map(|s| (&s.session, &s.decisions))
-    }
-
-    /// Memoizes what settling made of completion `generation` of the file `path`.
-    pub(super) fn keep(
-        &mut self,
-        path: PathBuf,
-        generation: u64,
-        open: Option<bool>,
-        session: SessionJson,
-        decisions: SessionDecisions,
-    ) {
-        self.by_file.insert(
-            path,
-            Settled {
-                generation,
-                open,
-                session,
-                decisions,
-            },
-        );
-    }
-
     /// Returns how many Codex sessions were last settled together on this evidence (their memos serve only that
     /// same group, all of them unchanged).
     pub(super) fn codex_group(&self) -> Option<usize> {
@@ -155,11 +194,6 @@ impl Settlements {
     /// Records that `count` Codex sessions were settled together.
     pub(super) fn set_codex_group(&mut self, count: usize) {
         self.codex_group = Some(count);
-    }
-
-    /// Drops the memos of files for which `keep` is false.
-    pub(super) fn retain(&mut self, keep: impl Fn(&Path) -> bool) {
-        self.by_file.retain(|path, _| keep(path));
     }
 }
 

@@ -14,6 +14,7 @@
 //! corrupt line or file is skipped and logged, never fatal.
 
 use std::{
+    borrow::Borrow,
     collections::{HashMap, HashSet, VecDeque},
     fs,
     io::{Read, Seek, SeekFrom},
@@ -105,8 +106,8 @@ pub struct TrashMove {
 /// The decisions of the latest pass and the removed sessions (module doc).
 #[derive(Debug)]
 pub struct DecisionLog {
-    /// The listed sessions of the latest pass and their decisions.
-    listed: HashMap<String, SessionDecisions>,
+    /// The listed sessions of the latest pass and their decisions (shared with the pass: not copied).
+    listed: HashMap<String, Arc<SessionDecisions>>,
     /// The removed sessions, oldest first.
     removed: VecDeque<RemovedEntry>,
     cap: usize,
@@ -208,18 +209,18 @@ impl DecisionLog {
     /// Records one pass at `now`: `decisions` index for index with `sessions` (`Pass::decisions`), and the files it
     /// removed. A session of the previous pass that is neither listed nor removed now, and whose file is gone, is
     /// recorded as vanished. Writes the log file when removed sessions came or went.
-    pub fn record(
+    pub fn record<S: Borrow<SessionJson>, D: Into<Arc<SessionDecisions>>>(
         &mut self,
-        sessions: &[SessionJson],
-        decisions: Vec<SessionDecisions>,
+        sessions: &[S],
+        decisions: Vec<D>,
         removed: Vec<Removed>,
         now: SystemTime,
     ) {
         let mut listed = HashMap::with_capacity(sessions.len());
         for (session, decisions) in sessions.iter().zip(decisions) {
-            if let Some(id) = model::str_field(session, key::SESSION_ID) {
+            if let Some(id) = model::str_field(session.borrow(), key::SESSION_ID) {
                 // Two files with one id: the first listed explains it, as `Pass::decisions_of` does.
-                listed.entry(id.to_owned()).or_insert(decisions);
+                listed.entry(id.to_owned()).or_insert_with(|| decisions.into());
             }
         }
         let removed_ids: HashSet<&str> = removed.iter().map(|r| r.session_id.as_str()).collect();
@@ -435,10 +436,10 @@ impl SharedDecisionLog {
     }
 
     /// [`DecisionLog::record`], under the write lock.
-    pub fn record(
+    pub fn record<S: Borrow<SessionJson>, D: Into<Arc<SessionDecisions>>>(
         &self,
-        sessions: &[SessionJson],
-        decisions: Vec<SessionDecisions>,
+        sessions: &[S],
+        decisions: Vec<D>,
         removed: Vec<Removed>,
         now: SystemTime,
     ) {
@@ -499,7 +500,12 @@ mod tests {
         let paths = paths(tmp.path());
         let mut log = DecisionLog::open(&paths, at(T0)).with_cap(3);
         for i in 0..5u64 {
-            log.record(&[], Vec::new(), vec![removal(&format!("s{i}"), T0 + i)], at(T0 + i));
+            log.record::<SessionJson, SessionDecisions>(
+                &[],
+                Vec::new(),
+                vec![removal(&format!("s{i}"), T0 + i)],
+                at(T0 + i),
+            );
         }
         assert_eq!(log.removed_len(), 3);
         for gone in ["s0", "s1"] {
@@ -522,12 +528,12 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let paths = paths(tmp.path());
         let mut log = DecisionLog::open(&paths, at(T0));
-        log.record(&[], Vec::new(), vec![removal("old", T0)], at(T0));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), vec![removal("old", T0)], at(T0));
         let day = 24 * 60 * 60;
-        log.record(&[], Vec::new(), vec![removal("new", T0 + day)], at(T0 + day));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), vec![removal("new", T0 + day)], at(T0 + day));
         assert!(log.explain("old").is_ok(), "kept for at least 24 h");
         let later = T0 + REMOVED_RETENTION.as_secs() + 1;
-        log.record(&[], Vec::new(), Vec::new(), at(later));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), Vec::new(), at(later));
         assert!(log.explain("old").is_err());
         assert!(log.explain("new").is_ok());
     }
@@ -549,13 +555,13 @@ mod tests {
             .expect("a big file");
         let mut log = DecisionLog::open(&paths, at(T0 + 1));
         assert_eq!(log.removed_len(), 0);
-        log.record(&[], Vec::new(), vec![removal("next", T0 + 1)], at(T0 + 1));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), vec![removal("next", T0 + 1)], at(T0 + 1));
         assert!(fs::metadata(&file).is_ok_and(|m| m.len() < 10_000));
         // A directory where the file should be: empty, and recording does not fail.
         let other = tempfile::tempdir().expect("tempdir");
         let paths = paths_with_dir_as_log(other.path());
         let mut log = DecisionLog::open(&paths, at(T0));
-        log.record(&[], Vec::new(), vec![removal("x", T0)], at(T0));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), vec![removal("x", T0)], at(T0));
         assert!(log.explain("x").is_ok(), "kept in memory");
     }
 
@@ -589,7 +595,7 @@ mod tests {
         )
         .expect("events");
         // `broken` is still on disk (it stopped parsing): not a removal.
-        log.record(&[], Vec::new(), Vec::new(), at(T0 + 2));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), Vec::new(), at(T0 + 2));
         let e = log.explain("gone").expect("remembered");
         assert!(!e.present);
         assert_eq!(e.trash_path.as_deref(), Some(trashed.to_string_lossy().as_ref()));
@@ -635,7 +641,7 @@ mod tests {
             Some("rules::cleanup::stale_starting_sessions")
         );
 
-        log.record(&[], Vec::new(), Vec::new(), at(T0 + 2));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), Vec::new(), at(T0 + 2));
         let later = log.explain("stale").expect("removed");
         assert!(!later.present);
         assert_eq!(
@@ -675,7 +681,7 @@ mod tests {
         let mut events = removal("s", T0 + 5);
         events.file = PathBuf::from("/d/events/s.jsonl");
         events.trash_path = Some(PathBuf::from("/d/trash/s.jsonl.1"));
-        log.record(&[], Vec::new(), vec![removal("s", T0), events], at(T0 + 5));
+        log.record::<SessionJson, SessionDecisions>(&[], Vec::new(), vec![removal("s", T0), events], at(T0 + 5));
         let e = log.explain("s").expect("removed");
         assert_eq!(e.trash_path.as_deref(), Some(format!("/d/trash/s.json.{T0}").as_str()));
     }

@@ -297,6 +297,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> StateHandle {
         unreadable,
         decisions,
         events,
+        stamped: Stamped::default(),
     };
     tokio::spawn(async move {
         // The first pass can take seconds on big histories; a shutdown meanwhile ends the task at once (the pass's
@@ -324,6 +325,38 @@ struct Publisher {
     unreadable: Arc<std::sync::Mutex<Vec<String>>>,
     events: Arc<EventLog>,
     decisions: SharedDecisionLog,
+    stamped: Stamped,
+}
+
+/// The sessions of the last publication with the machine's name added, by the collector's session they came from:
+/// an unchanged session (the same `Arc` from the collector) gets the same stamped copy, so it stays shared and is
+/// neither copied nor compared again.
+/// (Keyed by the address of the collector's session, which the `Arc` kept beside it holds: no other session can
+/// have it meanwhile.)
+#[derive(Debug, Default)]
+struct Stamped(std::collections::HashMap<usize, (Arc<SessionJson>, Arc<SessionJson>)>);
+
+impl Stamped {
+    /// Returns `sessions` with `host` set on each, reusing the copies of the previous call for the same sessions.
+    fn stamp(&mut self, sessions: Vec<Arc<SessionJson>>, host: &str) -> Vec<Arc<SessionJson>> {
+        let mut previous = std::mem::take(&mut self.0);
+        sessions
+            .into_iter()
+            .map(|session| {
+                let key = Arc::as_ptr(&session) as usize;
+                let stamped = match previous.remove(&key) {
+                    Some((_, stamped)) => stamped,
+                    None => {
+                        let mut copy = (*session).clone();
+                        copy.insert("host".into(), serde_json::Value::String(host.to_owned()));
+                        Arc::new(copy)
+                    }
+                };
+                self.0.insert(key, (session, stamped.clone()));
+                stamped
+            })
+            .collect()
+    }
 }
 
 /// Records `pass`'s decisions and removals in the decision log (moved out of the pass); returns the rest of the pass.
@@ -440,12 +473,10 @@ impl Publisher {
         }
     }
 
-    fn publish(&mut self, mut sessions: Vec<SessionJson>) {
+    fn publish(&mut self, mut sessions: Vec<Arc<SessionJson>>) {
         // The machine's name on every session, when a fleet or a host name is configured.
         if let Some(host) = self.config.fleet.stamped_host() {
-            for session in &mut sessions {
-                session.insert("host".into(), serde_json::Value::String(host.to_owned()));
-            }
+            sessions = self.stamped.stamp(sessions, host);
         }
         // `borrow()` holds the channel's read lock; release it before sending.
         let previous = self.tx.borrow().clone();
@@ -570,6 +601,25 @@ mod tests {
             assert_eq!(ids(&delta.upserted_sessions), changed);
             state = next;
         }
+    }
+
+    #[test]
+    fn stamped_sessions_carry_the_host_and_stay_shared_while_unchanged() {
+        let mut stamped = Stamped::default();
+        let a = Arc::new(session("a", "active", "claude"));
+        let b = Arc::new(session("b", "done", "codex"));
+        let first = stamped.stamp(vec![a.clone(), b.clone()], "box");
+        assert!(first.iter().all(|s| s["host"] == "box"));
+        assert!(a.get("host").is_none(), "the collector's session is left as it is");
+        // b changes (a new session from the collector); a is the same `Arc`: its stamped copy is reused.
+        let second = stamped.stamp(vec![a.clone(), Arc::new(session("b", "active", "codex"))], "box");
+        assert!(Arc::ptr_eq(&first[0], &second[0]), "unchanged: the same copy");
+        assert!(!Arc::ptr_eq(&first[1], &second[1]));
+        assert_eq!(
+            (second[1]["status"].clone(), second[1]["host"].clone()),
+            ("active".into(), "box".into())
+        );
+        assert_eq!(stamped.0.len(), 2, "only the last publication's sessions are kept");
     }
 
     #[test]

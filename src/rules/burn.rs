@@ -126,6 +126,36 @@ pub fn history(samples: &[Sample]) -> Value {
 /// reply (the last `context_history` entry) is older than the window is dropped, and each rate limit's `expired` is
 /// set from its `resets_at`.
 pub fn age(session: &mut crate::model::SessionJson, now: f64) {
+    if burn_rate_stale(session, now) {
+        session.remove("burn_rate");
+    }
+    if let Some(limits) = session.get_mut("rate_limits").and_then(Value::as_array_mut) {
+        for limit in limits.iter_mut().filter_map(Value::as_object_mut) {
+            let expired = limit_expired(limit, now);
+            limit.insert("expired".into(), expired.into());
+        }
+    }
+}
+
+/// Returns whether [`age`] would change `session` at `now` (so a shared session is copied only when it must be).
+pub fn ages(session: &crate::model::SessionJson, now: f64) -> bool {
+    burn_rate_stale(session, now)
+        || session
+            .get("rate_limits")
+            .and_then(Value::as_array)
+            .is_some_and(|limits| {
+                limits
+                    .iter()
+                    .filter_map(Value::as_object)
+                    .any(|limit| limit.get("expired") != Some(&Value::Bool(limit_expired(limit, now))))
+            })
+}
+
+/// Whether the session has a `burn_rate` whose newest reply is older than the window at `now`.
+fn burn_rate_stale(session: &crate::model::SessionJson, now: f64) -> bool {
+    if !session.contains_key("burn_rate") {
+        return false;
+    }
     let newest = session
         .get("context_history")
         .and_then(Value::as_array)
@@ -133,18 +163,15 @@ pub fn age(session: &mut crate::model::SessionJson, now: f64) {
         .and_then(|s| s.get("at"))
         .and_then(Value::as_str)
         .and_then(|at| seconds(Some(at)));
-    if session.contains_key("burn_rate") && newest.is_none_or(|t| t <= now - BURN_WINDOW_MINUTES * 60.0) {
-        session.remove("burn_rate");
-    }
-    if let Some(limits) = session.get_mut("rate_limits").and_then(Value::as_array_mut) {
-        for limit in limits.iter_mut().filter_map(Value::as_object_mut) {
-            let expired = limit
-                .get("resets_at")
-                .and_then(Value::as_i64)
-                .is_some_and(|t| (t as f64) <= now);
-            limit.insert("expired".into(), expired.into());
-        }
-    }
+    newest.is_none_or(|t| t <= now - BURN_WINDOW_MINUTES * 60.0)
+}
+
+/// Whether a rate limit's `resets_at` is past at `now`.
+fn limit_expired(limit: &serde_json::Map<String, Value>, now: f64) -> bool {
+    limit
+        .get("resets_at")
+        .and_then(Value::as_i64)
+        .is_some_and(|t| (t as f64) <= now)
 }
 
 #[cfg(test)]
@@ -221,11 +248,15 @@ mod tests {
         .cloned()
         .expect("object");
         let ten = seconds(Some("2026-12-05T10:10:00Z")).expect("time");
+        assert!(ages(&session, ten), "the limit has reset: it changes");
         age(&mut session, ten);
         assert!(session.contains_key("burn_rate"), "10 minutes: still in the window");
+        assert!(!ages(&session, ten), "aged: nothing more to change");
+        assert!(ages(&session, ten + 600.0), "the burn rate goes stale");
         age(&mut session, ten + 600.0);
         assert!(!session.contains_key("burn_rate"), "20 minutes: idle");
         assert_eq!(session["rate_limits"][0]["expired"], true);
+        assert!(!ages(&session, ten + 600.0));
     }
 
     #[test]

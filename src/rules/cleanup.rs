@@ -29,10 +29,10 @@ pub fn older_than(mtime: Option<SystemTime>, now: SystemTime, age: Duration) -> 
 }
 
 /// Returns the ids of the listed sessions, the ones whose event logs stay (string ids only: a file stem is a string).
-pub fn active_ids(sessions: &[SessionJson]) -> HashSet<String> {
+pub fn active_ids<S: std::borrow::Borrow<SessionJson>>(sessions: &[S]) -> HashSet<String> {
     sessions
         .iter()
-        .filter_map(|s| s.get("session_id").and_then(Value::as_str))
+        .filter_map(|s| s.borrow().get("session_id").and_then(Value::as_str))
         .filter(|id| !id.is_empty())
         .map(str::to_owned)
         .collect()

@@ -1,21 +1,33 @@
 //! Same-pane dedupe: Claude's `--resume` (in versions that gave the resumed session a new id) left an orphan session
 //! file on the pane of the real one; two sessions claiming one Zellij pane are resolved to one.
 
-use std::{cmp::Ordering, collections::BTreeMap, path::Path};
+use std::{
+    borrow::{Borrow, Cow},
+    cmp::Ordering,
+    path::Path,
+};
 
 use serde_json::Value;
 
 use super::Removal;
-use crate::model::{field, key, sort_key, string_form, truthy, Decision, SessionJson};
+use crate::model::{field, key, sort_key, string_form_ref, truthy, Decision, SessionJson};
 
 /// Returns the pane a session claims, `(zellij_session, zellij_pane)`, when both are set.
 ///
 /// "Set" is Python truthiness, as in the original (`""`, `null`, `0` are unset). Both parts are compared by their
 /// string form, so a pane written as `3` and one written as `"3"` are the same pane (the original kept them apart).
 pub fn pane_key(session: &SessionJson) -> Option<(String, String)> {
+    pane_key_ref(session).map(|(s, p)| (s.into_owned(), p.into_owned()))
+}
+
+/// A pane, `(zellij_session, zellij_pane)`, borrowed from the session when both parts are strings.
+type PaneRef<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// [`pane_key`], borrowed from the session when both parts are strings.
+fn pane_key_ref(session: &SessionJson) -> Option<PaneRef<'_>> {
     let zellij_session = session.get("zellij_session").filter(|v| truthy(Some(v)))?;
     let zellij_pane = session.get("zellij_pane").filter(|v| truthy(Some(v)))?;
-    Some((string_form(zellij_session), string_form(zellij_pane)))
+    Some((string_form_ref(zellij_session), string_form_ref(zellij_pane)))
 }
 
 /// A `conversation_mtime_ns` as the original ranks it: integers exactly, floats as floats.
@@ -86,19 +98,23 @@ fn outranks(a: &SessionJson, b: &SessionJson) -> bool {
 ///
 /// Difference: the original dropped every session whose `session_id` equalled a loser's; this drops exactly the
 /// losers, so a winner that shares a loser's id (two files, one id) stays.
-pub fn decide(sessions: &[SessionJson], files: &[&Path], at: f64) -> Vec<Outcome> {
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, session) in sessions.iter().enumerate() {
-        if let Some(key) = pane_key(session) {
-            groups.entry(key).or_default().push(i);
-        }
-    }
+pub fn decide<S: Borrow<SessionJson>>(sessions: &[S], files: &[&Path], at: f64) -> Vec<Outcome> {
+    // Every session's pane (borrowed: a pass copies no pane name), by pane and then position: each group of two or
+    // more is a run.
+    let mut panes: Vec<(PaneRef<'_>, usize)> = sessions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| pane_key_ref(s.borrow()).map(|key| (key, i)))
+        .collect();
+    panes.sort_unstable();
     let mut out = Vec::new();
-    for ((zellij_session, zellij_pane), group) in groups.iter().filter(|(_, g)| g.len() > 1) {
+    for run in panes.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        let ((zellij_session, zellij_pane), _) = &run[0];
+        let group: Vec<usize> = run.iter().map(|(_, i)| *i).collect();
         out.extend(decide_group(
             sessions,
             files,
-            group,
+            &group,
             &format!("{zellij_session}:{zellij_pane}"),
             at,
         ));
@@ -125,22 +141,29 @@ pub struct Outcome {
 }
 
 /// Returns the outcomes of one pane group (`group`: indices in `session_id` order, two or more).
-pub fn decide_group(sessions: &[SessionJson], files: &[&Path], group: &[usize], pane: &str, at: f64) -> Vec<Outcome> {
+pub fn decide_group<S: Borrow<SessionJson>>(
+    sessions: &[S],
+    files: &[&Path],
+    group: &[usize],
+    pane: &str,
+    at: f64,
+) -> Vec<Outcome> {
+    let nth = |i: usize| sessions[i].borrow();
     let Some((&first, rest)) = group.split_first() else {
         return Vec::new();
     };
     let mut best = first;
     for &i in rest {
-        if outranks(&sessions[i], &sessions[best]) {
+        if outranks(nth(i), nth(best)) {
             best = i;
         }
     }
-    let members: Vec<Value> = group.iter().map(|&i| sort_key(&sessions[i]).into()).collect();
-    let winner = sort_key(&sessions[best]);
+    let members: Vec<Value> = group.iter().map(|&i| sort_key(nth(i)).into()).collect();
+    let winner = sort_key(nth(best));
     group
         .iter()
         .map(|&i| {
-            let session = &sessions[i];
+            let session = nth(i);
             let file = files.get(i).map(|f| f.to_string_lossy().into_owned());
             let base = |value: &str| {
                 Decision::new(field::DEDUPE, RULE, value, at)
@@ -168,7 +191,7 @@ pub fn decide_group(sessions: &[SessionJson], files: &[&Path], group: &[usize], 
                     removal: None,
                 };
             }
-            let why = loss_reason(&sessions[best], session);
+            let why = loss_reason(nth(best), session);
             let decision = base("lost").with("why", why);
             let removal = files.get(i).map(|path| Removal {
                 path: path.to_path_buf(),

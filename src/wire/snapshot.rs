@@ -2,7 +2,7 @@
 //! and the delta from the previous state, shared by every client; plus the `/api/state` envelope that `amc snapshot`
 //! prints too.
 
-use std::{sync::Arc, time::SystemTime};
+use std::{borrow::Cow, sync::Arc, time::SystemTime};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -246,28 +246,36 @@ fn rfc3339(time: SystemTime) -> String {
 impl Snapshot {
     /// Builds the snapshot that follows `previous`, with the shared deltas from it, computed once here (not per
     /// watcher) from one comparison of the sessions: a session whose JSON did not change keeps its proto form (shared,
-    /// not converted again), and the changed ones make both the proto and the JSON delta.
-    pub fn next(previous: &Snapshot, revision: u64, sessions: Vec<SessionJson>) -> Self {
-        let ids: Vec<String> = sessions.iter().map(|s| super::text(s, "session_id")).collect();
-        let new: Vec<(usize, &str)> = ids.iter().map(String::as_str).enumerate().collect();
-        let diff = diff(&listed(previous, &Filter::default()), &new, |i, j| {
-            *previous.sessions[i] == sessions[j]
-        });
+    /// not converted again), and the changed ones make both the proto and the JSON delta. A session that is the very
+    /// one of `previous` (the same `Arc`, as a collector hands on an unchanged session) is unchanged without comparing
+    /// it; the snapshot keeps the `Arc`s it is given, so the next one can tell the same way.
+    pub fn next<S: Into<Arc<SessionJson>>>(previous: &Snapshot, revision: u64, sessions: Vec<S>) -> Self {
+        let sessions: Vec<Arc<SessionJson>> = sessions.into_iter().map(Into::into).collect();
+        let diff = {
+            let ids: Vec<Cow<'_, str>> = sessions
+                .iter()
+                .map(|s| match s.get("session_id") {
+                    Some(serde_json::Value::String(id)) => Cow::Borrowed(id.as_str()),
+                    _ => Cow::Owned(super::text(s, "session_id")),
+                })
+                .collect();
+            let new: Vec<(usize, &str)> = ids.iter().map(|id| &**id).enumerate().collect();
+            diff(&listed(previous, &Filter::default()), &new, |i, j| {
+                Arc::ptr_eq(&previous.sessions[i], &sessions[j]) || previous.sessions[i] == sessions[j]
+            })
+        };
         let mut reused: Vec<Option<usize>> = vec![None; sessions.len()];
         for &(j, i) in diff.iter().flat_map(|d| &d.kept) {
             reused[j] = Some(i);
         }
-        let (sessions, proto_sessions) = sessions
-            .into_iter()
+        let proto_sessions = sessions
+            .iter()
             .zip(&reused)
             .map(|(session, reused)| match reused {
-                Some(i) => (previous.sessions[*i].clone(), previous.proto_sessions[*i].clone()),
-                None => {
-                    let proto = Arc::new(session_to_proto(&session));
-                    (Arc::new(session), proto)
-                }
+                Some(i) => previous.proto_sessions[*i].clone(),
+                None => Arc::new(session_to_proto(session)),
             })
-            .unzip();
+            .collect();
         let snapshot = Snapshot::build(
             revision,
             previous.instance_id.clone(),
@@ -320,9 +328,9 @@ impl Snapshot {
     }
 
     /// Builds a snapshot: the proto state encoded once and the sessions' JSON serialized once.
-    pub fn new(revision: u64, instance_id: Arc<str>, sessions: Vec<SessionJson>) -> Self {
+    pub fn new<S: Into<Arc<SessionJson>>>(revision: u64, instance_id: Arc<str>, sessions: Vec<S>) -> Self {
+        let sessions: Vec<Arc<SessionJson>> = sessions.into_iter().map(Into::into).collect();
         let proto_sessions = sessions.iter().map(|s| Arc::new(session_to_proto(s))).collect();
-        let sessions = sessions.into_iter().map(Arc::new).collect();
         Snapshot::build(revision, instance_id, sessions, proto_sessions, Vec::new())
     }
 
@@ -370,9 +378,15 @@ impl Snapshot {
         self.sessions_json.get_or_init(|| sessions_json(&self.sessions))
     }
 
-    /// Whether this snapshot's sessions are `sessions` (equal, in the same order).
-    pub fn has_sessions(&self, sessions: &[SessionJson]) -> bool {
-        self.sessions.len() == sessions.len() && self.sessions.iter().zip(sessions).all(|(a, b)| **a == *b)
+    /// Whether this snapshot's sessions are `sessions` (equal, in the same order; the same `Arc` is equal without
+    /// being compared).
+    pub fn has_sessions(&self, sessions: &[Arc<SessionJson>]) -> bool {
+        self.sessions.len() == sessions.len()
+            && self
+                .sessions
+                .iter()
+                .zip(sessions)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
     }
 
     /// Whether the size of [`Snapshot::encoded_state`] (the sessions' encoded sizes, summed, when it is not encoded
@@ -397,7 +411,7 @@ impl Snapshot {
     pub fn warming(revision: u64, instance_id: Arc<str>) -> Self {
         Snapshot {
             warming: true,
-            ..Snapshot::new(revision, instance_id, Vec::new())
+            ..Snapshot::new(revision, instance_id, Vec::<SessionJson>::new())
         }
     }
 

@@ -63,7 +63,10 @@ pub fn uuid_v7_time(id: &str) -> Option<SystemTime> {
 /// Threads left over are then paired with TUIs left over in the same cwd, newest with newest (`codex resume` of an
 /// old thread starts a TUI long after the thread's creation). If TUIs of one cwd start in overlapping windows and one
 /// of them quits, the pairing can be wrong for up to the daemon's ~60 s hold; docs/real-agents.md says more.
-pub fn assign_codex_tuis(sessions: &[SessionJson], ev: &Evidence<'_>) -> HashMap<String, u32> {
+pub fn assign_codex_tuis<S: std::borrow::Borrow<SessionJson>>(
+    sessions: &[S],
+    ev: &Evidence<'_>,
+) -> HashMap<String, u32> {
     let mut assigned = HashMap::new();
     if ev.procs.procs.is_none() {
         return assigned;
@@ -85,6 +88,7 @@ pub fn assign_codex_tuis(sessions: &[SessionJson], ev: &Evidence<'_>) -> HashMap
     }
     let mut threads: Vec<Thread<'_>> = sessions
         .iter()
+        .map(std::borrow::Borrow::borrow)
         .filter(|s| str_field(s, "agent") == Some("codex"))
         .filter_map(|s| {
             let id = non_empty(s, "session_id")?;

@@ -19,7 +19,7 @@ pub mod original;
 
 use std::{
     collections::{HashMap, HashSet},
-    path::PathBuf,
+    path::Path,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -162,9 +162,9 @@ impl Evidence<'_> {
 
 /// Decides every session of a pass at once (Codex TUIs are matched to rollouts across sessions): the entry point the
 /// collector calls. The result is in the order of `sessions`.
-pub fn decide_all(sessions: &[SessionJson], ev: &Evidence<'_>) -> Vec<Verdict> {
+pub fn decide_all<S: std::borrow::Borrow<SessionJson>>(sessions: &[S], ev: &Evidence<'_>) -> Vec<Verdict> {
     let tuis = assign_codex_tuis(sessions, ev);
-    sessions.iter().map(|s| decide(s, ev, &tuis)).collect()
+    sessions.iter().map(|s| decide(s.borrow(), ev, &tuis)).collect()
 }
 
 /// Decides one session; `tuis` is [`assign_codex_tuis`] of the whole pass.
@@ -323,7 +323,7 @@ pub fn orphan_removal(
     session: &SessionJson,
     live: Option<&HashSet<String>>,
     claude: impl FnOnce() -> Verdict,
-    path: PathBuf,
+    path: &Path,
     at: f64,
 ) -> Option<Removal> {
     if !original::is_orphan_starting(session, live) {
@@ -348,7 +348,10 @@ pub fn orphan_removal(
     .with("zellij_known", true)
     .with("zellij_live", false)
     .with("process_evidence", verdict.reason.clone());
-    Some(Removal { path, decision })
+    Some(Removal {
+        path: path.to_path_buf(),
+        decision,
+    })
 }
 
 #[cfg(test)]
@@ -436,8 +439,8 @@ mod tests {
         let session = s(json!({"session_id": "o", "agent": "claude", "status": "starting", "zellij_session": "gone"}));
         let l = live(&["main"]);
         let dead = || Verdict::new(Liveness::Unknown, "no process evidence");
-        let removal = orphan_removal(&session, Some(&l), dead, PathBuf::from("/s/o.json"), 9.0).expect("removed");
-        assert_eq!(removal.path, PathBuf::from("/s/o.json"));
+        let removal = orphan_removal(&session, Some(&l), dead, Path::new("/s/o.json"), 9.0).expect("removed");
+        assert_eq!(removal.path, std::path::PathBuf::from("/s/o.json"));
         assert_eq!(removal.decision.rule, RULE_ORPHAN);
         assert_eq!(removal.decision.field, "removal");
         assert_eq!(removal.reason(), "orphan starting session: its zellij session is gone");
@@ -447,9 +450,9 @@ mod tests {
             Some(&json!("no process evidence"))
         );
         let alive = || Verdict::new(Liveness::Alive, "claude pid 5 runs");
-        assert!(orphan_removal(&session, Some(&l), alive, PathBuf::from("/s/o.json"), 9.0).is_none());
+        assert!(orphan_removal(&session, Some(&l), alive, Path::new("/s/o.json"), 9.0).is_none());
         assert!(
-            orphan_removal(&session, None, dead, PathBuf::from("/s/o.json"), 9.0).is_none(),
+            orphan_removal(&session, None, dead, Path::new("/s/o.json"), 9.0).is_none(),
             "zellij unknown"
         );
     }
