@@ -7,7 +7,10 @@
 //!
 //! - **P1** write → WatchState latency: 200 sessions, 100 watchers (one connection each); ≥ 100 session-file writes
 //!   (atomic temp + fsync + rename, exactly as the hook writes them, `amc::store::write_atomic`) spaced 50 ms apart;
-//!   per write the arrival time at every watcher. Goal: p99 ≤ 25 ms.
+//!   per write the arrival time at every watcher. Goal: p99 ≤ 25 ms. Measured twice with full snapshots: with the
+//!   crate's client decoding every message in this process (the clients' CPU shares the two cores with the server),
+//!   and with light clients in a process of their own that decode only the revision of each (fully received)
+//!   message, together with the server's per-stage timestamps (see `watchers/mod.rs`).
 //! - **P2** idle CPU: 200 sessions and 100 watchers, nothing written for 60 s; utime + stime from `/proc/<pid>/stat`,
 //!   and the number of collection passes from `/api/health`. Goal: ≤ 1 % of one core. Also measured without watchers.
 //! - **P4** GetState requests/s at 100 sessions next to `grpc.health.v1.Health/Check` on the same server with the
@@ -16,7 +19,8 @@
 //! - **P5** peak RSS (`VmHWM`) with 500 sessions and 1 000 watchers receiving 20 changes. Goal: ≤ 64 MB.
 //!
 //! Environment: `AMC_BENCH_QUICK=1` scales every phase down (fewer writes, 10 s idle, 2 s throughput runs) for a quick
-//! check; `AMC_BENCH_ONLY=p1,p2,p4,fanout,p5` runs a subset; `AMC_BENCH_BIN=/path/to/amc` uses another binary;
+//! check; `AMC_BENCH_ONLY=p1,p2,p4,fanout,p5` runs a subset (`p1-full`: only P1's full-snapshot rows, in-process
+//! and external watchers, with the baseline's when set); `AMC_BENCH_BIN=/path/to/amc` uses another binary;
 //! `AMC_BENCH_BASELINE=/path/to/amc` also measures P1 (full snapshots) on that binary in the same run (before/after).
 
 // Test code: a failed unwrap or expect is a failed test (clippy.toml allows them only inside cfg(test) code).
@@ -35,6 +39,7 @@ use std::{
 };
 
 mod common;
+mod watchers;
 
 use common::{session_file, session_json};
 
@@ -63,6 +68,12 @@ struct Server {
 
 impl Server {
     fn start(bin: &Path, sessions: usize) -> Result<Server> {
+        Server::start_with(bin, sessions, false)
+    }
+
+    /// With `stages`, the server logs in JSON with `amc::publisher` at debug level, so that the time of each
+    /// `publishing new state` (the pass's end) can be read back ([`watchers::published_at`]).
+    fn start_with(bin: &Path, sessions: usize, stages: bool) -> Result<Server> {
         let dir = tempfile::tempdir()?;
         let home = dir.path().join("home");
         let data = dir.path().join("data");
@@ -83,7 +94,8 @@ impl Server {
             .env("CLAUDE_CONFIG_DIR", home.join(".claude"))
             .env("CODEX_HOME", home.join(".codex"))
             .env("AMC_ZELLIJ_BIN", dir.path().join("no-zellij"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if stages { "warn,amc::publisher=debug" } else { "warn" })
+            .env("AMC_LOG_FORMAT", if stages { "json" } else { "text" })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
@@ -139,8 +151,12 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     /// utime + stime of the server in clock ticks.
@@ -369,11 +385,17 @@ struct WatchPlan {
     /// Watchers are SSE clients (`/api/stream` over HTTP/1.1, every frame's JSON parsed whole, as a browser's
     /// `JSON.parse` does) instead of gRPC ones.
     sse: bool,
+    /// Watchers run in a process of their own and decode only the revision ([`watchers`]); the run also takes the
+    /// server's per-stage timestamps.
+    external: bool,
 }
 
-/// The part of a `WatchStateResponse` a light client decodes: `snapshot.sessions[].last_message_preview`.
+/// The part of a `WatchStateResponse` a light client decodes: `snapshot.sessions[].last_message_preview` (and the
+/// revision, which the probe of an external run needs).
 #[derive(Clone, PartialEq, prost::Message)]
 struct LightWatch {
+    #[prost(uint64, tag = "1")]
+    revision: u64,
     #[prost(message, optional, tag = "3")]
     snapshot: Option<LightState>,
     #[prost(message, optional, tag = "5")]
@@ -516,6 +538,8 @@ struct WatchResult {
     /// over the writes.
     server_cpu: Duration,
     client_cpu: Duration,
+    /// The server's stages per write (external runs only).
+    stages: Option<watchers::Stages>,
 }
 
 impl WatchResult {
@@ -564,7 +588,52 @@ async fn watcher(
     Ok(arrivals)
 }
 
+/// One session-file write: when it started and when the rename returned (also as a wall-clock time, which the
+/// watchers' process can compare with).
+struct Write {
+    before: Instant,
+    after: Instant,
+    after_wall: SystemTime,
+}
+
+/// Writes `plan.writes` session files (write `seq` puts `w<seq>` into a preview), on their own thread and on a fixed
+/// schedule, so that a slow watcher cannot delay them.
+async fn run_writes(server: &Server, plan: &WatchPlan) -> Result<Vec<Write>> {
+    let writer = {
+        let sessions_dir = server.sessions_dir.clone();
+        let (sessions, writes, spacing) = (plan.sessions, plan.writes, plan.spacing);
+        std::thread::spawn(move || -> Result<Vec<Write>> {
+            let start = Instant::now();
+            let mut times = Vec::new();
+            for seq in 1..=writes {
+                let at = start + spacing * seq as u32;
+                if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let i = (seq as usize * 7) % sessions;
+                let before = Instant::now();
+                amc::store::write_atomic(&sessions_dir.join(session_file(i)), session_json(i, seq).as_bytes())?;
+                times.push(Write {
+                    before,
+                    after: Instant::now(),
+                    after_wall: SystemTime::now(),
+                });
+            }
+            Ok(times)
+        })
+    };
+    Ok(
+        tokio::task::spawn_blocking(move || writer.join().map_err(|_| "writer panicked"))
+            .await?
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?,
+    )
+}
+
 async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
+    if plan.external {
+        return watchers::watch_run_external(bin, plan).await;
+    }
     let server = Server::start(bin, plan.sessions)?;
     server.ready(plan.sessions).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -611,30 +680,11 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
     let passes_before = server.passes().await?;
     let cpu_before = (server.cpu_ticks()?, proc_cpu_ticks("/proc/self/stat")?);
 
-    // The writes run on their own thread, on a fixed schedule, so a slow watcher cannot delay them.
-    let writer = {
-        let sessions_dir = server.sessions_dir.clone();
-        let (sessions, writes, spacing) = (plan.sessions, plan.writes, plan.spacing);
-        std::thread::spawn(move || -> Result<Vec<(Instant, Instant)>> {
-            let start = Instant::now();
-            let mut times = Vec::new();
-            for seq in 1..=writes {
-                let at = start + spacing * seq as u32;
-                if let Some(wait) = at.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
-                let i = (seq as usize * 7) % sessions;
-                let before = Instant::now();
-                amc::store::write_atomic(&sessions_dir.join(session_file(i)), session_json(i, seq).as_bytes())?;
-                times.push((before, Instant::now()));
-            }
-            Ok(times)
-        })
-    };
-    let write_times = tokio::task::spawn_blocking(move || writer.join().map_err(|_| "writer panicked"))
+    let write_times: Vec<(Instant, Instant)> = run_writes(&server, plan)
         .await?
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .iter()
+        .map(|w| (w.before, w.after))
+        .collect();
 
     let mut per_watcher = Vec::new();
     while let Some(joined) = set.join_next().await {
@@ -687,6 +737,7 @@ async fn watch_run(bin: &Path, plan: &WatchPlan) -> Result<WatchResult> {
         hwm_kib,
         rss_kib,
         passes,
+        stages: None,
     })
 }
 
@@ -716,7 +767,10 @@ fn p99_within(result: &WatchResult, goal: Duration) -> bool {
     result.missing == 0 && percentile(&slowest, 99.0) <= goal
 }
 
-async fn p1(options: &Options, report: &mut Report) -> Result<()> {
+/// P1. With `everything` false (`AMC_BENCH_ONLY=p1-full`) only the full-snapshot rows: the 100 in-process watchers
+/// decoding every message, and the 100 revision-only watchers in a process of their own, on this build (and on the
+/// baseline's when `AMC_BENCH_BASELINE` is set).
+async fn p1(options: &Options, report: &mut Report, everything: bool) -> Result<()> {
     let plan = WatchPlan {
         sessions: 200,
         watchers: 100,
@@ -725,6 +779,7 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
         light: false,
         deltas: false,
         sse: false,
+        external: false,
     };
     println!(
         "P1: {} sessions, {} watchers, {} writes every {:?} (load {})",
@@ -773,6 +828,40 @@ async fn p1(options: &Options, report: &mut Report) -> Result<()> {
         "",
         None,
     );
+    // What the server costs a light client: the 100 watchers in a process of their own, decoding only the revision
+    // (each message still received whole), with the server's per-stage timestamps.
+    let external = WatchPlan { external: true, ..plan };
+    let mut bins = vec![(&options.bin, "this build")];
+    if let Some(baseline) = &options.baseline {
+        bins.push((baseline, "baseline"));
+    }
+    for (bin, which) in bins {
+        println!(
+            "P1: {which}, revision-only watchers in a process of their own (load {})",
+            load()
+        );
+        let result = watch_run(bin, &external).await?;
+        report.add(
+            "P1",
+            format!("{which}: write → slowest of 100 revision-only watchers in their own process"),
+            result.figures(),
+            "p99 ≤ 25 ms",
+            Some(p99_within(&result, Duration::from_millis(25))),
+        );
+        if let Some(stages) = &result.stages {
+            report.add(
+                "P1",
+                format!("{which}: where the time goes (server clock)"),
+                stages.figures(),
+                "",
+                None,
+            );
+        }
+    }
+    if !everything {
+        println!("  (load after P1: {})", load());
+        return Ok(());
+    }
     report.add(
         "P1",
         "write → each watcher (all deliveries)",
@@ -1119,6 +1208,7 @@ async fn fanout(options: &Options, report: &mut Report) -> Result<()> {
         light: false,
         deltas: false,
         sse: false,
+        external: false,
     };
     println!(
         "P4: {} watchers, {} sessions, {} writes every {:?} (load {})",
@@ -1169,6 +1259,7 @@ async fn p5(options: &Options, report: &mut Report) -> Result<()> {
             light,
             deltas: false,
             sse: false,
+            external: false,
         };
         let clients = if light { "light clients" } else { "StateServiceClient" };
         println!(
@@ -1253,6 +1344,11 @@ fn warn_if_stale(bin: &Path) {
 }
 
 fn main() -> Result<()> {
+    // Started again by an external P1 run as its watchers' process.
+    if let Ok(spec) = std::env::var(watchers::CHILD_ENV) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        return runtime.block_on(watchers::child(&spec));
+    }
     let options = Options {
         quick: std::env::var("AMC_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0"),
         only: std::env::var("AMC_BENCH_ONLY")
@@ -1291,8 +1387,13 @@ fn main() -> Result<()> {
     let mut report = Report::default();
     let mut failed = false;
     runtime.block_on(async {
-        let phases: [(&str, bool); 5] = [
+        let phases: [(&str, bool); 6] = [
             ("p1", options.runs("p1")),
+            // Only the full-snapshot rows of P1; only when asked for by name.
+            (
+                "p1-full",
+                options.only.as_ref().is_some_and(|o| o.iter().any(|p| p == "p1-full")) && !options.runs("p1"),
+            ),
             ("p2", options.runs("p2")),
             ("p4", options.runs("p4")),
             ("fanout", options.runs("fanout")),
@@ -1304,7 +1405,8 @@ fn main() -> Result<()> {
             }
             let result = tokio::time::timeout(PHASE_LIMIT + Duration::from_secs(60), async {
                 match phase {
-                    "p1" => p1(&options, &mut report).await,
+                    "p1" => p1(&options, &mut report, true).await,
+                    "p1-full" => p1(&options, &mut report, false).await,
                     "p2" => p2(&options, &mut report).await,
                     "p4" => p4(&options, &mut report).await,
                     "fanout" => fanout(&options, &mut report).await,
@@ -1343,10 +1445,29 @@ async fn smoke(bin: &Path) -> Result<()> {
         light: false,
         deltas: false,
         sse: false,
+        external: false,
     };
     let result = watch_run(bin, &plan).await?;
     if result.missing > 0 {
         return Err(format!("{} deliveries missing", result.missing).into());
+    }
+    // The same with the watchers in a process of their own, and the server's stages read back.
+    let external = watch_run(bin, &WatchPlan { external: true, ..plan }).await?;
+    let stages = external.stages.as_ref().ok_or("no stages")?;
+    if external.missing > 0 || external.slowest.len() != 5 || stages.to_publish.len() != 5 {
+        return Err(format!(
+            "external watchers: {} deliveries missing, {} of 5 writes timed, {} of 5 publications found in the log",
+            external.missing,
+            external.slowest.len(),
+            stages.to_publish.len()
+        )
+        .into());
+    }
+    if watchers::rfc3339("1970-01-02T00:00:01.5Z") != Some(std::time::UNIX_EPOCH + Duration::from_millis(86_401_500))
+        || watchers::rfc3339("2026-12-06T00:00:00.000001Z")
+            != Some(std::time::UNIX_EPOCH + Duration::from_secs(1_796_515_200) + Duration::from_micros(1))
+    {
+        return Err("rfc3339 parses wrongly".into());
     }
     let server = Server::start(bin, 100)?;
     server.ready(100).await?;

@@ -359,17 +359,35 @@ impl Snapshot {
     }
 
     /// The whole (unfiltered) `amc.v1.State` as protobuf, encoded at the first call and shared afterwards.
+    ///
+    /// The bytes prost writes for the whole message, written in field order without copying the sessions into a
+    /// `pb::State` first: `revision` (1), each shared session (2), then the other fields (3, 4, 60, 80).
     pub fn encoded_state(&self) -> &bytes::Bytes {
         self.encoded_state.get_or_init(|| {
-            let state = pb::State {
+            use prost::Message as _;
+            let head = pb::State {
                 revision: self.revision,
+                ..Default::default()
+            };
+            let tail = pb::State {
                 rate_limits: super::spend::account_rate_limits(&self.proto_sessions),
-                sessions: self.proto_sessions.iter().map(|s| (**s).clone()).collect(),
                 snapshot_time: Some(system_time(self.time)),
                 instance_id: self.instance_id.to_string(),
                 hosts: self.hosts.clone(),
+                ..Default::default()
             };
-            prost::Message::encode_to_vec(&state).into()
+            let sessions: usize = self
+                .proto_sessions
+                .iter()
+                .map(|s| prost::encoding::message::encoded_len(2, &**s))
+                .sum();
+            let mut buf = Vec::with_capacity(head.encoded_len() + sessions + tail.encoded_len());
+            head.encode_raw(&mut buf);
+            for session in &self.proto_sessions {
+                prost::encoding::message::encode(2, &**session, &mut buf);
+            }
+            tail.encode_raw(&mut buf);
+            buf.into()
         })
     }
 
@@ -461,6 +479,33 @@ mod tests {
 
     fn ids(sessions: &[pb::Session]) -> Vec<&str> {
         sessions.iter().map(|s| s.session_id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_shared_state_encoding_is_the_bytes_prost_writes_for_the_whole_state() {
+        use prost::Message as _;
+        let mut snap = snapshot(
+            9,
+            vec![
+                session("a", "active", "claude"),
+                session("b", "waiting", "codex"),
+                session("c", "done", "claude"),
+            ],
+        );
+        snap.hosts = vec![pb::FleetHost {
+            name: "h1".into(),
+            state: "ok".into(),
+            ..Default::default()
+        }];
+        let whole = snap.to_proto(&Filter::default());
+        assert_eq!(whole.sessions.len(), 3);
+        assert_eq!(snap.encoded_state().as_ref(), whole.encode_to_vec().as_slice());
+        // Also with nothing but defaults around the sessions (revision 0, no hosts) and with no sessions at all.
+        let empty = snapshot(0, Vec::new());
+        assert_eq!(
+            empty.encoded_state().as_ref(),
+            empty.to_proto(&Filter::default()).encode_to_vec().as_slice()
+        );
     }
 
     #[test]
