@@ -3,18 +3,25 @@
 //! The real release binary (`amc serve`, `AMC_BENCH_BIN` overrides it) runs as a separate process on `127.0.0.1:0`
 //! with a temp data dir and HOME; from this process, over loopback only: 1 000 WatchState watchers asking for deltas
 //! (20 streams on each of 50 connections) and 100 SSE clients of `/api/stream?deltas=1`, while 200 sessions churn at
-//! 50 changes a second — rewrites (atomic, as the hook writes), renames in from another directory, deletions and
-//! re-creations, and new Claude transcripts for a session (appended lines).
+//! 50 changes a second — rewrites (atomic, as the hook writes), renames in from another directory, deletions (each
+//! session deleted and renamed back in a second later, once every 40 s), and new Claude transcripts for a session
+//! (appended lines).
+//!
+//! The server starts in the steady state of a long-running one: its event ring file holds 100 000 recent events (the
+//! ring's cap; at this churn's ~30 events/s an empty ring would take about an hour to fill) and a first server on the
+//! same data dir has seen 1 000 sessions vanish (the decision log's cap, ~200 s of this churn). Without that the RSS
+//! check would measure those two stores filling up, not a leak.
 //!
 //! Checked, and printed: every watcher's and SSE client's revisions strictly increase, every delta applies to the
-//! revision the client holds (no gap: `base_revision` = its last revision), and after the churn every gRPC watcher's
-//! state (snapshot + deltas applied in order) equals GetState's; the server's RSS at the end is within 10 % of the
+//! revision the client holds (no gap: `base_revision` = its last revision), and after the churn every client reaches
+//! GetState's revision (it is waited for, at most 60 s: a client starved of CPU can be far behind) and every gRPC
+//! watcher's state (snapshot + deltas applied in order) equals GetState's; the server's RSS then is within 10 % of the
 //! RSS after warm-up; its open fds at the end are at most those after warm-up (+ 8 files a pass may have open), and
 //! after the clients leave at most those before they came (+ 2): no leak. Exits 1 when a check fails.
 //!
 //! Environment: `AMC_SOAK_SECS` (default 600) the churn's length; warm-up is the first 10 % of it (at least 10 s).
 //! Run without `--bench` (as `cargo test --all-targets` does) it is a smoke run: 4 s, 40 watchers on 4 connections,
-//! 4 SSE clients, the same checks but the RSS one.
+//! 4 SSE clients, an empty ring and decision log, the same checks but the RSS one.
 
 // Bench code: a failed unwrap or expect is a failed run (clippy.toml allows them only inside cfg(test) code).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -53,12 +60,103 @@ impl Drop for Server {
     }
 }
 
+/// Starts `amc serve` on `dir` (its `home` and `data`); returns the process and its URL.
+fn spawn(bin: &Path, dir: &Path, log: &str) -> (Child, String) {
+    let addr_file = dir.join("addr");
+    let _ = std::fs::remove_file(&addr_file);
+    let child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--addr-file"])
+        .arg(&addr_file)
+        .env_clear()
+        .env("HOME", dir.join("home"))
+        .env("AMC_DATA_DIR", dir.join("data"))
+        .env("AMC_ZELLIJ_BIN", dir.join("no-zellij"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join(log)).expect("log"))
+        .spawn()
+        .expect("start amc serve");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        if let Ok(addr) = std::fs::read_to_string(&addr_file) {
+            if !addr.is_empty() {
+                break addr;
+            }
+        }
+        assert!(Instant::now() < deadline, "amc serve did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (child, format!("http://{addr}"))
+}
+
+/// The sessions `/api/state` lists.
+async fn listed(url: &str) -> usize {
+    let state: serde_json::Value = reqwest::get(format!("{url}/api/state"))
+        .await
+        .expect("/api/state")
+        .json()
+        .await
+        .expect("state JSON");
+    state["sessions"].as_array().map_or(0, Vec::len)
+}
+
+/// Lines in a file (0 if absent).
+fn lines(file: &Path) -> usize {
+    std::fs::read(file)
+        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+        .unwrap_or(0)
+}
+
+/// Waits up to 60 s for `done`.
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done().await {
+        assert!(Instant::now() < deadline, "soak: timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The events a day-old server keeps: the ring full (`RING_CAP` events younger than 24 h), shaped like the churn's.
+const RING_CAP: usize = 100_000;
+
+/// The removed sessions the decision log keeps at most (`publisher::decision_log::REMOVED_CAP`).
+const REMOVED_CAP: usize = amc::publisher::decision_log::REMOVED_CAP;
+
 impl Server {
-    fn start(bin: &Path) -> Server {
+    /// Starts the server on a data dir in the steady state of a long-running one, so the RSS after warm-up is not
+    /// raised by the two stores that fill up to their caps (at this churn's rate the event ring would need ~1 h, the
+    /// decision log ~200 s): the event ring file holds `RING_CAP` recent events like the churn's, and a first server
+    /// has listed `REMOVED_CAP` extra sessions and seen them vanish, so the decision log is full.
+    /// Without `steady` (the smoke run) neither is prepared.
+    async fn start(bin: &Path, steady: bool) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let (home, data) = (dir.path().join("home"), dir.path().join("data"));
         std::fs::create_dir_all(data.join("sessions")).expect("mkdir");
+        std::fs::create_dir_all(data.join("stream")).expect("mkdir");
         std::fs::create_dir_all(home.join(".claude/projects")).expect("mkdir");
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as i64;
+        let ring_cap = if steady { RING_CAP } else { 0 };
+        let mut ring = Vec::with_capacity(ring_cap * 200);
+        for k in 0..ring_cap {
+            let i = k % SESSIONS;
+            let session: serde_json::Value = serde_json::from_str(&session_json(i, 0)).expect("session JSON");
+            let mut event = amc::event::Event::bare(
+                amc::event::EventKind::TurnDone,
+                session["session_id"].as_str().expect("id"),
+                now_ms - 3_600_000 + k as i64,
+            );
+            (event.id, event.revision) = (k as u64 + 1, k as u64 + 1);
+            event.agent = session["agent"].as_str().expect("agent").to_owned();
+            event.project_dir = session["project_dir"].as_str().expect("project_dir").to_owned();
+            serde_json::to_writer(&mut ring, &event).expect("event JSON");
+            ring.push(b'\n');
+        }
+        std::fs::write(data.join("stream/events.jsonl"), ring).expect("write the ring");
+        let gone = |k: usize| data.join("sessions").join(session_file(10_000 + k));
         for i in 0..SESSIONS {
             amc::store::write_atomic(
                 &data.join("sessions").join(session_file(i)),
@@ -66,35 +164,25 @@ impl Server {
             )
             .expect("write");
         }
-        let addr_file = dir.path().join("addr");
-        let child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--addr-file"])
-            .arg(&addr_file)
-            .env_clear()
-            .env("HOME", &home)
-            .env("AMC_DATA_DIR", &data)
-            .env("AMC_ZELLIJ_BIN", dir.path().join("no-zellij"))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("server.log")).expect("log"))
-            .spawn()
-            .expect("start amc serve");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = loop {
-            if let Ok(addr) = std::fs::read_to_string(&addr_file) {
-                if !addr.is_empty() {
-                    break addr;
-                }
+        if steady {
+            for k in 0..REMOVED_CAP {
+                amc::store::write_atomic(&gone(k), session_json(10_000 + k, 0).as_bytes()).expect("write");
             }
-            assert!(Instant::now() < deadline, "amc serve did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Server {
-            child,
-            url: format!("http://{addr}"),
-            dir,
+            let (mut first, url) = spawn(bin, dir.path(), "first-server.log");
+            wait_for("the first server to list every session", async || {
+                listed(&url).await == SESSIONS + REMOVED_CAP
+            })
+            .await;
+            for k in 0..REMOVED_CAP {
+                std::fs::remove_file(gone(k)).expect("remove");
+            }
+            let removed = data.join("cache/removed.jsonl");
+            wait_for("the decision log to fill", async || lines(&removed) >= REMOVED_CAP).await;
+            let _ = first.kill();
+            let _ = first.wait();
         }
+        let (child, url) = spawn(bin, dir.path(), "server.log");
+        Server { child, url, dir }
     }
 
     fn rss_kib(&self) -> u64 {
@@ -112,12 +200,10 @@ impl Server {
             .count()
     }
 
-    /// Lines in the persisted event ring (`stream/events.jsonl`): the events the server keeps (up to 100 000 for
-    /// 24 h), which grow with the churn.
+    /// Lines in the persisted event ring (`stream/events.jsonl`): the events kept (up to 100 000 for 24 h) and those
+    /// appended since the file's last rewrite.
     fn ring_events(&self) -> usize {
-        std::fs::read(self.dir.path().join("data/stream/events.jsonl"))
-            .map(|b| b.iter().filter(|c| **c == b'\n').count())
-            .unwrap_or(0)
+        lines(&self.dir.path().join("data/stream/events.jsonl"))
     }
 
     fn sessions_dir(&self) -> PathBuf {
@@ -199,22 +285,39 @@ async fn watcher(channel: Channel, seen: Arc<Seen>, stop: CancellationToken) -> 
     state
 }
 
+/// What an SSE client reads of a frame's JSON.
+#[derive(serde::Deserialize)]
+struct FrameHead {
+    #[serde(default)]
+    revision: u64,
+    base_revision: Option<u64>,
+}
+
 /// An SSE client of `/api/stream?deltas=1`: checks `id:` revisions and delta bases.
 async fn sse(url: String, seen: Arc<Seen>, stop: CancellationToken) {
     let mut response = reqwest::get(format!("{url}/api/stream?deltas=1")).await.expect("sse");
     let mut buffer = String::new();
+    // How far `buffer` is known to hold no frame end: a 200 KB state frame arrives in many chunks, and searching
+    // it from the start after each one cost the client more CPU than parsing it.
+    let mut scanned = 0usize;
     let mut last = 0u64;
     loop {
-        while let Some(end) = buffer.find("\n\n") {
+        while let Some(end) = buffer.as_bytes()[scanned..]
+            .windows(2)
+            .position(|w| w == b"\n\n")
+            .map(|at| scanned + at)
+        {
             let frame: String = buffer.drain(..end + 2).collect();
+            scanned = 0;
             let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) else {
                 continue;
             };
             let event = frame.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("state");
-            let json: serde_json::Value = serde_json::from_str(data).expect("SSE JSON");
-            let revision = json["revision"].as_u64().unwrap_or(0);
+            // Only the two numbers checked (parsing the whole state into a `Value` cost the client CPU it lacked).
+            let head: FrameHead = serde_json::from_str(data).expect("SSE JSON");
+            let revision = head.revision;
             seen.messages.fetch_add(1, Ordering::Relaxed);
-            if event == "delta" && json["base_revision"].as_u64() != Some(last) {
+            if event == "delta" && head.base_revision != Some(last) {
                 seen.gaps.fetch_add(1, Ordering::Relaxed);
             }
             if revision <= last {
@@ -228,7 +331,11 @@ async fn sse(url: String, seen: Arc<Seen>, stop: CancellationToken) {
             c = response.chunk() => c,
         };
         match chunk {
-            Ok(Some(bytes)) => buffer.push_str(&String::from_utf8_lossy(&bytes)),
+            Ok(Some(bytes)) => {
+                // A frame end may straddle the chunks: look again from the last byte already searched.
+                scanned = buffer.len().saturating_sub(1);
+                buffer.push_str(&String::from_utf8_lossy(&bytes));
+            }
             Ok(None) => return,
             Err(error) => {
                 seen.errors.fetch_add(1, Ordering::Relaxed);
@@ -241,16 +348,30 @@ async fn sse(url: String, seen: Arc<Seen>, stop: CancellationToken) {
     }
 }
 
+/// The session changes of round `round` touch (ten changes a round): round `r` deletes `base(r)` and renames
+/// `base(r - 5)` back in (a second later), and rewrites sessions far from both. 161 is prime to 200, so the bases run
+/// through every session, each deleted and re-created once every 200 rounds (40 s).
+fn base(round: u64) -> usize {
+    (round.wrapping_mul(161) % SESSIONS as u64) as usize
+}
+
 /// One change of the churn, chosen by `n`.
 fn churn(server: &Server, home: &Path, outside: &Path, n: u64) {
-    let i = (n.wrapping_mul(2_654_435_761) % SESSIONS as u64) as usize;
+    let (round, step) = (n / 10, n % 10);
+    let i = match step {
+        0 => base(round),
+        2 => base(round.saturating_sub(5)),
+        // 20·step away from this round's base: never a session deleted in the last five rounds (161·j + 20·step ≢ 0
+        // mod 200 for j < 5).
+        s => (base(round) + 20 * s as usize) % SESSIONS,
+    };
     let path = server.sessions_dir().join(session_file(i));
-    match n % 10 {
-        // Deleted, then back two changes later (below).
+    match step {
+        // Deleted; renamed back in five rounds later (below).
         0 => {
             let _ = std::fs::remove_file(&path);
         }
-        // Renamed in from another directory.
+        // Renamed in from another directory (step 2: the session deleted five rounds ago comes back).
         1 | 2 => {
             let tmp = outside.join(session_file(i));
             std::fs::write(&tmp, session_json(i, n)).expect("write");
@@ -273,7 +394,7 @@ fn churn(server: &Server, home: &Path, outside: &Path, n: u64) {
                 .expect("transcript");
             file.write_all(line.as_bytes()).expect("append");
         }
-        // Rewritten as the hook writes (also brings back a deleted one).
+        // Rewritten as the hook writes.
         _ => amc::store::write_atomic(&path, session_json(i, n).as_bytes()).expect("write"),
     }
 }
@@ -291,7 +412,7 @@ async fn main() {
         (4, Duration::from_secs(1), 40, 4, 4)
     };
     let bin = std::env::var_os("AMC_BENCH_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_amc")), PathBuf::from);
-    let server = Server::start(&bin);
+    let server = Server::start(&bin, full).await;
     let home = server.dir.path().join("home");
     let outside = server.dir.path().join("outside");
     std::fs::create_dir_all(&outside).expect("mkdir");
@@ -362,16 +483,28 @@ async fn main() {
         }
     }
     let churned = start.elapsed();
-    // Let the last changes reach everyone, then compare with GetState.
+    let stopped = Instant::now();
+    let rss_churn_end = server.rss_kib();
+    // Let the last changes reach everyone: wait (up to 60 s) until every client holds GetState's revision (a client
+    // starved of CPU by other work on the machine can be far behind when the churn stops), then compare with it. The
+    // end RSS is taken then, when the server holds nothing more to send.
     tokio::time::sleep(settle).await;
     let mut client = StateServiceClient::new(channels[0].clone()).max_decoding_message_size(64 << 20);
-    let state = client
-        .get_state(pb::GetStateRequest::default())
-        .await
-        .expect("GetState")
-        .into_inner()
-        .state
-        .expect("state");
+    let state = loop {
+        let state = client
+            .get_state(pb::GetStateRequest::default())
+            .await
+            .expect("GetState")
+            .into_inner()
+            .state
+            .expect("state");
+        let current = |s: &Arc<Seen>| s.last.load(Ordering::Relaxed) == state.revision;
+        if watcher_seen.iter().chain(&sse_seen).all(current) || stopped.elapsed() >= Duration::from_secs(60) {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let caught_up = stopped.elapsed();
     let final_revision = state.revision;
     let (rss_end, fds_end) = (server.rss_kib(), server.fds());
     stop.cancel();
@@ -422,7 +555,11 @@ async fn main() {
         sum(&sse_seen, |s| &s.errors),
         behind(&sse_seen)
     );
-    println!("soak: RSS after warm-up {rss_warm} KiB, peak {rss_peak} KiB, end {rss_end} KiB ({rss_change:+.1} %)");
+    println!(
+        "soak: clients checked {:.1} s after the churn stopped (at most 60 s: the first moment every client held the final revision)",
+        caught_up.as_secs_f64()
+    );
+    println!("soak: RSS after warm-up {rss_warm} KiB, peak {rss_peak} KiB, when the churn stopped {rss_churn_end} KiB, end {rss_end} KiB ({rss_change:+.1} %)");
     println!("soak: fds before clients {fds_before}, after warm-up {fds_warm}, end {fds_end}, after clients left {fds_after}");
     let ok = w_gaps == 0
         && w_back == 0
@@ -436,6 +573,8 @@ async fn main() {
         && fds_after <= fds_before + 2;
     println!("soak: {}", if ok { "all checks passed" } else { "FAILED" });
     if !ok {
+        // `exit` runs no destructors: stop the server (and remove its temp dir) first.
+        drop(server);
         std::process::exit(1);
     }
 }
