@@ -20,15 +20,11 @@ use support::TestEnv;
 
 const AMC: &str = env!("CARGO_BIN_EXE_amc");
 
+/// `support::amc` with Claude's and Codex's homes at their defaults under HOME (`~/.claude`, `~/.codex`), where
+/// these tests put their files.
 fn amc(env: &TestEnv) -> Command {
-    let mut command = Command::new(AMC);
-    command
-        .env_clear()
-        .env("HOME", env.home())
-        .env("AMC_DATA_DIR", &env.paths.data_dir)
-        .env("AMC_ZELLIJ_BIN", env.home().join("no-zellij"))
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn");
+    let mut command = support::amc(env);
+    command.env_remove("CLAUDE_CONFIG_DIR").env_remove("CODEX_HOME");
     command
 }
 
